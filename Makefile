@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# tpcluster: build the module and tpctl, set up the toolchain and kernel,
+# run the tests and the demo. `make help` lists the targets.
+
+KERNEL ?= default
+export KERNEL
+
+TPC_ENV := . $(CURDIR)/tools/kernel/paths.sh
+CACHED_KDIR := $(shell bash -c '$(TPC_ENV); tpc_kdir' 2>/dev/null)
+KDIR ?= $(CACHED_KDIR)
+
+# The cached tree is built with Debian's LLVM 19 and rustc; another tree is
+# built with the toolchain given on the command line (LLVM=..., RUSTC=...),
+# which must be the one that built that tree.
+ifeq ($(KDIR),$(CACHED_KDIR))
+KBUILD_TOOLCHAIN := $(shell bash -c '$(TPC_ENV); echo LLVM=$$TPC_LLVM RUSTC=$$TPC_RUSTC CLIPPY_DRIVER=$$TPC_CLIPPY_DRIVER \
+	BINDGEN=$$TPC_BINDGEN RUST_LIB_SRC=$$TPC_RUST_LIB_SRC')
+endif
+
+CARGO ?= cargo
+
+.PHONY: all module tpctl setup test test-host test-vm demo check fmt clippy clean help
+
+all: module tpctl
+
+help:
+	@echo "make setup       install the toolchain, build the kernel into the cache"
+	@echo "make             build tpcluster.ko (KDIR=... for another tree) and tpctl"
+	@echo "make test        setup, then host unit tests and VM tests"
+	@echo "make demo        setup, then a cluster of VMs plus a client, shown working"
+	@echo "make check       rustfmt, the kernel's Rust lints with CLIPPY=1, cargo clippy"
+	@echo "KERNEL=debug     use the KASAN + kmemleak kernel variant"
+
+setup:
+	@tools/setup.sh
+
+module:
+	@test -n "$(KDIR)" && test -f "$(KDIR)/Module.symvers" || \
+		{ echo "no built kernel tree at KDIR='$(KDIR)': run 'make setup' or pass KDIR=<tree>"; exit 1; }
+	@tools/kernel/check-rustc.sh "$(KDIR)" $(KBUILD_TOOLCHAIN) $(if $(RUSTC),RUSTC=$(RUSTC))
+	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" $(KBUILD_TOOLCHAIN) modules
+
+tpctl:
+	$(CARGO) build --release --locked -p tpctl
+
+test: setup
+	@tools/test.sh
+
+test-host:
+	$(CARGO) test --locked --workspace
+
+demo: setup
+	@tools/demo.sh
+
+fmt:
+	bash -c '$(TPC_ENV); $$(dirname $$TPC_RUSTC)/rustfmt --edition 2021 --config-path .rustfmt.toml \
+		tpcluster.rs stats.rs rust/*.rs'
+	$(CARGO) fmt --all
+
+check:
+	@tools/check.sh
+
+clean:
+	@if [ -n "$(KDIR)" ] && [ -f "$(KDIR)/Makefile" ]; then \
+		$(MAKE) -C "$(KDIR)" M="$(CURDIR)" $(KBUILD_TOOLCHAIN) clean; fi
+	rm -f rust/bindings_generated.rs rust/.bindings_generated.rs.cmd
+	$(CARGO) clean

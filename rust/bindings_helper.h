@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel headers bound by tpcluster's own bindgen pass (Kbuild), for the
+ * APIs the kernel crate does not bind. Only the items listed in
+ * bindgen_allowlist are generated; everything else comes from
+ * kernel::bindings.
+ */
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/skbuff.h>
+#include <net/net_namespace.h>
+
+#include "shims.h"

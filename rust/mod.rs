@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The thin binding layer between tpcluster and the kernel's C API.
+//!
+//! Every `unsafe` call into C lives here, behind a safe wrapper whose
+//! documentation states what it relies on. The rest of the module is
+//! ordinary Rust. Items come from the kernel crate where it has them, and
+//! otherwise from this module's own bindgen pass (see `Kbuild`).
+
+pub(crate) mod bindings;
+pub(crate) mod netfilter;
+pub(crate) mod pernet;
+pub(crate) mod seq_file;
+pub(crate) mod skbuff;

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# `make test`: host unit tests, then the VM tests; ends with `N passed, M failed`.
+# Environment: KERNEL=debug for the KASAN + kmemleak kernel, TESTS="name ..."
+# to run some VM tests only, TP_ACCEL=tcg|kvm to skip the accelerator probe.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. tools/kernel/paths.sh
+passed=0
+failed=0
+
+results=results/test-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$results"
+ln -sfn "$(basename "$results")" results/latest
+
+echo "==> host unit tests (cargo test)"
+cargo test --locked --workspace 2>&1 | tee "$results/host-tests.log" | grep -E '^test |test result|error' || true
+while read -r ok bad; do
+	passed=$((passed + ok)); failed=$((failed + bad))
+done < <(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$results/host-tests.log")
+grep -q '^test result:' "$results/host-tests.log" || { echo "host tests did not run"; failed=$((failed + 1)); }
+
+echo "==> build"
+if make --no-print-directory all > "$results/build.log" 2>&1 && tools/build-vm-tools.sh >> "$results/build.log" 2>&1; then
+	echo "module and tools built"
+	echo "==> VM tests (results in $results)"
+	KDIR=$(tpc_kdir)
+	tools/vm/initramfs.py --module tpcluster.ko --tool target/x86_64-unknown-linux-gnu/release/tpctl \
+		--tool target/x86_64-unknown-linux-gnu/release/tptest --out "$results/base.initrd"
+	if [ -n "${TESTS:-}" ]; then
+		tests=$(for t in $TESTS; do echo "tests/vm/$t"; done)
+	else
+		tests=$(ls -d tests/vm/*/)
+	fi
+	# shellcheck disable=SC2086
+	tools/vm/run.py --kernel "$KDIR/arch/x86/boot/bzImage" --initrd "$results/base.initrd" \
+		--results "$results/vm" $tests
+	read -r vp _ vf _ < "$results/vm/summary.txt" || { vp=0; vf=1; }
+	passed=$((passed + vp)); failed=$((failed + vf))
+else
+	tail -n 40 "$results/build.log"
+	echo "build failed (log: $results/build.log)"
+	failed=$((failed + 1))
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

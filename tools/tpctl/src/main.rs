@@ -1,0 +1,70 @@
+//! tpctl: control and inspect the tpcluster node of the current network
+//! namespace.
+//!
+//! Exit status: 0 success, 1 the operation failed (the message says why),
+//! 2 bad usage.
+
+use std::{fmt::Write as _, process::ExitCode};
+
+mod stats;
+
+const USAGE: &str = "\
+Usage: tpctl [-j|--json] OBJECT COMMAND
+
+Objects and commands:
+  stats show      counters of this namespace's node
+
+Options:
+  -j, --json      print JSON instead of text
+  -h, --help      print this help
+";
+
+/// A failure with its exit status.
+pub(crate) enum Failure {
+    /// The command line is wrong: status 2, usage printed.
+    Usage(String),
+    /// The operation failed: status 1.
+    Failed(String),
+}
+
+struct Options {
+    json: bool,
+}
+
+fn run(args: &[String]) -> Result<String, Failure> {
+    let mut opts = Options { json: false };
+    let mut words = Vec::new();
+    for arg in args {
+        match arg.as_str() {
+            "-j" | "--json" => opts.json = true,
+            "-h" | "--help" | "help" => return Ok(USAGE.to_string()),
+            a if a.starts_with('-') => return Err(Failure::Usage(format!("unknown option '{a}'"))),
+            a => words.push(a),
+        }
+    }
+    match words.as_slice() {
+        ["stats"] | ["stats", "show"] => stats::show(opts.json),
+        [] => Err(Failure::Usage("missing object".into())),
+        _ => Err(Failure::Usage(format!("unknown command '{}'", words.join(" ")))),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(Failure::Usage(msg)) => {
+            let mut text = format!("tpctl: {msg}\n\n");
+            let _ = write!(text, "{USAGE}");
+            eprint!("{text}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Failed(msg)) => {
+            eprintln!("tpctl: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! tptest: traffic for VM tests, as unmodified client and server programs
+//! would make it.
+//!
+//! A source sends a deterministic pseudo-random byte stream (seeded), so
+//! both ends can compute the SHA-256 of what should arrive without shipping
+//! the data around; a sink hashes whatever really arrives.
+//!
+//!   tptest sink PORT                 accept one connection, read to EOF,
+//!                                    print `bytes=N sha256=HEX`
+//!   tptest source HOST PORT BYTES [SEED] [PAUSE_MS]
+//!                                    send BYTES bytes in 64 KiB chunks,
+//!                                    pausing PAUSE_MS between chunks; print
+//!                                    `bytes=N sha256=HEX` of what was sent
+//!   tptest digest BYTES [SEED]       print `bytes=N sha256=HEX` of the stream
+//!
+//! Exit status: 0 success, 1 I/O failure, 2 bad usage.
+
+use sha2::{Digest, Sha256};
+use std::{
+    io::{Read, Write},
+    net::{Shutdown, TcpListener, TcpStream},
+    process::ExitCode,
+    time::Duration,
+};
+
+const CHUNK: usize = 64 * 1024;
+
+/// The byte stream of a seed: xorshift64*, 8 bytes per step.
+struct Stream {
+    state: u64,
+}
+
+impl Stream {
+    fn new(seed: u64) -> Self {
+        Self { state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1 }
+    }
+
+    fn fill(&mut self, buf: &mut [u8]) {
+        for word in buf.chunks_mut(8) {
+            self.state ^= self.state >> 12;
+            self.state ^= self.state << 25;
+            self.state ^= self.state >> 27;
+            let v = self.state.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes();
+            word.copy_from_slice(&v[..word.len()]);
+        }
+    }
+}
+
+/// Generates `bytes` bytes of the stream of `seed` in chunks, handing each to `out`.
+fn generate(bytes: u64, seed: u64, mut out: impl FnMut(&[u8]) -> std::io::Result<()>) -> std::io::Result<()> {
+    let mut stream = Stream::new(seed);
+    let mut buf = vec![0u8; CHUNK];
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(CHUNK as u64) as usize;
+        stream.fill(&mut buf[..n]);
+        out(&buf[..n])?;
+        left -= n as u64;
+    }
+    Ok(())
+}
+
+fn report(bytes: u64, hasher: Sha256) -> String {
+    format!("bytes={bytes} sha256={:x}", hasher.finalize())
+}
+
+fn digest(bytes: u64, seed: u64) -> String {
+    let mut h = Sha256::new();
+    generate(bytes, seed, |c| {
+        h.update(c);
+        Ok(())
+    })
+    .expect("hashing cannot fail");
+    report(bytes, h)
+}
+
+fn sink(port: u16) -> std::io::Result<String> {
+    sink_on(&TcpListener::bind(("0.0.0.0", port))?)
+}
+
+fn sink_on(listener: &TcpListener) -> std::io::Result<String> {
+    let (mut conn, _) = listener.accept()?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    let mut total = 0u64;
+    loop {
+        let n = conn.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+        total += n as u64;
+    }
+    Ok(report(total, h))
+}
+
+fn source(host: &str, port: u16, bytes: u64, seed: u64, pause: Duration) -> std::io::Result<String> {
+    let mut conn = TcpStream::connect((host, port))?;
+    let mut h = Sha256::new();
+    generate(bytes, seed, |c| {
+        conn.write_all(c)?;
+        h.update(c);
+        if !pause.is_zero() {
+            std::thread::sleep(pause);
+        }
+        Ok(())
+    })?;
+    conn.shutdown(Shutdown::Write)?;
+    // Wait for the peer to close: every byte has then been received.
+    let mut rest = Vec::new();
+    conn.read_to_end(&mut rest)?;
+    Ok(report(bytes, h))
+}
+
+fn number<T: std::str::FromStr>(args: &[String], i: usize, default: Option<T>) -> Result<T, String> {
+    match args.get(i) {
+        Some(a) => a.parse().map_err(|_| format!("not a number: '{a}'")),
+        None => default.ok_or_else(|| "missing argument".to_string()),
+    }
+}
+
+fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
+    match args.first().map(String::as_str) {
+        Some("sink") => Ok(sink(number(args, 1, None)?)),
+        Some("source") => {
+            let host = args.get(1).ok_or("missing HOST")?;
+            let port = number(args, 2, None)?;
+            let bytes = number(args, 3, None)?;
+            let seed = number(args, 4, Some(1))?;
+            let pause = Duration::from_millis(number(args, 5, Some(0))?);
+            Ok(source(host, port, bytes, seed, pause))
+        }
+        Some("digest") => Ok(Ok(digest(number(args, 1, None)?, number(args, 2, Some(1))?))),
+        _ => Err("usage: tptest sink PORT | source HOST PORT BYTES [SEED] [PAUSE_MS] | digest BYTES [SEED]".into()),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(Ok(line)) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Ok(Err(e)) => {
+            eprintln!("tptest: {e}");
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("tptest: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_matches_what_a_sink_receives() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || sink_on(&listener).unwrap());
+        let sent = source("127.0.0.1", port, 1_000_003, 7, Duration::ZERO).unwrap();
+        assert_eq!(server.join().unwrap(), sent);
+        assert_eq!(sent, digest(1_000_003, 7));
+        assert_ne!(sent, digest(1_000_003, 8));
+    }
+}

@@ -1,0 +1,57 @@
+# Helpers for VM test scripts, sourced by /init. fd 3 is the control channel.
+# Protocol (one line each way, see tools/vm/run.py):
+#   BARRIER name [k=v...] -> GO name [k=v...]   wait for every live VM, share values
+#   HOST cmd args...      -> OK | ERR reason     failure primitives run by the host
+#   PASS text | FAIL text | INFO text            results and progress
+# shellcheck shell=sh
+
+TP_KO=/lib/tpcluster.ko
+
+tp_info() { echo "INFO $*" >&3; }
+tp_pass() { echo "PASS $*" >&3; }
+tp_fail() { echo "FAIL $*" >&3; }
+
+# tp_barrier NAME [KEY=VALUE...]: wait until every live VM of the test has
+# reached NAME; afterwards tp_value KEY returns what any of them shared.
+tp_barrier() {
+	echo "BARRIER $*" >&3
+	read -r TP_REPLY <&3
+	case "$TP_REPLY" in
+	"GO $1"*) TP_VALUES=${TP_REPLY#GO $1} ;;
+	*) tp_fail "barrier $1: unexpected reply: $TP_REPLY"; return 1 ;;
+	esac
+}
+
+tp_value() {
+	for kv in $TP_VALUES; do
+		[ "${kv%%=*}" = "$1" ] && { echo "${kv#*=}"; return 0; }
+	done
+	return 1
+}
+
+# tp_host CMD ARGS: ask the host for a failure primitive: kill N, link-down N,
+# link-up N, netem N QDISC-ARGS..., netem-clear N.
+tp_host() {
+	echo "HOST $*" >&3
+	read -r TP_REPLY <&3
+	case "$TP_REPLY" in
+	OK*) return 0 ;;
+	*) tp_info "host $*: $TP_REPLY"; return 1 ;;
+	esac
+}
+
+# tp_expect_eq WHAT GOT WANT
+tp_expect_eq() {
+	if [ "$2" = "$3" ]; then tp_pass "$1: $2"; else tp_fail "$1: got '$2', want '$3'"; fi
+}
+
+# tp_expect WHAT COMMAND...: pass when COMMAND succeeds.
+tp_expect() {
+	what=$1; shift
+	if "$@"; then tp_pass "$what"; else tp_fail "$what"; fi
+}
+
+# tp_stat KEY [FILE]: one counter of /proc/net/tpcluster in this namespace.
+tp_stat() {
+	awk -v k="$1" '$1 == k { print $2; found = 1 } END { exit !found }' "${2:-/proc/net/tpcluster}"
+}

@@ -1,0 +1,368 @@
+#!/usr/bin/env python3
+"""Runs VM tests: a cluster of QEMU guests on one private L2 hub.
+
+Each test is a folder with one script per VM (vm1.sh, vm2.sh, ...) and an
+optional test.conf (timeout=SECONDS, capture=1). For every test the runner
+creates a private network namespace holding a bridge (the hub, ageing 0) and
+one tap per VM, boots the VMs from the shared initramfs plus a per-VM overlay
+carrying its script, and serves each VM's control channel (its second serial
+port) for barriers, results and failure primitives. A VM that outlives the
+timeout is killed and fails its test. Console logs, control transcripts and a
+capture of the hub (if asked for) are kept under the results folder.
+
+No test traffic leaves the namespace: the hub has no uplink and no address.
+"""
+
+import argparse
+import os
+import re
+import selectors
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cpio  # noqa: E402
+
+# Kernel messages that fail a test wherever they appear on a console.
+KERNEL_TROUBLE = re.compile(
+    r"BUG:|WARNING:|Oops|Kernel panic|general protection|INFO: possible|"
+    r"INFO: task .* blocked|lockdep|UBSAN|KASAN|kmemleak: .*new suspected|"
+    r"unreferenced object|Call Trace:|segfault"
+)
+DEFAULT_TIMEOUT = 240
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def sh(*args, check=True):
+    return subprocess.run(args, check=check, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+class Hub:
+    """A private network namespace with a bridge and one tap per VM."""
+
+    def __init__(self, nvms):
+        self.ns = "tpc-%d-%d" % (os.getpid(), int(time.time() * 1000) % 100000)
+        sh("ip", "netns", "add", self.ns)
+        self._ip("link", "add", "hub", "type", "bridge", "ageing_time", "0", "mcast_snooping", "0")
+        self._ip("link", "set", "hub", "up")
+        for n in range(1, nvms + 1):
+            self._ip("tuntap", "add", self.tap(n), "mode", "tap")
+            self._ip("link", "set", self.tap(n), "master", "hub", "up")
+
+    @staticmethod
+    def tap(n):
+        return "tap%d" % n
+
+    def _ip(self, *args):
+        return sh("ip", "-n", self.ns, *args)
+
+    def exec_prefix(self):
+        return ["ip", "netns", "exec", self.ns]
+
+    def link(self, n, up):
+        self._ip("link", "set", self.tap(n), "up" if up else "down")
+
+    def netem(self, n, args):
+        sh(*self.exec_prefix(), "tc", "qdisc", "replace", "dev", self.tap(n), "root", "netem", *args)
+
+    def netem_clear(self, n):
+        sh(*self.exec_prefix(), "tc", "qdisc", "del", "dev", self.tap(n), "root", check=False)
+
+    def destroy(self):
+        sh("ip", "netns", "del", self.ns, check=False)
+
+
+class Vm:
+    """One guest: its QEMU process and its control channel."""
+
+    def __init__(self, n, test, run_dir):
+        self.n = n
+        self.test = test
+        self.dir = run_dir
+        self.proc = None
+        self.conn = None
+        self.buf = b""
+        self.exit_code = None
+        self.killed = False  # power-cut on purpose by a failure primitive
+        self.waiting = None  # barrier name this VM waits at
+        self.transcript = open(os.path.join(run_dir, "vm%d.ctl.log" % n), "w")
+        self.sock_path = os.path.join(run_dir, "vm%d.ctl.sock" % n)
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(self.sock_path)
+        self.listener.listen(1)
+
+    @property
+    def done(self):
+        return self.killed or self.exit_code is not None or (self.proc and self.proc.poll() is not None)
+
+    def send(self, line):
+        self.transcript.write("<< %s\n" % line)
+        self.transcript.flush()
+        try:
+            self.conn.sendall(line.encode() + b"\n")
+        except OSError:
+            pass
+
+    def power_cut(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+
+class Test:
+    def __init__(self, path, args):
+        self.path = path.rstrip("/")
+        self.name = os.path.basename(self.path)
+        self.args = args
+        self.conf = {"timeout": str(DEFAULT_TIMEOUT), "capture": "0", "memory": "256"}
+        conf_path = os.path.join(self.path, "test.conf")
+        if os.path.exists(conf_path):
+            for line in open(conf_path):
+                line = line.split("#", 1)[0].strip()
+                if "=" in line:
+                    k, v = line.split("=", 1)
+                    self.conf[k.strip()] = v.strip()
+        scripts = sorted(f for f in os.listdir(self.path) if re.fullmatch(r"vm\d+\.sh", f))
+        self.nvms = len(scripts)
+        if [f"vm{i}.sh" for i in range(1, self.nvms + 1)] != sorted(scripts, key=lambda s: int(s[2:-3])):
+            raise SystemExit("%s: scripts must be vm1.sh .. vmN.sh" % self.path)
+        self.results = []  # (vm, "PASS"/"FAIL", text)
+
+    def record(self, vm, kind, text):
+        self.results.append((vm, kind, text))
+        if kind == "FAIL" or self.args.verbose:
+            log("  [vm%s] %s %s" % (vm, kind, text))
+
+    def initrd(self, vm_dir, n):
+        with open(self.args.initrd, "rb") as f:
+            base = f.read()
+        w = cpio.Writer()
+        env = "TP_VM=%d\nTP_NVMS=%d\nTP_TEST=%s\n" % (n, self.nvms, self.name)
+        w.file("etc/tp/env", env.encode())
+        w.copy("etc/tp/test.sh", os.path.join(self.path, "vm%d.sh" % n), 0o755)
+        out = os.path.join(vm_dir, "vm%d.initrd" % n)
+        with open(out, "wb") as f:
+            f.write(base + w.finish())
+        return out
+
+    def run(self):
+        run_dir = os.path.join(self.args.results, self.name)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        os.makedirs(run_dir)
+        start = time.monotonic()
+        hub = Hub(self.nvms)
+        capture = None
+        vms = []
+        try:
+            if self.conf["capture"] == "1":
+                capture = subprocess.Popen(
+                    hub.exec_prefix() + ["tcpdump", "-q", "-n", "-U", "-i", "hub", "-w",
+                                         os.path.join(run_dir, "hub.pcap")],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for n in range(1, self.nvms + 1):
+                vm = Vm(n, self, run_dir)
+                vms.append(vm)
+                vm.proc = subprocess.Popen(
+                    hub.exec_prefix() + qemu_command(self.args, n, self.initrd(run_dir, n), vm.sock_path,
+                                                     os.path.join(run_dir, "vm%d.console.log" % n),
+                                                     self.conf["memory"]),
+                    stdin=subprocess.DEVNULL, stdout=open(os.path.join(run_dir, "vm%d.qemu.log" % n), "w"),
+                    stderr=subprocess.STDOUT)
+            timed_out = self.serve(vms, hub, start + int(self.conf["timeout"]))
+        finally:
+            for vm in vms:
+                vm.power_cut()
+                vm.transcript.close()
+                vm.listener.close()
+                if os.path.exists(vm.sock_path):
+                    os.unlink(vm.sock_path)
+            if capture:
+                capture.terminate()
+                capture.wait()
+            hub.destroy()
+        return self.verdict(vms, run_dir, timed_out, time.monotonic() - start)
+
+    def serve(self, vms, hub, deadline):
+        """Serves the control channels until every VM is done; True on timeout."""
+        sel = selectors.DefaultSelector()
+        for vm in vms:
+            sel.register(vm.listener, selectors.EVENT_READ, ("accept", vm))
+        while not all(vm.done for vm in vms):
+            if time.monotonic() > deadline:
+                for vm in vms:
+                    if not vm.done:
+                        self.record(vm.n, "FAIL", "timeout after %s s" % self.conf["timeout"])
+                        vm.power_cut()
+                return True
+            for key, _ in sel.select(timeout=0.2):
+                kind, vm = key.data
+                if kind == "accept":
+                    vm.conn, _ = vm.listener.accept()
+                    sel.unregister(vm.listener)
+                    sel.register(vm.conn, selectors.EVENT_READ, ("data", vm))
+                    continue
+                try:
+                    data = vm.conn.recv(4096)
+                except OSError:
+                    data = b""
+                if not data:
+                    sel.unregister(vm.conn)
+                    continue
+                vm.buf += data
+                while b"\n" in vm.buf:
+                    line, vm.buf = vm.buf.split(b"\n", 1)
+                    self.handle(vm, line.decode(errors="replace").strip("\r"), vms, hub)
+            self.release_barriers(vms)
+        return False
+
+    def handle(self, vm, line, vms, hub):
+        vm.transcript.write(">> %s\n" % line)
+        vm.transcript.flush()
+        word, _, rest = line.partition(" ")
+        if word in ("PASS", "FAIL"):
+            self.record(vm.n, word, rest)
+        elif word == "INFO":
+            if self.args.show_info:
+                log("  [vm%d] %s" % (vm.n, rest))
+        elif word == "EXIT":
+            vm.exit_code = int(rest) if rest.strip().lstrip("-").isdigit() else 1
+        elif word == "BARRIER":
+            vm.waiting = rest.split()
+        elif word == "HOST":
+            vm.send(self.host_command(rest.split(), vms, hub))
+        else:
+            self.record(vm.n, "FAIL", "unknown control line: %r" % line)
+
+    def host_command(self, argv, vms, hub):
+        try:
+            cmd, n = argv[0], int(argv[1])
+            if not 1 <= n <= len(vms):
+                return "ERR no vm %d" % n
+            if cmd == "kill":
+                vms[n - 1].killed = True
+                vms[n - 1].power_cut()
+            elif cmd == "link-down":
+                hub.link(n, False)
+            elif cmd == "link-up":
+                hub.link(n, True)
+            elif cmd == "netem":
+                hub.netem(n, argv[2:])
+            elif cmd == "netem-clear":
+                hub.netem_clear(n)
+            else:
+                return "ERR unknown command %s" % cmd
+        except (IndexError, ValueError):
+            return "ERR usage: kill|link-down|link-up|netem|netem-clear N [args]"
+        except subprocess.CalledProcessError as e:
+            return "ERR %s" % e.output.strip().replace("\n", " ")
+        return "OK"
+
+    @staticmethod
+    def release_barriers(vms):
+        live = [vm for vm in vms if not vm.done]
+        waiting = [vm for vm in live if vm.waiting]
+        if not live or len(waiting) != len(live):
+            return
+        names = {vm.waiting[0] for vm in waiting}
+        if len(names) != 1:
+            return  # VMs wait at different barriers: the timeout will tell
+        values = " ".join(kv for vm in waiting for kv in vm.waiting[1:])
+        name = names.pop()
+        for vm in waiting:
+            vm.waiting = None
+            vm.send(("GO %s %s" % (name, values)).rstrip())
+
+    def verdict(self, vms, run_dir, timed_out, seconds):
+        for vm in vms:
+            console = os.path.join(run_dir, "vm%d.console.log" % vm.n)
+            text = open(console, errors="replace").read() if os.path.exists(console) else ""
+            for line in text.splitlines():
+                if KERNEL_TROUBLE.search(line):
+                    self.record(vm.n, "FAIL", "kernel: " + line.strip())
+                    break
+            if vm.killed:
+                continue
+            if vm.exit_code is None and not timed_out:
+                self.record(vm.n, "FAIL", "VM stopped without reporting (see vm%d.console.log)" % vm.n)
+            elif vm.exit_code not in (None, 0):
+                self.record(vm.n, "FAIL", "test script exited with %d" % vm.exit_code)
+        passes = sum(1 for r in self.results if r[1] == "PASS")
+        fails = [r for r in self.results if r[1] == "FAIL"]
+        if passes == 0 and not fails:
+            self.record(0, "FAIL", "the test asserted nothing")
+            fails = [1]
+        ok = not fails
+        with open(os.path.join(run_dir, "result.txt"), "w") as f:
+            for vm, kind, text in self.results:
+                f.write("vm%s %s %s\n" % (vm, kind, text))
+            f.write("%s %.1fs\n" % ("PASSED" if ok else "FAILED", seconds))
+        log("%s %s (%d checks, %.0f s)" % ("PASS" if ok else "FAIL", self.name, passes, seconds))
+        return ok
+
+
+def qemu_command(args, n, initrd, sock, console, memory):
+    return [
+        "qemu-system-x86_64", "-accel", args.accel, "-m", memory, "-smp", "1",
+        "-nodefaults", "-no-reboot", "-display", "none", "-cpu", "max" if args.accel == "tcg" else "host",
+        "-kernel", args.kernel, "-initrd", initrd,
+        "-append", "console=ttyS0 panic=-1 oops=panic softlockup_panic=1 %s" % args.cmdline,
+        "-serial", "file:" + console,
+        "-chardev", "socket,id=ctl,path=" + sock, "-serial", "chardev:ctl",
+        "-netdev", "tap,id=net0,ifname=%s,script=no,downscript=no" % Hub.tap(n),
+        "-device", "virtio-net-pci,netdev=net0,mac=52:54:00:00:00:%02x" % n,
+    ]
+
+
+def probe_accel(args):
+    """KVM only when it really boots a guest here; TCG otherwise."""
+    if args.accel != "auto":
+        return args.accel
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return "tcg"
+    try:
+        out = subprocess.run(
+            ["qemu-system-x86_64", "-accel", "kvm", "-cpu", "host", "-m", "128", "-nodefaults", "-no-reboot",
+             "-display", "none", "-serial", "stdio", "-kernel", args.kernel, "-initrd", args.initrd,
+             "-append", "console=ttyS0 tp.probe"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20).stdout
+        return "kvm" if b"TP-PROBE-OK" in out else "tcg"
+    except subprocess.TimeoutExpired:
+        return "tcg"
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--kernel", required=True, help="bzImage")
+    p.add_argument("--initrd", required=True, help="base initramfs (tools/vm/initramfs.py)")
+    p.add_argument("--results", required=True, help="folder for logs and results")
+    p.add_argument("--accel", default=os.environ.get("TP_ACCEL", "auto"), choices=["auto", "kvm", "tcg"])
+    p.add_argument("--cmdline", default="", help="extra kernel command line")
+    p.add_argument("--show-info", action="store_true", help="print the VMs' INFO lines")
+    p.add_argument("-v", "--verbose", action="store_true", help="print every check")
+    p.add_argument("tests", nargs="+", help="test folders")
+    args = p.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("run.py: needs root (network namespaces and taps)")
+    os.makedirs(args.results, exist_ok=True)
+    args.accel = probe_accel(args)
+    log("vm: accelerator %s" % args.accel)
+    passed = failed = 0
+    for path in args.tests:
+        if Test(path, args).run():
+            passed += 1
+        else:
+            failed += 1
+    with open(os.path.join(args.results, "summary.txt"), "w") as f:
+        f.write("%d passed, %d failed\n" % (passed, failed))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
