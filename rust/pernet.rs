@@ -164,7 +164,7 @@ unsafe extern "C" fn init<T: PerNet>(net: *mut bindings::net) -> c_int {
         bindings::proc_create_net_single(
             T::PROC_NAME.as_char_ptr(),
             0o444,
-            (*net).proc_net,
+            bindings::tpc_net_proc_dir(net),
             Some(show::<T>),
             core::ptr::null_mut(),
         )
@@ -187,7 +187,9 @@ unsafe extern "C" fn exit<T: PerNet>(net: *mut bindings::net) {
     let slot = unsafe { slot::<T>(net) };
     // SAFETY: `net` is still live. `remove_proc_entry` waits for running
     // `show` calls, so none uses the state after this.
-    unsafe { bindings::remove_proc_entry(T::PROC_NAME.as_char_ptr(), (*net).proc_net) };
+    unsafe {
+        bindings::remove_proc_entry(T::PROC_NAME.as_char_ptr(), bindings::tpc_net_proc_dir(net))
+    };
     // SAFETY: initialised by `init`. Dropping the slot unregisters the hook,
     // waiting for running hook calls, before it drops the state.
     unsafe { core::ptr::drop_in_place(slot) };

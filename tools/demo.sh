@@ -8,11 +8,9 @@ cd "$(dirname "$0")/.."
 
 results=results/demo-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$results"
-echo "==> building tpcluster.ko, tpctl and the VM tools"
-make --no-print-directory all > "$results/build.log" 2>&1 || { tail -n 40 "$results/build.log"; exit 1; }
-tools/build-vm-tools.sh >> "$results/build.log" 2>&1 || { tail -n 40 "$results/build.log"; exit 1; }
-tools/vm/initramfs.py --module tpcluster.ko --tool target/x86_64-unknown-linux-gnu/release/tpctl \
-	--tool target/x86_64-unknown-linux-gnu/release/tptest --out "$results/base.initrd"
+echo "==> building tpcluster.ko, tpctl, the VM tools and the initramfs"
+tools/vm/build.sh "$results/base.initrd" > "$results/build.log" 2>&1 ||
+	{ tail -n 40 "$results/build.log"; echo "build failed (log: $results/build.log)"; exit 1; }
 cat <<'TEXT'
 ==> booting vm1..vm3 (nodes, 10.0.0.1-3) and vm4 (client, 10.0.0.4) on one hub
     Each node loads tpcluster.ko. In three rounds the client pings node 1,

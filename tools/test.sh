@@ -20,12 +20,10 @@ done < <(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) faile
 grep -q '^test result:' "$results/host-tests.log" || { echo "host tests did not run"; failed=$((failed + 1)); }
 
 echo "==> build"
-if make --no-print-directory all > "$results/build.log" 2>&1 && tools/build-vm-tools.sh >> "$results/build.log" 2>&1; then
-	echo "module and tools built"
+if tools/vm/build.sh "$results/base.initrd" > "$results/build.log" 2>&1; then
+	echo "module, tools and initramfs built"
 	echo "==> VM tests (results in $results)"
 	KDIR=$(tpc_kdir)
-	tools/vm/initramfs.py --module tpcluster.ko --tool target/x86_64-unknown-linux-gnu/release/tpctl \
-		--tool target/x86_64-unknown-linux-gnu/release/tptest --out "$results/base.initrd"
 	if [ -n "${TESTS:-}" ]; then
 		tests=$(for t in $TESTS; do echo "tests/vm/$t"; done)
 	else

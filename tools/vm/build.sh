@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# build.sh INITRD: build tpcluster.ko, tpctl and the VM test tools, and the
+# base initramfs every VM boots from. Output of the builds goes to stdout.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=$1
+make --no-print-directory all
+RUSTFLAGS="-C target-feature=+crt-static" cargo build --locked --release \
+	--target x86_64-unknown-linux-gnu -p tpctl -p tptest
+bin=target/x86_64-unknown-linux-gnu/release
+tools/vm/initramfs.py --module tpcluster.ko --tool $bin/tpctl --tool $bin/tptest \
+	--dynamic /sbin/tc --out "$out"
