@@ -9,5 +9,6 @@ for round in 1 2 3; do
 		[ "$turn" = "$TP_VM" ] &&
 			tp_info "after round $round: $(tpctl stats show | awk '{ printf "%s=%-6s ", $1, $2 }')"
 	done
+	tp_barrier "round$round-reported"
 done
 tp_pass "node $TP_VM reported its counters"

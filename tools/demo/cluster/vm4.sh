@@ -9,4 +9,5 @@ for round in 1 2 3; do
 	for turn in 1 2 3; do
 		tp_barrier "round$round-turn$turn"
 	done
+	tp_barrier "round$round-reported"
 done
