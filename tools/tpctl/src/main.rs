@@ -45,7 +45,10 @@ fn run(args: &[String]) -> Result<String, Failure> {
     match words.as_slice() {
         ["stats"] | ["stats", "show"] => stats::show(opts.json),
         [] => Err(Failure::Usage("missing object".into())),
-        _ => Err(Failure::Usage(format!("unknown command '{}'", words.join(" ")))),
+        _ => Err(Failure::Usage(format!(
+            "unknown command '{}'",
+            words.join(" ")
+        ))),
     }
 }
 

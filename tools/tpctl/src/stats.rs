@@ -24,7 +24,10 @@ pub(crate) fn parse(text: &str) -> Result<Vec<(String, u64)>, String> {
 pub(crate) fn render(counters: &[(String, u64)], json: bool) -> String {
     let mut out = String::new();
     if json {
-        let fields: Vec<String> = counters.iter().map(|(n, v)| format!("\"{n}\":{v}")).collect();
+        let fields: Vec<String> = counters
+            .iter()
+            .map(|(n, v)| format!("\"{n}\":{v}"))
+            .collect();
         let _ = writeln!(out, "{{{}}}", fields.join(","));
     } else {
         let width = counters.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
@@ -55,8 +58,14 @@ mod tests {
     #[test]
     fn parses_and_renders() {
         let c = parse("hook_packets 12\nhook_bytes 1008\n").unwrap();
-        assert_eq!(c, vec![("hook_packets".into(), 12), ("hook_bytes".into(), 1008)]);
-        assert_eq!(render(&c, true), "{\"hook_packets\":12,\"hook_bytes\":1008}\n");
+        assert_eq!(
+            c,
+            vec![("hook_packets".into(), 12), ("hook_bytes".into(), 1008)]
+        );
+        assert_eq!(
+            render(&c, true),
+            "{\"hook_packets\":12,\"hook_bytes\":1008}\n"
+        );
         assert_eq!(render(&c, false), "hook_packets  12\nhook_bytes    1008\n");
     }
 

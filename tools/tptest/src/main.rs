@@ -32,7 +32,9 @@ struct Stream {
 
 impl Stream {
     fn new(seed: u64) -> Self {
-        Self { state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1 }
+        Self {
+            state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+        }
     }
 
     fn fill(&mut self, buf: &mut [u8]) {
@@ -47,7 +49,11 @@ impl Stream {
 }
 
 /// Generates `bytes` bytes of the stream of `seed` in chunks, handing each to `out`.
-fn generate(bytes: u64, seed: u64, mut out: impl FnMut(&[u8]) -> std::io::Result<()>) -> std::io::Result<()> {
+fn generate(
+    bytes: u64,
+    seed: u64,
+    mut out: impl FnMut(&[u8]) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let mut stream = Stream::new(seed);
     let mut buf = vec![0u8; CHUNK];
     let mut left = bytes;
@@ -94,7 +100,13 @@ fn sink_on(listener: &TcpListener) -> std::io::Result<String> {
     Ok(report(total, h))
 }
 
-fn source(host: &str, port: u16, bytes: u64, seed: u64, pause: Duration) -> std::io::Result<String> {
+fn source(
+    host: &str,
+    port: u16,
+    bytes: u64,
+    seed: u64,
+    pause: Duration,
+) -> std::io::Result<String> {
     let mut conn = TcpStream::connect((host, port))?;
     let mut h = Sha256::new();
     generate(bytes, seed, |c| {
@@ -112,7 +124,11 @@ fn source(host: &str, port: u16, bytes: u64, seed: u64, pause: Duration) -> std:
     Ok(report(bytes, h))
 }
 
-fn number<T: std::str::FromStr>(args: &[String], i: usize, default: Option<T>) -> Result<T, String> {
+fn number<T: std::str::FromStr>(
+    args: &[String],
+    i: usize,
+    default: Option<T>,
+) -> Result<T, String> {
     match args.get(i) {
         Some(a) => a.parse().map_err(|_| format!("not a number: '{a}'")),
         None => default.ok_or_else(|| "missing argument".to_string()),
