@@ -8,15 +8,19 @@
 //! namespace is an independent node: its own netfilter hook and counters,
 //! readable in `/proc/net/tpcluster`.
 
-use kernel::{c_str, prelude::*};
+use kernel::{c_str, new_mutex, prelude::*, sync::Mutex};
 
 #[path = "rust/mod.rs"]
 mod sys;
 
+mod config;
+mod control;
 mod stats;
 
+use config::Config;
 use stats::Counters;
 use sys::{
+    genetlink::Family,
     netfilter::{Ipv4PreRouting, Verdict},
     pernet::{self, PerNet},
     seq_file::SeqFile,
@@ -32,15 +36,23 @@ module! {
 }
 
 /// The module: while loaded, every network namespace is a node.
+///
+/// Fields drop in declaration order: the netlink family goes before the
+/// nodes its handlers use.
 struct TpCluster {
+    _family: Family,
     _nodes: Pin<KBox<pernet::Registration<Node>>>,
 }
 
 impl kernel::Module for TpCluster {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let nodes = pernet::Registration::new()?;
+        let family = Family::register()?;
         pr_info!("loaded\n");
-        Ok(Self { _nodes: nodes })
+        Ok(Self {
+            _family: family,
+            _nodes: nodes,
+        })
     }
 }
 
@@ -51,16 +63,21 @@ impl Drop for TpCluster {
 }
 
 /// The node of one network namespace.
+#[pin_data]
 struct Node {
     counters: Counters,
+    /// Changed by netlink requests (process context only).
+    #[pin]
+    config: Mutex<Config>,
 }
 
 impl PerNet for Node {
     const PROC_NAME: &'static CStr = c_str!("tpcluster");
 
-    fn new() -> Result<Self> {
-        Ok(Self {
+    fn new() -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
             counters: Counters::default(),
+            config <- new_mutex!(Config::new()),
         })
     }
 

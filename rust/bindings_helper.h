@@ -10,6 +10,10 @@
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/skbuff.h>
+#include <net/genetlink.h>
 #include <net/net_namespace.h>
+#include <net/netlink.h>
+#include <uapi/linux/tpcluster.h>
 
+#include "netlink_gen.h"
 #include "shims.h"

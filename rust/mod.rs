@@ -8,7 +8,9 @@
 //! otherwise from this module's own bindgen pass (see `Kbuild`).
 
 pub(crate) mod bindings;
+pub(crate) mod genetlink;
 pub(crate) mod netfilter;
+pub(crate) mod netlink;
 pub(crate) mod pernet;
 pub(crate) mod seq_file;
 pub(crate) mod skbuff;

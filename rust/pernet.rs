@@ -26,8 +26,9 @@ pub(crate) trait PerNet: Ipv4PreRouting + Sized + Send + 'static {
     /// Name of the namespace's file in `/proc/net`.
     const PROC_NAME: &'static CStr;
 
-    /// Builds the state of a new namespace (process context, may sleep).
-    fn new() -> Result<Self>;
+    /// Builds the state of a new namespace in place (process context, may
+    /// sleep).
+    fn new() -> impl PinInit<Self, Error>;
 
     /// Writes the namespace's `/proc/net` file (process context).
     fn show(&self, out: &mut SeqFile) -> fmt::Result;
@@ -136,18 +137,14 @@ unsafe fn slot<T>(net: *const bindings::net) -> *mut Slot<T> {
 unsafe extern "C" fn init<T: PerNet>(net: *mut bindings::net) -> c_int {
     // SAFETY: the core allocated the slot before calling `init`.
     let slot = unsafe { slot::<T>(net) };
-    let state = match T::new() {
-        Ok(state) => state,
-        Err(e) => return e.to_errno(),
-    };
     // SAFETY: the slot is allocated, suitably aligned (checked in `new`)
-    // and not yet initialised; `init` is its only user.
-    unsafe {
-        slot.write(Slot {
-            hook: Hook::new(),
-            state,
-        })
-    };
+    // and not yet initialised; `init` is its only user, and the state will
+    // not move: the slot stays put until the core frees it after `exit`.
+    if let Err(e) = unsafe { T::new().__pinned_init(addr_of_mut!((*slot).state)) } {
+        return e.to_errno();
+    }
+    // SAFETY: as above, for the hook field.
+    unsafe { addr_of_mut!((*slot).hook).write(Hook::new()) };
     // SAFETY: the slot stays at this address until the core frees it after
     // `exit`, so the hook is pinned.
     let hook = unsafe { Pin::new_unchecked(&mut *addr_of_mut!((*slot).hook)) };
@@ -195,6 +192,20 @@ unsafe extern "C" fn exit<T: PerNet>(net: *mut bindings::net) {
     unsafe { core::ptr::drop_in_place(slot) };
 }
 
+/// The state of the namespace `net`.
+///
+/// # Safety
+///
+/// `net` must be a live namespace, tpcluster's registration of `T` must be
+/// active, and the caller must not let the reference outlive either (for
+/// instance, a netlink request in `net`: the family is registered after, and
+/// unregistered before, the per-namespace states).
+pub(crate) unsafe fn state<'a, T: PerNet>(net: *const bindings::net) -> &'a T {
+    // SAFETY: by the contract, `init` has built the state and `exit` has not
+    // run for `net`.
+    unsafe { &(*slot::<T>(net)).state }
+}
+
 /// `show` of the `/proc/net` file.
 ///
 /// # Safety
@@ -208,7 +219,7 @@ unsafe extern "C" fn show<T: PerNet>(seq: *mut bindings::seq_file, _v: *mut c_vo
     let net = out.private().cast::<bindings::net>();
     // SAFETY: the file exists, so `init` has completed and `exit` has not
     // removed it yet: the slot holds a live state.
-    let state = unsafe { &(*slot::<T>(net)).state };
+    let state = unsafe { state::<T>(net) };
     // A full buffer is not an error: the seq_file core retries with a larger one.
     let _ = state.show(out);
     0

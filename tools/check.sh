@@ -3,7 +3,8 @@
 #  - rustfmt over the module (crate root and every file it includes) and the
 #    host crates;
 #  - the module built with the kernel's own Rust lints and CLIPPY=1;
-#  - cargo clippy over the host crates.
+#  - cargo clippy over the host crates;
+#  - the netlink code generated from the YNL spec is current.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
@@ -16,5 +17,7 @@ log=$(make --no-print-directory module CLIPPY=1 2>&1) || { echo "$log"; status=1
 if grep -E 'warning|error' <<<"$log"; then status=1; fi
 echo "==> cargo clippy"
 cargo clippy --locked --workspace --all-targets -- -D warnings || status=1
+echo "==> generated netlink code"
+tools/ynl-regen.sh --check || status=1
 [ $status = 0 ] && echo "check: clean"
 exit $status

@@ -3,8 +3,24 @@
 
 #![allow(dead_code)]
 
+#[path = "../../../config.rs"]
+pub mod config;
+#[path = "../../../rendezvous.rs"]
+pub mod rendezvous;
+#[path = "../../../replay.rs"]
+pub mod replay;
 #[path = "../../../stats.rs"]
 pub mod stats;
+#[path = "../../../wire.rs"]
+pub mod wire;
 
 #[cfg(test)]
+mod config_tests;
+#[cfg(test)]
+mod rendezvous_tests;
+#[cfg(test)]
+mod replay_tests;
+#[cfg(test)]
 mod stats_tests;
+#[cfg(test)]
+mod wire_tests;

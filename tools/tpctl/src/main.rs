@@ -6,13 +6,25 @@
 
 use std::{fmt::Write as _, process::ExitCode};
 
+mod client;
+mod genl;
+mod objects;
 mod stats;
+mod uapi;
 
 const USAGE: &str = "\
 Usage: tpctl [-j|--json] OBJECT COMMAND
 
-Objects and commands:
-  stats show      counters of this namespace's node
+Objects and commands (the node of the current network namespace):
+  node show                          this node's settings
+  node set [id N] [addr A] [port P] [key HEX64] [heartbeat MS] [dead MS]
+  peer show | add id N addr A | del id N
+  vip show | add ADDR mac MAC dev IFNAME | del ADDR
+  service show | add VIP:PORT [mode balance|splice|replicate] [replicas R]
+          | del VIP:PORT
+  stats show                         counters
+
+Changes need CAP_NET_ADMIN. Errors print the kernel's reason.
 
 Options:
   -j, --json      print JSON instead of text
@@ -44,6 +56,9 @@ fn run(args: &[String]) -> Result<String, Failure> {
     }
     match words.as_slice() {
         ["stats"] | ["stats", "show"] => stats::show(opts.json),
+        [object @ ("node" | "peer" | "vip" | "service"), rest @ ..] => {
+            objects::run(object, rest, opts.json)
+        }
         [] => Err(Failure::Usage("missing object".into())),
         _ => Err(Failure::Usage(format!(
             "unknown command '{}'",

@@ -12,6 +12,8 @@
 //!                                    pausing PAUSE_MS between chunks; print
 //!                                    `bytes=N sha256=HEX` of what was sent
 //!   tptest digest BYTES [SEED]       print `bytes=N sha256=HEX` of the stream
+//!   tptest run-as UID PROG [ARGS]    run PROG as user and group UID, with no
+//!                                    capabilities (for permission tests)
 //!
 //! Exit status: 0 success, 1 I/O failure, 2 bad usage.
 
@@ -147,7 +149,18 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
             Ok(source(host, port, bytes, seed, pause))
         }
         Some("digest") => Ok(Ok(digest(number(args, 1, None)?, number(args, 2, Some(1))?))),
-        _ => Err("usage: tptest sink PORT | source HOST PORT BYTES [SEED] [PAUSE_MS] | digest BYTES [SEED]".into()),
+        Some("run-as") => {
+            use std::os::unix::process::CommandExt;
+            let uid = number(args, 1, None)?;
+            let prog = args.get(2).ok_or("missing PROG")?;
+            // exec only returns on failure; with a uid set, std also drops
+            // the supplementary groups.
+            let err = std::process::Command::new(prog).args(&args[3..]).uid(uid).gid(uid).exec();
+            Ok(Err(err))
+        }
+        _ => Err("usage: tptest sink PORT | source HOST PORT BYTES [SEED] [PAUSE_MS] | digest BYTES [SEED] \
+                  | run-as UID PROG [ARGS]"
+            .into()),
     }
 }
 

@@ -7,9 +7,11 @@
 
 TP_KO=/lib/tpcluster.ko
 
-tp_info() { echo "INFO $*" >&3; }
-tp_pass() { echo "PASS $*" >&3; }
-tp_fail() { echo "FAIL $*" >&3; }
+# One protocol line each, whatever newlines the text holds.
+tp_line() { printf '%s\n' "$(printf '%s' "$*" | tr '\n' ' ')" >&3; }
+tp_info() { tp_line "INFO $*"; }
+tp_pass() { tp_line "PASS $*"; }
+tp_fail() { tp_line "FAIL $*"; }
 
 # tp_barrier NAME [KEY=VALUE...]: wait until every live VM of the test has
 # reached NAME; afterwards tp_value KEY returns what any of them shared.

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The configuration of one node: its own settings, its peers, the cluster's
+//! virtual IPs and their services, and the rules every change must pass.
+//!
+//! Kernel-independent: the netlink handlers parse requests into the types
+//! here and turn a [`ConfigError`] into an errno and an extack message. The
+//! tables have fixed capacities, so a change never allocates and a full
+//! table is an error the caller sees, not a failed allocation.
+
+use core::ffi::CStr;
+
+/// Most peers a node knows (64 nodes in a cluster).
+pub(crate) const MAX_PEERS: usize = 63;
+/// Most virtual IPs per node.
+pub(crate) const MAX_VIPS: usize = 16;
+/// Most services per node.
+pub(crate) const MAX_SERVICES: usize = 64;
+/// Length of the cluster key.
+pub(crate) const KEY_LEN: usize = 32;
+/// Default heartbeat interval: with the default timeout a dead peer is
+/// noticed within 300 ms.
+pub(crate) const DEFAULT_HEARTBEAT_MS: u32 = 50;
+/// Default silence after which a peer is dead.
+pub(crate) const DEFAULT_DEAD_MS: u32 = 250;
+/// Most replicas of a replicated connection.
+pub(crate) const MAX_REPLICAS: u32 = 32;
+
+/// An IPv4 address, in network byte order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Ipv4(pub(crate) [u8; 4]);
+
+impl Ipv4 {
+    /// Whether the address can be a node's or a VIP's: not 0.0.0.0, not
+    /// loopback, multicast, or the limited broadcast address.
+    pub(crate) fn is_unicast(self) -> bool {
+        let [a, ..] = self.0;
+        self.0 != [0; 4] && a != 127 && !(224..=239).contains(&a) && self.0 != [255; 4]
+    }
+}
+
+/// How the connections of a service are served (`enum tpcluster_service_mode`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Each new connection is owned by one live node.
+    #[default]
+    Balance = 0,
+    /// Balance, and connections can be handed to another node.
+    Splice = 1,
+    /// Connections are served by a primary and backups.
+    Replicate = 2,
+}
+
+impl Mode {
+    /// The mode of a netlink value (the policy has checked the range).
+    pub(crate) fn from_u32(v: u32) -> Option<Self> {
+        match v {
+            0 => Some(Self::Balance),
+            1 => Some(Self::Splice),
+            2 => Some(Self::Replicate),
+            _ => None,
+        }
+    }
+}
+
+/// This node's own settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct NodeSettings {
+    /// Node id, unique in the cluster; 0 until set.
+    pub(crate) id: u32,
+    /// Address of the node's cluster channel.
+    pub(crate) addr: Ipv4,
+    /// UDP port of the cluster channel; 0 until set.
+    pub(crate) port: u16,
+    /// The cluster key, once set.
+    pub(crate) key: Option<[u8; KEY_LEN]>,
+    /// Heartbeat interval.
+    pub(crate) heartbeat_ms: u32,
+    /// Silence after which a peer is dead.
+    pub(crate) dead_ms: u32,
+}
+
+/// A change to [`NodeSettings`]: `None` keeps the current value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct NodeChange {
+    /// New node id.
+    pub(crate) id: Option<u32>,
+    /// New channel address.
+    pub(crate) addr: Option<Ipv4>,
+    /// New channel port.
+    pub(crate) port: Option<u16>,
+    /// New cluster key.
+    pub(crate) key: Option<[u8; KEY_LEN]>,
+    /// New heartbeat interval.
+    pub(crate) heartbeat_ms: Option<u32>,
+    /// New dead-peer timeout.
+    pub(crate) dead_ms: Option<u32>,
+}
+
+/// Another node of the cluster.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Peer {
+    /// Its node id.
+    pub(crate) id: u32,
+    /// Its channel address.
+    pub(crate) addr: Ipv4,
+}
+
+/// A virtual IP address of the cluster.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Vip {
+    /// The address.
+    pub(crate) addr: Ipv4,
+    /// The multicast cluster MAC answered in ARP for it.
+    pub(crate) mac: [u8; 6],
+    /// The interface it is served on.
+    pub(crate) ifindex: u32,
+}
+
+/// A service: a TCP port of a VIP and how its connections are served.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Service {
+    /// The VIP.
+    pub(crate) vip: Ipv4,
+    /// The TCP port.
+    pub(crate) port: u16,
+    /// The mode.
+    pub(crate) mode: Mode,
+    /// Replication factor: 1 unless the mode is [`Mode::Replicate`].
+    pub(crate) replicas: u32,
+}
+
+/// Why a change was refused. Each reason has an errno class and a message
+/// for the netlink extended ack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ConfigError {
+    /// The value is not acceptable (the message says why).
+    Invalid(&'static CStr),
+    /// The object already exists.
+    Exists(&'static CStr),
+    /// The object does not exist.
+    NotFound(&'static CStr),
+    /// The table is full.
+    Full(&'static CStr),
+}
+
+impl ConfigError {
+    /// The extended-ack message.
+    pub(crate) fn message(self) -> &'static CStr {
+        match self {
+            Self::Invalid(m) | Self::Exists(m) | Self::NotFound(m) | Self::Full(m) => m,
+        }
+    }
+}
+
+/// A table of at most `N` entries, in insertion order.
+///
+/// # Invariants
+///
+/// `len <= N`; `items[..len]` are the entries.
+pub(crate) struct Table<T, const N: usize> {
+    items: [T; N],
+    len: usize,
+}
+
+impl<T: Copy + Default, const N: usize> Table<T, N> {
+    fn new() -> Self {
+        Self {
+            items: [T::default(); N],
+            len: 0,
+        }
+    }
+
+    /// The entries.
+    pub(crate) fn as_slice(&self) -> &[T] {
+        &self.items[..self.len]
+    }
+
+    /// The entry at `index`, for dumps that resume at an index.
+    pub(crate) fn get(&self, index: usize) -> Option<&T> {
+        self.as_slice().get(index)
+    }
+
+    fn push(&mut self, item: T, full: ConfigError) -> Result<(), ConfigError> {
+        let slot = self.items.get_mut(self.len).ok_or(full)?;
+        *slot = item;
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Removes every entry `keep` rejects; returns how many.
+    fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) -> usize {
+        let mut kept = 0;
+        for i in 0..self.len {
+            if keep(&self.items[i]) {
+                self.items[kept] = self.items[i];
+                kept += 1;
+            }
+        }
+        let removed = self.len - kept;
+        self.len = kept;
+        removed
+    }
+}
+
+/// The configuration of one node.
+pub(crate) struct Config {
+    node: NodeSettings,
+    peers: Table<Peer, MAX_PEERS>,
+    vips: Table<Vip, MAX_VIPS>,
+    services: Table<Service, MAX_SERVICES>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Config {
+    /// An unconfigured node: no id, no peers, default timers.
+    pub(crate) fn new() -> Self {
+        Self {
+            node: NodeSettings {
+                id: 0,
+                addr: Ipv4::default(),
+                port: 0,
+                key: None,
+                heartbeat_ms: DEFAULT_HEARTBEAT_MS,
+                dead_ms: DEFAULT_DEAD_MS,
+            },
+            peers: Table::new(),
+            vips: Table::new(),
+            services: Table::new(),
+        }
+    }
+
+    /// This node's settings.
+    pub(crate) fn node(&self) -> &NodeSettings {
+        &self.node
+    }
+
+    /// The peers.
+    pub(crate) fn peers(&self) -> &Table<Peer, MAX_PEERS> {
+        &self.peers
+    }
+
+    /// The virtual IPs.
+    pub(crate) fn vips(&self) -> &Table<Vip, MAX_VIPS> {
+        &self.vips
+    }
+
+    /// The services.
+    pub(crate) fn services(&self) -> &Table<Service, MAX_SERVICES> {
+        &self.services
+    }
+
+    /// Applies `change` to this node's settings, all of it or nothing.
+    pub(crate) fn set_node(&mut self, change: &NodeChange) -> Result<(), ConfigError> {
+        let mut next = self.node;
+        next.id = change.id.unwrap_or(next.id);
+        next.addr = change.addr.unwrap_or(next.addr);
+        next.port = change.port.unwrap_or(next.port);
+        next.key = change.key.or(next.key);
+        next.heartbeat_ms = change.heartbeat_ms.unwrap_or(next.heartbeat_ms);
+        next.dead_ms = change.dead_ms.unwrap_or(next.dead_ms);
+        if change.id == Some(0) {
+            return Err(ConfigError::Invalid(c"node id 0 is reserved"));
+        }
+        if change.addr.is_some() && !next.addr.is_unicast() {
+            return Err(ConfigError::Invalid(
+                c"node address must be a unicast IPv4 address",
+            ));
+        }
+        if self.peers.as_slice().iter().any(|p| p.id == next.id) {
+            return Err(ConfigError::Exists(c"node id is a peer's id"));
+        }
+        if change.addr.is_some() && self.peers.as_slice().iter().any(|p| p.addr == next.addr) {
+            return Err(ConfigError::Exists(c"node address is a peer's address"));
+        }
+        if next.dead_ms < next.heartbeat_ms.saturating_mul(2) {
+            return Err(ConfigError::Invalid(
+                c"dead-ms must be at least twice heartbeat-ms",
+            ));
+        }
+        self.node = next;
+        Ok(())
+    }
+
+    /// Adds a peer.
+    pub(crate) fn add_peer(&mut self, peer: Peer) -> Result<(), ConfigError> {
+        if !peer.addr.is_unicast() {
+            return Err(ConfigError::Invalid(
+                c"peer address must be a unicast IPv4 address",
+            ));
+        }
+        if peer.id == self.node.id {
+            return Err(ConfigError::Invalid(c"peer id is this node's id"));
+        }
+        if self.node.id != 0 && peer.addr == self.node.addr {
+            return Err(ConfigError::Invalid(c"peer address is this node's address"));
+        }
+        if self.peers.as_slice().iter().any(|p| p.id == peer.id) {
+            return Err(ConfigError::Exists(c"a peer with this id exists"));
+        }
+        if self.peers.as_slice().iter().any(|p| p.addr == peer.addr) {
+            return Err(ConfigError::Exists(c"a peer with this address exists"));
+        }
+        self.peers.push(peer, ConfigError::Full(c"too many peers"))
+    }
+
+    /// Removes the peer `id`.
+    pub(crate) fn del_peer(&mut self, id: u32) -> Result<(), ConfigError> {
+        match self.peers.retain(|p| p.id != id) {
+            0 => Err(ConfigError::NotFound(c"no peer with this id")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Adds a virtual IP.
+    pub(crate) fn add_vip(&mut self, vip: Vip) -> Result<(), ConfigError> {
+        if !vip.addr.is_unicast() {
+            return Err(ConfigError::Invalid(c"VIP must be a unicast IPv4 address"));
+        }
+        if vip.mac[0] & 1 == 0 {
+            return Err(ConfigError::Invalid(
+                c"cluster MAC must be a multicast Ethernet address",
+            ));
+        }
+        if vip.mac == [0xff; 6] {
+            return Err(ConfigError::Invalid(
+                c"cluster MAC must not be the broadcast address",
+            ));
+        }
+        if vip.ifindex == 0 {
+            return Err(ConfigError::Invalid(c"ifindex 0 is no interface"));
+        }
+        if self.vips.as_slice().iter().any(|v| v.addr == vip.addr) {
+            return Err(ConfigError::Exists(c"VIP exists"));
+        }
+        self.vips.push(vip, ConfigError::Full(c"too many VIPs"))
+    }
+
+    /// Removes a virtual IP and its services.
+    pub(crate) fn del_vip(&mut self, addr: Ipv4) -> Result<(), ConfigError> {
+        if self.vips.retain(|v| v.addr != addr) == 0 {
+            return Err(ConfigError::NotFound(c"unknown VIP"));
+        }
+        self.services.retain(|s| s.vip != addr);
+        Ok(())
+    }
+
+    /// Adds a service. `replicas` is only for [`Mode::Replicate`], where it
+    /// defaults to 2.
+    pub(crate) fn add_service(
+        &mut self,
+        vip: Ipv4,
+        port: u16,
+        mode: Mode,
+        replicas: Option<u32>,
+    ) -> Result<(), ConfigError> {
+        if !self.vips.as_slice().iter().any(|v| v.addr == vip) {
+            return Err(ConfigError::NotFound(c"unknown VIP: add it first"));
+        }
+        if port == 0 {
+            return Err(ConfigError::Invalid(c"port 0 is no service"));
+        }
+        let replicas = match (mode, replicas) {
+            (Mode::Replicate, None) => 2,
+            (Mode::Replicate, Some(r)) if (2..=MAX_REPLICAS).contains(&r) => r,
+            (Mode::Replicate, Some(_)) => {
+                return Err(ConfigError::Invalid(c"replicas must be 2 to 32"));
+            }
+            (_, None | Some(1)) => 1,
+            (_, Some(_)) => {
+                return Err(ConfigError::Invalid(
+                    c"replicas is only for replicate services",
+                ));
+            }
+        };
+        if self
+            .services
+            .as_slice()
+            .iter()
+            .any(|s| s.vip == vip && s.port == port)
+        {
+            return Err(ConfigError::Exists(c"service exists"));
+        }
+        let service = Service {
+            vip,
+            port,
+            mode,
+            replicas,
+        };
+        self.services
+            .push(service, ConfigError::Full(c"too many services"))
+    }
+
+    /// Removes a service.
+    pub(crate) fn del_service(&mut self, vip: Ipv4, port: u16) -> Result<(), ConfigError> {
+        match self.services.retain(|s| !(s.vip == vip && s.port == port)) {
+            0 => Err(ConfigError::NotFound(c"unknown service")),
+            _ => Ok(()),
+        }
+    }
+}

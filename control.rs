@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The control plane: the `tpcluster` generic netlink operations, from a
+//! validated request to a change of the node's configuration and a reply.
+//!
+//! The family's policies (generated from the YNL spec) have checked types,
+//! lengths and ranges before these run; what is left is presence and the
+//! rules of [`crate::config`], each refusal with an extended-ack message.
+//! Handlers run in process context and take the node's configuration mutex.
+
+use crate::{
+    config::{ConfigError, Ipv4, Mode, NodeChange, Peer, Vip},
+    sys::{
+        bindings as b,
+        genetlink::{Dump, Message, Request},
+    },
+    Node,
+};
+use core::ffi::CStr;
+use kernel::prelude::*;
+
+/// Refuses `req` for a configuration rule.
+fn refuse(req: &Request<'_>, e: ConfigError) -> Error {
+    let errno = match e {
+        ConfigError::Invalid(_) => EINVAL,
+        ConfigError::Exists(_) => EEXIST,
+        ConfigError::NotFound(_) => ENOENT,
+        ConfigError::Full(_) => ENOSPC,
+    };
+    req.refuse(errno, e.message(), None)
+}
+
+/// The value of a required attribute, or a refusal naming it.
+fn required<T>(req: &Request<'_>, value: Option<T>, ty: u32, msg: &'static CStr) -> Result<T> {
+    value.ok_or_else(|| req.refuse(EINVAL, msg, Some(ty)))
+}
+
+/// `node-get`: this node's settings (never the key itself).
+pub(crate) fn node_get(node: &Node, req: &Request<'_>) -> Result {
+    let n = *node.config.lock().node();
+    req.reply(b::TPCLUSTER_CMD_NODE_GET as u8, |m| {
+        m.put_u32(b::TPCLUSTER_A_NODE_ID, n.id)?;
+        m.put_ipv4(b::TPCLUSTER_A_NODE_ADDR, n.addr)?;
+        m.put_u16(b::TPCLUSTER_A_NODE_PORT, n.port)?;
+        m.put_u8(b::TPCLUSTER_A_NODE_KEY_SET, n.key.is_some().into())?;
+        m.put_u32(b::TPCLUSTER_A_NODE_HEARTBEAT_MS, n.heartbeat_ms)?;
+        m.put_u32(b::TPCLUSTER_A_NODE_DEAD_MS, n.dead_ms)
+    })
+}
+
+/// `node-set`: change the attributes given, all or nothing.
+pub(crate) fn node_set(node: &Node, req: &Request<'_>) -> Result {
+    let change = NodeChange {
+        id: req.u32(b::TPCLUSTER_A_NODE_ID),
+        addr: req.ipv4(b::TPCLUSTER_A_NODE_ADDR),
+        port: req.u16(b::TPCLUSTER_A_NODE_PORT),
+        key: req.bytes(b::TPCLUSTER_A_NODE_KEY),
+        heartbeat_ms: req.u32(b::TPCLUSTER_A_NODE_HEARTBEAT_MS),
+        dead_ms: req.u32(b::TPCLUSTER_A_NODE_DEAD_MS),
+    };
+    if change == NodeChange::default() {
+        return Err(req.refuse(EINVAL, c"nothing to change", None));
+    }
+    node.config
+        .lock()
+        .set_node(&change)
+        .map_err(|e| refuse(req, e))
+}
+
+/// `peer-add`.
+pub(crate) fn peer_add(node: &Node, req: &Request<'_>) -> Result {
+    let peer = Peer {
+        id: required(
+            req,
+            req.u32(b::TPCLUSTER_A_PEER_ID),
+            b::TPCLUSTER_A_PEER_ID,
+            c"missing peer id",
+        )?,
+        addr: required(
+            req,
+            req.ipv4(b::TPCLUSTER_A_PEER_ADDR),
+            b::TPCLUSTER_A_PEER_ADDR,
+            c"missing peer address",
+        )?,
+    };
+    node.config
+        .lock()
+        .add_peer(peer)
+        .map_err(|e| refuse(req, e))
+}
+
+/// `peer-del`.
+pub(crate) fn peer_del(node: &Node, req: &Request<'_>) -> Result {
+    let id = required(
+        req,
+        req.u32(b::TPCLUSTER_A_PEER_ID),
+        b::TPCLUSTER_A_PEER_ID,
+        c"missing peer id",
+    )?;
+    node.config.lock().del_peer(id).map_err(|e| refuse(req, e))
+}
+
+/// `peer-get` dump.
+pub(crate) fn peer_dump(node: &Node, dump: &mut Dump<'_>) -> i32 {
+    dump.entries(
+        b::TPCLUSTER_CMD_PEER_GET as u8,
+        |i| node.config.lock().peers().get(i).copied(),
+        |m: &mut Message, p: &Peer| {
+            m.put_u32(b::TPCLUSTER_A_PEER_ID, p.id)?;
+            m.put_ipv4(b::TPCLUSTER_A_PEER_ADDR, p.addr)
+        },
+    )
+}
+
+/// `vip-add`.
+pub(crate) fn vip_add(node: &Node, req: &Request<'_>) -> Result {
+    let vip = Vip {
+        addr: required(
+            req,
+            req.ipv4(b::TPCLUSTER_A_VIP_ADDR),
+            b::TPCLUSTER_A_VIP_ADDR,
+            c"missing VIP address",
+        )?,
+        mac: required(
+            req,
+            req.bytes(b::TPCLUSTER_A_VIP_MAC),
+            b::TPCLUSTER_A_VIP_MAC,
+            c"missing cluster MAC",
+        )?,
+        ifindex: required(
+            req,
+            req.u32(b::TPCLUSTER_A_VIP_IFINDEX),
+            b::TPCLUSTER_A_VIP_IFINDEX,
+            c"missing ifindex",
+        )?,
+    };
+    node.config.lock().add_vip(vip).map_err(|e| refuse(req, e))
+}
+
+/// `vip-del`: the VIP and its services.
+pub(crate) fn vip_del(node: &Node, req: &Request<'_>) -> Result {
+    let addr = required(
+        req,
+        req.ipv4(b::TPCLUSTER_A_VIP_ADDR),
+        b::TPCLUSTER_A_VIP_ADDR,
+        c"missing VIP address",
+    )?;
+    node.config.lock().del_vip(addr).map_err(|e| refuse(req, e))
+}
+
+/// `vip-get` dump.
+pub(crate) fn vip_dump(node: &Node, dump: &mut Dump<'_>) -> i32 {
+    dump.entries(
+        b::TPCLUSTER_CMD_VIP_GET as u8,
+        |i| node.config.lock().vips().get(i).copied(),
+        |m: &mut Message, v: &Vip| {
+            m.put_ipv4(b::TPCLUSTER_A_VIP_ADDR, v.addr)?;
+            m.put(b::TPCLUSTER_A_VIP_MAC, &v.mac)?;
+            m.put_u32(b::TPCLUSTER_A_VIP_IFINDEX, v.ifindex)
+        },
+    )
+}
+
+/// The service named by a request's VIP and port.
+fn service_key(req: &Request<'_>) -> Result<(Ipv4, u16)> {
+    Ok((
+        required(
+            req,
+            req.ipv4(b::TPCLUSTER_A_SERVICE_VIP),
+            b::TPCLUSTER_A_SERVICE_VIP,
+            c"missing service VIP",
+        )?,
+        required(
+            req,
+            req.u16(b::TPCLUSTER_A_SERVICE_PORT),
+            b::TPCLUSTER_A_SERVICE_PORT,
+            c"missing service port",
+        )?,
+    ))
+}
+
+/// `service-add`: mode defaults to balance.
+pub(crate) fn service_add(node: &Node, req: &Request<'_>) -> Result {
+    let (vip, port) = service_key(req)?;
+    let mode = match req.u32(b::TPCLUSTER_A_SERVICE_MODE) {
+        None => Mode::Balance,
+        Some(v) => {
+            Mode::from_u32(v).ok_or_else(|| req.refuse(EINVAL, c"unknown service mode", None))?
+        }
+    };
+    let replicas = req.u32(b::TPCLUSTER_A_SERVICE_REPLICAS);
+    node.config
+        .lock()
+        .add_service(vip, port, mode, replicas)
+        .map_err(|e| refuse(req, e))
+}
+
+/// `service-del`.
+pub(crate) fn service_del(node: &Node, req: &Request<'_>) -> Result {
+    let (vip, port) = service_key(req)?;
+    node.config
+        .lock()
+        .del_service(vip, port)
+        .map_err(|e| refuse(req, e))
+}
+
+/// `service-get` dump.
+pub(crate) fn service_dump(node: &Node, dump: &mut Dump<'_>) -> i32 {
+    dump.entries(
+        b::TPCLUSTER_CMD_SERVICE_GET as u8,
+        |i| node.config.lock().services().get(i).copied(),
+        |m: &mut Message, s: &crate::config::Service| {
+            m.put_ipv4(b::TPCLUSTER_A_SERVICE_VIP, s.vip)?;
+            m.put_u16(b::TPCLUSTER_A_SERVICE_PORT, s.port)?;
+            m.put_u32(b::TPCLUSTER_A_SERVICE_MODE, s.mode as u32)?;
+            m.put_u32(b::TPCLUSTER_A_SERVICE_REPLICAS, s.replicas)
+        },
+    )
+}

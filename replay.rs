@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Anti-replay window of one sender's datagram counters, a sliding bitmap
+//! after WireGuard's and RFC 6479's.
+//!
+//! Kernel-independent: built into the module and into the host test crate.
+//!
+//! Every datagram's header carries a counter that its sender increases
+//! strictly. A receiver keeps one [`ReplayWindow`] per sender and feeds it
+//! each counter only after the datagram's MAC has verified (otherwise a
+//! forger could slide the window and make genuine datagrams look old). The
+//! window accepts each counter at most once, accepts counters that arrive
+//! out of order as long as they are less than [`WINDOW`] behind the highest
+//! accepted, and rejects older ones.
+//!
+//! Counter space and incarnations: a sender's counters belong to its
+//! incarnation (boot). When an authenticated heartbeat announces a higher
+//! incarnation, the caller resets that sender's window
+//! ([`ReplayWindow::reset`]) and then accepts the heartbeat's counter; this
+//! module does not know incarnations, the caller decides when. The header
+//! does not carry the incarnation, so a reset alone would let an attacker
+//! replay the previous incarnation's datagrams whose counters are above the
+//! new ones: each incarnation's counters must also start above all of the
+//! previous one's (for instance with the incarnation in the counter's high
+//! bits).
+
+/// How many counters, counting down from the highest accepted, the window
+/// remembers: a counter `WINDOW` or more behind the highest is rejected.
+pub(crate) const WINDOW: u64 = 1024;
+
+/// Bits per bitmap word.
+const WORD_BITS: u64 = u64::BITS as u64;
+
+/// Words in the bitmap ring: the [`WINDOW`] counters span at most this many
+/// words when they do not start on a word boundary.
+const WORDS: usize = (WINDOW / WORD_BITS) as usize + 1;
+
+/// Why a counter was rejected, one variant per receive counter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Rejection {
+    /// Accepted before: a replay, or a duplicate from the network.
+    Duplicate,
+    /// [`WINDOW`] or more behind the highest counter accepted.
+    TooOld,
+}
+
+impl Rejection {
+    /// Every reason; `ALL[r.index()] == r`.
+    pub(crate) const ALL: [Rejection; 2] = [Rejection::Duplicate, Rejection::TooOld];
+
+    /// Position in [`Rejection::ALL`], to index an array of counters.
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Counter name, `snake_case`.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Rejection::Duplicate => "replay_duplicate",
+            Rejection::TooOld => "replay_too_old",
+        }
+    }
+}
+
+/// The counters accepted from one sender.
+///
+/// Bit `c % 64` of word `(c / 64) % WORDS` records counter `c`, for the
+/// counters of the words from `top / 64 - (WORDS - 1)` to `top / 64`.
+/// Advancing `top` clears the words it enters, so a word never holds bits of
+/// a counter it no longer stands for.
+#[derive(Clone, Debug)]
+pub(crate) struct ReplayWindow {
+    /// Highest counter accepted; meaningless while `empty`.
+    top: u64,
+    /// Nothing accepted since creation or the last reset.
+    empty: bool,
+    /// The bitmap ring.
+    bits: [u64; WORDS],
+}
+
+impl Default for ReplayWindow {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ReplayWindow {
+    /// A window that has accepted nothing: the first counter is accepted,
+    /// whatever its value.
+    pub(crate) const fn new() -> Self {
+        ReplayWindow {
+            top: 0,
+            empty: true,
+            bits: [0; WORDS],
+        }
+    }
+
+    /// Forgets every counter, as if new. For a sender whose counter space
+    /// restarted; see the module documentation for when that is safe.
+    pub(crate) fn reset(&mut self) {
+        *self = Self::new();
+    }
+
+    /// Highest counter accepted, if any.
+    pub(crate) fn highest(&self) -> Option<u64> {
+        if self.empty {
+            None
+        } else {
+            Some(self.top)
+        }
+    }
+
+    /// Accepts `counter` if it was not accepted before and is less than
+    /// [`WINDOW`] behind the highest accepted, and records it. Call only
+    /// for authenticated datagrams.
+    pub(crate) fn accept(&mut self, counter: u64) -> Result<(), Rejection> {
+        if self.empty || counter > self.top {
+            let old = self.top / WORD_BITS;
+            let new = counter / WORD_BITS;
+            // Clear the words the window slides into, at most all of them
+            // (a jump of WORDS words or more leaves nothing in the window).
+            // `old + i <= new`: no overflow, even near u64::MAX.
+            let clear = if self.empty {
+                WORDS as u64
+            } else {
+                (new - old).min(WORDS as u64)
+            };
+            for i in 1..=clear {
+                self.bits[slot(old + i)] = 0;
+            }
+            self.top = counter;
+            self.empty = false;
+        } else if self.top - counter >= WINDOW {
+            return Err(Rejection::TooOld);
+        }
+        let word = &mut self.bits[slot(counter / WORD_BITS)];
+        let bit = 1u64 << (counter % WORD_BITS);
+        if *word & bit != 0 {
+            return Err(Rejection::Duplicate);
+        }
+        *word |= bit;
+        Ok(())
+    }
+}
+
+/// Index in the ring of bitmap word `word` (a counter divided by 64); always
+/// less than `WORDS`, so indexing with it cannot panic.
+fn slot(word: u64) -> usize {
+    (word % WORDS as u64) as usize
+}

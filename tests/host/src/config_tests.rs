@@ -1,0 +1,206 @@
+use crate::config::*;
+use proptest::prelude::*;
+
+const A: Ipv4 = Ipv4([10, 0, 0, 1]);
+const B: Ipv4 = Ipv4([10, 0, 0, 2]);
+const VIP: Ipv4 = Ipv4([10, 0, 0, 100]);
+const MAC: [u8; 6] = [0x01, 0x00, 0x5e, 0x7f, 0x00, 0x64];
+
+fn configured() -> Config {
+    let mut c = Config::new();
+    c.set_node(&NodeChange {
+        id: Some(1),
+        addr: Some(A),
+        port: Some(7000),
+        ..Default::default()
+    })
+    .unwrap();
+    c
+}
+
+fn vip() -> Vip {
+    Vip {
+        addr: VIP,
+        mac: MAC,
+        ifindex: 2,
+    }
+}
+
+#[test]
+fn defaults_notice_a_dead_node_within_300_ms() {
+    let n = *Config::new().node();
+    assert!(n.dead_ms + n.heartbeat_ms <= 300);
+    assert!(n.dead_ms >= 2 * n.heartbeat_ms);
+}
+
+#[test]
+fn node_change_is_all_or_nothing() {
+    let mut c = configured();
+    let before = *c.node();
+    let bad = NodeChange {
+        port: Some(9),
+        heartbeat_ms: Some(200),
+        dead_ms: Some(300),
+        ..Default::default()
+    };
+    assert!(matches!(c.set_node(&bad), Err(ConfigError::Invalid(_))));
+    assert_eq!(*c.node(), before);
+    let good = NodeChange {
+        heartbeat_ms: Some(100),
+        dead_ms: Some(400),
+        ..Default::default()
+    };
+    c.set_node(&good).unwrap();
+    assert_eq!(
+        (c.node().port, c.node().heartbeat_ms, c.node().dead_ms),
+        (7000, 100, 400)
+    );
+}
+
+#[test]
+fn peers_are_unique_and_never_self() {
+    let mut c = configured();
+    assert!(matches!(
+        c.add_peer(Peer { id: 1, addr: B }),
+        Err(ConfigError::Invalid(_))
+    ));
+    assert!(matches!(
+        c.add_peer(Peer { id: 2, addr: A }),
+        Err(ConfigError::Invalid(_))
+    ));
+    assert!(matches!(
+        c.add_peer(Peer {
+            id: 2,
+            addr: Ipv4([0; 4])
+        }),
+        Err(ConfigError::Invalid(_))
+    ));
+    c.add_peer(Peer { id: 2, addr: B }).unwrap();
+    assert!(matches!(
+        c.add_peer(Peer {
+            id: 2,
+            addr: Ipv4([10, 0, 0, 3])
+        }),
+        Err(ConfigError::Exists(_))
+    ));
+    assert!(matches!(
+        c.add_peer(Peer { id: 3, addr: B }),
+        Err(ConfigError::Exists(_))
+    ));
+    assert!(matches!(
+        c.set_node(&NodeChange {
+            id: Some(2),
+            ..Default::default()
+        }),
+        Err(ConfigError::Exists(_))
+    ));
+    c.del_peer(2).unwrap();
+    assert!(matches!(c.del_peer(2), Err(ConfigError::NotFound(_))));
+    assert!(c.peers().as_slice().is_empty());
+}
+
+#[test]
+fn vips_need_a_unicast_address_and_a_multicast_mac() {
+    let mut c = configured();
+    for bad in [
+        Vip {
+            addr: Ipv4([224, 0, 0, 1]),
+            ..vip()
+        },
+        Vip {
+            addr: Ipv4([255; 4]),
+            ..vip()
+        },
+        Vip {
+            mac: [0x02, 0, 0, 0, 0, 1],
+            ..vip()
+        },
+        Vip {
+            mac: [0xff; 6],
+            ..vip()
+        },
+        Vip {
+            ifindex: 0,
+            ..vip()
+        },
+    ] {
+        assert!(
+            matches!(c.add_vip(bad), Err(ConfigError::Invalid(_))),
+            "{bad:?}"
+        );
+    }
+    c.add_vip(vip()).unwrap();
+    assert!(matches!(c.add_vip(vip()), Err(ConfigError::Exists(_))));
+}
+
+#[test]
+fn services_belong_to_a_known_vip_and_go_with_it() {
+    let mut c = configured();
+    assert!(matches!(
+        c.add_service(VIP, 80, Mode::Balance, None),
+        Err(ConfigError::NotFound(_))
+    ));
+    c.add_vip(vip()).unwrap();
+    c.add_service(VIP, 80, Mode::Balance, None).unwrap();
+    assert!(matches!(
+        c.add_service(VIP, 80, Mode::Splice, None),
+        Err(ConfigError::Exists(_))
+    ));
+    assert!(matches!(
+        c.add_service(VIP, 81, Mode::Balance, Some(2)),
+        Err(ConfigError::Invalid(_))
+    ));
+    assert!(matches!(
+        c.add_service(VIP, 82, Mode::Replicate, Some(1)),
+        Err(ConfigError::Invalid(_))
+    ));
+    c.add_service(VIP, 83, Mode::Replicate, None).unwrap();
+    assert_eq!(c.services().get(1).map(|s| s.replicas), Some(2));
+    assert!(matches!(
+        c.del_service(VIP, 81),
+        Err(ConfigError::NotFound(_))
+    ));
+    c.del_vip(VIP).unwrap();
+    assert!(c.services().as_slice().is_empty());
+}
+
+#[test]
+fn full_tables_refuse_and_keep_their_entries() {
+    let mut c = configured();
+    for id in 0..MAX_PEERS as u32 {
+        c.add_peer(Peer {
+            id: id + 2,
+            addr: Ipv4([10, 1, (id >> 8) as u8, id as u8 + 1]),
+        })
+        .unwrap();
+    }
+    assert!(matches!(
+        c.add_peer(Peer {
+            id: 999,
+            addr: Ipv4([10, 2, 0, 1])
+        }),
+        Err(ConfigError::Full(_))
+    ));
+    assert_eq!(c.peers().as_slice().len(), MAX_PEERS);
+}
+
+proptest! {
+    /// Any sequence of peer additions and removals leaves a table that holds
+    /// exactly the ids added and not removed since, each once.
+    #[test]
+    fn peer_table_matches_a_model(ops in proptest::collection::vec((any::<bool>(), 2u32..12), 0..200)) {
+        let mut c = configured();
+        let mut model = std::collections::BTreeSet::new();
+        for (add, id) in ops {
+            if add {
+                let r = c.add_peer(Peer { id, addr: Ipv4([10, 9, 0, id as u8]) });
+                prop_assert_eq!(r.is_ok(), model.insert(id));
+            } else {
+                prop_assert_eq!(c.del_peer(id).is_ok(), model.remove(&id));
+            }
+        }
+        let mut ids: Vec<u32> = c.peers().as_slice().iter().map(|p| p.id).collect();
+        ids.sort();
+        prop_assert_eq!(ids, model.into_iter().collect::<Vec<_>>());
+    }
+}

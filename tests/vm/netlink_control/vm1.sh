@@ -1,0 +1,78 @@
+# The tpcluster netlink family through tpctl: configuration round trips,
+# dumps, and a clear refusal (errno, extended-ack text, exit status) for
+# every bad request; per-namespace state; unprivileged callers.
+insmod $TP_KO
+
+# expect_refusal WHAT STATUS TEXT COMMAND...: COMMAND fails with exit STATUS
+# and prints TEXT.
+expect_refusal() {
+	what=$1 status=$2 text=$3
+	shift 3
+	rc=0
+	"$@" >/tmp/out 2>&1 || rc=$?
+	if [ "$rc" = "$status" ] && grep -qF -- "$text" /tmp/out; then
+		tp_pass "$what: $(head -n 1 /tmp/out)"
+	else
+		tp_fail "$what: exit $rc, '$(cat /tmp/out)'; want exit $status and '$text'"
+	fi
+}
+
+key=$(printf 'ab%.0s' $(seq 32))
+tpctl node set id 1 addr 10.0.0.1 port 7000 key "$key"
+tp_expect_eq "node settings" "$(tpctl -j node show)" \
+	'{"id":1,"addr":"10.0.0.1","port":7000,"key":"set","heartbeat_ms":50,"dead_ms":250}'
+tpctl node set heartbeat 100 dead 300
+tp_expect_eq "timers changed, the rest kept" "$(tpctl -j node show)" \
+	'{"id":1,"addr":"10.0.0.1","port":7000,"key":"set","heartbeat_ms":100,"dead_ms":300}'
+
+tpctl peer add id 2 addr 10.0.0.2
+tpctl peer add id 3 addr 10.0.0.3
+tp_expect_eq "peer dump" "$(tpctl -j peer show)" '[{"id":2,"addr":"10.0.0.2"},{"id":3,"addr":"10.0.0.3"}]'
+tpctl vip add 10.0.0.100 mac 01:00:5e:00:00:64 dev eth0
+ifindex=$(cat /sys/class/net/eth0/ifindex)
+tp_expect_eq "vip dump" "$(tpctl -j vip show)" "[{\"addr\":\"10.0.0.100\",\"mac\":\"01:00:5e:00:00:64\",\"ifindex\":$ifindex}]"
+tpctl service add 10.0.0.100:80
+tpctl service add 10.0.0.100:81 mode replicate replicas 3
+tp_expect_eq "service dump" "$(tpctl -j service show)" \
+	'[{"vip":"10.0.0.100","port":80,"mode":"balance","replicas":1},{"vip":"10.0.0.100","port":81,"mode":"replicate","replicas":3}]'
+
+# A full table (63 peers), dumped over more than one reply buffer, comes
+# back complete and in order.
+for i in $(seq 4 64); do tpctl peer add id $i addr 10.0.1.$i; done
+tp_expect_eq "long peer dump" "$(tpctl peer show | awk '{ print $2 }' | tr '\n' ' ')" "$(seq 2 64 | tr '\n' ' ')"
+expect_refusal "full peer table" 1 "No space left on device: too many peers" tpctl peer add id 99 addr 10.0.2.1
+for i in $(seq 4 64); do tpctl peer del id $i; done
+
+expect_refusal "duplicate peer id" 1 "File exists: a peer with this id exists" tpctl peer add id 2 addr 10.0.0.9
+expect_refusal "duplicate peer address" 1 "File exists: a peer with this address exists" tpctl peer add id 9 addr 10.0.0.2
+expect_refusal "missing peer id" 1 "Invalid argument: missing peer id" tpctl peer add addr 10.0.0.9
+expect_refusal "missing peer address" 1 "Invalid argument: missing peer address" tpctl peer add id 9
+expect_refusal "peer id 0 (policy)" 1 "Numerical result out of range: integer out of range" tpctl peer add id 0 addr 10.0.0.9
+expect_refusal "peer is self" 1 "peer id is this node's id" tpctl peer add id 1 addr 10.0.0.9
+expect_refusal "unknown peer" 1 "No such file or directory: no peer with this id" tpctl peer del id 9
+expect_refusal "multicast VIP" 1 "VIP must be a unicast IPv4 address" tpctl vip add 224.0.0.1 mac 01:00:5e:00:00:01 dev eth0
+expect_refusal "unicast cluster MAC" 1 "cluster MAC must be a multicast Ethernet address" \
+	tpctl vip add 10.0.0.101 mac 02:00:00:00:00:01 dev eth0
+expect_refusal "VIP without MAC" 1 "missing cluster MAC" tpctl vip add 10.0.0.101 dev eth0
+expect_refusal "duplicate VIP" 1 "File exists: VIP exists" tpctl vip add 10.0.0.100 mac 01:00:5e:00:00:64 dev eth0
+expect_refusal "service of an unknown VIP" 1 "unknown VIP" tpctl service add 10.0.0.99:80
+expect_refusal "unknown service" 1 "No such file or directory: unknown service" tpctl service del 10.0.0.100:99
+expect_refusal "replicas on a balance service" 1 "replicas is only for replicate services" \
+	tpctl service add 10.0.0.100:82 replicas 2
+expect_refusal "heartbeat out of range (policy)" 1 "Numerical result out of range" tpctl node set heartbeat 5
+expect_refusal "dead not above heartbeat" 1 "dead-ms must be at least twice heartbeat-ms" tpctl node set dead 150
+expect_refusal "empty node set" 1 "nothing to change" tpctl node set
+expect_refusal "bad key (tpctl)" 2 "64 hexadecimal digits" tpctl node set key abcd
+expect_refusal "unknown mode (tpctl)" 2 "unknown mode" tpctl service add 10.0.0.100:83 mode fast
+expect_refusal "unknown interface (tpctl)" 1 "no interface 'eth9'" tpctl vip add 10.0.0.102 mac 01:00:5e:00:00:66 dev eth9
+expect_refusal "unprivileged change" 1 "Operation not permitted" tptest run-as 65534 /bin/tpctl peer add id 7 addr 10.0.0.7
+tp_expect_eq "unprivileged read" "$(tptest run-as 65534 /bin/tpctl -j peer show)" \
+	'[{"id":2,"addr":"10.0.0.2"},{"id":3,"addr":"10.0.0.3"}]'
+tp_expect_eq "nothing changed by the refusals" "$(tpctl -j peer show)" \
+	'[{"id":2,"addr":"10.0.0.2"},{"id":3,"addr":"10.0.0.3"}]'
+
+tp_expect_eq "another namespace is another node" "$(unshare -n tpctl -j peer show)" "[]"
+tpctl vip del 10.0.0.100
+tp_expect_eq "services go with their VIP" "$(tpctl -j service show)" "[]"
+rmmod tpcluster
+expect_refusal "module not loaded" 1 "is the tpcluster module loaded?" tpctl node show

@@ -1,0 +1,108 @@
+//! Numbers of the `tpcluster` netlink family, as in the UAPI header
+//! `include/uapi/linux/tpcluster.h` generated from the YNL spec (a test
+//! checks that they agree).
+
+pub(crate) const FAMILY_NAME: &str = "tpcluster";
+pub(crate) const FAMILY_VERSION: u8 = 1;
+
+pub(crate) const CMD_NODE_GET: u8 = 1;
+pub(crate) const CMD_NODE_SET: u8 = 2;
+pub(crate) const CMD_PEER_ADD: u8 = 3;
+pub(crate) const CMD_PEER_DEL: u8 = 4;
+pub(crate) const CMD_PEER_GET: u8 = 5;
+pub(crate) const CMD_VIP_ADD: u8 = 6;
+pub(crate) const CMD_VIP_DEL: u8 = 7;
+pub(crate) const CMD_VIP_GET: u8 = 8;
+pub(crate) const CMD_SERVICE_ADD: u8 = 9;
+pub(crate) const CMD_SERVICE_DEL: u8 = 10;
+pub(crate) const CMD_SERVICE_GET: u8 = 11;
+
+pub(crate) const A_NODE_ID: u16 = 1;
+pub(crate) const A_NODE_ADDR: u16 = 2;
+pub(crate) const A_NODE_PORT: u16 = 3;
+pub(crate) const A_NODE_KEY: u16 = 4;
+pub(crate) const A_NODE_KEY_SET: u16 = 5;
+pub(crate) const A_NODE_HEARTBEAT_MS: u16 = 6;
+pub(crate) const A_NODE_DEAD_MS: u16 = 7;
+
+pub(crate) const A_PEER_ID: u16 = 1;
+pub(crate) const A_PEER_ADDR: u16 = 2;
+
+pub(crate) const A_VIP_ADDR: u16 = 1;
+pub(crate) const A_VIP_MAC: u16 = 2;
+pub(crate) const A_VIP_IFINDEX: u16 = 3;
+
+pub(crate) const A_SERVICE_VIP: u16 = 1;
+pub(crate) const A_SERVICE_PORT: u16 = 2;
+pub(crate) const A_SERVICE_MODE: u16 = 3;
+pub(crate) const A_SERVICE_REPLICAS: u16 = 4;
+
+pub(crate) const MODES: [&str; 3] = ["balance", "splice", "replicate"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each `NAME = N` or implicit successor in the C header's enums.
+    fn header_values() -> std::collections::HashMap<String, u32> {
+        let text = include_str!("../../../include/uapi/linux/tpcluster.h");
+        let mut values = std::collections::HashMap::new();
+        let mut next = 0;
+        for line in text.lines().map(str::trim) {
+            if line.starts_with("enum") {
+                next = 0;
+            }
+            let Some(name) = line.strip_suffix(',') else {
+                continue;
+            };
+            let (name, value) = match name.split_once(" = ") {
+                Some((n, v)) => (n, v.parse().unwrap_or(u32::MAX)),
+                None => (name, next),
+            };
+            if name.starts_with("TPCLUSTER_") && !name.starts_with("__") {
+                values.insert(name.to_string(), value);
+                next = value.wrapping_add(1);
+            }
+        }
+        values
+    }
+
+    #[test]
+    fn numbers_match_the_uapi_header() {
+        let h = header_values();
+        let check = |name: &str, v: u32| assert_eq!(h.get(name), Some(&v), "{name}");
+        check("TPCLUSTER_CMD_NODE_GET", CMD_NODE_GET.into());
+        check("TPCLUSTER_CMD_NODE_SET", CMD_NODE_SET.into());
+        check("TPCLUSTER_CMD_PEER_ADD", CMD_PEER_ADD.into());
+        check("TPCLUSTER_CMD_PEER_DEL", CMD_PEER_DEL.into());
+        check("TPCLUSTER_CMD_PEER_GET", CMD_PEER_GET.into());
+        check("TPCLUSTER_CMD_VIP_ADD", CMD_VIP_ADD.into());
+        check("TPCLUSTER_CMD_VIP_DEL", CMD_VIP_DEL.into());
+        check("TPCLUSTER_CMD_VIP_GET", CMD_VIP_GET.into());
+        check("TPCLUSTER_CMD_SERVICE_ADD", CMD_SERVICE_ADD.into());
+        check("TPCLUSTER_CMD_SERVICE_DEL", CMD_SERVICE_DEL.into());
+        check("TPCLUSTER_CMD_SERVICE_GET", CMD_SERVICE_GET.into());
+        check("TPCLUSTER_A_NODE_ID", A_NODE_ID.into());
+        check("TPCLUSTER_A_NODE_ADDR", A_NODE_ADDR.into());
+        check("TPCLUSTER_A_NODE_PORT", A_NODE_PORT.into());
+        check("TPCLUSTER_A_NODE_KEY", A_NODE_KEY.into());
+        check("TPCLUSTER_A_NODE_KEY_SET", A_NODE_KEY_SET.into());
+        check("TPCLUSTER_A_NODE_HEARTBEAT_MS", A_NODE_HEARTBEAT_MS.into());
+        check("TPCLUSTER_A_NODE_DEAD_MS", A_NODE_DEAD_MS.into());
+        check("TPCLUSTER_A_PEER_ID", A_PEER_ID.into());
+        check("TPCLUSTER_A_PEER_ADDR", A_PEER_ADDR.into());
+        check("TPCLUSTER_A_VIP_ADDR", A_VIP_ADDR.into());
+        check("TPCLUSTER_A_VIP_MAC", A_VIP_MAC.into());
+        check("TPCLUSTER_A_VIP_IFINDEX", A_VIP_IFINDEX.into());
+        check("TPCLUSTER_A_SERVICE_VIP", A_SERVICE_VIP.into());
+        check("TPCLUSTER_A_SERVICE_PORT", A_SERVICE_PORT.into());
+        check("TPCLUSTER_A_SERVICE_MODE", A_SERVICE_MODE.into());
+        check("TPCLUSTER_A_SERVICE_REPLICAS", A_SERVICE_REPLICAS.into());
+        for (i, m) in MODES.iter().enumerate() {
+            check(
+                &format!("TPCLUSTER_SERVICE_MODE_{}", m.to_uppercase()),
+                i as u32,
+            );
+        }
+    }
+}
