@@ -1,5 +1,6 @@
-# A cluster node: load tpcluster, then after each round of client traffic
-# report the node's counters, in turn (vm1, vm2, vm3) so the screen reads in order.
+# A cluster node (vm1..vm3 are this one script): load tpcluster, then after
+# each round of client traffic report the node's counters, in turn, so the
+# screen reads in order.
 insmod $TP_KO
 tp_info "node $(hostname) at 10.0.0.$TP_VM: tpcluster loaded"
 tp_barrier loaded
