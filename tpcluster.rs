@@ -41,7 +41,7 @@ module! {
 /// nodes its handlers use.
 struct TpCluster {
     _family: Family,
-    _nodes: Pin<KBox<pernet::Registration<Node>>>,
+    _nodes: pernet::Registration<Node>,
 }
 
 impl kernel::Module for TpCluster {

@@ -57,7 +57,7 @@ static REGISTERED: AtomicBool = AtomicBool::new(false);
 /// `ops` is registered with the pernet core from construction until drop,
 /// and this registration owns [`NET_ID`].
 pub(crate) struct Registration<T: PerNet> {
-    ops: Opaque<bindings::pernet_operations>,
+    ops: Pin<KBox<Opaque<bindings::pernet_operations>>>,
     _state: PhantomData<T>,
 }
 
@@ -70,7 +70,7 @@ unsafe impl<T: PerNet> Sync for Registration<T> {}
 impl<T: PerNet> Registration<T> {
     /// Registers `T`: builds its state in every existing namespace now, and
     /// in every namespace created until the registration is dropped.
-    pub(crate) fn new() -> Result<Pin<KBox<Self>>> {
+    pub(crate) fn new() -> Result<Self> {
         const {
             // The pernet core allocates slots with kzalloc: ARCH_KMALLOC_MINALIGN (8) aligned.
             assert!(core::mem::align_of::<Slot<T>>() <= 8);
@@ -85,26 +85,24 @@ impl<T: PerNet> Registration<T> {
             size: core::mem::size_of::<Slot<T>>(),
             ..Default::default()
         };
-        let this = match KBox::pin(
-            Self {
-                ops: Opaque::new(ops),
+        let registered = KBox::pin(Opaque::new(ops), GFP_KERNEL)
+            .map_err(Error::from)
+            .and_then(|ops| {
+                // SAFETY: `ops` is pinned in a box that the registration
+                // keeps until `drop`, which unregisters it.
+                to_result(unsafe { bindings::register_pernet_subsys(ops.get()) })?;
+                Ok(ops)
+            });
+        match registered {
+            Ok(ops) => Ok(Self {
+                ops,
                 _state: PhantomData,
-            },
-            GFP_KERNEL,
-        ) {
-            Ok(this) => this,
+            }),
             Err(e) => {
                 REGISTERED.store(false, Ordering::Release);
-                return Err(e.into());
+                Err(e)
             }
-        };
-        // SAFETY: `ops` is pinned in a box that lives until `drop`, which
-        // unregisters it.
-        if let Err(e) = to_result(unsafe { bindings::register_pernet_subsys(this.ops.get()) }) {
-            REGISTERED.store(false, Ordering::Release);
-            return Err(e);
         }
-        Ok(this)
     }
 }
 
