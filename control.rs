@@ -97,7 +97,10 @@ pub(crate) fn peer_del(node: &Node, req: &Request<'_>) -> Result {
         b::TPCLUSTER_A_PEER_ID,
         c"missing peer id",
     )?;
-    node.config.lock().del_peer(id).map_err(|e| refuse(req, e))
+    let mut config = node.config.lock();
+    config.del_peer(id).map_err(|e| refuse(req, e))?;
+    node.publish(&config);
+    Ok(())
 }
 
 /// `peer-get` dump.
@@ -134,7 +137,19 @@ pub(crate) fn vip_add(node: &Node, req: &Request<'_>) -> Result {
             c"missing ifindex",
         )?,
     };
-    node.config.lock().add_vip(vip).map_err(|e| refuse(req, e))
+    let mut config = node.config.lock();
+    config.add_vip(vip).map_err(|e| refuse(req, e))?;
+    // Receive the cluster MAC's frames from now on.
+    if let Err(e) = node.net.set_multicast(vip.ifindex, &vip.mac, true) {
+        let _ = config.del_vip(vip.addr);
+        return Err(if e == ENODEV {
+            req.refuse(e, c"no interface with this ifindex", None)
+        } else {
+            req.refuse(e, c"cannot join the cluster MAC on this interface", None)
+        });
+    }
+    node.publish(&config);
+    Ok(())
 }
 
 /// `vip-del`: the VIP and its services.
@@ -145,7 +160,20 @@ pub(crate) fn vip_del(node: &Node, req: &Request<'_>) -> Result {
         b::TPCLUSTER_A_VIP_ADDR,
         c"missing VIP address",
     )?;
-    node.config.lock().del_vip(addr).map_err(|e| refuse(req, e))
+    let mut config = node.config.lock();
+    let vip = config
+        .vips()
+        .as_slice()
+        .iter()
+        .find(|v| v.addr == addr)
+        .copied();
+    config.del_vip(addr).map_err(|e| refuse(req, e))?;
+    node.publish(&config);
+    if let Some(vip) = vip {
+        // The interface may be gone already: then so is its filter.
+        let _ = node.net.set_multicast(vip.ifindex, &vip.mac, false);
+    }
+    Ok(())
 }
 
 /// `vip-get` dump.

@@ -26,6 +26,9 @@ pub(crate) struct Key {
 }
 
 impl Key {
+    /// The all-zero key, for a node with no cluster key yet.
+    pub(crate) const ZERO: Key = Key { k0: 0, k1: 0 };
+
     /// The key of 16 secret bytes, read as SipHash reads its key.
     pub(crate) fn new(bytes: &[u8; 16]) -> Self {
         let mut halves = bytes.chunks_exact(8).map(le64);
@@ -170,6 +173,7 @@ pub(crate) fn owner(key: &Key, tuple: &FiveTuple, live: &[u32]) -> Option<u32> {
 /// is left as it was.
 ///
 /// Costs `out.len() * live.len()` hashes: meant for replica sets of a few.
+#[allow(dead_code, reason = "the replica sets of replicate mode")]
 pub(crate) fn rank(key: &Key, tuple: &FiveTuple, live: &[u32], out: &mut [u32]) -> usize {
     let mut prev: Option<(u64, u32)> = None;
     let mut n = 0;

@@ -5,7 +5,9 @@
  * bindgen_allowlist are generated; everything else comes from
  * kernel::bindings.
  */
+#include <linux/netdevice.h>
 #include <linux/netfilter.h>
+#include <net/arp.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>

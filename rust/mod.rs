@@ -7,10 +7,13 @@
 //! ordinary Rust. Items come from the kernel crate where it has them, and
 //! otherwise from this module's own bindgen pass (see `Kbuild`).
 
+pub(crate) mod arp_tap;
 pub(crate) mod bindings;
 pub(crate) mod genetlink;
+pub(crate) mod netdev;
 pub(crate) mod netfilter;
 pub(crate) mod netlink;
 pub(crate) mod pernet;
 pub(crate) mod seq_file;
 pub(crate) mod skbuff;
+pub(crate) mod sync;

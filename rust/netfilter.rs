@@ -13,7 +13,6 @@ pub(crate) enum Verdict {
     /// Let the packet continue through the stack.
     Accept = bindings::NF_ACCEPT,
     /// Free the packet here.
-    #[allow(dead_code)]
     Drop = bindings::NF_DROP,
 }
 

@@ -9,6 +9,7 @@
 
 use super::{
     bindings,
+    netdev::NetNs,
     netfilter::{Hook, Ipv4PreRouting},
     seq_file::SeqFile,
 };
@@ -26,9 +27,9 @@ pub(crate) trait PerNet: Ipv4PreRouting + Sized + Send + 'static {
     /// Name of the namespace's file in `/proc/net`.
     const PROC_NAME: &'static CStr;
 
-    /// Builds the state of a new namespace in place (process context, may
-    /// sleep).
-    fn new() -> impl PinInit<Self, Error>;
+    /// Builds the state of the new namespace `net` in place (process
+    /// context, may sleep).
+    fn new(net: NetNs) -> impl PinInit<Self, Error>;
 
     /// Writes the namespace's `/proc/net` file (process context).
     fn show(&self, out: &mut SeqFile) -> fmt::Result;
@@ -135,10 +136,12 @@ unsafe fn slot<T>(net: *const bindings::net) -> *mut Slot<T> {
 unsafe extern "C" fn init<T: PerNet>(net: *mut bindings::net) -> c_int {
     // SAFETY: the core allocated the slot before calling `init`.
     let slot = unsafe { slot::<T>(net) };
+    // SAFETY: the namespace outlives its state, which `exit` drops.
+    let ns = unsafe { NetNs::from_raw(net) };
     // SAFETY: the slot is allocated, suitably aligned (checked in `new`)
     // and not yet initialised; `init` is its only user, and the state will
     // not move: the slot stays put until the core frees it after `exit`.
-    if let Err(e) = unsafe { T::new().__pinned_init(addr_of_mut!((*slot).state)) } {
+    if let Err(e) = unsafe { T::new(ns).__pinned_init(addr_of_mut!((*slot).state)) } {
         return e.to_errno();
     }
     // SAFETY: as above, for the hook field.

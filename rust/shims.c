@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* C shims (see shims.h). */
 
+#include <linux/if_ether.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+#include <linux/etherdevice.h>
+#include <net/arp.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
 #include <net/netlink.h>
@@ -20,6 +25,84 @@ void *tpc_net_generic(const struct net *net, unsigned int id)
 struct proc_dir_entry *tpc_net_proc_dir(const struct net *net)
 {
 	return net->proc_net;
+}
+
+void tpc_spin_lock_bh(spinlock_t *lock)
+{
+	spin_lock_bh(lock);
+}
+
+void tpc_spin_unlock_bh(spinlock_t *lock)
+{
+	spin_unlock_bh(lock);
+}
+
+/* @len bytes at @offset from skb->data, copied into @buffer if not linear; NULL if short. */
+const void *tpc_skb_header_pointer(const struct sk_buff *skb, int offset, int len, void *buffer)
+{
+	return skb_header_pointer(skb, offset, len, buffer);
+}
+
+unsigned int tpc_skb_len(const struct sk_buff *skb)
+{
+	return skb->len;
+}
+
+/* The stack delivers a multicast frame's unicast datagram only as PACKET_HOST. */
+void tpc_skb_set_pkt_type_host(struct sk_buff *skb)
+{
+	skb->pkt_type = PACKET_HOST;
+}
+
+struct net *tpc_dev_net(const struct net_device *dev)
+{
+	return dev_net(dev);
+}
+
+int tpc_dev_ifindex(const struct net_device *dev)
+{
+	return dev->ifindex;
+}
+
+void tpc_dev_put(struct net_device *dev)
+{
+	dev_put(dev);
+}
+
+/*
+ * An ARP reply saying that @ip (4 bytes) is at @mac, to @to_ip at @to_mac.
+ * arp_create() also puts the sender hardware address in the Ethernet
+ * source; @mac is a multicast cluster MAC, which is no valid source on the
+ * wire (a bridge drops the frame), so the frame goes out from the device's
+ * own address while the ARP payload names @mac, as CLUSTERIP did.
+ */
+void tpc_arp_reply(struct net_device *dev, const u8 *ip, const u8 *mac, const u8 *to_ip, const u8 *to_mac)
+{
+	__be32 sip, tip;
+	struct sk_buff *skb;
+
+	memcpy(&sip, ip, sizeof(sip));
+	memcpy(&tip, to_ip, sizeof(tip));
+	skb = arp_create(ARPOP_REPLY, ETH_P_ARP, tip, dev, sip, to_mac, mac, to_mac);
+	if (!skb)
+		return;
+	ether_addr_copy(((struct ethhdr *)skb->data)->h_source, dev->dev_addr);
+	arp_xmit(skb);
+}
+
+static struct packet_type tpc_arp_tap;
+
+void tpc_arp_tap_register(tpc_packet_func func)
+{
+	tpc_arp_tap.type = htons(ETH_P_ARP);
+	tpc_arp_tap.func = func;
+	dev_add_pack(&tpc_arp_tap);
+}
+
+/* Returns once no call of the tap's function is running (synchronize_net). */
+void tpc_arp_tap_unregister(void)
+{
+	dev_remove_pack(&tpc_arp_tap);
 }
 
 struct net *tpc_genl_info_net(const struct genl_info *info)

@@ -7,10 +7,13 @@
 #ifndef TPC_SHIMS_H
 #define TPC_SHIMS_H
 
+#include <linux/spinlock_types.h>
 #include <linux/types.h>
 
 struct genl_info;
 struct net;
+struct net_device;
+struct packet_type;
 struct netlink_callback;
 struct netlink_ext_ack;
 struct proc_dir_entry;
@@ -19,6 +22,27 @@ struct sk_buff;
 /* Namespaces. */
 void *tpc_net_generic(const struct net *net, unsigned int id);
 struct proc_dir_entry *tpc_net_proc_dir(const struct net *net);
+
+/* Locks. */
+void tpc_spin_lock_bh(spinlock_t *lock);
+void tpc_spin_unlock_bh(spinlock_t *lock);
+
+/* Socket buffers and devices. */
+const void *tpc_skb_header_pointer(const struct sk_buff *skb, int offset, int len, void *buffer);
+unsigned int tpc_skb_len(const struct sk_buff *skb);
+void tpc_skb_set_pkt_type_host(struct sk_buff *skb);
+struct net *tpc_dev_net(const struct net_device *dev);
+int tpc_dev_ifindex(const struct net_device *dev);
+void tpc_dev_put(struct net_device *dev);
+
+/* ARP. */
+void tpc_arp_reply(struct net_device *dev, const u8 *ip, const u8 *mac, const u8 *to_ip, const u8 *to_mac);
+
+/* The ARP tap: one packet_type for ETH_P_ARP, calling @func. */
+typedef int (*tpc_packet_func)(struct sk_buff *skb, struct net_device *dev,
+			       struct packet_type *pt, struct net_device *orig_dev);
+void tpc_arp_tap_register(tpc_packet_func func);
+void tpc_arp_tap_unregister(void);
 
 /* Generic netlink requests (tpcluster_nl_family). */
 struct net *tpc_genl_info_net(const struct genl_info *info);

@@ -163,10 +163,12 @@ class Test:
             raise SystemExit("%s: scripts must be vm1.sh .. vmN.sh" % self.path)
         self.results = []  # (vm, "PASS"/"FAIL", text)
 
-    def record(self, vm, kind, text):
-        self.results.append((vm, kind, text))
+    def record(self, who, kind, text):
+        """A check's result; `who` is a VM's number, or "host" or "runner"."""
+        label = "vm%d" % who if isinstance(who, int) else who
+        self.results.append((label, kind, text))
         if kind == "FAIL" or self.args.verbose:
-            log("  [vm%s] %s %s" % (vm, kind, text))
+            log("  [%s] %s %s" % (label, kind, text))
 
     def initrd(self, vm_dir, n):
         with open(self.args.initrd, "rb") as f:
@@ -191,7 +193,7 @@ class Test:
         try:
             if self.conf["capture"] == "1":
                 capture = subprocess.Popen(
-                    hub.exec_prefix() + ["tcpdump", "-q", "-n", "-U", "-i", "hub", "-w",
+                    hub.exec_prefix() + ["tcpdump", "-q", "-n", "-U", "-s", "128", "-i", "hub", "-w",
                                          os.path.join(run_dir, "hub.pcap")],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for n in range(1, self.nvms + 1):
@@ -211,7 +213,25 @@ class Test:
                 capture.terminate()
                 capture.wait()
             hub.destroy()
+        self.host_checks(run_dir)
         return self.verdict(vms, run_dir, timed_out, time.monotonic() - start)
+
+    def host_checks(self, run_dir):
+        """Runs the test's check.py, if any, on the host over the results
+        (the hub capture, say); its PASS and FAIL lines count as checks."""
+        check = os.path.join(self.path, "check.py")
+        if not os.path.exists(check):
+            return
+        out = subprocess.run([sys.executable, check, run_dir], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, timeout=600)
+        with open(os.path.join(run_dir, "check.log"), "w") as f:
+            f.write(out.stdout)
+        for line in out.stdout.splitlines():
+            word, _, rest = line.partition(" ")
+            if word in ("PASS", "FAIL"):
+                self.record("host", word, rest)
+        if out.returncode != 0:
+            self.record("host", "FAIL", "check.py exited with %d" % out.returncode)
 
     def serve(self, vms, hub, deadline):
         """Serves the control channels until every VM is done; True on timeout."""
@@ -320,12 +340,12 @@ class Test:
         passes = sum(1 for r in self.results if r[1] == "PASS")
         fails = [r for r in self.results if r[1] == "FAIL"]
         if passes == 0 and not fails:
-            self.record(0, "FAIL", "the test asserted nothing")
+            self.record("runner", "FAIL", "the test asserted nothing")
             fails = [1]
         ok = not fails
         with open(os.path.join(run_dir, "result.txt"), "w") as f:
-            for vm, kind, text in self.results:
-                f.write("vm%s %s %s\n" % (vm, kind, text))
+            for label, kind, text in self.results:
+                f.write("%s %s %s\n" % (label, kind, text))
             f.write("%s %.1fs\n" % ("PASSED" if ok else "FAILED", seconds))
         log("%s %s (%d checks, %.0f s)" % ("PASS" if ok else "FAIL", self.name, passes, seconds))
         return ok

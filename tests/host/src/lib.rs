@@ -3,8 +3,12 @@
 
 #![allow(dead_code)]
 
+#[path = "../../../balance.rs"]
+pub mod balance;
 #[path = "../../../config.rs"]
 pub mod config;
+#[path = "../../../packet.rs"]
+pub mod packet;
 #[path = "../../../rendezvous.rs"]
 pub mod rendezvous;
 #[path = "../../../replay.rs"]
@@ -14,6 +18,8 @@ pub mod stats;
 #[path = "../../../wire.rs"]
 pub mod wire;
 
+#[cfg(test)]
+mod balance_tests;
 #[cfg(test)]
 mod config_tests;
 #[cfg(test)]

@@ -1,4 +1,7 @@
+use crate::balance::Decision;
 use crate::stats::Counters;
+
+const REST: &str = "vip_owned 0\nvip_drop_not_owner 0\nvip_drop_fragment 0\nvip_drop_unconfigured 0\narp_replies 0\n";
 use proptest::prelude::*;
 
 fn text(c: &Counters) -> String {
@@ -9,7 +12,10 @@ fn text(c: &Counters) -> String {
 
 #[test]
 fn starts_at_zero() {
-    assert_eq!(text(&Counters::default()), "hook_packets 0\nhook_bytes 0\n");
+    assert_eq!(
+        text(&Counters::default()),
+        format!("hook_packets 0\nhook_bytes 0\n{REST}")
+    );
 }
 
 proptest! {
@@ -21,7 +27,7 @@ proptest! {
             c.count_hook_packet(len);
         }
         let bytes: u64 = lens.iter().map(|&l| u64::from(l)).sum();
-        prop_assert_eq!(text(&c), format!("hook_packets {}\nhook_bytes {}\n", lens.len(), bytes));
+        prop_assert_eq!(text(&c), format!("hook_packets {}\nhook_bytes {}\n{REST}", lens.len(), bytes));
     }
 }
 
@@ -39,5 +45,28 @@ fn concurrent_counting_is_exact() {
             });
         }
     });
-    assert_eq!(text(&c), "hook_packets 40000\nhook_bytes 120000\n");
+    assert_eq!(
+        text(&c),
+        format!("hook_packets 40000\nhook_bytes 120000\n{REST}")
+    );
+}
+
+#[test]
+fn decisions_have_a_counter_each() {
+    let c = Counters::default();
+    for d in [
+        Decision::NotVip,
+        Decision::Owned,
+        Decision::NotOwner,
+        Decision::NotOwner,
+        Decision::Fragment,
+        Decision::Unconfigured,
+    ] {
+        c.count_decision(d);
+    }
+    c.count_arp_reply();
+    assert_eq!(
+        text(&c),
+        "hook_packets 0\nhook_bytes 0\nvip_owned 1\nvip_drop_not_owner 2\nvip_drop_fragment 1\nvip_drop_unconfigured 1\narp_replies 1\n"
+    );
 }

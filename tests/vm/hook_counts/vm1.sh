@@ -22,12 +22,12 @@ tp_info "$small small + $large large pings of $frags fragments: $want_packets pa
 tp_expect_eq "hook_packets" "$(tp_stat hook_packets)" "$want_packets"
 tp_expect_eq "hook_bytes" "$(tp_stat hook_bytes)" "$want_bytes"
 tpctl stats show
-tp_expect_eq "tpctl -j stats" "$(tpctl -j stats show)" "{\"hook_packets\":$want_packets,\"hook_bytes\":$want_bytes}"
+tp_expect_eq "tpctl -j stats" "$(tpctl -j stats show | cut -d, -f1-2)" "{\"hook_packets\":$want_packets,\"hook_bytes\":$want_bytes"
 
 # A new namespace is a separate node: 3 pings over its loopback are 3
 # requests and 3 replies through its PRE_ROUTING, nothing else.
 ns=$(unshare -n sh -c 'ip link set lo up; ping -c 3 -i 0.2 -q 127.0.0.1 >/dev/null; cat /proc/net/tpcluster')
-tp_expect_eq "loopback pings in a new namespace" "$(echo "$ns" | tr '\n' ' ')" "hook_packets 6 hook_bytes $((6 * 84)) "
+tp_expect_eq "loopback pings in a new namespace" "$(echo "$ns" | head -n 2 | tr '\n' ' ')" "hook_packets 6 hook_bytes $((6 * 84)) "
 tp_expect_eq "initial namespace untouched by it" "$(tp_stat hook_packets)" "$want_packets"
 rmmod tpcluster
 rc=0

@@ -14,6 +14,17 @@
 //!   tptest digest BYTES [SEED]       print `bytes=N sha256=HEX` of the stream
 //!   tptest run-as UID PROG [ARGS]    run PROG as user and group UID, with no
 //!                                    capabilities (for permission tests)
+//!   tptest serve PORT MODE [BYTES [SEED]]
+//!                                    serve connections until killed, each in
+//!                                    a thread; MODE `name`: send this host's
+//!                                    name; `hash`: read to EOF, answer
+//!                                    `bytes=N sha256=HEX`; `stream`: send
+//!                                    the stream of BYTES and SEED
+//!   tptest connect-many HOST PORT N  N connections one after the other, each
+//!                                    read to EOF; print `connections=N
+//!                                    failed=F` and `REPLY=COUNT` per reply
+//!   tptest fetch HOST PORT           one connection read to EOF; print
+//!                                    `bytes=N sha256=HEX` of what arrived
 //!
 //! Exit status: 0 success, 1 I/O failure, 2 bad usage.
 
@@ -102,6 +113,66 @@ fn sink_on(listener: &TcpListener) -> std::io::Result<String> {
     Ok(report(total, h))
 }
 
+/// Reads `conn` to EOF: the byte count and SHA-256 of what arrived.
+fn drain(conn: &mut TcpStream) -> std::io::Result<String> {
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    let mut total = 0u64;
+    loop {
+        let n = conn.read(&mut buf)?;
+        if n == 0 {
+            return Ok(report(total, h));
+        }
+        h.update(&buf[..n]);
+        total += n as u64;
+    }
+}
+
+fn serve_one(mut conn: TcpStream, mode: &str, bytes: u64, seed: u64) -> std::io::Result<()> {
+    match mode {
+        "name" => {
+            let name = std::fs::read_to_string("/proc/sys/kernel/hostname")?;
+            conn.write_all(name.trim().as_bytes())?;
+        }
+        "hash" => {
+            let line = drain(&mut conn)?;
+            conn.write_all(line.as_bytes())?;
+        }
+        _ => generate(bytes, seed, |c| conn.write_all(c))?,
+    }
+    conn.shutdown(Shutdown::Write)
+}
+
+fn serve(port: u16, mode: &str, bytes: u64, seed: u64) -> std::io::Result<String> {
+    let listener = TcpListener::bind(("0.0.0.0", port))?;
+    loop {
+        let (conn, _) = listener.accept()?;
+        let mode = mode.to_string();
+        std::thread::spawn(move || serve_one(conn, &mode, bytes, seed));
+    }
+}
+
+fn connect_many(host: &str, port: u16, n: u32) -> String {
+    let mut replies = std::collections::BTreeMap::<String, u32>::new();
+    let mut failed = 0;
+    for _ in 0..n {
+        let reply = TcpStream::connect((host, port)).and_then(|mut c| {
+            let mut s = String::new();
+            c.read_to_string(&mut s)?;
+            Ok(s)
+        });
+        match reply {
+            Ok(r) if !r.is_empty() => *replies.entry(r).or_default() += 1,
+            _ => failed += 1,
+        }
+    }
+    let mut out = format!("connections={n} failed={failed}");
+    for (reply, count) in replies {
+        out += &format!("\n{reply}={count}");
+    }
+    out
+}
+
 fn source(
     host: &str,
     port: u16,
@@ -120,10 +191,16 @@ fn source(
         Ok(())
     })?;
     conn.shutdown(Shutdown::Write)?;
-    // Wait for the peer to close: every byte has then been received.
-    let mut rest = Vec::new();
-    conn.read_to_end(&mut rest)?;
-    Ok(report(bytes, h))
+    // Wait for the peer to close: every byte has then been received. A
+    // `hash` server's answer comes first.
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer)?;
+    let sent = report(bytes, h);
+    Ok(if answer.is_empty() {
+        sent
+    } else {
+        format!("{sent} answer {answer}")
+    })
 }
 
 fn number<T: std::str::FromStr>(
@@ -149,6 +226,22 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
             Ok(source(host, port, bytes, seed, pause))
         }
         Some("digest") => Ok(Ok(digest(number(args, 1, None)?, number(args, 2, Some(1))?))),
+        Some("serve") => {
+            let mode = args.get(2).map(String::as_str).ok_or("missing MODE")?;
+            if !["name", "hash", "stream"].contains(&mode) {
+                return Err(format!("unknown mode '{mode}'"));
+            }
+            Ok(serve(number(args, 1, None)?, mode, number(args, 3, Some(0))?, number(args, 4, Some(1))?))
+        }
+        Some("connect-many") => {
+            let host = args.get(1).ok_or("missing HOST")?;
+            Ok(Ok(connect_many(host, number(args, 2, None)?, number(args, 3, None)?)))
+        }
+        Some("fetch") => {
+            let host = args.get(1).ok_or("missing HOST")?;
+            let port: u16 = number(args, 2, None)?;
+            Ok(TcpStream::connect((host.as_str(), port)).and_then(|mut c| drain(&mut c)))
+        }
         Some("run-as") => {
             use std::os::unix::process::CommandExt;
             let uid = number(args, 1, None)?;
@@ -159,7 +252,8 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
             Ok(Err(err))
         }
         _ => Err("usage: tptest sink PORT | source HOST PORT BYTES [SEED] [PAUSE_MS] | digest BYTES [SEED] \
-                  | run-as UID PROG [ARGS]"
+                  | run-as UID PROG [ARGS] | serve PORT MODE [BYTES [SEED]] \
+                  | connect-many HOST PORT N | fetch HOST PORT"
             .into()),
     }
 }

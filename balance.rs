@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Broadcast acceptance: which packets for a virtual IP this node keeps.
+//!
+//! Every node receives every frame for a VIP (its cluster MAC is multicast).
+//! For each, every node computes the same owner from the same inputs — the
+//! packet's 5-tuple and the cluster's members — by rendezvous hashing, and
+//! only the owner keeps the packet, so exactly one node's stack answers.
+//! Packets for other addresses are not ours to judge.
+//!
+//! Kernel-independent. The module keeps a [`Plane`] that the hook reads in
+//! softirq context under a bottom-half-safe lock, and rebuilds it from the
+//! configuration whenever that changes.
+
+use crate::config::{Config, Ipv4, MAX_PEERS, MAX_VIPS};
+use crate::packet::Ipv4Packet;
+use crate::rendezvous::{self, FiveTuple, Key};
+
+/// What the hook does with a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// Not for a VIP: let it through untouched.
+    NotVip,
+    /// For a VIP, and this node owns it: deliver it as addressed to us.
+    Owned,
+    /// For a VIP, owned by another node: drop it here.
+    NotOwner,
+    /// A fragment for a VIP: the owner cannot be known, drop it (TCP sets
+    /// Don't Fragment).
+    Fragment,
+    /// For a VIP, but this node has no id yet: drop it.
+    Unconfigured,
+}
+
+/// What the data path needs of the configuration, copied out of it so the
+/// hook never waits for a netlink request.
+#[derive(Clone, Copy)]
+pub(crate) struct Plane {
+    self_id: u32,
+    key: Key,
+    members: [u32; MAX_PEERS + 1],
+    n_members: usize,
+    vips: [(Ipv4, [u8; 6], u32); MAX_VIPS],
+    n_vips: usize,
+}
+
+/// The rendezvous key of a cluster key: a keyed hash of each half, so the
+/// connection hash and the channel MAC never use the same key bytes as such.
+pub(crate) fn derive_key(cluster_key: Option<&[u8; 32]>) -> Key {
+    let Some(k) = cluster_key else {
+        return Key::new(&[0; 16]);
+    };
+    let (lo, hi) = k.split_at(16);
+    let lo: [u8; 16] = lo.try_into().unwrap_or([0; 16]);
+    let outer = Key::new(&lo);
+    let mut msg = [0u8; 17];
+    msg[1..].copy_from_slice(hi);
+    let h0 = rendezvous::siphash24(&outer, &msg);
+    msg[0] = 1;
+    let h1 = rendezvous::siphash24(&outer, &msg);
+    let mut out = [0u8; 16];
+    out[..8].copy_from_slice(&h0.to_le_bytes());
+    out[8..].copy_from_slice(&h1.to_le_bytes());
+    Key::new(&out)
+}
+
+impl Plane {
+    /// A plane that accepts nothing for no VIP.
+    pub(crate) const fn empty() -> Self {
+        Self {
+            self_id: 0,
+            key: Key::ZERO,
+            members: [0; MAX_PEERS + 1],
+            n_members: 0,
+            vips: [(Ipv4([0; 4]), [0; 6], 0); MAX_VIPS],
+            n_vips: 0,
+        }
+    }
+
+    /// The plane of `config`. Members are this node and every peer: the
+    /// membership protocol will narrow them to the live ones.
+    pub(crate) fn of(config: &Config) -> Self {
+        let mut p = Self::empty();
+        let node = config.node();
+        p.self_id = node.id;
+        p.key = derive_key(node.key.as_ref());
+        if node.id != 0 {
+            p.members[0] = node.id;
+            p.n_members = 1;
+        }
+        for peer in config.peers().as_slice() {
+            if let Some(slot) = p.members.get_mut(p.n_members) {
+                *slot = peer.id;
+                p.n_members += 1;
+            }
+        }
+        for (slot, v) in p.vips.iter_mut().zip(config.vips().as_slice()) {
+            *slot = (v.addr, v.mac, v.ifindex);
+            p.n_vips += 1;
+        }
+        p
+    }
+
+    /// The cluster MAC of `addr` if it is a VIP served on `ifindex`.
+    pub(crate) fn vip_mac(&self, addr: [u8; 4], ifindex: u32) -> Option<[u8; 6]> {
+        self.vips[..self.n_vips]
+            .iter()
+            .find(|(a, _, i)| a.0 == addr && *i == ifindex)
+            .map(|(_, mac, _)| *mac)
+    }
+
+    fn is_vip(&self, addr: [u8; 4]) -> bool {
+        self.vips[..self.n_vips].iter().any(|(a, _, _)| a.0 == addr)
+    }
+
+    /// The owner of a connection (or flow) by its 5-tuple.
+    pub(crate) fn owner(&self, tuple: &FiveTuple) -> Option<u32> {
+        rendezvous::owner(&self.key, tuple, &self.members[..self.n_members])
+    }
+
+    /// Decides for one received IPv4 packet.
+    ///
+    /// A TCP segment for a VIP goes to the owner of its 5-tuple (every
+    /// port: a port that is no service is refused by one node, not all);
+    /// other traffic for a VIP (ICMP, UDP) to the owner of its addresses
+    /// and protocol, so that one node answers a ping.
+    pub(crate) fn decide(&self, pkt: &Ipv4Packet) -> Decision {
+        if !self.is_vip(pkt.daddr) {
+            return Decision::NotVip;
+        }
+        if pkt.fragment {
+            return Decision::Fragment;
+        }
+        if self.self_id == 0 {
+            return Decision::Unconfigured;
+        }
+        let (sport, dport) = match pkt.tcp {
+            Some(t) => (t.sport, t.dport),
+            None => (0, 0),
+        };
+        let tuple = FiveTuple {
+            saddr: u32::from_be_bytes(pkt.saddr),
+            daddr: u32::from_be_bytes(pkt.daddr),
+            sport,
+            dport,
+            proto: pkt.proto,
+        };
+        match self.owner(&tuple) {
+            Some(id) if id == self.self_id => Decision::Owned,
+            _ => Decision::NotOwner,
+        }
+    }
+}

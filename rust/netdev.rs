@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Network namespaces and devices, as the control plane and the packet
+//! handlers use them.
+
+use super::bindings;
+use kernel::{error::to_result, prelude::*};
+
+/// A network namespace, as its node sees it.
+///
+/// # Invariants
+///
+/// The namespace is live while the node holding this value exists: nodes
+/// are built in the namespace's pernet `init` and dropped in its `exit`.
+#[derive(Clone, Copy)]
+pub(crate) struct NetNs(*mut bindings::net);
+
+// SAFETY: a `struct net` is shared by every CPU; this is only a pointer to it.
+unsafe impl Send for NetNs {}
+// SAFETY: as above.
+unsafe impl Sync for NetNs {}
+
+impl NetNs {
+    /// The namespace `net`.
+    ///
+    /// # Safety
+    ///
+    /// `net` must be live for as long as the value (and its copies) exist.
+    pub(crate) unsafe fn from_raw(net: *mut bindings::net) -> Self {
+        Self(net)
+    }
+
+    /// Adds (`join`) or removes the multicast `mac` to the receive filter of
+    /// interface `ifindex`. `ENODEV` if there is no such interface.
+    pub(crate) fn set_multicast(self, ifindex: u32, mac: &[u8; 6], join: bool) -> Result {
+        let ifindex = i32::try_from(ifindex).map_err(|_| ENODEV)?;
+        // SAFETY: the namespace is live (type invariant); the device, if
+        // found, is returned with a reference that we drop below.
+        let dev = unsafe { bindings::dev_get_by_index(self.0, ifindex) };
+        if dev.is_null() {
+            return Err(ENODEV);
+        }
+        // SAFETY: `dev` is held; `mac` is 6 bytes, the length of an
+        // Ethernet address, which is what a VIP's interface has.
+        let ret = unsafe {
+            if join {
+                bindings::dev_mc_add(dev, mac.as_ptr())
+            } else {
+                bindings::dev_mc_del(dev, mac.as_ptr())
+            }
+        };
+        // SAFETY: drops the reference `dev_get_by_index` took.
+        unsafe { bindings::tpc_dev_put(dev) };
+        to_result(ret)
+    }
+}
