@@ -54,8 +54,7 @@ demo: setup
 	@tools/demo.sh
 
 fmt:
-	bash -c '$(TPC_ENV); $$(dirname $$TPC_RUSTC)/rustfmt --edition 2021 --config-path .rustfmt.toml \
-		tpcluster.rs stats.rs rust/*.rs'
+	rustfmt --edition 2021 tpcluster.rs
 	$(CARGO) fmt --all
 
 check:

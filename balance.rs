@@ -3,10 +3,13 @@
 //! Broadcast acceptance: which packets for a virtual IP this node keeps.
 //!
 //! Every node receives every frame for a VIP (its cluster MAC is multicast).
-//! For each, every node computes the same owner from the same inputs — the
-//! packet's 5-tuple and the cluster's members — by rendezvous hashing, and
-//! only the owner keeps the packet, so exactly one node's stack answers.
-//! Packets for other addresses are not ours to judge.
+//! A new connection (a SYN) is kept by one node only: every node computes
+//! the same owner from the same inputs — the 5-tuple and the live members —
+//! by rendezvous hashing. Every later segment is kept by the node that holds
+//! the connection's socket, and dropped by all others, so an established
+//! connection stays where it is when members die or return, and no node
+//! answers a segment of a connection it does not have (no RST). Packets for
+//! other addresses are not ours to judge.
 //!
 //! Kernel-independent. The module keeps a [`Plane`] that the hook reads in
 //! softirq context under a bottom-half-safe lock, and rebuilds it from the
@@ -21,10 +24,22 @@ use crate::rendezvous::{self, FiveTuple, Key};
 pub(crate) enum Decision {
     /// Not for a VIP: let it through untouched.
     NotVip,
-    /// For a VIP, and this node owns it: deliver it as addressed to us.
+    /// A SYN for a VIP, and this node owns the new connection: deliver it
+    /// as addressed to us.
+    NewConnection,
+    /// A later TCP segment of a connection whose socket this node holds:
+    /// deliver it.
+    Held,
+    /// Not TCP, for a VIP, and this node owns its flow: deliver it.
     Owned,
     /// For a VIP, owned by another node: drop it here.
     NotOwner,
+    /// A SYN or other packet for a VIP that this node would own, but it is
+    /// no full member (minority, or not yet counted in by its peers): drop
+    /// it, another node or a retransmission will take it.
+    NotMember,
+    /// A later TCP segment of a connection this node does not hold: drop.
+    NotHeld,
     /// A fragment for a VIP: the owner cannot be known, drop it (TCP sets
     /// Don't Fragment).
     Fragment,
@@ -37,6 +52,7 @@ pub(crate) enum Decision {
 #[derive(Clone, Copy)]
 pub(crate) struct Plane {
     self_id: u32,
+    full_member: bool,
     key: Key,
     members: [u32; MAX_PEERS + 1],
     n_members: usize,
@@ -69,6 +85,7 @@ impl Plane {
     pub(crate) const fn empty() -> Self {
         Self {
             self_id: 0,
+            full_member: false,
             key: Key::ZERO,
             members: [0; MAX_PEERS + 1],
             n_members: 0,
@@ -77,20 +94,29 @@ impl Plane {
         }
     }
 
-    /// The plane of `config`. Members are this node and every peer: the
-    /// membership protocol will narrow them to the live ones.
-    pub(crate) fn of(config: &Config) -> Self {
+    /// The plane of `config` with the live peers `live` (ids of configured
+    /// peers): the members are this node and those. This node takes new
+    /// connections only if it is a `full_member` (`membership.rs`).
+    pub(crate) fn of(
+        config: &Config,
+        live: impl IntoIterator<Item = u32>,
+        full_member: bool,
+    ) -> Self {
         let mut p = Self::empty();
         let node = config.node();
         p.self_id = node.id;
+        p.full_member = full_member;
         p.key = derive_key(node.key.as_ref());
         if node.id != 0 {
             p.members[0] = node.id;
             p.n_members = 1;
         }
-        for peer in config.peers().as_slice() {
+        for id in live {
+            if !config.peers().as_slice().iter().any(|peer| peer.id == id) {
+                continue;
+            }
             if let Some(slot) = p.members.get_mut(p.n_members) {
-                *slot = peer.id;
+                *slot = id;
                 p.n_members += 1;
             }
         }
@@ -118,13 +144,15 @@ impl Plane {
         rendezvous::owner(&self.key, tuple, &self.members[..self.n_members])
     }
 
-    /// Decides for one received IPv4 packet.
+    /// Decides for one received IPv4 packet. `holds_socket` tells whether
+    /// this node holds a TCP socket for the segment's connection; it is
+    /// asked only for TCP segments other than a SYN.
     ///
-    /// A TCP segment for a VIP goes to the owner of its 5-tuple (every
-    /// port: a port that is no service is refused by one node, not all);
-    /// other traffic for a VIP (ICMP, UDP) to the owner of its addresses
-    /// and protocol, so that one node answers a ping.
-    pub(crate) fn decide(&self, pkt: &Ipv4Packet) -> Decision {
+    /// A SYN goes to the owner of its 5-tuple (every port: a port that is
+    /// no service is refused by one node, not all); other traffic for a VIP
+    /// (ICMP, UDP) to the owner of its addresses and protocol, so that one
+    /// node answers a ping.
+    pub(crate) fn decide(&self, pkt: &Ipv4Packet, holds_socket: impl FnOnce() -> bool) -> Decision {
         if !self.is_vip(pkt.daddr) {
             return Decision::NotVip;
         }
@@ -134,9 +162,16 @@ impl Plane {
         if self.self_id == 0 {
             return Decision::Unconfigured;
         }
-        let (sport, dport) = match pkt.tcp {
-            Some(t) => (t.sport, t.dport),
-            None => (0, 0),
+        let (sport, dport, new) = match pkt.tcp {
+            Some(t) if t.syn && !t.ack => (t.sport, t.dport, true),
+            Some(_) => {
+                return if holds_socket() {
+                    Decision::Held
+                } else {
+                    Decision::NotHeld
+                };
+            }
+            None => (0, 0, false),
         };
         let tuple = FiveTuple {
             saddr: u32::from_be_bytes(pkt.saddr),
@@ -145,9 +180,14 @@ impl Plane {
             dport,
             proto: pkt.proto,
         };
-        match self.owner(&tuple) {
-            Some(id) if id == self.self_id => Decision::Owned,
-            _ => Decision::NotOwner,
+        if self.owner(&tuple) != Some(self.self_id) {
+            Decision::NotOwner
+        } else if !self.full_member {
+            Decision::NotMember
+        } else if new {
+            Decision::NewConnection
+        } else {
+            Decision::Owned
         }
     }
 }

@@ -19,10 +19,11 @@ pub(crate) const MAX_SERVICES: usize = 64;
 /// Length of the cluster key.
 pub(crate) const KEY_LEN: usize = 32;
 /// Default heartbeat interval: with the default timeout a dead peer is
-/// noticed within 300 ms.
+/// noticed within 300 ms (one timeout plus one interval). The module's
+/// `heartbeat_ms` parameter starts at this value.
 pub(crate) const DEFAULT_HEARTBEAT_MS: u32 = 50;
-/// Default silence after which a peer is dead.
-pub(crate) const DEFAULT_DEAD_MS: u32 = 250;
+/// Default silence after which a peer is dead (module parameter `dead_ms`).
+pub(crate) const DEFAULT_DEAD_MS: u32 = 200;
 /// Most replicas of a replicated connection.
 pub(crate) const MAX_REPLICAS: u32 = 32;
 
@@ -74,10 +75,35 @@ pub(crate) struct NodeSettings {
     pub(crate) port: u16,
     /// The cluster key, once set.
     pub(crate) key: Option<[u8; KEY_LEN]>,
-    /// Heartbeat interval.
+    /// Heartbeat interval; `None` follows the module parameter.
+    pub(crate) heartbeat_ms: Option<u32>,
+    /// Silence after which a peer is dead; `None` follows the module
+    /// parameter.
+    pub(crate) dead_ms: Option<u32>,
+}
+
+/// The timers a node runs with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Timers {
+    /// Heartbeat interval, ms.
     pub(crate) heartbeat_ms: u32,
-    /// Silence after which a peer is dead.
+    /// Dead-peer timeout, ms; at least twice the interval.
     pub(crate) dead_ms: u32,
+}
+
+impl NodeSettings {
+    /// The timers in force: this node's own, or `defaults` (the module
+    /// parameters) for those it has not set. The timeout is raised to twice
+    /// the interval if a mix of the two would make it shorter, so that one
+    /// late heartbeat never kills a peer.
+    pub(crate) fn timers(&self, defaults: Timers) -> Timers {
+        let heartbeat_ms = self.heartbeat_ms.unwrap_or(defaults.heartbeat_ms);
+        let dead_ms = self.dead_ms.unwrap_or(defaults.dead_ms);
+        Timers {
+            heartbeat_ms,
+            dead_ms: dead_ms.max(heartbeat_ms.saturating_mul(2)),
+        }
+    }
 }
 
 /// A change to [`NodeSettings`]: `None` keeps the current value.
@@ -226,8 +252,8 @@ impl Config {
                 addr: Ipv4::default(),
                 port: 0,
                 key: None,
-                heartbeat_ms: DEFAULT_HEARTBEAT_MS,
-                dead_ms: DEFAULT_DEAD_MS,
+                heartbeat_ms: None,
+                dead_ms: None,
             },
             peers: Table::new(),
             vips: Table::new(),
@@ -262,8 +288,8 @@ impl Config {
         next.addr = change.addr.unwrap_or(next.addr);
         next.port = change.port.unwrap_or(next.port);
         next.key = change.key.or(next.key);
-        next.heartbeat_ms = change.heartbeat_ms.unwrap_or(next.heartbeat_ms);
-        next.dead_ms = change.dead_ms.unwrap_or(next.dead_ms);
+        next.heartbeat_ms = change.heartbeat_ms.or(next.heartbeat_ms);
+        next.dead_ms = change.dead_ms.or(next.dead_ms);
         if change.id == Some(0) {
             return Err(ConfigError::Invalid(c"node id 0 is reserved"));
         }
@@ -278,13 +304,21 @@ impl Config {
         if change.addr.is_some() && self.peers.as_slice().iter().any(|p| p.addr == next.addr) {
             return Err(ConfigError::Exists(c"node address is a peer's address"));
         }
-        if next.dead_ms < next.heartbeat_ms.saturating_mul(2) {
-            return Err(ConfigError::Invalid(
-                c"dead-ms must be at least twice heartbeat-ms",
-            ));
+        if let (Some(hb), Some(dead)) = (next.heartbeat_ms, next.dead_ms) {
+            if dead < hb.saturating_mul(2) {
+                return Err(ConfigError::Invalid(
+                    c"dead-ms must be at least twice heartbeat-ms",
+                ));
+            }
         }
         self.node = next;
         Ok(())
+    }
+
+    /// Puts back settings that [`Config::node`] returned, undoing a
+    /// [`Config::set_node`] that could not take effect.
+    pub(crate) fn restore_node(&mut self, settings: NodeSettings) {
+        self.node = settings;
     }
 
     /// Adds a peer.

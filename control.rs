@@ -10,8 +10,10 @@
 
 use crate::{
     config::{ConfigError, Ipv4, Mode, NodeChange, Peer, Vip},
+    stats::Counter,
     sys::{
         bindings as b,
+        clock::default_timers,
         genetlink::{Dump, Message, Request},
     },
     Node,
@@ -35,16 +37,26 @@ fn required<T>(req: &Request<'_>, value: Option<T>, ty: u32, msg: &'static CStr)
     value.ok_or_else(|| req.refuse(EINVAL, msg, Some(ty)))
 }
 
+/// Publishes a change that leaves the channel's settings as they were, so
+/// the channel (already open, or not openable before either) is not at
+/// stake.
+fn republish(node: &Node, config: &crate::config::Config) {
+    let _ = node.publish(config);
+}
+
 /// `node-get`: this node's settings (never the key itself).
 pub(crate) fn node_get(node: &Node, req: &Request<'_>) -> Result {
     let n = *node.config.lock().node();
+    let timers = n.timers(default_timers());
+    let full_member = node.is_full_member();
     req.reply(b::TPCLUSTER_CMD_NODE_GET as u8, |m| {
         m.put_u32(b::TPCLUSTER_A_NODE_ID, n.id)?;
         m.put_ipv4(b::TPCLUSTER_A_NODE_ADDR, n.addr)?;
         m.put_u16(b::TPCLUSTER_A_NODE_PORT, n.port)?;
         m.put_u8(b::TPCLUSTER_A_NODE_KEY_SET, n.key.is_some().into())?;
-        m.put_u32(b::TPCLUSTER_A_NODE_HEARTBEAT_MS, n.heartbeat_ms)?;
-        m.put_u32(b::TPCLUSTER_A_NODE_DEAD_MS, n.dead_ms)
+        m.put_u32(b::TPCLUSTER_A_NODE_HEARTBEAT_MS, timers.heartbeat_ms)?;
+        m.put_u32(b::TPCLUSTER_A_NODE_DEAD_MS, timers.dead_ms)?;
+        m.put_u8(b::TPCLUSTER_A_NODE_FULL_MEMBER, full_member.into())
     })
 }
 
@@ -61,10 +73,21 @@ pub(crate) fn node_set(node: &Node, req: &Request<'_>) -> Result {
     if change == NodeChange::default() {
         return Err(req.refuse(EINVAL, c"nothing to change", None));
     }
-    node.config
-        .lock()
-        .set_node(&change)
-        .map_err(|e| refuse(req, e))
+    let mut config = node.config.lock();
+    let before = *config.node();
+    config.set_node(&change).map_err(|e| refuse(req, e))?;
+    if let Err(e) = node.publish(&config) {
+        // The channel cannot open with the new settings (typically: the
+        // address is not one of this namespace's). Keep the old ones.
+        config.restore_node(before);
+        let _ = node.publish(&config);
+        return Err(req.refuse(
+            e,
+            c"cannot open the cluster channel: is the address local and the port free?",
+            None,
+        ));
+    }
+    Ok(())
 }
 
 /// `peer-add`.
@@ -83,10 +106,10 @@ pub(crate) fn peer_add(node: &Node, req: &Request<'_>) -> Result {
             c"missing peer address",
         )?,
     };
-    node.config
-        .lock()
-        .add_peer(peer)
-        .map_err(|e| refuse(req, e))
+    let mut config = node.config.lock();
+    config.add_peer(peer).map_err(|e| refuse(req, e))?;
+    republish(node, &config);
+    Ok(())
 }
 
 /// `peer-del`.
@@ -99,7 +122,7 @@ pub(crate) fn peer_del(node: &Node, req: &Request<'_>) -> Result {
     )?;
     let mut config = node.config.lock();
     config.del_peer(id).map_err(|e| refuse(req, e))?;
-    node.publish(&config);
+    republish(node, &config);
     Ok(())
 }
 
@@ -148,7 +171,7 @@ pub(crate) fn vip_add(node: &Node, req: &Request<'_>) -> Result {
             req.refuse(e, c"cannot join the cluster MAC on this interface", None)
         });
     }
-    node.publish(&config);
+    republish(node, &config);
     Ok(())
 }
 
@@ -168,7 +191,7 @@ pub(crate) fn vip_del(node: &Node, req: &Request<'_>) -> Result {
         .find(|v| v.addr == addr)
         .copied();
     config.del_vip(addr).map_err(|e| refuse(req, e))?;
-    node.publish(&config);
+    republish(node, &config);
     if let Some(vip) = vip {
         // The interface may be gone already: then so is its filter.
         let _ = node.net.set_multicast(vip.ifindex, &vip.mac, false);
@@ -242,6 +265,57 @@ pub(crate) fn service_dump(node: &Node, dump: &mut Dump<'_>) -> i32 {
             m.put_u16(b::TPCLUSTER_A_SERVICE_PORT, s.port)?;
             m.put_u32(b::TPCLUSTER_A_SERVICE_MODE, s.mode as u32)?;
             m.put_u32(b::TPCLUSTER_A_SERVICE_REPLICAS, s.replicas)
+        },
+    )
+}
+
+/// `member-state` values (the UAPI enum).
+pub(crate) mod member_state {
+    use super::b;
+    /// This node.
+    pub(crate) const SELF: u32 = b::tpcluster_member_state_TPCLUSTER_MEMBER_STATE_SELF;
+    /// A live peer.
+    pub(crate) const LIVE: u32 = b::tpcluster_member_state_TPCLUSTER_MEMBER_STATE_LIVE;
+    /// A dead peer.
+    pub(crate) const DEAD: u32 = b::tpcluster_member_state_TPCLUSTER_MEMBER_STATE_DEAD;
+}
+
+/// A member as `member-get` and `member-ntf` show it.
+#[derive(Clone, Copy)]
+pub(crate) struct MemberView {
+    pub(crate) id: u32,
+    pub(crate) addr: Ipv4,
+    pub(crate) state: u32,
+    pub(crate) incarnation: u32,
+    pub(crate) last_heard_ms: u32,
+}
+
+/// Writes a member's attributes.
+pub(crate) fn put_member(m: &mut Message, v: &MemberView) -> Result {
+    m.put_u32(b::TPCLUSTER_A_MEMBER_ID, v.id)?;
+    m.put_ipv4(b::TPCLUSTER_A_MEMBER_ADDR, v.addr)?;
+    m.put_u32(b::TPCLUSTER_A_MEMBER_STATE, v.state)?;
+    m.put_u32(b::TPCLUSTER_A_MEMBER_INCARNATION, v.incarnation)?;
+    m.put_u32(b::TPCLUSTER_A_MEMBER_LAST_HEARD_MS, v.last_heard_ms)
+}
+
+/// `member-get` dump: this node first (if it has an id), then its peers.
+pub(crate) fn member_dump(node: &Node, dump: &mut Dump<'_>) -> i32 {
+    dump.entries(
+        b::TPCLUSTER_CMD_MEMBER_GET as u8,
+        |i| node.member_view(i),
+        put_member,
+    )
+}
+
+/// `stats-get` dump: every counter.
+pub(crate) fn stats_dump(node: &Node, dump: &mut Dump<'_>) -> i32 {
+    dump.entries(
+        b::TPCLUSTER_CMD_STATS_GET as u8,
+        |i| Counter::ALL.get(i).copied(),
+        |m: &mut Message, c: &Counter| {
+            m.put_str(b::TPCLUSTER_A_COUNTER_NAME, c.name())?;
+            m.put_u64(b::TPCLUSTER_A_COUNTER_VALUE, node.counters.get(*c))
         },
     )
 }

@@ -13,16 +13,11 @@
 //! out of order as long as they are less than [`WINDOW`] behind the highest
 //! accepted, and rejects older ones.
 //!
-//! Counter space and incarnations: a sender's counters belong to its
-//! incarnation (boot). When an authenticated heartbeat announces a higher
-//! incarnation, the caller resets that sender's window
-//! ([`ReplayWindow::reset`]) and then accepts the heartbeat's counter; this
-//! module does not know incarnations, the caller decides when. The header
-//! does not carry the incarnation, so a reset alone would let an attacker
-//! replay the previous incarnation's datagrams whose counters are above the
-//! new ones: each incarnation's counters must also start above all of the
-//! previous one's (for instance with the incarnation in the counter's high
-//! bits).
+//! Counter space: a sender's counters must also increase across its
+//! restarts, or its first datagrams after a restart would be taken for
+//! replays. The channel starts each opening's counters at the real-time
+//! clock in nanoseconds (`membership.rs`), so the window never needs a reset
+//! and an earlier incarnation's datagrams are never accepted again.
 
 /// How many counters, counting down from the highest accepted, the window
 /// remembers: a counter `WINDOW` or more behind the highest is rejected.
@@ -35,7 +30,7 @@ const WORD_BITS: u64 = u64::BITS as u64;
 /// words when they do not start on a word boundary.
 const WORDS: usize = (WINDOW / WORD_BITS) as usize + 1;
 
-/// Why a counter was rejected, one variant per receive counter.
+/// Why a counter was rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Rejection {
     /// Accepted before: a replay, or a duplicate from the network.
@@ -44,25 +39,12 @@ pub(crate) enum Rejection {
     TooOld,
 }
 
-impl Rejection {
-    /// Every reason; `ALL[r.index()] == r`.
-    pub(crate) const ALL: [Rejection; 2] = [Rejection::Duplicate, Rejection::TooOld];
-
-    /// Position in [`Rejection::ALL`], to index an array of counters.
-    pub(crate) fn index(self) -> usize {
-        self as usize
-    }
-
-    /// Counter name, `snake_case`.
-    pub(crate) fn name(&self) -> &'static str {
-        match self {
-            Rejection::Duplicate => "replay_duplicate",
-            Rejection::TooOld => "replay_too_old",
-        }
-    }
-}
-
 /// The counters accepted from one sender.
+///
+/// # Invariants
+///
+/// All-zero bytes are a valid, empty window (what [`ReplayWindow::new`]
+/// returns), so that tables of windows can be allocated zeroed.
 ///
 /// Bit `c % 64` of word `(c / 64) % WORDS` records counter `c`, for the
 /// counters of the words from `top / 64 - (WORDS - 1)` to `top / 64`.
@@ -70,10 +52,10 @@ impl Rejection {
 /// a counter it no longer stands for.
 #[derive(Clone, Debug)]
 pub(crate) struct ReplayWindow {
-    /// Highest counter accepted; meaningless while `empty`.
+    /// Highest counter accepted; meaningless until `started`.
     top: u64,
-    /// Nothing accepted since creation or the last reset.
-    empty: bool,
+    /// Something was accepted since creation.
+    started: bool,
     /// The bitmap ring.
     bits: [u64; WORDS],
 }
@@ -90,20 +72,15 @@ impl ReplayWindow {
     pub(crate) const fn new() -> Self {
         ReplayWindow {
             top: 0,
-            empty: true,
+            started: false,
             bits: [0; WORDS],
         }
     }
 
-    /// Forgets every counter, as if new. For a sender whose counter space
-    /// restarted; see the module documentation for when that is safe.
-    pub(crate) fn reset(&mut self) {
-        *self = Self::new();
-    }
-
     /// Highest counter accepted, if any.
+    #[cfg(test)]
     pub(crate) fn highest(&self) -> Option<u64> {
-        if self.empty {
+        if !self.started {
             None
         } else {
             Some(self.top)
@@ -114,13 +91,13 @@ impl ReplayWindow {
     /// [`WINDOW`] behind the highest accepted, and records it. Call only
     /// for authenticated datagrams.
     pub(crate) fn accept(&mut self, counter: u64) -> Result<(), Rejection> {
-        if self.empty || counter > self.top {
+        if !self.started || counter > self.top {
             let old = self.top / WORD_BITS;
             let new = counter / WORD_BITS;
             // Clear the words the window slides into, at most all of them
             // (a jump of WORDS words or more leaves nothing in the window).
             // `old + i <= new`: no overflow, even near u64::MAX.
-            let clear = if self.empty {
+            let clear = if !self.started {
                 WORDS as u64
             } else {
                 (new - old).min(WORDS as u64)
@@ -129,7 +106,7 @@ impl ReplayWindow {
                 self.bits[slot(old + i)] = 0;
             }
             self.top = counter;
-            self.empty = false;
+            self.started = true;
         } else if self.top - counter >= WINDOW {
             return Err(Rejection::TooOld);
         }

@@ -5,72 +5,198 @@
 //! Kernel-independent: built into the module and into the host test crate.
 //! The text form is one `name value` pair per line, names in `snake_case`,
 //! values unsigned decimal; readers must ignore names they do not know, so
-//! that counters can be added without breaking them.
+//! that counters can be added without breaking them. The netlink
+//! `stats-get` dump carries the same pairs.
 
 use crate::balance::Decision;
+use crate::membership::Refusal;
+use crate::replay::Rejection;
+use crate::wire::DecodeError;
 use core::{
     fmt,
     sync::atomic::{AtomicU64, Ordering},
 };
 
-/// Counters updated from the packet path without locks.
-///
-/// Each counter is individually exact; a [`Counters::write`] taken while
-/// packets flow may see one counter updated and another not yet.
-#[derive(Default)]
-pub(crate) struct Counters {
+/// Defines [`Counter`], one variant per counter, and its names.
+macro_rules! counters {
+    ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
+        /// A counter of the node.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub(crate) enum Counter {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Counter {
+            /// Every counter, in the order they are shown.
+            pub(crate) const ALL: &'static [Counter] = &[$(Counter::$variant,)*];
+
+            /// Its name, `snake_case`.
+            pub(crate) const fn name(self) -> &'static str {
+                match self {
+                    $(Counter::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+counters! {
     /// IPv4 packets (fragments counted one by one) seen by the PRE_ROUTING hook.
-    hook_packets: AtomicU64,
+    HookPackets => "hook_packets",
     /// Bytes of those packets, IP headers included.
-    hook_bytes: AtomicU64,
-    /// Packets for a VIP this node owns, delivered.
-    vip_owned: AtomicU64,
-    /// Packets for a VIP another node owns, dropped.
-    vip_drop_not_owner: AtomicU64,
+    HookBytes => "hook_bytes",
+    /// SYNs for a VIP this node owns: new connections taken.
+    VipNewConnections => "vip_new_connections",
+    /// Later TCP segments for a VIP whose socket this node holds, delivered.
+    VipHeld => "vip_held",
+    /// Other packets for a VIP (ICMP, UDP) this node owns, delivered.
+    VipOwned => "vip_owned",
+    /// SYNs and other packets for a VIP another node owns, dropped.
+    VipDropNotOwner => "vip_drop_not_owner",
+    /// SYNs and other packets for a VIP this node would own while it is no
+    /// full member (minority, or not yet counted in by its peers), dropped.
+    VipDropNotMember => "vip_drop_not_member",
+    /// Later TCP segments of connections this node does not hold, dropped.
+    VipDropNotHeld => "vip_drop_not_held",
     /// Fragments for a VIP, dropped (their owner cannot be known).
-    vip_drop_fragment: AtomicU64,
+    VipDropFragment => "vip_drop_fragment",
     /// Packets for a VIP while this node has no id, dropped.
-    vip_drop_unconfigured: AtomicU64,
+    VipDropUnconfigured => "vip_drop_unconfigured",
     /// ARP requests for a VIP answered with its cluster MAC.
-    arp_replies: AtomicU64,
+    ArpReplies => "arp_replies",
+    /// Channel datagrams sent.
+    ChannelTx => "channel_tx",
+    /// Channel datagrams the socket refused to send.
+    ChannelTxErrors => "channel_tx_errors",
+    /// Channel datagrams authenticated and acted on.
+    ChannelRxGood => "channel_rx_good",
+    /// Channel datagrams shorter than a header and a MAC.
+    ChannelDropTooShort => "channel_drop_too_short",
+    /// Channel datagrams with a wrong magic.
+    ChannelDropBadMagic => "channel_drop_bad_magic",
+    /// Channel datagrams of another format version.
+    ChannelDropBadVersion => "channel_drop_bad_version",
+    /// Channel datagrams with reserved bits set.
+    ChannelDropBadReserved => "channel_drop_bad_reserved",
+    /// Channel datagrams whose length disagrees with their header.
+    ChannelDropBadLength => "channel_drop_bad_length",
+    /// Channel datagrams of another cluster (another key).
+    ChannelDropWrongCluster => "channel_drop_wrong_cluster",
+    /// Channel datagrams whose MAC does not verify: forged or corrupted.
+    ChannelDropBadMac => "channel_drop_bad_mac",
+    /// Authenticated channel datagrams whose body does not parse.
+    ChannelDropMalformed => "channel_drop_malformed",
+    /// Authenticated channel datagrams of a kind this node does not know.
+    ChannelDropUnknownKind => "channel_drop_unknown_kind",
+    /// Authenticated channel datagrams from an id that is no peer.
+    ChannelDropUnknownSender => "channel_drop_unknown_sender",
+    /// Authenticated channel datagrams from another address than the peer's.
+    ChannelDropWrongAddress => "channel_drop_wrong_address",
+    /// Channel datagrams whose counter was seen before: replays.
+    ChannelDropReplay => "channel_drop_replay",
+    /// Channel datagrams whose counter is too far behind the sender's latest.
+    ChannelDropTooOld => "channel_drop_too_old",
+    /// Channel datagrams received while the channel is not configured.
+    ChannelDropUnconfigured => "channel_drop_unconfigured",
+    /// Peers that became live.
+    MemberUp => "member_up",
+    /// Peers that became dead.
+    MemberDown => "member_down",
+}
+
+impl Counter {
+    /// The counter of a rejected datagram.
+    pub(crate) fn of_decode_error(e: DecodeError) -> Self {
+        match e {
+            DecodeError::TooShort => Counter::ChannelDropTooShort,
+            DecodeError::BadMagic => Counter::ChannelDropBadMagic,
+            DecodeError::BadVersion => Counter::ChannelDropBadVersion,
+            DecodeError::BadReserved => Counter::ChannelDropBadReserved,
+            DecodeError::BadLength => Counter::ChannelDropBadLength,
+            DecodeError::WrongCluster => Counter::ChannelDropWrongCluster,
+            DecodeError::BadMac => Counter::ChannelDropBadMac,
+            DecodeError::Malformed => Counter::ChannelDropMalformed,
+        }
+    }
+
+    /// The counter of a refused heartbeat.
+    pub(crate) fn of_refusal(r: Refusal) -> Self {
+        match r {
+            Refusal::UnknownSender => Counter::ChannelDropUnknownSender,
+            Refusal::WrongAddress => Counter::ChannelDropWrongAddress,
+            Refusal::Replay(Rejection::Duplicate) => Counter::ChannelDropReplay,
+            Refusal::Replay(Rejection::TooOld) => Counter::ChannelDropTooOld,
+        }
+    }
+
+    /// The counter of the hook's decision, if it has one.
+    pub(crate) fn of_decision(d: Decision) -> Option<Self> {
+        Some(match d {
+            Decision::NotVip => return None,
+            Decision::NewConnection => Counter::VipNewConnections,
+            Decision::Held => Counter::VipHeld,
+            Decision::Owned => Counter::VipOwned,
+            Decision::NotOwner => Counter::VipDropNotOwner,
+            Decision::NotMember => Counter::VipDropNotMember,
+            Decision::NotHeld => Counter::VipDropNotHeld,
+            Decision::Fragment => Counter::VipDropFragment,
+            Decision::Unconfigured => Counter::VipDropUnconfigured,
+        })
+    }
+}
+
+/// Number of counters.
+const N: usize = Counter::ALL.len();
+
+/// Counters updated from any context without locks.
+///
+/// Each counter is individually exact; a reader while packets flow may see
+/// one counter updated and another not yet.
+pub(crate) struct Counters {
+    values: [AtomicU64; N],
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Self {
+            values: [const { AtomicU64::new(0) }; N],
+        }
+    }
 }
 
 impl Counters {
-    /// Accounts one packet of `len` bytes seen by the hook. Safe in any context.
+    /// Adds `n` to `counter`.
+    pub(crate) fn add(&self, counter: Counter, n: u64) {
+        self.values[counter as usize].fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Adds one to `counter`.
+    pub(crate) fn bump(&self, counter: Counter) {
+        self.add(counter, 1);
+    }
+
+    /// Accounts one packet of `len` bytes seen by the hook.
     pub(crate) fn count_hook_packet(&self, len: u32) {
-        self.hook_packets.fetch_add(1, Ordering::Relaxed);
-        self.hook_bytes.fetch_add(u64::from(len), Ordering::Relaxed);
+        self.bump(Counter::HookPackets);
+        self.add(Counter::HookBytes, u64::from(len));
     }
 
     /// Accounts the hook's decision for one packet.
     pub(crate) fn count_decision(&self, decision: Decision) {
-        let counter = match decision {
-            Decision::NotVip => return,
-            Decision::Owned => &self.vip_owned,
-            Decision::NotOwner => &self.vip_drop_not_owner,
-            Decision::Fragment => &self.vip_drop_fragment,
-            Decision::Unconfigured => &self.vip_drop_unconfigured,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+        if let Some(c) = Counter::of_decision(decision) {
+            self.bump(c);
+        }
     }
 
-    /// Accounts one ARP reply sent for a VIP.
-    pub(crate) fn count_arp_reply(&self) {
-        self.arp_replies.fetch_add(1, Ordering::Relaxed);
+    /// The current value of `counter`.
+    pub(crate) fn get(&self, counter: Counter) -> u64 {
+        self.values[counter as usize].load(Ordering::Relaxed)
     }
 
     /// Writes the text form.
     pub(crate) fn write(&self, out: &mut impl fmt::Write) -> fmt::Result {
-        for (name, counter) in [
-            ("hook_packets", &self.hook_packets),
-            ("hook_bytes", &self.hook_bytes),
-            ("vip_owned", &self.vip_owned),
-            ("vip_drop_not_owner", &self.vip_drop_not_owner),
-            ("vip_drop_fragment", &self.vip_drop_fragment),
-            ("vip_drop_unconfigured", &self.vip_drop_unconfigured),
-            ("arp_replies", &self.arp_replies),
-        ] {
-            writeln!(out, "{name} {}", counter.load(Ordering::Relaxed))?;
+        for &c in Counter::ALL {
+            writeln!(out, "{} {}", c.name(), self.get(c))?;
         }
         Ok(())
     }

@@ -6,10 +6,11 @@
 //!
 //! This crate root holds the module and the per-network-namespace node. Each
 //! namespace is an independent node: its own configuration (set over
-//! generic netlink, see `control.rs`), its netfilter hook, which keeps the
-//! packets for a VIP that this node owns and drops the others
+//! generic netlink, see `control.rs`), its cluster channel and membership
+//! (`channel.rs`, `membership.rs`), its netfilter hook, which keeps the
+//! packets for a VIP that are this node's and drops the others
 //! (`balance.rs`), its answers to ARP for its VIPs, and its counters,
-//! readable in `/proc/net/tpcluster`.
+//! readable in `/proc/net/tpcluster` and over netlink.
 
 use kernel::{c_str, new_mutex, prelude::*, sync::Mutex};
 
@@ -17,17 +18,24 @@ use kernel::{c_str, new_mutex, prelude::*, sync::Mutex};
 mod sys;
 
 mod balance;
+mod channel;
 mod config;
 mod control;
+mod membership;
 mod packet;
 mod rendezvous;
+mod replay;
 mod stats;
+mod wire;
 
 use balance::{Decision, Plane};
-use config::Config;
-use stats::Counters;
+use channel::{Channel, ChannelSettings, Cluster};
+use config::{Config, Ipv4, MAX_PEERS};
+use control::{member_state, MemberView};
+use stats::{Counter, Counters};
 use sys::{
     arp_tap::{ArpResponder, ArpTap},
+    bindings, clock, genetlink,
     genetlink::Family,
     netdev::NetNs,
     netfilter::{Ipv4PreRouting, Verdict},
@@ -35,6 +43,8 @@ use sys::{
     seq_file::SeqFile,
     skbuff::{NetDevice, SkBuff},
     sync::{new_spinlock_bh, SpinLockBh},
+    ticker::{Tick, Ticker},
+    udp::UdpReceiver,
 };
 
 module! {
@@ -57,6 +67,7 @@ struct TpCluster {
 
 impl kernel::Module for TpCluster {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        clock::init_default_timers();
         let nodes = pernet::Registration::new()?;
         let arp = ArpTap::register(&nodes)?;
         let family = Family::register()?;
@@ -76,6 +87,9 @@ impl Drop for TpCluster {
 }
 
 /// The node of one network namespace.
+///
+/// Locks are taken in declaration order: `config`, `runtime`, `cluster`,
+/// `plane`; the packet handlers (softirq) take only the last two.
 #[pin_data(PinnedDrop)]
 struct Node {
     net: NetNs,
@@ -83,23 +97,224 @@ struct Node {
     /// Changed by netlink requests (process context only).
     #[pin]
     config: Mutex<Config>,
-    /// What the packet handlers (softirq) need of `config`, rebuilt from it
-    /// on every change. Taken after `config` when both are held.
+    /// The periodic work and the channel (process context only).
+    #[pin]
+    runtime: Mutex<Runtime>,
+    /// Channel keys and membership: written by the channel's receive path
+    /// (softirq) and the periodic work.
+    #[pin]
+    cluster: SpinLockBh<Cluster>,
+    /// What the packet handlers (softirq) need of `config` and the
+    /// membership, rebuilt from them on every change.
     #[pin]
     plane: SpinLockBh<Plane>,
 }
 
+/// What runs on its own in a node.
+struct Runtime {
+    /// Calls [`Node::tick`] every heartbeat interval.
+    ticker: Option<Ticker<Node>>,
+    /// The cluster channel, open while the configuration allows.
+    channel: Option<Channel>,
+    /// Whether the published plane lets this node take new connections.
+    full_member: bool,
+}
+
+/// Ids of the peers this node sees live.
+struct LiveSet {
+    ids: [u32; MAX_PEERS],
+    len: usize,
+}
+
+impl LiveSet {
+    fn of(cluster: &Cluster) -> Self {
+        let mut set = Self {
+            ids: [0; MAX_PEERS],
+            len: 0,
+        };
+        for (slot, id) in set.ids.iter_mut().zip(cluster.membership.live_ids()) {
+            *slot = id;
+            set.len += 1;
+        }
+        set
+    }
+
+    fn as_slice(&self) -> &[u32] {
+        &self.ids[..self.len]
+    }
+}
+
 impl Node {
-    /// Publishes `config` to the packet handlers.
-    fn publish(&self, config: &Config) {
-        let plane = Plane::of(config);
-        *self.plane.lock() = plane;
+    /// Publishes `config` to the channel, the membership and the packet
+    /// handlers. Fails only if the channel the configuration asks for
+    /// cannot be opened; everything else is published regardless.
+    fn publish(&self, config: &Config) -> Result {
+        let mut runtime = self.runtime.lock();
+        let opened = self.reconcile_channel(&mut runtime, config);
+        let (live, full_member) = {
+            let mut cluster = self.cluster.lock();
+            cluster.membership.set_peers(config.peers().as_slice());
+            cluster.keys = runtime.channel.as_ref().map(Channel::keys);
+            cluster.self_id = config.node().id;
+            (
+                LiveSet::of(&cluster),
+                cluster.membership.full_member(config.node().id),
+            )
+        };
+        runtime.full_member = full_member;
+        *self.plane.lock() = Plane::of(config, live.as_slice().iter().copied(), full_member);
+        opened
+    }
+
+    /// Whether this node takes new connections now.
+    fn is_full_member(&self) -> bool {
+        self.runtime.lock().full_member
+    }
+
+    /// Opens, reopens or closes the channel to match `config`.
+    fn reconcile_channel(&self, runtime: &mut Runtime, config: &Config) -> Result {
+        let wanted = ChannelSettings::of(config);
+        if runtime.channel.as_ref().map(Channel::settings) == wanted {
+            return Ok(());
+        }
+        // Closing waits for running receive calls; they take only the
+        // cluster lock, which is not held here.
+        runtime.channel = None;
+        let Some(settings) = wanted else {
+            return Ok(());
+        };
+        // SAFETY: the channel lives in `runtime`, which `PinnedDrop` empties
+        // before the node goes.
+        runtime.channel = Some(unsafe { Channel::open(self.net, settings, self)? });
+        Ok(())
+    }
+
+    /// Member `index` as `member-get` shows it: this node first, if it has
+    /// an id, then its peers.
+    fn member_view(&self, index: usize) -> Option<MemberView> {
+        let node = *self.config.lock().node();
+        let peer_index = if node.id == 0 {
+            index
+        } else if index == 0 {
+            return Some(MemberView {
+                id: node.id,
+                addr: node.addr,
+                state: member_state::SELF,
+                incarnation: 0,
+                last_heard_ms: 0,
+            });
+        } else {
+            index - 1
+        };
+        let now = clock::now_ms();
+        let cluster = self.cluster.lock();
+        let m = cluster.membership.members().nth(peer_index)?;
+        Some(view_of(m, now))
+    }
+}
+
+/// How a peer is shown at `now_ms`.
+fn view_of(m: &membership::Member, now_ms: u64) -> MemberView {
+    MemberView {
+        id: m.id,
+        addr: m.addr,
+        state: if m.live {
+            member_state::LIVE
+        } else {
+            member_state::DEAD
+        },
+        incarnation: m.incarnation,
+        last_heard_ms: if m.heard {
+            u32::try_from(now_ms.saturating_sub(m.last_heard_ms)).unwrap_or(u32::MAX)
+        } else {
+            u32::MAX
+        },
+    }
+}
+
+impl Tick for Node {
+    /// Every heartbeat interval: decides liveness, publishes and announces
+    /// changes, and sends this node's heartbeats.
+    fn tick(&self) -> u32 {
+        let config = self.config.lock();
+        let timers = config.node().timers(clock::default_timers());
+        let mut runtime = self.runtime.lock();
+        let now = clock::now_ms();
+        let mut changed = [None; MAX_PEERS];
+        let mut n_changed = 0;
+        let (live, full_member) = {
+            let mut cluster = self.cluster.lock();
+            cluster.membership.update(now, timers.dead_ms, |m| {
+                if let Some(slot) = changed.get_mut(n_changed) {
+                    *slot = Some(view_of(m, now));
+                    n_changed += 1;
+                }
+            });
+            (
+                LiveSet::of(&cluster),
+                cluster.membership.full_member(config.node().id),
+            )
+        };
+        if n_changed > 0 || full_member != runtime.full_member {
+            runtime.full_member = full_member;
+            *self.plane.lock() = Plane::of(&config, live.as_slice().iter().copied(), full_member);
+        }
+        for view in changed.iter().flatten() {
+            self.announce(view);
+        }
+        if let Some(channel) = runtime.channel.as_mut() {
+            let mut view = [0u32; MAX_PEERS + 1];
+            view[0] = config.node().id;
+            view[1..=live.len].copy_from_slice(live.as_slice());
+            channel.send_heartbeats(
+                config.peers().as_slice().iter().map(|p| p.addr),
+                &view[..=live.len],
+                &self.counters,
+            );
+        }
+        timers.heartbeat_ms
+    }
+}
+
+impl Node {
+    /// Counts, logs and multicasts a peer's change of state.
+    fn announce(&self, view: &MemberView) {
+        let up = view.state == member_state::LIVE;
+        self.counters.bump(if up {
+            Counter::MemberUp
+        } else {
+            Counter::MemberDown
+        });
+        let Ipv4([a, b, c, d]) = view.addr;
+        pr_info!(
+            "node {} ({a}.{b}.{c}.{d}) is {}\n",
+            view.id,
+            if up { "up" } else { "down" }
+        );
+        let _ = genetlink::notify_monitor(
+            self.net.as_ptr(),
+            bindings::TPCLUSTER_CMD_MEMBER_NTF as u8,
+            |m| control::put_member(m, view),
+        );
+    }
+}
+
+impl UdpReceiver for Node {
+    fn datagram_received(&self, from: Ipv4, _port: u16, data: &[u8]) {
+        channel::receive(&mut self.cluster.lock(), from, data, &self.counters);
     }
 }
 
 #[pinned_drop]
 impl PinnedDrop for Node {
     fn drop(self: Pin<&mut Self>) {
+        // Stop the periodic work first (waiting for a running tick, so not
+        // under the runtime lock, which the tick takes), then close the
+        // channel (waiting for running receive calls).
+        let ticker = self.runtime.lock().ticker.take();
+        drop(ticker);
+        let channel = self.runtime.lock().channel.take();
+        drop(channel);
         // Leave the cluster MACs. When the namespace itself goes away its
         // devices are gone already, and there is nothing to leave.
         for vip in self.config.lock().vips().as_slice() {
@@ -116,8 +331,23 @@ impl PerNet for Node {
             net,
             counters: Counters::default(),
             config <- new_mutex!(Config::new()),
+            runtime <- new_mutex!(Runtime {
+                ticker: None,
+                channel: None,
+                full_member: false,
+            }),
+            cluster <- new_spinlock_bh!(Cluster::new()?, "tpcluster_cluster"),
             plane <- new_spinlock_bh!(Plane::empty(), "tpcluster_plane"),
         })
+    }
+
+    fn start(&self) -> Result {
+        let first_ms = clock::default_timers().heartbeat_ms;
+        // SAFETY: the node stays in its pernet slot until it is dropped, and
+        // `PinnedDrop` drops the ticker first.
+        let ticker = unsafe { Ticker::start(self, first_ms)? };
+        self.runtime.lock().ticker = Some(ticker);
+        Ok(())
     }
 
     fn show(&self, out: &mut SeqFile) -> core::fmt::Result {
@@ -133,15 +363,26 @@ impl Ipv4PreRouting for Node {
             // Not for us to judge: the stack drops malformed IPv4 itself.
             return Verdict::Accept;
         };
-        let decision = self.plane.lock().decide(&pkt);
+        let holds_socket = || match pkt.tcp {
+            Some(t) => {
+                self.net
+                    .holds_tcp_socket(pkt.saddr, t.sport, pkt.daddr, t.dport, skb.ifindex())
+            }
+            None => false,
+        };
+        let decision = self.plane.lock().decide(&pkt, holds_socket);
         self.counters.count_decision(decision);
         match decision {
             Decision::NotVip => Verdict::Accept,
-            Decision::Owned => {
+            Decision::NewConnection | Decision::Held | Decision::Owned => {
                 skb.set_pkt_type_host();
                 Verdict::Accept
             }
-            Decision::NotOwner | Decision::Fragment | Decision::Unconfigured => Verdict::Drop,
+            Decision::NotOwner
+            | Decision::NotMember
+            | Decision::NotHeld
+            | Decision::Fragment
+            | Decision::Unconfigured => Verdict::Drop,
         }
     }
 }
@@ -160,6 +401,6 @@ impl ArpResponder for Node {
             request.sender_ip,
             &request.sender_mac,
         );
-        self.counters.count_arp_reply();
+        self.counters.bump(Counter::ArpReplies);
     }
 }

@@ -176,6 +176,7 @@ pub(crate) struct Datagram<'a> {
 
 impl Datagram<'_> {
     /// The datagram's kind.
+    #[cfg(test)]
     pub(crate) fn kind(&self) -> Kind {
         match self.message {
             Message::Heartbeat(_) => Kind::Heartbeat,
@@ -184,7 +185,8 @@ impl Datagram<'_> {
     }
 }
 
-/// Why a datagram was rejected, one variant per receive counter.
+/// Why a datagram was rejected, one variant per receive counter
+/// (`stats.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum DecodeError {
     /// Shorter than a header and a MAC.
@@ -206,7 +208,8 @@ pub(crate) enum DecodeError {
 }
 
 impl DecodeError {
-    /// Every reason, in the order [`decode`] checks them; `ALL[e.index()] == e`.
+    /// Every reason, in the order [`decode`] checks them.
+    #[cfg(test)]
     pub(crate) const ALL: [DecodeError; 8] = [
         DecodeError::TooShort,
         DecodeError::BadMagic,
@@ -217,25 +220,6 @@ impl DecodeError {
         DecodeError::BadMac,
         DecodeError::Malformed,
     ];
-
-    /// Position in [`DecodeError::ALL`], to index an array of counters.
-    pub(crate) fn index(self) -> usize {
-        self as usize
-    }
-
-    /// Counter name, `snake_case`.
-    pub(crate) fn name(&self) -> &'static str {
-        match self {
-            DecodeError::TooShort => "too_short",
-            DecodeError::BadMagic => "bad_magic",
-            DecodeError::BadVersion => "bad_version",
-            DecodeError::BadReserved => "bad_reserved",
-            DecodeError::BadLength => "bad_length",
-            DecodeError::WrongCluster => "wrong_cluster",
-            DecodeError::BadMac => "bad_mac",
-            DecodeError::Malformed => "malformed",
-        }
-    }
 }
 
 /// Why a datagram could not be encoded.
@@ -382,8 +366,13 @@ fn parse_heartbeat(body: &[u8]) -> Result<Heartbeat, DecodeError> {
         live: [0; MAX_LIVE],
         live_len: live.len() / 4,
     };
-    for (id, bytes) in hb.live.iter_mut().zip(live.chunks_exact(4)) {
-        *id = bytes.iter().fold(0, |acc, &b| (acc << 8) | u32::from(b));
+    let mut rest = live;
+    for id in hb.live.iter_mut() {
+        let Some((bytes, tail)) = rest.split_first_chunk::<4>() else {
+            break;
+        };
+        *id = u32::from_be_bytes(*bytes);
+        rest = tail;
     }
     Ok(hb)
 }

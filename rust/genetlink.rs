@@ -149,6 +149,36 @@ impl<'a> Request<'a> {
     }
 }
 
+/// Multicasts a notification of command `cmd`, whose attributes `fill`
+/// writes, to the `monitor` group of `net`. Process context. Nobody
+/// listening is no error.
+pub(crate) fn notify_monitor(
+    net: *mut bindings::net,
+    cmd: u8,
+    fill: impl FnOnce(&mut Message) -> Result,
+) -> Result {
+    // SAFETY: allocates a message (GFP_KERNEL; process context).
+    let skb = unsafe { bindings::tpc_genlmsg_new() };
+    if skb.is_null() {
+        return Err(ENOMEM);
+    }
+    // SAFETY: `skb` is a new message with room for the header.
+    let hdr = unsafe { bindings::tpc_genlmsg_put_notify(skb, cmd) };
+    let mut msg = Message { skb };
+    if hdr.is_null() || fill(&mut msg).is_err() {
+        // SAFETY: `skb` is ours and not sent.
+        unsafe { bindings::tpc_nlmsg_free(skb) };
+        return Err(emsgsize());
+    }
+    // SAFETY: `hdr` is in `skb`, which the multicast consumes; `net` is
+    // live (the caller's node lives in it).
+    unsafe {
+        bindings::tpc_genlmsg_end(skb, hdr);
+        bindings::tpc_genlmsg_multicast_monitor(net, skb);
+    }
+    Ok(())
+}
+
 /// A message being filled with attributes.
 ///
 /// # Invariants
@@ -180,6 +210,20 @@ impl Message {
     /// Appends a `u8`.
     pub(crate) fn put_u8(&mut self, ty: u32, v: u8) -> Result {
         self.put(ty, &[v])
+    }
+
+    /// Appends a native-endian `u64` (unaligned, as readers accept).
+    pub(crate) fn put_u64(&mut self, ty: u32, v: u64) -> Result {
+        self.put(ty, &v.to_ne_bytes())
+    }
+
+    /// Appends a string attribute (NUL-terminated), at most 63 bytes.
+    pub(crate) fn put_str(&mut self, ty: u32, v: &str) -> Result {
+        let mut buf = [0u8; 64];
+        let bytes = v.as_bytes();
+        let dst = buf.get_mut(..bytes.len()).ok_or(EINVAL)?;
+        dst.copy_from_slice(bytes);
+        self.put(ty, &buf[..=bytes.len()])
     }
 
     /// Appends an IPv4 address (big-endian `u32`).

@@ -9,6 +9,8 @@
 
 pub(crate) mod arp_tap;
 pub(crate) mod bindings;
+pub(crate) mod clock;
+pub(crate) mod crypto;
 pub(crate) mod genetlink;
 pub(crate) mod netdev;
 pub(crate) mod netfilter;
@@ -17,3 +19,5 @@ pub(crate) mod pernet;
 pub(crate) mod seq_file;
 pub(crate) mod skbuff;
 pub(crate) mod sync;
+pub(crate) mod ticker;
+pub(crate) mod udp;

@@ -54,3 +54,38 @@ impl NetNs {
         to_result(ret)
     }
 }
+
+impl NetNs {
+    /// Whether this namespace holds a TCP socket (a connection in any state
+    /// but LISTEN: handshake, established, closing, TIME_WAIT) for a segment
+    /// from `saddr:sport` to `daddr:dport` received on `ifindex`.
+    ///
+    /// Call from the packet path, which runs under the RCU read lock.
+    pub(crate) fn holds_tcp_socket(
+        self,
+        saddr: [u8; 4],
+        sport: u16,
+        daddr: [u8; 4],
+        dport: u16,
+        ifindex: i32,
+    ) -> bool {
+        // SAFETY: the namespace is live (type invariant); the lookup takes
+        // and drops its own reference on what it finds. Addresses and ports
+        // are passed in network byte order, as the hash tables hold them.
+        unsafe {
+            bindings::tpc_tcp_socket_held(
+                self.0,
+                u32::from_ne_bytes(saddr),
+                sport.to_be(),
+                u32::from_ne_bytes(daddr),
+                dport.to_be(),
+                ifindex,
+            )
+        }
+    }
+
+    /// The raw namespace, for the binding layer.
+    pub(crate) fn as_ptr(self) -> *mut bindings::net {
+        self.0
+    }
+}

@@ -95,4 +95,6 @@ dumpit_entry! {
     tpcluster_nl_peer_get_dumpit => control::peer_dump;
     tpcluster_nl_vip_get_dumpit => control::vip_dump;
     tpcluster_nl_service_get_dumpit => control::service_dump;
+    tpcluster_nl_member_get_dumpit => control::member_dump;
+    tpcluster_nl_stats_get_dumpit => control::stats_dump;
 }

@@ -134,6 +134,20 @@ static const struct genl_split_ops tpcluster_nl_ops[] = {
 		.dumpit	= tpcluster_nl_service_get_dumpit,
 		.flags	= GENL_CMD_CAP_DUMP,
 	},
+	{
+		.cmd	= TPCLUSTER_CMD_MEMBER_GET,
+		.dumpit	= tpcluster_nl_member_get_dumpit,
+		.flags	= GENL_CMD_CAP_DUMP,
+	},
+	{
+		.cmd	= TPCLUSTER_CMD_STATS_GET,
+		.dumpit	= tpcluster_nl_stats_get_dumpit,
+		.flags	= GENL_CMD_CAP_DUMP,
+	},
+};
+
+static const struct genl_multicast_group tpcluster_nl_mcgrps[] = {
+	[TPCLUSTER_NLGRP_MONITOR] = { "monitor", },
 };
 
 struct genl_family tpcluster_nl_family __ro_after_init = {
@@ -144,4 +158,6 @@ struct genl_family tpcluster_nl_family __ro_after_init = {
 	.module		= THIS_MODULE,
 	.split_ops	= tpcluster_nl_ops,
 	.n_split_ops	= ARRAY_SIZE(tpcluster_nl_ops),
+	.mcgrps		= tpcluster_nl_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(tpcluster_nl_mcgrps),
 };

@@ -25,6 +25,14 @@ int tpcluster_nl_service_add_doit(struct sk_buff *skb, struct genl_info *info);
 int tpcluster_nl_service_del_doit(struct sk_buff *skb, struct genl_info *info);
 int tpcluster_nl_service_get_dumpit(struct sk_buff *skb,
 				    struct netlink_callback *cb);
+int tpcluster_nl_member_get_dumpit(struct sk_buff *skb,
+				   struct netlink_callback *cb);
+int tpcluster_nl_stats_get_dumpit(struct sk_buff *skb,
+				  struct netlink_callback *cb);
+
+enum {
+	TPCLUSTER_NLGRP_MONITOR,
+};
 
 extern struct genl_family tpcluster_nl_family;
 

@@ -31,6 +31,10 @@ pub(crate) trait PerNet: Ipv4PreRouting + Sized + Send + 'static {
     /// context, may sleep).
     fn new(net: NetNs) -> impl PinInit<Self, Error>;
 
+    /// Starts what runs on its own once the state is in place (process
+    /// context). The state stays at this address until it is dropped.
+    fn start(&self) -> Result;
+
     /// Writes the namespace's `/proc/net` file (process context).
     fn show(&self, out: &mut SeqFile) -> fmt::Result;
 }
@@ -142,6 +146,13 @@ unsafe extern "C" fn init<T: PerNet>(net: *mut bindings::net) -> c_int {
     // and not yet initialised; `init` is its only user, and the state will
     // not move: the slot stays put until the core frees it after `exit`.
     if let Err(e) = unsafe { T::new(ns).__pinned_init(addr_of_mut!((*slot).state)) } {
+        return e.to_errno();
+    }
+    // SAFETY: initialised just above, and pinned in the slot.
+    if let Err(e) = unsafe { &*addr_of_mut!((*slot).state) }.start() {
+        // SAFETY: initialised above and no longer used; the hook field is
+        // not initialised yet, so only the state is dropped.
+        unsafe { core::ptr::drop_in_place(addr_of_mut!((*slot).state)) };
         return e.to_errno();
     }
     // SAFETY: as above, for the hook field.

@@ -11,6 +11,12 @@
 #include <net/netlink.h>
 #include <net/netns/generic.h>
 #include <net/sock.h>
+#include <net/udp.h>
+#include <net/inet_hashtables.h>
+#include <crypto/blake2s.h>
+#include <linux/moduleparam.h>
+#include <linux/timekeeping.h>
+#include <linux/workqueue.h>
 
 #include "netlink_gen.h"
 #include "shims.h"
@@ -41,6 +47,11 @@ void tpc_spin_unlock_bh(spinlock_t *lock)
 const void *tpc_skb_header_pointer(const struct sk_buff *skb, int offset, int len, void *buffer)
 {
 	return skb_header_pointer(skb, offset, len, buffer);
+}
+
+int tpc_skb_iif(const struct sk_buff *skb)
+{
+	return skb->dev ? skb->dev->ifindex : 0;
 }
 
 unsigned int tpc_skb_len(const struct sk_buff *skb)
@@ -187,4 +198,239 @@ long tpc_dump_cursor(const struct netlink_callback *cb)
 void tpc_dump_set_cursor(struct netlink_callback *cb, long cursor)
 {
 	cb->args[0] = cursor;
+}
+
+u64 tpc_now_ms(void)
+{
+	return ktime_get_ns() / NSEC_PER_MSEC;
+}
+
+u64 tpc_real_ns(void)
+{
+	return ktime_get_real_ns();
+}
+
+void tpc_blake2s_128(u8 *out, const u8 *key, const u8 *data, size_t len)
+{
+	blake2s(out, data, key, 16, len, BLAKE2S_KEY_SIZE);
+}
+
+/*
+ * Called from the PRE_ROUTING hook, under the RCU read lock, with the
+ * segment's addresses as the client sent them (saddr is the client).
+ * Request sockets (SYN_RECV) and TIME_WAIT sockets are in the established
+ * hash too, so a handshake in progress counts as held.
+ */
+bool tpc_tcp_socket_held(struct net *net, __be32 saddr, __be16 sport, __be32 daddr,
+			 __be16 dport, int ifindex)
+{
+	struct sock *sk;
+
+	sk = __inet_lookup_established(net, net->ipv4.tcp_death_row.hashinfo, saddr, sport,
+				       daddr, ntohs(dport), ifindex, 0);
+	if (!sk)
+		return false;
+	sock_gen_put(sk);
+	return true;
+}
+
+/* What the channel socket's sk_user_data points at. */
+struct tpc_udp_ctx {
+	void *owner;
+	tpc_udp_rcv_func func;
+};
+
+/*
+ * encap_rcv of the channel socket: runs in softirq, under the RCU read lock,
+ * after the UDP checksum has been verified. Always consumes the datagram.
+ */
+static int tpc_udp_encap_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct tpc_udp_ctx *ctx = rcu_dereference_sk_user_data(sk);
+	unsigned int len;
+
+	if (!ctx || skb_linearize(skb))
+		goto out;
+	len = skb->len - skb_transport_offset(skb);
+	if (skb_transport_offset(skb) < 0 || len < sizeof(struct udphdr))
+		goto out;
+	ctx->func(ctx->owner, (const u8 *)&ip_hdr(skb)->saddr, ntohs(udp_hdr(skb)->source),
+		  skb_transport_header(skb) + sizeof(struct udphdr), len - sizeof(struct udphdr));
+out:
+	consume_skb(skb);
+	return 0;
+}
+
+/* A UDP socket of @net bound to @addr:@port whose datagrams go to @func. */
+int tpc_udp_open(struct net *net, const u8 *addr, u16 port, void *owner, tpc_udp_rcv_func func,
+		 struct socket **out)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct tpc_udp_ctx *ctx;
+	struct socket *sock;
+	int err;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	ctx->owner = owner;
+	ctx->func = func;
+	memcpy(&sin.sin_addr.s_addr, addr, 4);
+	err = sock_create_kern(net, AF_INET, SOCK_DGRAM, IPPROTO_UDP, &sock);
+	if (err)
+		goto free_ctx;
+	err = kernel_bind(sock, (struct sockaddr *)&sin, sizeof(sin));
+	if (err)
+		goto release;
+	/* As setup_udp_tunnel_sock(), which needs CONFIG_NET_UDP_TUNNEL. */
+	rcu_assign_sk_user_data(sock->sk, ctx);
+	udp_sk(sock->sk)->encap_type = 1;
+	udp_sk(sock->sk)->encap_rcv = tpc_udp_encap_rcv;
+	udp_encap_enable();
+	*out = sock;
+	return 0;
+release:
+	sock_release(sock);
+free_ctx:
+	kfree(ctx);
+	return err;
+}
+
+/* Process context: the send may allocate with GFP_KERNEL. */
+int tpc_udp_send(struct socket *sock, const u8 *daddr, u16 dport, const u8 *data, size_t len)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(dport) };
+	struct msghdr msg = { .msg_name = &sin, .msg_namelen = sizeof(sin),
+			      .msg_flags = MSG_DONTWAIT };
+	struct kvec iov = { .iov_base = (void *)data, .iov_len = len };
+	int ret;
+
+	memcpy(&sin.sin_addr.s_addr, daddr, 4);
+	ret = kernel_sendmsg(sock, &msg, &iov, 1, len);
+	return ret < 0 ? ret : 0;
+}
+
+/* Returns once no receive call can still see the owner. */
+void tpc_udp_close(struct socket *sock)
+{
+	struct tpc_udp_ctx *ctx = rcu_dereference_protected(sock->sk->sk_user_data, 1);
+
+	rcu_assign_sk_user_data(sock->sk, NULL);
+	synchronize_net();
+	kernel_sock_shutdown(sock, SHUT_RDWR);
+	sock_release(sock);
+	kfree(ctx);
+}
+
+struct tpc_ticker {
+	struct delayed_work work;
+	u32 (*func)(void *arg);
+	void *arg;
+};
+
+static void tpc_ticker_run(struct work_struct *work)
+{
+	struct tpc_ticker *t = container_of(to_delayed_work(work), struct tpc_ticker, work);
+
+	queue_delayed_work(system_wq, &t->work, msecs_to_jiffies(t->func(t->arg)));
+}
+
+struct tpc_ticker *tpc_ticker_new(u32 (*func)(void *arg), void *arg)
+{
+	struct tpc_ticker *t = kzalloc(sizeof(*t), GFP_KERNEL);
+
+	if (!t)
+		return NULL;
+	INIT_DELAYED_WORK(&t->work, tpc_ticker_run);
+	t->func = func;
+	t->arg = arg;
+	return t;
+}
+
+/* Starts the ticker: its function runs @ms from now, then as it asks. */
+void tpc_ticker_arm(struct tpc_ticker *t, unsigned int ms)
+{
+	queue_delayed_work(system_wq, &t->work, msecs_to_jiffies(ms));
+}
+
+/* Returns once the function is not running and will not run again. */
+void tpc_ticker_free(struct tpc_ticker *t)
+{
+	cancel_delayed_work_sync(&t->work);
+	kfree(t);
+}
+
+/* 0 until set: tpc_params_default() then puts the module's defaults. */
+static unsigned int tpc_heartbeat_ms;
+static unsigned int tpc_dead_ms;
+
+static int tpc_param_set_ms(const char *val, const struct kernel_param *kp, unsigned int min,
+			    unsigned int max)
+{
+	unsigned int ms;
+	int err = kstrtouint(val, 0, &ms);
+
+	if (err)
+		return err;
+	if (ms < min || ms > max)
+		return -ERANGE;
+	WRITE_ONCE(*(unsigned int *)kp->arg, ms);
+	return 0;
+}
+
+/* Same ranges as the netlink attributes (see the YNL spec). */
+static int tpc_param_set_heartbeat(const char *val, const struct kernel_param *kp)
+{
+	return tpc_param_set_ms(val, kp, 10, 10000);
+}
+
+static int tpc_param_set_dead(const char *val, const struct kernel_param *kp)
+{
+	return tpc_param_set_ms(val, kp, 30, 60000);
+}
+
+static const struct kernel_param_ops tpc_heartbeat_ops = {
+	.set = tpc_param_set_heartbeat,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops tpc_dead_ops = {
+	.set = tpc_param_set_dead,
+	.get = param_get_uint,
+};
+
+module_param_cb(heartbeat_ms, &tpc_heartbeat_ops, &tpc_heartbeat_ms, 0644);
+MODULE_PARM_DESC(heartbeat_ms, "Heartbeat interval of nodes that set none, ms (10-10000)");
+module_param_cb(dead_ms, &tpc_dead_ops, &tpc_dead_ms, 0644);
+MODULE_PARM_DESC(dead_ms, "Silence after which a peer is dead, for nodes that set none, ms (30-60000)");
+
+/* Module init, after the command line's parameters were parsed: fills in the unset ones. */
+void tpc_params_default(unsigned int heartbeat_ms, unsigned int dead_ms)
+{
+	if (!READ_ONCE(tpc_heartbeat_ms))
+		WRITE_ONCE(tpc_heartbeat_ms, heartbeat_ms);
+	if (!READ_ONCE(tpc_dead_ms))
+		WRITE_ONCE(tpc_dead_ms, dead_ms);
+}
+
+unsigned int tpc_param_heartbeat_ms(void)
+{
+	return READ_ONCE(tpc_heartbeat_ms);
+}
+
+unsigned int tpc_param_dead_ms(void)
+{
+	return READ_ONCE(tpc_dead_ms);
+}
+
+void *tpc_genlmsg_put_notify(struct sk_buff *skb, u8 cmd)
+{
+	return genlmsg_put(skb, 0, 0, &tpcluster_nl_family, 0, cmd);
+}
+
+/* Consumes @skb; no listener is no error. */
+void tpc_genlmsg_multicast_monitor(struct net *net, struct sk_buff *skb)
+{
+	genlmsg_multicast_netns(&tpcluster_nl_family, net, skb, 0, TPCLUSTER_NLGRP_MONITOR,
+				GFP_KERNEL);
 }

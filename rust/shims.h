@@ -18,6 +18,8 @@ struct netlink_callback;
 struct netlink_ext_ack;
 struct proc_dir_entry;
 struct sk_buff;
+struct socket;
+struct tpc_ticker;
 
 /* Namespaces. */
 void *tpc_net_generic(const struct net *net, unsigned int id);
@@ -30,6 +32,7 @@ void tpc_spin_unlock_bh(spinlock_t *lock);
 /* Socket buffers and devices. */
 const void *tpc_skb_header_pointer(const struct sk_buff *skb, int offset, int len, void *buffer);
 unsigned int tpc_skb_len(const struct sk_buff *skb);
+int tpc_skb_iif(const struct sk_buff *skb);
 void tpc_skb_set_pkt_type_host(struct sk_buff *skb);
 struct net *tpc_dev_net(const struct net_device *dev);
 int tpc_dev_ifindex(const struct net_device *dev);
@@ -60,5 +63,38 @@ struct net *tpc_dump_net(const struct netlink_callback *cb);
 void *tpc_genlmsg_put_dump(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd);
 long tpc_dump_cursor(const struct netlink_callback *cb);
 void tpc_dump_set_cursor(struct netlink_callback *cb, long cursor);
+
+/* Clocks. */
+u64 tpc_now_ms(void);
+u64 tpc_real_ns(void);
+
+/* Keyed BLAKE2s-128 of @data under the 32-byte @key. */
+void tpc_blake2s_128(u8 *out, const u8 *key, const u8 *data, size_t len);
+
+/* TCP: whether @net holds a socket (any state but LISTEN) for the segment. */
+bool tpc_tcp_socket_held(struct net *net, __be32 saddr, __be16 sport, __be32 daddr,
+			 __be16 dport, int ifindex);
+
+/* The cluster channel's UDP socket; @func runs in softirq for each datagram. */
+typedef void (*tpc_udp_rcv_func)(void *owner, const u8 *saddr, u16 sport, const u8 *data,
+				 size_t len);
+int tpc_udp_open(struct net *net, const u8 *addr, u16 port, void *owner, tpc_udp_rcv_func func,
+		 struct socket **out);
+int tpc_udp_send(struct socket *sock, const u8 *daddr, u16 dport, const u8 *data, size_t len);
+void tpc_udp_close(struct socket *sock);
+
+/* A periodic work item calling @func(@arg) in process context; it returns the next delay, ms. */
+struct tpc_ticker *tpc_ticker_new(u32 (*func)(void *arg), void *arg);
+void tpc_ticker_arm(struct tpc_ticker *t, unsigned int ms);
+void tpc_ticker_free(struct tpc_ticker *t);
+
+/* Module parameters: the default timers of nodes that set none. */
+void tpc_params_default(unsigned int heartbeat_ms, unsigned int dead_ms);
+unsigned int tpc_param_heartbeat_ms(void);
+unsigned int tpc_param_dead_ms(void);
+
+/* Generic netlink notifications to the monitor group of @net. */
+void *tpc_genlmsg_put_notify(struct sk_buff *skb, u8 cmd);
+void tpc_genlmsg_multicast_monitor(struct net *net, struct sk_buff *skb);
 
 #endif

@@ -34,6 +34,12 @@ impl SkBuff {
         unsafe { bindings::tpc_skb_len(self.0.get()) }
     }
 
+    /// Index of the device the packet arrived on, 0 if none.
+    pub(crate) fn ifindex(&self) -> i32 {
+        // SAFETY: by the type invariant the `sk_buff` is valid.
+        unsafe { bindings::tpc_skb_iif(self.0.get()) }
+    }
+
     /// The first bytes from `skb->data` (the network header, in the
     /// handlers we register), as many as fit in `buf` and the packet holds,
     /// copied into `buf` where they are not linear.

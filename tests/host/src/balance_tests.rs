@@ -6,8 +6,14 @@ use proptest::prelude::*;
 const VIP: [u8; 4] = [10, 0, 0, 100];
 const KEY: [u8; 32] = [7; 32];
 
-/// The plane of node `id` of a cluster of nodes 1..=n, all with the same key and VIP.
+/// The plane of node `id` of a cluster of nodes 1..=n, all with the same
+/// key and VIP, all live.
 fn plane(id: u32, n: u32) -> Plane {
+    plane_live(id, n, &(1..=n).collect::<Vec<_>>())
+}
+
+/// The same with only the peers in `live` live.
+fn plane_live(id: u32, n: u32, live: &[u32]) -> Plane {
     let mut c = Config::new();
     c.set_node(&NodeChange {
         id: Some(id),
@@ -30,7 +36,26 @@ fn plane(id: u32, n: u32) -> Plane {
         ifindex: 2,
     })
     .unwrap();
-    Plane::of(&c)
+    Plane::of(&c, live.iter().copied().filter(|&p| p != id), true)
+}
+
+/// Decides as for a node that holds no socket.
+fn decide(p: &Plane, pkt: &Ipv4Packet) -> Decision {
+    p.decide(pkt, || {
+        panic!("a SYN or non-TCP packet needs no socket lookup")
+    })
+}
+
+/// A segment of an established connection (ACK, no SYN).
+fn ack(saddr: [u8; 4], sport: u16, dport: u16) -> Ipv4Packet {
+    let mut pkt = syn(saddr, sport, dport);
+    pkt.tcp = Some(TcpPorts {
+        sport,
+        dport,
+        syn: false,
+        ack: true,
+    });
+    pkt
 }
 
 fn syn(saddr: [u8; 4], sport: u16, dport: u16) -> Ipv4Packet {
@@ -59,9 +84,49 @@ proptest! {
         if proto != IPPROTO_TCP {
             pkt.tcp = None;
         }
-        let owned = planes.iter().filter(|p| p.decide(&pkt) == Decision::Owned).count();
+        let taken = if proto == IPPROTO_TCP { Decision::NewConnection } else { Decision::Owned };
+        let owned = planes.iter().filter(|p| decide(p, &pkt) == taken).count();
         prop_assert_eq!(owned, 1);
-        prop_assert!(planes.iter().all(|p| matches!(p.decide(&pkt), Decision::Owned | Decision::NotOwner)));
+        prop_assert!(planes.iter().all(|p| matches!(decide(p, &pkt), Decision::NotOwner) || decide(p, &pkt) == taken));
+    }
+
+    /// A later segment is kept exactly by the nodes that hold its socket,
+    /// whoever would own a new connection of that tuple.
+    #[test]
+    fn later_segments_go_to_the_socket_holder(saddr in any::<[u8; 4]>(), sport in any::<u16>(),
+                                              holder in 1u32..=3, flags in 0u8..3) {
+        let mut pkt = ack(saddr, sport, 80);
+        if let Some(t) = pkt.tcp.as_mut() {
+            // ACK, FIN|ACK, SYN|ACK: anything but a bare SYN.
+            t.syn = flags == 2;
+            t.ack = true;
+        }
+        for id in 1..=3 {
+            let p = plane(id, 3);
+            let want = if id == holder { Decision::Held } else { Decision::NotHeld };
+            prop_assert_eq!(p.decide(&pkt, || id == holder), want);
+        }
+    }
+
+    /// When a member dies, the new connections the survivors owned stay
+    /// theirs (rendezvous hashing moves only the dead node's share), and the
+    /// dead node's share is spread over the survivors.
+    #[test]
+    fn a_death_moves_only_the_dead_nodes_share(saddr in any::<[u8; 4]>(), sport in any::<u16>(), dead in 1u32..=3) {
+        let pkt = syn(saddr, sport, 80);
+        let owner = |planes: &[Plane]| {
+            planes.iter().position(|p| decide(p, &pkt) == Decision::NewConnection).map(|i| i as u32 + 1)
+        };
+        let before = owner(&(1..=3).map(|id| plane(id, 3)).collect::<Vec<_>>());
+        let survivors: Vec<u32> = (1..=3).filter(|&id| id != dead).collect();
+        let after_planes: Vec<Plane> = (1..=3)
+            .map(|id| if id == dead { Plane::empty() } else { plane_live(id, 3, &survivors) })
+            .collect();
+        let after = owner(&after_planes);
+        prop_assert!(after.is_some() && after != Some(dead));
+        if before != Some(dead) {
+            prop_assert_eq!(after, before);
+        }
     }
 
     /// The parser never panics and rejects what is not IPv4.
@@ -82,7 +147,7 @@ fn connections_spread_evenly() {
     for i in 0..3000u32 {
         let pkt = syn([10, 0, 0, 4], 32768 + i as u16, 80);
         for (n, p) in planes.iter().enumerate() {
-            if p.decide(&pkt) == Decision::Owned {
+            if decide(p, &pkt) == Decision::NewConnection {
                 per_node[n] += 1;
             }
         }
@@ -99,13 +164,13 @@ fn other_traffic_and_fragments() {
     let p = plane(1, 3);
     let mut pkt = syn([10, 0, 0, 4], 1000, 80);
     pkt.daddr = [10, 0, 0, 1];
-    assert_eq!(p.decide(&pkt), Decision::NotVip);
+    assert_eq!(decide(&p, &pkt), Decision::NotVip);
     let mut frag = syn([10, 0, 0, 4], 1000, 80);
     frag.fragment = true;
     frag.tcp = None;
-    assert_eq!(p.decide(&frag), Decision::Fragment);
+    assert_eq!(decide(&p, &frag), Decision::Fragment);
     assert_eq!(
-        Plane::empty().decide(&syn([10, 0, 0, 4], 1000, 80)),
+        decide(&Plane::empty(), &syn([10, 0, 0, 4], 1000, 80)),
         Decision::NotVip
     );
     assert_eq!(p.vip_mac(VIP, 2), Some([1, 0, 0x5e, 0, 0, 100]));
@@ -122,7 +187,7 @@ fn unconfigured_node_keeps_nothing_for_a_vip() {
     })
     .unwrap();
     assert_eq!(
-        Plane::of(&c).decide(&syn([10, 0, 0, 4], 1, 80)),
+        decide(&Plane::of(&c, [], true), &syn([10, 0, 0, 4], 1, 80)),
         Decision::Unconfigured
     );
 }
@@ -167,4 +232,59 @@ fn parses_a_syn_and_an_arp_request() {
     let mut reply = arp;
     reply[7] = 2;
     assert_eq!(parse_arp_request(&reply), None);
+}
+
+/// Only configured peers count as members, whatever the live list says.
+#[test]
+fn unknown_live_ids_are_ignored() {
+    let alone = plane_live(1, 1, &[]);
+    let with_stranger = plane_live(1, 1, &[99]);
+    for i in 0..200u16 {
+        let pkt = syn([10, 0, 0, 4], 1000 + i, 80);
+        assert_eq!(decide(&alone, &pkt), Decision::NewConnection);
+        assert_eq!(decide(&with_stranger, &pkt), Decision::NewConnection);
+    }
+}
+
+/// A dead peer owns nothing: its survivors take every new connection.
+#[test]
+fn dead_peers_own_nothing() {
+    let planes: Vec<Plane> = (1..=2).map(|id| plane_live(id, 3, &[1, 2])).collect();
+    for i in 0..1000u16 {
+        let pkt = syn([10, 0, 0, 4], 1000 + i, 80);
+        let taken = planes
+            .iter()
+            .filter(|p| decide(p, &pkt) == Decision::NewConnection)
+            .count();
+        assert_eq!(taken, 1);
+    }
+}
+
+/// A node that is no full member takes no new connection and no ping, but
+/// keeps serving the connections it holds.
+#[test]
+fn a_node_that_is_no_full_member_takes_nothing_new() {
+    let mut c = Config::new();
+    c.set_node(&NodeChange {
+        id: Some(1),
+        key: Some(KEY),
+        ..Default::default()
+    })
+    .unwrap();
+    c.add_vip(Vip {
+        addr: Ipv4(VIP),
+        mac: [1, 0, 0x5e, 0, 0, 100],
+        ifindex: 2,
+    })
+    .unwrap();
+    let p = Plane::of(&c, [], false);
+    let mut ping = syn([10, 0, 0, 4], 0, 0);
+    ping.proto = 1;
+    ping.tcp = None;
+    assert_eq!(decide(&p, &syn([10, 0, 0, 4], 1, 80)), Decision::NotMember);
+    assert_eq!(decide(&p, &ping), Decision::NotMember);
+    assert_eq!(
+        p.decide(&ack([10, 0, 0, 4], 1, 80), || true),
+        Decision::Held
+    );
 }

@@ -28,9 +28,9 @@ fn vip() -> Vip {
 
 #[test]
 fn defaults_notice_a_dead_node_within_300_ms() {
-    let n = *Config::new().node();
-    assert!(n.dead_ms + n.heartbeat_ms <= 300);
-    assert!(n.dead_ms >= 2 * n.heartbeat_ms);
+    let t = Config::new().node().timers(DEFAULTS);
+    assert!(t.dead_ms + t.heartbeat_ms <= 300);
+    assert!(t.dead_ms >= 2 * t.heartbeat_ms);
 }
 
 #[test]
@@ -53,7 +53,44 @@ fn node_change_is_all_or_nothing() {
     c.set_node(&good).unwrap();
     assert_eq!(
         (c.node().port, c.node().heartbeat_ms, c.node().dead_ms),
-        (7000, 100, 400)
+        (7000, Some(100), Some(400))
+    );
+}
+
+const DEFAULTS: Timers = Timers {
+    heartbeat_ms: DEFAULT_HEARTBEAT_MS,
+    dead_ms: DEFAULT_DEAD_MS,
+};
+
+/// Unset timers follow the defaults; set ones win; the timeout is never
+/// below two intervals, whatever the mix.
+#[test]
+fn timers_follow_defaults_until_set() {
+    let mut c = configured();
+    assert_eq!(c.node().timers(DEFAULTS), DEFAULTS);
+    c.set_node(&NodeChange {
+        heartbeat_ms: Some(150),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(
+        c.node().timers(DEFAULTS),
+        Timers {
+            heartbeat_ms: 150,
+            dead_ms: 300
+        }
+    );
+    c.set_node(&NodeChange {
+        dead_ms: Some(1000),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(
+        c.node().timers(DEFAULTS),
+        Timers {
+            heartbeat_ms: 150,
+            dead_ms: 1000
+        }
     );
 }
 

@@ -7,6 +7,8 @@
 pub mod balance;
 #[path = "../../../config.rs"]
 pub mod config;
+#[path = "../../../membership.rs"]
+pub mod membership;
 #[path = "../../../packet.rs"]
 pub mod packet;
 #[path = "../../../rendezvous.rs"]
@@ -22,6 +24,8 @@ pub mod wire;
 mod balance_tests;
 #[cfg(test)]
 mod config_tests;
+#[cfg(test)]
+mod membership_tests;
 #[cfg(test)]
 mod rendezvous_tests;
 #[cfg(test)]

@@ -1,8 +1,18 @@
 use crate::balance::Decision;
-use crate::stats::Counters;
+use crate::membership::Refusal;
+use crate::replay::Rejection;
+use crate::stats::{Counter, Counters};
+use crate::wire::DecodeError;
 
-const REST: &str = "vip_owned 0\nvip_drop_not_owner 0\nvip_drop_fragment 0\nvip_drop_unconfigured 0\narp_replies 0\n";
 use proptest::prelude::*;
+
+/// The text of every counter after the first two (hook packets and bytes) at 0.
+fn rest() -> String {
+    Counter::ALL[2..]
+        .iter()
+        .map(|c| format!("{} 0\n", c.name()))
+        .collect()
+}
 
 fn text(c: &Counters) -> String {
     let mut s = String::new();
@@ -14,7 +24,7 @@ fn text(c: &Counters) -> String {
 fn starts_at_zero() {
     assert_eq!(
         text(&Counters::default()),
-        format!("hook_packets 0\nhook_bytes 0\n{REST}")
+        format!("hook_packets 0\nhook_bytes 0\n{}", rest())
     );
 }
 
@@ -27,7 +37,7 @@ proptest! {
             c.count_hook_packet(len);
         }
         let bytes: u64 = lens.iter().map(|&l| u64::from(l)).sum();
-        prop_assert_eq!(text(&c), format!("hook_packets {}\nhook_bytes {}\n{REST}", lens.len(), bytes));
+        prop_assert_eq!(text(&c), format!("hook_packets {}\nhook_bytes {}\n{}", lens.len(), bytes, rest()));
     }
 }
 
@@ -47,7 +57,7 @@ fn concurrent_counting_is_exact() {
     });
     assert_eq!(
         text(&c),
-        format!("hook_packets 40000\nhook_bytes 120000\n{REST}")
+        format!("hook_packets 40000\nhook_bytes 120000\n{}", rest())
     );
 }
 
@@ -56,17 +66,54 @@ fn decisions_have_a_counter_each() {
     let c = Counters::default();
     for d in [
         Decision::NotVip,
+        Decision::NewConnection,
+        Decision::Held,
         Decision::Owned,
         Decision::NotOwner,
         Decision::NotOwner,
+        Decision::NotHeld,
         Decision::Fragment,
         Decision::Unconfigured,
     ] {
         c.count_decision(d);
     }
-    c.count_arp_reply();
-    assert_eq!(
-        text(&c),
-        "hook_packets 0\nhook_bytes 0\nvip_owned 1\nvip_drop_not_owner 2\nvip_drop_fragment 1\nvip_drop_unconfigured 1\narp_replies 1\n"
-    );
+    c.bump(Counter::ArpReplies);
+    let t = text(&c);
+    for line in [
+        "vip_new_connections 1",
+        "vip_held 1",
+        "vip_owned 1",
+        "vip_drop_not_owner 2",
+        "vip_drop_not_held 1",
+        "vip_drop_fragment 1",
+        "vip_drop_unconfigured 1",
+        "arp_replies 1",
+        "hook_packets 0",
+    ] {
+        assert!(t.lines().any(|l| l == line), "{line} missing from\n{t}");
+    }
+}
+
+/// Every rejection of a datagram has a counter of its own, and every
+/// counter has a distinct name.
+#[test]
+fn every_drop_reason_has_its_own_counter() {
+    let mut seen = std::collections::HashSet::new();
+    let mut seen_insert = |c: Counter| seen.insert(c.name());
+    for e in DecodeError::ALL {
+        assert!(seen_insert(Counter::of_decode_error(e)));
+    }
+    for r in [
+        Refusal::UnknownSender,
+        Refusal::WrongAddress,
+        Refusal::Replay(Rejection::Duplicate),
+        Refusal::Replay(Rejection::TooOld),
+    ] {
+        assert!(seen_insert(Counter::of_refusal(r)));
+    }
+    let names: std::collections::HashSet<&str> = Counter::ALL.iter().map(|c| c.name()).collect();
+    assert_eq!(names.len(), Counter::ALL.len());
+    assert!(names
+        .iter()
+        .all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '_')));
 }

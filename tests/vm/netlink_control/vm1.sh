@@ -20,13 +20,18 @@ expect_refusal() {
 key=$(printf 'ab%.0s' $(seq 32))
 tpctl node set id 1 addr 10.0.0.1 port 7000 key "$key"
 tp_expect_eq "node settings" "$(tpctl -j node show)" \
-	'{"id":1,"addr":"10.0.0.1","port":7000,"key":"set","heartbeat_ms":50,"dead_ms":250}'
+	'{"id":1,"addr":"10.0.0.1","port":7000,"key":"set","heartbeat_ms":50,"dead_ms":200,"full_member":true}'
 tpctl node set heartbeat 100 dead 300
 tp_expect_eq "timers changed, the rest kept" "$(tpctl -j node show)" \
-	'{"id":1,"addr":"10.0.0.1","port":7000,"key":"set","heartbeat_ms":100,"dead_ms":300}'
+	'{"id":1,"addr":"10.0.0.1","port":7000,"key":"set","heartbeat_ms":100,"dead_ms":300,"full_member":true}'
 
 tpctl peer add id 2 addr 10.0.0.2
 tpctl peer add id 3 addr 10.0.0.3
+tp_expect_eq "members: this node, and two peers never heard from" \
+	"$(tpctl -j cluster show)" \
+	'[{"id":1,"addr":"10.0.0.1","state":"self","incarnation":0,"last_heard_ms":0},{"id":2,"addr":"10.0.0.2","state":"dead","incarnation":0,"last_heard_ms":"never"},{"id":3,"addr":"10.0.0.3","state":"dead","incarnation":0,"last_heard_ms":"never"}]'
+tp_expect_eq "alone among three, no full member" "$(tpctl -j node show | grep -o '"full_member":[a-z]*')" '"full_member":false'
+tp_expect "the channel socket is bound to the node's address" grep -q "0100000A:1B58" /proc/net/udp
 tp_expect_eq "peer dump" "$(tpctl -j peer show)" '[{"id":2,"addr":"10.0.0.2"},{"id":3,"addr":"10.0.0.3"}]'
 tpctl vip add 10.0.0.100 mac 01:00:5e:00:00:64 dev eth0
 ifindex=$(cat /sys/class/net/eth0/ifindex)
@@ -62,6 +67,19 @@ expect_refusal "replicas on a balance service" 1 "replicas is only for replicate
 expect_refusal "heartbeat out of range (policy)" 1 "Numerical result out of range" tpctl node set heartbeat 5
 expect_refusal "dead not above heartbeat" 1 "dead-ms must be at least twice heartbeat-ms" tpctl node set dead 150
 expect_refusal "empty node set" 1 "nothing to change" tpctl node set
+expect_refusal "channel address not local" 1 "cannot open the cluster channel" tpctl node set addr 10.9.9.9
+tp_expect_eq "the refused address was not taken" "$(tpctl -j node show | grep -o '"addr":"[0-9.]*"')" '"addr":"10.0.0.1"'
+params=/sys/module/tpcluster/parameters
+tp_expect_eq "default timers (module parameters)" "$(cat $params/heartbeat_ms) $(cat $params/dead_ms)" "50 200"
+tp_expect "an out-of-range parameter is refused" sh -c "! echo 5 > $params/heartbeat_ms"
+echo 80 > $params/heartbeat_ms
+tp_expect_eq "a node without timers of its own follows the parameters" \
+	"$(unshare -n tpctl -j node show | grep -o '"heartbeat_ms":[0-9]*,"dead_ms":[0-9]*')" '"heartbeat_ms":80,"dead_ms":200'
+tp_expect_eq "a node with its own timers keeps them" \
+	"$(tpctl -j node show | grep -o '"heartbeat_ms":[0-9]*,"dead_ms":[0-9]*')" '"heartbeat_ms":100,"dead_ms":300'
+echo 50 > $params/heartbeat_ms
+tp_expect_eq "counters over netlink are the /proc/net/tpcluster counters" \
+	"$(tpctl stats show | awk '{ print $1 }' | tr '\n' ' ')" "$(awk '{ print $1 }' /proc/net/tpcluster | tr '\n' ' ')"
 expect_refusal "bad key (tpctl)" 2 "64 hexadecimal digits" tpctl node set key abcd
 expect_refusal "unknown mode (tpctl)" 2 "unknown mode" tpctl service add 10.0.0.100:83 mode fast
 expect_refusal "unknown interface (tpctl)" 1 "no interface 'eth9'" tpctl vip add 10.0.0.102 mac 01:00:5e:00:00:66 dev eth9

@@ -11,6 +11,8 @@ pub(crate) struct Client {
     socket: Socket,
     family: u16,
     seq: u32,
+    /// The controller's description of the family.
+    family_attrs: Vec<Attr>,
 }
 
 /// The system's text for `errno`, as strerror(3) gives it.
@@ -35,6 +37,7 @@ impl Client {
             socket,
             family: genl::GENL_ID_CTRL,
             seq: 0,
+            family_attrs: Vec::new(),
         };
         let mut name = uapi::FAMILY_NAME.as_bytes().to_vec();
         name.push(0);
@@ -50,6 +53,7 @@ impl Client {
             .first()
             .and_then(|a| genl::get_u16(a, genl::CTRL_ATTR_FAMILY_ID))
             .ok_or_else(|| NlError("no family id in the controller's reply".into()))?;
+        client.family_attrs = replies.into_iter().next().unwrap_or_default();
         Ok(client)
     }
 
@@ -98,6 +102,31 @@ impl Client {
     /// A `do` request of the family.
     pub(crate) fn request(&mut self, cmd: u8, attrs: &[Attr]) -> Result<Vec<Vec<Attr>>, NlError> {
         self.exchange(cmd, uapi::FAMILY_VERSION, 0, attrs)
+    }
+
+    /// Joins multicast group `name` of the family.
+    pub(crate) fn subscribe(&mut self, name: &str) -> Result<(), NlError> {
+        let group = genl::mcast_group(&self.family_attrs, name)
+            .ok_or_else(|| NlError(format!("the family has no multicast group '{name}'")))?;
+        self.socket
+            .add_membership(group)
+            .map_err(|e| NlError(format!("joining group '{name}': {e}")))
+    }
+
+    /// Waits for the next notifications: (command, attributes) of each.
+    pub(crate) fn notifications(&mut self) -> Result<Vec<(u8, Vec<Attr>)>, NlError> {
+        let (buf, _) = self
+            .socket
+            .recv_from_full()
+            .map_err(|e| NlError(format!("netlink receive: {e}")))?;
+        Ok(genl::parse(&buf)
+            .map_err(NlError)?
+            .into_iter()
+            .filter_map(|r| match r {
+                Reply::Data { cmd, attrs } => Some((cmd, attrs)),
+                _ => None,
+            })
+            .collect())
     }
 
     /// A `dump` request of the family.

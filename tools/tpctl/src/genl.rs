@@ -12,6 +12,9 @@ pub(crate) const GENL_ID_CTRL: u16 = 0x10;
 pub(crate) const CTRL_CMD_GETFAMILY: u8 = 3;
 pub(crate) const CTRL_ATTR_FAMILY_ID: u16 = 1;
 pub(crate) const CTRL_ATTR_FAMILY_NAME: u16 = 2;
+pub(crate) const CTRL_ATTR_MCAST_GROUPS: u16 = 7;
+pub(crate) const CTRL_ATTR_MCAST_GRP_NAME: u16 = 1;
+pub(crate) const CTRL_ATTR_MCAST_GRP_ID: u16 = 2;
 pub(crate) const NLM_F_REQUEST: u16 = 0x1;
 pub(crate) const NLM_F_ACK: u16 = 0x4;
 pub(crate) const NLM_F_DUMP: u16 = 0x300;
@@ -166,6 +169,32 @@ pub(crate) fn get_u32(attrs: &[Attr], ty: u16) -> Option<u32> {
 /// Attribute `ty` as a native-endian u16.
 pub(crate) fn get_u16(attrs: &[Attr], ty: u16) -> Option<u16> {
     u16_at(get(attrs, ty)?, 0)
+}
+
+/// The id of multicast group `name` in a CTRL_CMD_GETFAMILY reply.
+pub(crate) fn mcast_group(family: &[Attr], name: &str) -> Option<u32> {
+    let groups = attrs(get(family, CTRL_ATTR_MCAST_GROUPS)?).ok()?;
+    groups.iter().find_map(|(_, nested)| {
+        let group = attrs(nested).ok()?;
+        let n = get(&group, CTRL_ATTR_MCAST_GRP_NAME)?;
+        (n.split(|&c| c == 0).next()? == name.as_bytes())
+            .then(|| get_u32(&group, CTRL_ATTR_MCAST_GRP_ID))
+            .flatten()
+    })
+}
+
+/// Attribute `ty` as a native-endian `u64`.
+pub(crate) fn get_u64(attrs: &[Attr], ty: u16) -> Option<u64> {
+    Some(u64::from_ne_bytes(
+        get(attrs, ty)?.get(..8)?.try_into().ok()?,
+    ))
+}
+
+/// Attribute `ty` as a NUL-terminated string.
+pub(crate) fn get_str(attrs: &[Attr], ty: u16) -> Option<String> {
+    let v = get(attrs, ty)?;
+    let text = v.split(|&c| c == 0).next()?;
+    Some(String::from_utf8_lossy(text).into_owned())
 }
 
 #[cfg(test)]

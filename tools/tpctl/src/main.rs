@@ -8,6 +8,7 @@ use std::{fmt::Write as _, process::ExitCode};
 
 mod client;
 mod genl;
+mod members;
 mod objects;
 mod stats;
 mod uapi;
@@ -22,7 +23,9 @@ Objects and commands (the node of the current network namespace):
   vip show | add ADDR mac MAC dev IFNAME | del ADDR
   service show | add VIP:PORT [mode balance|splice|replicate] [replicas R]
           | del VIP:PORT
+  cluster show                       the members and their state
   stats show                         counters
+  monitor [count N]                  print membership changes as they happen
 
 Changes need CAP_NET_ADMIN. Errors print the kernel's reason.
 
@@ -56,6 +59,8 @@ fn run(args: &[String]) -> Result<String, Failure> {
     }
     match words.as_slice() {
         ["stats"] | ["stats", "show"] => stats::show(opts.json),
+        ["cluster", rest @ ..] => members::cluster(rest, opts.json),
+        ["monitor", rest @ ..] => members::monitor(rest, opts.json),
         [object @ ("node" | "peer" | "vip" | "service"), rest @ ..] => {
             objects::run(object, rest, opts.json)
         }

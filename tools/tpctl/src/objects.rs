@@ -105,7 +105,7 @@ fn mac_text(v: Option<&[u8]>) -> String {
 }
 
 /// Renders rows of (field, value) as aligned text lines or JSON objects.
-fn render(rows: &[Vec<(&str, String, bool)>], json: bool, list: bool) -> String {
+pub(crate) fn render(rows: &[Vec<(&str, String, bool)>], json: bool, list: bool) -> String {
     let mut out = String::new();
     if json {
         let objs: Vec<String> = rows
@@ -151,6 +151,7 @@ fn node(client: &mut Client, args: &[&str], json: bool) -> Result<String, Failur
                 ("key", if genl::get(a, A_NODE_KEY_SET) == Some(&[1]) { "set" } else { "unset" }.into(), false),
                 ("heartbeat_ms", n(A_NODE_HEARTBEAT_MS), true),
                 ("dead_ms", n(A_NODE_DEAD_MS), true),
+                ("full_member", (genl::get(a, A_NODE_FULL_MEMBER) == Some(&[1])).to_string(), true),
             ];
             Ok(render(&[row], json, false))
         }

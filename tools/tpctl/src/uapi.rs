@@ -16,6 +16,12 @@ pub(crate) const CMD_VIP_GET: u8 = 8;
 pub(crate) const CMD_SERVICE_ADD: u8 = 9;
 pub(crate) const CMD_SERVICE_DEL: u8 = 10;
 pub(crate) const CMD_SERVICE_GET: u8 = 11;
+pub(crate) const CMD_MEMBER_GET: u8 = 12;
+pub(crate) const CMD_MEMBER_NTF: u8 = 13;
+pub(crate) const CMD_STATS_GET: u8 = 14;
+
+/// The multicast group of membership notifications.
+pub(crate) const MCGRP_MONITOR: &str = "monitor";
 
 pub(crate) const A_NODE_ID: u16 = 1;
 pub(crate) const A_NODE_ADDR: u16 = 2;
@@ -24,6 +30,7 @@ pub(crate) const A_NODE_KEY: u16 = 4;
 pub(crate) const A_NODE_KEY_SET: u16 = 5;
 pub(crate) const A_NODE_HEARTBEAT_MS: u16 = 6;
 pub(crate) const A_NODE_DEAD_MS: u16 = 7;
+pub(crate) const A_NODE_FULL_MEMBER: u16 = 8;
 
 pub(crate) const A_PEER_ID: u16 = 1;
 pub(crate) const A_PEER_ADDR: u16 = 2;
@@ -37,7 +44,17 @@ pub(crate) const A_SERVICE_PORT: u16 = 2;
 pub(crate) const A_SERVICE_MODE: u16 = 3;
 pub(crate) const A_SERVICE_REPLICAS: u16 = 4;
 
+pub(crate) const A_MEMBER_ID: u16 = 1;
+pub(crate) const A_MEMBER_ADDR: u16 = 2;
+pub(crate) const A_MEMBER_STATE: u16 = 3;
+pub(crate) const A_MEMBER_INCARNATION: u16 = 4;
+pub(crate) const A_MEMBER_LAST_HEARD_MS: u16 = 5;
+
+pub(crate) const A_COUNTER_NAME: u16 = 1;
+pub(crate) const A_COUNTER_VALUE: u16 = 2;
+
 pub(crate) const MODES: [&str; 3] = ["balance", "splice", "replicate"];
+pub(crate) const MEMBER_STATES: [&str; 3] = ["self", "live", "dead"];
 
 #[cfg(test)]
 mod tests {
@@ -89,6 +106,7 @@ mod tests {
         check("TPCLUSTER_A_NODE_KEY_SET", A_NODE_KEY_SET.into());
         check("TPCLUSTER_A_NODE_HEARTBEAT_MS", A_NODE_HEARTBEAT_MS.into());
         check("TPCLUSTER_A_NODE_DEAD_MS", A_NODE_DEAD_MS.into());
+        check("TPCLUSTER_A_NODE_FULL_MEMBER", A_NODE_FULL_MEMBER.into());
         check("TPCLUSTER_A_PEER_ID", A_PEER_ID.into());
         check("TPCLUSTER_A_PEER_ADDR", A_PEER_ADDR.into());
         check("TPCLUSTER_A_VIP_ADDR", A_VIP_ADDR.into());
@@ -98,6 +116,30 @@ mod tests {
         check("TPCLUSTER_A_SERVICE_PORT", A_SERVICE_PORT.into());
         check("TPCLUSTER_A_SERVICE_MODE", A_SERVICE_MODE.into());
         check("TPCLUSTER_A_SERVICE_REPLICAS", A_SERVICE_REPLICAS.into());
+        check("TPCLUSTER_CMD_MEMBER_GET", CMD_MEMBER_GET.into());
+        check("TPCLUSTER_CMD_MEMBER_NTF", CMD_MEMBER_NTF.into());
+        check("TPCLUSTER_CMD_STATS_GET", CMD_STATS_GET.into());
+        check("TPCLUSTER_A_MEMBER_ID", A_MEMBER_ID.into());
+        check("TPCLUSTER_A_MEMBER_ADDR", A_MEMBER_ADDR.into());
+        check("TPCLUSTER_A_MEMBER_STATE", A_MEMBER_STATE.into());
+        check(
+            "TPCLUSTER_A_MEMBER_INCARNATION",
+            A_MEMBER_INCARNATION.into(),
+        );
+        check(
+            "TPCLUSTER_A_MEMBER_LAST_HEARD_MS",
+            A_MEMBER_LAST_HEARD_MS.into(),
+        );
+        check("TPCLUSTER_A_COUNTER_NAME", A_COUNTER_NAME.into());
+        check("TPCLUSTER_A_COUNTER_VALUE", A_COUNTER_VALUE.into());
+        for (i, s) in MEMBER_STATES.iter().enumerate() {
+            check(
+                &format!("TPCLUSTER_MEMBER_STATE_{}", s.to_uppercase()),
+                i as u32,
+            );
+        }
+        let spec = include_str!("../../../Documentation/netlink/specs/tpcluster.yaml");
+        assert!(spec.contains(&format!("name: {MCGRP_MONITOR}\n")));
         for (i, m) in MODES.iter().enumerate() {
             check(
                 &format!("TPCLUSTER_SERVICE_MODE_{}", m.to_uppercase()),

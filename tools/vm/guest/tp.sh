@@ -57,3 +57,20 @@ tp_expect() {
 tp_stat() {
 	awk -v k="$1" '$1 == k { print $2; found = 1 } END { exit !found }' "${2:-/proc/net/tpcluster}"
 }
+
+# tp_wait_full_member [SECONDS]: wait until this node takes new connections
+# (sees a majority live and is counted in by every live peer); fails after
+# SECONDS (default 10).
+tp_wait_full_member() {
+	i=0
+	while ! tpctl -j node show | grep -q '"full_member":true'; do
+		i=$((i + 1))
+		[ $i -gt $((${1:-10} * 10)) ] && { tp_fail "not a full member after ${1:-10} s: $(tpctl cluster show | tr '\n' ' ')"; return 1; }
+		sleep 0.1
+	done
+}
+
+# tp_uptime_ms: milliseconds since boot, 10 ms resolution.
+tp_uptime_ms() {
+	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
+}

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The cluster channel: one kernel UDP socket per node, bound to the node's
+//! own address, carrying heartbeats between the nodes of a cluster (and, in
+//! later modes, handover and replication messages). See
+//! `Documentation/wire-format.rst`.
+//!
+//! Every datagram is authenticated with keyed BLAKE2s under a key derived
+//! from the cluster key and numbered for the receiver's replay window
+//! (`membership.rs`); whatever fails either check is counted and dropped
+//! before anything in it is believed.
+
+use crate::{
+    config::{Config, Ipv4, KEY_LEN},
+    membership::Membership,
+    stats::{Counter, Counters},
+    sys::{clock, crypto, netdev::NetNs, udp::UdpReceiver, udp::UdpSocket},
+    wire::{self, Header, Heartbeat, Mac, Message, HEARTBEAT_MAX_LEN, MAC_LEN},
+};
+use kernel::{init::Zeroable, prelude::*};
+
+/// What the channel derives from the cluster key. Deriving keeps the
+/// cluster key itself out of every other use (the connection hash has its
+/// own derivation, `balance::derive_key`).
+#[derive(Clone, Copy)]
+pub(crate) struct Keys {
+    /// Key of the datagram MAC.
+    mac: [u8; KEY_LEN],
+    /// The cluster's id in every header: datagrams of a cluster with another
+    /// key are told apart before any MAC is computed.
+    cluster_id: u32,
+}
+
+impl Keys {
+    /// The keys of `cluster_key`: BLAKE2s under it of fixed labels.
+    pub(crate) fn derive(cluster_key: &[u8; KEY_LEN]) -> Self {
+        let lo = crypto::blake2s_128(cluster_key, b"tpcluster channel mac 0");
+        let hi = crypto::blake2s_128(cluster_key, b"tpcluster channel mac 1");
+        let id = crypto::blake2s_128(cluster_key, b"tpcluster cluster id");
+        let mut mac = [0u8; KEY_LEN];
+        mac[..16].copy_from_slice(&lo);
+        mac[16..].copy_from_slice(&hi);
+        Self {
+            mac,
+            cluster_id: u32::from_be_bytes([id[0], id[1], id[2], id[3]]),
+        }
+    }
+}
+
+impl Mac for Keys {
+    fn mac(&self, data: &[u8]) -> [u8; MAC_LEN] {
+        crypto::blake2s_128(&self.mac, data)
+    }
+}
+
+/// The settings a channel is opened with; it is reopened when they change.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ChannelSettings {
+    id: u32,
+    addr: Ipv4,
+    port: u16,
+    key: [u8; KEY_LEN],
+}
+
+impl ChannelSettings {
+    /// The channel `config` asks for: none until the node has an id, an
+    /// address, a port and a key.
+    pub(crate) fn of(config: &Config) -> Option<Self> {
+        let n = config.node();
+        let key = n.key?;
+        (n.id != 0 && n.port != 0 && n.addr.is_unicast()).then_some(Self {
+            id: n.id,
+            addr: n.addr,
+            port: n.port,
+            key,
+        })
+    }
+}
+
+/// The receive side's state, shared between the socket's receive path
+/// (softirq) and the node's periodic work and netlink requests (process
+/// context) under a bottom-half-safe lock.
+pub(crate) struct Cluster {
+    /// Keys of the open channel; `None` while it is closed.
+    pub(crate) keys: Option<Keys>,
+    /// This node's id.
+    pub(crate) self_id: u32,
+    /// The peers and their liveness (on the heap: it is large).
+    pub(crate) membership: KBox<Membership>,
+}
+
+// SAFETY: all-zero bytes are a valid, empty `Membership` (its documented
+// invariant, which rests on the same invariant of `ReplayWindow`).
+unsafe impl Zeroable for Membership {}
+
+impl Cluster {
+    /// No channel, no peers.
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Self {
+            keys: None,
+            self_id: 0,
+            membership: KBox::init(kernel::init::zeroed(), GFP_KERNEL)?,
+        })
+    }
+}
+
+/// An open channel: its socket and its send state. Used in process context
+/// only, under the node's runtime mutex.
+pub(crate) struct Channel {
+    socket: UdpSocket,
+    settings: ChannelSettings,
+    keys: Keys,
+    /// Counter of the next datagram; see `membership.rs` for why it starts
+    /// at the real-time clock.
+    next_counter: u64,
+    /// This opening's incarnation: real-time seconds when it opened.
+    incarnation: u32,
+}
+
+impl Channel {
+    /// Opens a channel in `net` with `settings`, delivering to `receiver`.
+    ///
+    /// # Safety
+    ///
+    /// `receiver` must outlive the channel.
+    pub(crate) unsafe fn open<R: UdpReceiver>(
+        net: NetNs,
+        settings: ChannelSettings,
+        receiver: &R,
+    ) -> Result<Self> {
+        // SAFETY: the caller's contract.
+        let socket = unsafe { UdpSocket::open(net, settings.addr, settings.port, receiver)? };
+        let now = clock::real_ns();
+        Ok(Self {
+            socket,
+            settings,
+            keys: Keys::derive(&settings.key),
+            next_counter: now,
+            incarnation: (now / 1_000_000_000) as u32,
+        })
+    }
+
+    /// The settings it was opened with.
+    pub(crate) fn settings(&self) -> ChannelSettings {
+        self.settings
+    }
+
+    /// Its keys, for the receive side.
+    pub(crate) fn keys(&self) -> Keys {
+        self.keys
+    }
+
+    /// Sends one heartbeat, naming the peers this node sees live (`live`),
+    /// to each of `peers`.
+    pub(crate) fn send_heartbeats(
+        &mut self,
+        peers: impl Iterator<Item = Ipv4>,
+        live: &[u32],
+        counters: &Counters,
+    ) {
+        let Some(hb) = Heartbeat::new(self.incarnation, self.settings.addr.0, live) else {
+            return;
+        };
+        let header = Header {
+            sender: self.settings.id,
+            cluster: self.keys.cluster_id,
+            counter: self.next_counter,
+        };
+        self.next_counter += 1;
+        let mut buf = [0u8; HEARTBEAT_MAX_LEN];
+        let Ok(len) = wire::encode_heartbeat(&mut buf, &header, &hb, &self.keys) else {
+            return;
+        };
+        for to in peers {
+            match self.socket.send(to, self.settings.port, &buf[..len]) {
+                Ok(()) => counters.bump(Counter::ChannelTx),
+                Err(_) => counters.bump(Counter::ChannelTxErrors),
+            }
+        }
+    }
+}
+
+/// Takes one received datagram: authenticates it with `keys` and, if it
+/// is a fresh heartbeat of a peer, records it. Softirq context; the caller
+/// holds the cluster lock.
+pub(crate) fn receive(cluster: &mut Cluster, from: Ipv4, data: &[u8], counters: &Counters) {
+    let Some(keys) = cluster.keys else {
+        counters.bump(Counter::ChannelDropUnconfigured);
+        return;
+    };
+    let datagram = match wire::decode(data, &keys, keys.cluster_id) {
+        Ok(d) => d,
+        Err(e) => {
+            counters.bump(Counter::of_decode_error(e));
+            return;
+        }
+    };
+    let Message::Heartbeat(hb) = datagram.message else {
+        counters.bump(Counter::ChannelDropUnknownKind);
+        return;
+    };
+    let header = datagram.header;
+    // The sender names its own address under the MAC: a datagram relayed
+    // from elsewhere is refused even if its source was rewritten.
+    if Ipv4(hb.address()) != from {
+        counters.bump(Counter::ChannelDropWrongAddress);
+        return;
+    }
+    match cluster.membership.heard(
+        header.sender,
+        from,
+        header.counter,
+        hb.incarnation(),
+        hb.live().contains(&cluster.self_id),
+        clock::now_ms(),
+    ) {
+        Ok(()) => counters.bump(Counter::ChannelRxGood),
+        Err(r) => counters.bump(Counter::of_refusal(r)),
+    }
+}

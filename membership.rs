@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Membership: which peers are live, from the heartbeats they send.
+//!
+//! Kernel-independent: built into the module and into the host test crate.
+//!
+//! Every node sends a heartbeat to every peer each heartbeat interval. A
+//! peer is live while its last authenticated, fresh heartbeat is less than
+//! the dead-node timeout old, and dead otherwise (a peer never heard from is
+//! dead). Receiving only records the time ([`Membership::heard`], softirq);
+//! liveness is decided in one place, [`Membership::update`], which the
+//! node's periodic work calls every interval, so that a change is reported
+//! exactly once and in process context. A dead peer is therefore noticed at
+//! most one timeout plus one interval after it fell silent.
+//!
+//! Taking new connections: a node owns new connections only while it is a
+//! full member ([`Membership::full_member`]): it sees a majority of the
+//! configured nodes live (itself included; with exactly half, the half that
+//! holds the lowest node id), and every peer it sees live has named it live
+//! in its last heartbeat. The majority keeps an isolated node from taking
+//! connections the others also take; the acknowledgement keeps a returning
+//! node from taking connections before the others count it in, so that two
+//! nodes never both answer one SYN. A node that is not a full member still
+//! serves the connections it holds.
+//!
+//! Replay: each peer has a [`ReplayWindow`] over the counters of its
+//! datagrams. A sender's counters start at its clock's reading in
+//! nanoseconds when its channel opens and go up by one per datagram, so the
+//! counters of a restarted node are above all those of its earlier
+//! incarnation (it sent fewer datagrams than nanoseconds passed), and the
+//! window never needs a reset.
+
+use crate::config::{Ipv4, Peer, MAX_PEERS};
+use crate::replay::{Rejection, ReplayWindow};
+
+/// Why an authenticated heartbeat was not taken, one variant per counter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The sender's id is no configured peer.
+    UnknownSender,
+    /// The datagram came from another address than the peer's.
+    WrongAddress,
+    /// The counter was seen before or is too old.
+    Replay(Rejection),
+}
+
+/// A peer as membership sees it; a slot with id 0 is free.
+#[derive(Clone, Debug)]
+pub(crate) struct Member {
+    /// Node id; 0 marks a free slot (node ids start at 1).
+    pub(crate) id: u32,
+    /// Channel address.
+    pub(crate) addr: Ipv4,
+    /// Incarnation from its last heartbeat, 0 before the first.
+    pub(crate) incarnation: u32,
+    /// A heartbeat of it was taken, at `last_heard_ms`.
+    pub(crate) heard: bool,
+    /// When its last heartbeat was taken, in ms of the caller's clock.
+    pub(crate) last_heard_ms: u64,
+    /// Live as of the last [`Membership::update`].
+    pub(crate) live: bool,
+    /// Its last heartbeat named this node live.
+    pub(crate) lists_us: bool,
+    window: ReplayWindow,
+}
+
+impl Member {
+    const FREE: Member = Member {
+        id: 0,
+        addr: Ipv4([0; 4]),
+        incarnation: 0,
+        heard: false,
+        last_heard_ms: 0,
+        live: false,
+        lists_us: false,
+        window: ReplayWindow::new(),
+    };
+
+    fn new(peer: &Peer) -> Self {
+        Self {
+            id: peer.id,
+            addr: peer.addr,
+            ..Self::FREE
+        }
+    }
+
+    fn is_free(&self) -> bool {
+        self.id == 0
+    }
+}
+
+/// The peers of one node and their liveness.
+///
+/// # Invariants
+///
+/// All-zero bytes are a valid, empty table (what [`Membership::new`]
+/// returns): every slot is free. At several kilobytes it is too large for a
+/// kernel stack, so the module allocates it zeroed in place.
+pub(crate) struct Membership {
+    members: [Member; MAX_PEERS],
+}
+
+impl Default for Membership {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Membership {
+    /// No peers.
+    pub(crate) const fn new() -> Self {
+        Self {
+            members: [Member::FREE; MAX_PEERS],
+        }
+    }
+
+    /// The peers.
+    pub(crate) fn members(&self) -> impl Iterator<Item = &Member> {
+        self.members.iter().filter(|m| !m.is_free())
+    }
+
+    fn members_mut(&mut self) -> impl Iterator<Item = &mut Member> {
+        self.members.iter_mut().filter(|m| !m.is_free())
+    }
+
+    /// The live peers' ids.
+    pub(crate) fn live_ids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.members().filter(|m| m.live).map(|m| m.id)
+    }
+
+    /// Takes the configured peer list (at most [`MAX_PEERS`]). A peer that
+    /// stays (same id and address) keeps its state; a new or re-addressed
+    /// one starts dead.
+    pub(crate) fn set_peers(&mut self, peers: &[Peer]) {
+        // In place: a copy of the table would not fit on a kernel stack.
+        for slot in self.members_mut() {
+            if !peers.iter().any(|p| p.id == slot.id && p.addr == slot.addr) {
+                *slot = Member::FREE;
+            }
+        }
+        for peer in peers {
+            if self.members().any(|m| m.id == peer.id) {
+                continue;
+            }
+            if let Some(free) = self.members.iter_mut().find(|m| m.is_free()) {
+                *free = Member::new(peer);
+            }
+        }
+    }
+
+    /// Records a heartbeat whose MAC has verified: from node `sender` at
+    /// address `from`, with datagram counter `counter`, at `now_ms`;
+    /// `lists_us` if its live view names this node.
+    pub(crate) fn heard(
+        &mut self,
+        sender: u32,
+        from: Ipv4,
+        counter: u64,
+        incarnation: u32,
+        lists_us: bool,
+        now_ms: u64,
+    ) -> Result<(), Refusal> {
+        let member = self
+            .members_mut()
+            .find(|m| m.id == sender)
+            .ok_or(Refusal::UnknownSender)?;
+        if member.addr != from {
+            return Err(Refusal::WrongAddress);
+        }
+        member.window.accept(counter).map_err(Refusal::Replay)?;
+        member.incarnation = incarnation;
+        member.lists_us = lists_us;
+        member.heard = true;
+        member.last_heard_ms = now_ms;
+        Ok(())
+    }
+
+    /// Decides every peer's liveness at `now_ms` with timeout `dead_ms` and
+    /// calls `changed` for each peer whose liveness changed. Returns whether
+    /// any did.
+    pub(crate) fn update(
+        &mut self,
+        now_ms: u64,
+        dead_ms: u32,
+        mut changed: impl FnMut(&Member),
+    ) -> bool {
+        let mut any = false;
+        for m in self.members_mut() {
+            let live = m.heard && now_ms.saturating_sub(m.last_heard_ms) < u64::from(dead_ms);
+            if live != m.live {
+                m.live = live;
+                any = true;
+                changed(m);
+            }
+        }
+        any
+    }
+
+    /// Whether node `self_id` may take new connections, as of the last
+    /// [`Membership::update`]: see the module documentation.
+    pub(crate) fn full_member(&self, self_id: u32) -> bool {
+        let total = self.members().count() + 1;
+        let up = self.members().filter(|m| m.live).count() + 1;
+        let lowest = self.members().map(|m| m.id).fold(self_id, u32::min);
+        let holds_lowest = lowest == self_id || self.members().any(|m| m.live && m.id == lowest);
+        let quorum = 2 * up > total || (2 * up == total && holds_lowest);
+        let acknowledged = self.members().filter(|m| m.live).all(|m| m.lists_us);
+        quorum && acknowledged
+    }
+}

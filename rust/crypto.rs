@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Keyed BLAKE2s from the kernel's `lib/crypto`, always built in.
+
+use super::bindings;
+
+/// Keyed BLAKE2s with a 128-bit output: the MAC of `data` under `key`.
+pub(crate) fn blake2s_128(key: &[u8; 32], data: &[u8]) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    // SAFETY: `out` has room for 16 bytes, `key` is 32 bytes (the key size
+    // the shim passes), `data` is valid for its length.
+    unsafe { bindings::tpc_blake2s_128(out.as_mut_ptr(), key.as_ptr(), data.as_ptr(), data.len()) };
+    out
+}

@@ -1,0 +1,199 @@
+use crate::config::{Ipv4, Peer};
+use crate::membership::{Membership, Refusal};
+use crate::replay::Rejection;
+use proptest::prelude::*;
+
+const DEAD_MS: u32 = 200;
+
+fn peer(id: u32) -> Peer {
+    Peer {
+        id,
+        addr: Ipv4([10, 0, 0, id as u8]),
+    }
+}
+
+fn membership(ids: &[u32]) -> Membership {
+    let mut m = Membership::new();
+    let peers: Vec<Peer> = ids.iter().map(|&id| peer(id)).collect();
+    m.set_peers(&peers);
+    m
+}
+
+fn live(m: &Membership) -> Vec<u32> {
+    let mut v: Vec<u32> = m.live_ids().collect();
+    v.sort();
+    v
+}
+
+/// Runs `update` and returns the (id, live) changes it reported.
+fn update(m: &mut Membership, now: u64) -> Vec<(u32, bool)> {
+    let mut changes = Vec::new();
+    let any = m.update(now, DEAD_MS, |p| changes.push((p.id, p.live)));
+    assert_eq!(any, !changes.is_empty());
+    changes
+}
+
+#[test]
+fn peers_start_dead_and_come_up_when_heard() {
+    let mut m = membership(&[2, 3]);
+    assert_eq!(update(&mut m, 0), []);
+    assert!(live(&m).is_empty());
+    m.heard(2, peer(2).addr, 100, 1, true, 10).unwrap();
+    assert!(live(&m).is_empty(), "liveness changes only in update");
+    assert_eq!(update(&mut m, 20), [(2, true)]);
+    assert_eq!(live(&m), [2]);
+    assert_eq!(update(&mut m, 30), [], "a change is reported once");
+}
+
+#[test]
+fn silence_of_the_timeout_kills_and_a_heartbeat_revives() {
+    let mut m = membership(&[2]);
+    m.heard(2, peer(2).addr, 1, 1, true, 1000).unwrap();
+    update(&mut m, 1000);
+    assert_eq!(update(&mut m, 1000 + u64::from(DEAD_MS) - 1), []);
+    assert_eq!(update(&mut m, 1000 + u64::from(DEAD_MS)), [(2, false)]);
+    m.heard(2, peer(2).addr, 2, 1, true, 5000).unwrap();
+    assert_eq!(update(&mut m, 5000), [(2, true)]);
+}
+
+#[test]
+fn refuses_strangers_wrong_addresses_and_replays() {
+    let mut m = membership(&[2]);
+    assert_eq!(
+        m.heard(9, peer(2).addr, 1, 1, true, 0),
+        Err(Refusal::UnknownSender)
+    );
+    assert_eq!(
+        m.heard(2, Ipv4([10, 0, 0, 9]), 1, 1, true, 0),
+        Err(Refusal::WrongAddress)
+    );
+    m.heard(2, peer(2).addr, 5000, 1, true, 0).unwrap();
+    assert_eq!(
+        m.heard(2, peer(2).addr, 5000, 1, true, 1),
+        Err(Refusal::Replay(Rejection::Duplicate))
+    );
+    assert_eq!(
+        m.heard(2, peer(2).addr, 1, 1, true, 1),
+        Err(Refusal::Replay(Rejection::TooOld))
+    );
+    // None of the refused ones counted as heard: the peer dies one timeout
+    // after the accepted heartbeat at 0, not after the refused ones at 1.
+    assert_eq!(update(&mut m, u64::from(DEAD_MS) - 1), [(2, true)]);
+    assert_eq!(update(&mut m, u64::from(DEAD_MS)), [(2, false)]);
+}
+
+/// A dead peer's replayed heartbeats do not bring it back.
+#[test]
+fn replayed_heartbeats_keep_a_dead_peer_dead() {
+    let mut m = membership(&[2]);
+    for c in 0..10 {
+        m.heard(2, peer(2).addr, c, 1, true, c * 50).unwrap();
+    }
+    update(&mut m, 450);
+    assert_eq!(update(&mut m, 450 + u64::from(DEAD_MS) + 50), [(2, false)]);
+    for c in 0..10 {
+        assert!(m.heard(2, peer(2).addr, c, 1, true, 2000).is_err());
+    }
+    assert_eq!(update(&mut m, 2000), []);
+    assert!(live(&m).is_empty());
+}
+
+#[test]
+fn reconfiguring_keeps_the_state_of_unchanged_peers() {
+    let mut m = membership(&[2, 3]);
+    m.heard(2, peer(2).addr, 7, 1, true, 0).unwrap();
+    m.heard(3, peer(3).addr, 7, 1, true, 0).unwrap();
+    update(&mut m, 0);
+    // Peer 3 re-addressed, peer 4 added, peer 2 unchanged.
+    m.set_peers(&[
+        peer(2),
+        Peer {
+            id: 3,
+            addr: Ipv4([10, 0, 1, 3]),
+        },
+        peer(4),
+    ]);
+    assert_eq!(live(&m), [2]);
+    // Peer 2's replay window survived.
+    assert!(m.heard(2, peer(2).addr, 7, 1, true, 1).is_err());
+    let ids: Vec<u32> = m.members().map(|p| p.id).collect();
+    assert_eq!(ids.len(), 3);
+    m.set_peers(&[]);
+    assert_eq!(m.members().count(), 0);
+}
+
+proptest! {
+    /// Whatever the order of events, a peer is live after an update exactly
+    /// when its last accepted heartbeat is younger than the timeout.
+    #[test]
+    fn liveness_matches_the_last_heartbeat(events in proptest::collection::vec((1u32..=4, 0u64..3, 0u64..400), 0..100)) {
+        let mut m = membership(&[1, 2, 3, 4]);
+        let mut last = [None::<u64>; 5];
+        let mut now = 0u64;
+        let mut counter = 0u64;
+        for (id, kind, dt) in events {
+            now += dt;
+            match kind {
+                0 | 1 => {
+                    counter += 1;
+                    m.heard(id, peer(id).addr, counter, 1, true, now).unwrap();
+                    last[id as usize] = Some(now);
+                }
+                _ => {
+                    update(&mut m, now);
+                    for p in m.members() {
+                        let want = last[p.id as usize].is_some_and(|t| now - t < u64::from(DEAD_MS));
+                        prop_assert_eq!(p.live, want);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Three nodes: a node needs two of three live, and both to name it.
+#[test]
+fn full_membership_needs_a_majority_and_acknowledgement() {
+    let mut m = membership(&[2, 3]);
+    update(&mut m, 0);
+    assert!(!m.full_member(1), "alone among three");
+    m.heard(2, peer(2).addr, 1, 1, false, 10).unwrap();
+    update(&mut m, 10);
+    assert!(!m.full_member(1), "peer 2 does not count us in yet");
+    m.heard(2, peer(2).addr, 2, 1, true, 20).unwrap();
+    update(&mut m, 20);
+    assert!(m.full_member(1), "two of three, acknowledged");
+    m.heard(3, peer(3).addr, 1, 1, false, 30).unwrap();
+    update(&mut m, 30);
+    assert!(!m.full_member(1), "peer 3 is live but does not count us in");
+    m.heard(3, peer(3).addr, 2, 1, true, 40).unwrap();
+    update(&mut m, 40);
+    assert!(m.full_member(1));
+}
+
+/// Two nodes: exactly half continues only if it holds the lowest id.
+#[test]
+fn an_even_split_goes_to_the_half_with_the_lowest_id() {
+    let mut low = membership(&[2]);
+    update(&mut low, 0);
+    assert!(low.full_member(1));
+    let mut high = Membership::new();
+    high.set_peers(&[peer(1)]);
+    update(&mut high, 0);
+    assert!(!high.full_member(2));
+    // A node without peers is a cluster of one.
+    assert!(Membership::new().full_member(7));
+}
+
+/// The table's documented invariant: all-zero bytes are an empty table (the
+/// module allocates it zeroed). Compared through the public view, since the
+/// type has no byte-level equality.
+#[test]
+fn zeroed_table_is_empty() {
+    let zeroed: Membership = unsafe { std::mem::zeroed() };
+    assert_eq!(zeroed.members().count(), 0);
+    let mut m = zeroed;
+    m.set_peers(&[peer(2)]);
+    m.heard(2, peer(2).addr, 0, 1, true, 0).unwrap();
+    assert_eq!(update(&mut m, 1), [(2, true)]);
+}
