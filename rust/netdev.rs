@@ -56,9 +56,10 @@ impl NetNs {
 }
 
 impl NetNs {
-    /// Whether this namespace holds a TCP socket (a connection in any state
-    /// but LISTEN: handshake, established, closing, TIME_WAIT) for a segment
-    /// from `saddr:sport` to `daddr:dport` received on `ifindex`.
+    /// Whether this namespace holds a TCP socket for a segment from
+    /// `saddr:sport` to `daddr:dport` received on `ifindex`: a connection in
+    /// handshake, established or closing, but not in TIME_WAIT (the client
+    /// may have reused the port for a connection another node owns).
     ///
     /// Call from the packet path, which runs under the RCU read lock.
     pub(crate) fn holds_tcp_socket(

@@ -13,6 +13,8 @@
 #include <net/sock.h>
 #include <net/udp.h>
 #include <net/inet_hashtables.h>
+#include <net/inet_timewait_sock.h>
+#include <net/tcp_states.h>
 #include <crypto/blake2s.h>
 #include <linux/moduleparam.h>
 #include <linux/timekeeping.h>
@@ -218,20 +220,26 @@ void tpc_blake2s_128(u8 *out, const u8 *key, const u8 *data, size_t len)
 /*
  * Called from the PRE_ROUTING hook, under the RCU read lock, with the
  * segment's addresses as the client sent them (saddr is the client).
- * Request sockets (SYN_RECV) and TIME_WAIT sockets are in the established
- * hash too, so a handshake in progress counts as held.
+ * Request sockets (SYN_RECV) are in the established hash too, so a
+ * handshake in progress counts as held. A TIME_WAIT socket does not: the
+ * client may reuse the port for a new connection that another node owns,
+ * and the old node's TIME_WAIT answer would break it. (A FIN_WAIT2
+ * timewait socket still counts: its peer has not closed, so the port
+ * cannot be reused yet.)
  */
 bool tpc_tcp_socket_held(struct net *net, __be32 saddr, __be16 sport, __be32 daddr,
 			 __be16 dport, int ifindex)
 {
 	struct sock *sk;
+	bool held;
 
 	sk = __inet_lookup_established(net, net->ipv4.tcp_death_row.hashinfo, saddr, sport,
 				       daddr, ntohs(dport), ifindex, 0);
 	if (!sk)
 		return false;
+	held = !(sk->sk_state == TCP_TIME_WAIT && inet_twsk(sk)->tw_substate == TCP_TIME_WAIT);
 	sock_gen_put(sk);
-	return true;
+	return held;
 }
 
 /* What the channel socket's sk_user_data points at. */

@@ -86,12 +86,37 @@ class Vm:
         self.exit_code = None
         self.killed = False  # power-cut on purpose by a failure primitive
         self.waiting = None  # barrier name this VM waits at
+        self.boot = 0  # how many times it was started
         self.transcript = open(os.path.join(run_dir, "vm%d.ctl.log" % n), "w")
         self.sock_path = os.path.join(run_dir, "vm%d.ctl.sock" % n)
-        self.listener = listen(self.sock_path)
         self.agent_path = os.path.join(run_dir, "vm%d.agent.sock" % n)
+        self.listener = self.agent_listener = self.agent = None
+
+    def console(self, boot=None):
+        """The console log of a boot: vmN.console.log, then vmN.bootK.console.log."""
+        boot = boot or self.boot
+        suffix = "" if boot == 1 else ".boot%d" % boot
+        return os.path.join(self.dir, "vm%d%s.console.log" % (self.n, suffix))
+
+    def start(self, hub, initrd, memory, args):
+        """Boots the VM (again, after a power cut): a fresh guest with the
+        same script, told its boot number in TP_BOOT."""
+        self.boot += 1
+        self.killed = False
+        self.exit_code = None
+        self.waiting = None
+        self.buf = b""
+        self.conn = self.agent = None
+        for path in (self.sock_path, self.agent_path):
+            if os.path.exists(path):
+                os.unlink(path)
+        self.listener = listen(self.sock_path)
         self.agent_listener = listen(self.agent_path)
-        self.agent = None
+        self.proc = subprocess.Popen(
+            hub.exec_prefix() + qemu_command(args, self.n, initrd, self.sock_path, self.console(), memory),
+            stdin=subprocess.DEVNULL,
+            stdout=open(os.path.join(self.dir, "vm%d.qemu.log" % self.n), "a"),
+            stderr=subprocess.STDOUT)
 
     @property
     def done(self):
@@ -131,12 +156,21 @@ class Vm:
     def close(self):
         self.power_cut()
         self.transcript.close()
-        for s in (self.listener, self.agent_listener, self.conn, self.agent):
-            if s is not None:
-                s.close()
+        self.close_channels()
         for path in (self.sock_path, self.agent_path):
             if os.path.exists(path):
                 os.unlink(path)
+
+    def close_channels(self, sel=None):
+        for s in (self.listener, self.agent_listener, self.conn, self.agent):
+            if s is None:
+                continue
+            if sel is not None:
+                try:
+                    sel.unregister(s)
+                except (KeyError, ValueError):
+                    pass
+            s.close()
 
     def power_cut(self):
         if self.proc and self.proc.poll() is None:
@@ -170,20 +204,20 @@ class Test:
         if kind == "FAIL" or self.args.verbose:
             log("  [%s] %s %s" % (label, kind, text))
 
-    def initrd(self, vm_dir, n):
+    def initrd(self, vm_dir, n, boot=1):
         with open(self.args.initrd, "rb") as f:
             base = f.read()
         w = cpio.Writer()
-        env = "TP_VM=%d\nTP_NVMS=%d\nTP_TEST=%s\n" % (n, self.nvms, self.name)
+        env = "TP_VM=%d\nTP_NVMS=%d\nTP_TEST=%s\nTP_BOOT=%d\n" % (n, self.nvms, self.name, boot)
         w.file("etc/tp/env", env.encode())
         w.copy("etc/tp/test.sh", os.path.join(self.path, "vm%d.sh" % n), 0o755)
-        out = os.path.join(vm_dir, "vm%d.initrd" % n)
+        out = os.path.join(vm_dir, "vm%d.boot%d.initrd" % (n, boot))
         with open(out, "wb") as f:
             f.write(base + w.finish())
         return out
 
     def run(self):
-        run_dir = os.path.join(self.args.results, self.name)
+        run_dir = self.run_dir = os.path.join(self.args.results, self.name)
         shutil.rmtree(run_dir, ignore_errors=True)
         os.makedirs(run_dir)
         start = time.monotonic()
@@ -196,15 +230,12 @@ class Test:
                     hub.exec_prefix() + ["tcpdump", "-q", "-n", "-U", "-s", "128", "-i", "hub", "-w",
                                          os.path.join(run_dir, "hub.pcap")],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.sel = selectors.DefaultSelector()
             for n in range(1, self.nvms + 1):
                 vm = Vm(n, self, run_dir)
                 vms.append(vm)
-                vm.proc = subprocess.Popen(
-                    hub.exec_prefix() + qemu_command(self.args, n, self.initrd(run_dir, n), vm.sock_path,
-                                                     os.path.join(run_dir, "vm%d.console.log" % n),
-                                                     self.conf["memory"]),
-                    stdin=subprocess.DEVNULL, stdout=open(os.path.join(run_dir, "vm%d.qemu.log" % n), "w"),
-                    stderr=subprocess.STDOUT)
+                vm.start(hub, self.initrd(run_dir, n), self.conf["memory"], self.args)
+                self.sel.register(vm.listener, selectors.EVENT_READ, ("accept", vm))
             timed_out = self.serve(vms, hub, start + int(self.conf["timeout"]))
         finally:
             for vm in vms:
@@ -235,9 +266,7 @@ class Test:
 
     def serve(self, vms, hub, deadline):
         """Serves the control channels until every VM is done; True on timeout."""
-        sel = selectors.DefaultSelector()
-        for vm in vms:
-            sel.register(vm.listener, selectors.EVENT_READ, ("accept", vm))
+        sel = self.sel
         while not all(vm.done for vm in vms):
             if time.monotonic() > deadline:
                 for vm in vms:
@@ -292,6 +321,16 @@ class Test:
             if cmd == "kill":
                 vms[n - 1].killed = True
                 vms[n - 1].power_cut()
+            elif cmd == "restart":
+                # Power cut (if still running), then a fresh boot with the
+                # same script, TP_BOOT one higher. Its barriers count again
+                # once it reaches one.
+                vm = vms[n - 1]
+                vm.killed = True
+                vm.power_cut()
+                vm.close_channels(self.sel)
+                vm.start(hub, self.initrd(self.run_dir, n, vm.boot + 1), self.conf["memory"], self.args)
+                self.sel.register(vm.listener, selectors.EVENT_READ, ("accept", vm))
             elif cmd == "link-down":
                 hub.link(n, False)
             elif cmd == "link-up":
@@ -303,7 +342,7 @@ class Test:
             else:
                 return "ERR unknown command %s" % cmd
         except (IndexError, ValueError):
-            return "ERR usage: kill|link-down|link-up|netem|netem-clear N [args]"
+            return "ERR usage: kill|restart|link-down|link-up|netem|netem-clear N [args]"
         except subprocess.CalledProcessError as e:
             return "ERR %s" % e.output.strip().replace("\n", " ")
         return "OK"
@@ -325,12 +364,13 @@ class Test:
 
     def verdict(self, vms, run_dir, timed_out, seconds):
         for vm in vms:
-            console = os.path.join(run_dir, "vm%d.console.log" % vm.n)
-            text = open(console, errors="replace").read() if os.path.exists(console) else ""
-            for line in text.splitlines():
-                if KERNEL_TROUBLE.search(line):
-                    self.record(vm.n, "FAIL", "kernel: " + line.strip())
-                    break
+            for boot in range(1, vm.boot + 1):
+                console = vm.console(boot)
+                text = open(console, errors="replace").read() if os.path.exists(console) else ""
+                for line in text.splitlines():
+                    if KERNEL_TROUBLE.search(line):
+                        self.record(vm.n, "FAIL", "kernel: " + line.strip())
+                        break
             if vm.killed:
                 continue
             if vm.exit_code is None and not timed_out:

@@ -19,12 +19,24 @@
 //!                                    a thread; MODE `name`: send this host's
 //!                                    name; `hash`: read to EOF, answer
 //!                                    `bytes=N sha256=HEX`; `stream`: send
-//!                                    the stream of BYTES and SEED
+//!                                    the stream of BYTES and SEED; `echo`:
+//!                                    answer each line with `NAME LINE`
 //!   tptest connect-many HOST PORT N  N connections one after the other, each
 //!                                    read to EOF; print `connections=N
 //!                                    failed=F` and `REPLY=COUNT` per reply
 //!   tptest fetch HOST PORT           one connection read to EOF; print
 //!                                    `bytes=N sha256=HEX` of what arrived
+//!   tptest hold HOST PORT N SECONDS [INTERVAL_MS]
+//!                                    N long-lived connections to an `echo`
+//!                                    server, each talking every INTERVAL_MS;
+//!                                    per server: how many kept answering,
+//!                                    failed (stalled, reset), longest round
+//!                                    trip, answers from another server
+//!   tptest rogue capture IFNAME PORT COUNT FILE
+//!   tptest rogue send IFNAME PORT FILE replay|forge|short|magic
+//!                                    capture others' UDP datagrams to PORT
+//!                                    from the wire, send them back replayed,
+//!                                    forged (a bit flipped) or mangled
 //!
 //! Exit status: 0 success, 1 I/O failure, 2 bad usage.
 
@@ -35,6 +47,9 @@ use std::{
     process::ExitCode,
     time::Duration,
 };
+
+mod hold;
+mod rogue;
 
 const CHUNK: usize = 64 * 1024;
 
@@ -138,6 +153,7 @@ fn serve_one(mut conn: TcpStream, mode: &str, bytes: u64, seed: u64) -> std::io:
             let line = drain(&mut conn)?;
             conn.write_all(line.as_bytes())?;
         }
+        "echo" => return hold::echo(conn),
         _ => generate(bytes, seed, |c| conn.write_all(c))?,
     }
     conn.shutdown(Shutdown::Write)
@@ -228,7 +244,7 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
         Some("digest") => Ok(Ok(digest(number(args, 1, None)?, number(args, 2, Some(1))?))),
         Some("serve") => {
             let mode = args.get(2).map(String::as_str).ok_or("missing MODE")?;
-            if !["name", "hash", "stream"].contains(&mode) {
+            if !["name", "hash", "stream", "echo"].contains(&mode) {
                 return Err(format!("unknown mode '{mode}'"));
             }
             Ok(serve(number(args, 1, None)?, mode, number(args, 3, Some(0))?, number(args, 4, Some(1))?))
@@ -242,6 +258,33 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
             let port: u16 = number(args, 2, None)?;
             Ok(TcpStream::connect((host.as_str(), port)).and_then(|mut c| drain(&mut c)))
         }
+        Some("hold") => {
+            let host = args.get(1).ok_or("missing HOST")?;
+            Ok(Ok(hold::hold(
+                host,
+                number(args, 2, None)?,
+                number(args, 3, None)?,
+                number(args, 4, None)?,
+                number(args, 5, Some(50))?,
+            )))
+        }
+        Some("rogue") => {
+            let what = args.get(1).map(String::as_str);
+            let ifname = args.get(2).ok_or("missing IFNAME")?;
+            let port = number(args, 3, None)?;
+            match what {
+                Some("capture") => {
+                    let file = args.get(5).ok_or("missing FILE")?;
+                    Ok(rogue::capture(ifname, port, number(args, 4, None)?, file))
+                }
+                Some("send") => {
+                    let file = args.get(4).ok_or("missing FILE")?;
+                    let mode = args.get(5).ok_or("missing MODE")?;
+                    Ok(rogue::send(ifname, port, file, mode))
+                }
+                _ => Err("usage: tptest rogue capture IFNAME PORT COUNT FILE | rogue send IFNAME PORT FILE MODE".into()),
+            }
+        }
         Some("run-as") => {
             use std::os::unix::process::CommandExt;
             let uid = number(args, 1, None)?;
@@ -253,7 +296,8 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
         }
         _ => Err("usage: tptest sink PORT | source HOST PORT BYTES [SEED] [PAUSE_MS] | digest BYTES [SEED] \
                   | run-as UID PROG [ARGS] | serve PORT MODE [BYTES [SEED]] \
-                  | connect-many HOST PORT N | fetch HOST PORT"
+                  | connect-many HOST PORT N | fetch HOST PORT | hold HOST PORT N SECONDS [INTERVAL_MS] \
+                  | rogue capture IFNAME PORT COUNT FILE | rogue send IFNAME PORT FILE MODE"
             .into()),
     }
 }

@@ -1,0 +1,88 @@
+# A cluster node (vm1..vm3 are this one script). vm1 power-cuts vm3 while
+# the client holds connections to every node, measures how long it takes
+# to see vm3 dead, then boots vm3 again (TP_BOOT=2), which rejoins.
+key=$(printf '5a%.0s' $(seq 32))
+insmod $TP_KO
+ip addr add 10.0.0.100/32 dev lo
+echo 1 > /proc/sys/net/ipv4/conf/all/arp_ignore
+echo 2 > /proc/sys/net/ipv4/conf/all/arp_announce
+tpctl node set id $TP_VM addr 10.0.0.$TP_VM port 7000 key $key
+for peer in 1 2 3; do
+	[ $peer = $TP_VM ] || tpctl peer add id $peer addr 10.0.0.$peer
+done
+tpctl vip add 10.0.0.100 mac 01:00:5e:00:00:64 dev eth0
+tpctl service add 10.0.0.100:80
+tpctl service add 10.0.0.100:83
+tptest serve 80 name &
+tptest serve 83 echo &
+tp_wait_full_member 30
+
+# wait_event FILE ID STATE: the monitor's event in FILE says node ID is STATE.
+wait_event() {
+	grep -q "\"id\":$2,\"addr\":\"10.0.0.$2\",\"state\":\"$3\"" "$1"
+}
+
+if [ "$TP_BOOT" = 2 ]; then
+	# vm3, back after its power cut.
+	tp_expect_eq "vm3 back: both peers live" \
+		"$(tpctl -j cluster show | grep -o '"state":"live"' | wc -l)" "2"
+	tp_barrier returned
+	tp_barrier done
+	tp_expect "vm3 back: takes new connections again ($(tp_stat vip_new_connections))" \
+		[ "$(tp_stat vip_new_connections)" -gt 0 ]
+	tp_barrier reported
+	exit 0
+fi
+
+tp_barrier ready
+tp_barrier held
+case $TP_VM in
+3)
+	# Power-cut while it waits here.
+	tp_barrier dead
+	;;
+1)
+	tpctl -j monitor count 1 > /tmp/down &
+	mon=$!
+	sleep 0.5
+	t0=$(tp_uptime_ms)
+	tp_host kill 3
+	wait $mon
+	t1=$(tp_uptime_ms)
+	dead_ms=$(tpctl -j node show | sed 's/.*"dead_ms":\([0-9]*\).*/\1/')
+	tp_info "vm1 saw vm3 dead $((t1 - t0)) ms after the power cut (timeout $dead_ms ms)"
+	tp_expect "the monitor reported vm3 dead" wait_event /tmp/down 3 dead
+	tp_expect "vm3 seen dead within 300 ms of the power cut ($((t1 - t0)) ms)" [ $((t1 - t0)) -le 300 ]
+	;;
+2)
+	tpctl -j monitor count 1 > /tmp/down
+	tp_expect "the monitor reported vm3 dead" wait_event /tmp/down 3 dead
+	;;
+esac
+tp_expect_eq "survivors: vm3 dead, the other live" \
+	"$(tpctl -j cluster show | grep -o '"id":[0-9],"addr":"[0-9.]*","state":"[a-z]*"' | sed 's/"addr":"[0-9.]*",//' | sort | tr '\n' ' ')" \
+	"$(for p in 1 2 3; do case $p in $TP_VM) s=self ;; 3) s=dead ;; *) s=live ;; esac; printf '"id":%s,"state":"%s" ' $p $s; done)"
+tp_expect "a survivor is still a full member" tp_wait_full_member 1
+tp_barrier dead
+tp_barrier survived
+if [ $TP_VM = 1 ]; then
+	tpctl -j monitor count 1 > /tmp/up &
+	mon=$!
+	sleep 0.5
+	tp_host restart 3
+fi
+tp_barrier returned
+if [ $TP_VM = 1 ]; then
+	wait $mon
+	tp_expect "the monitor reported vm3 live again" wait_event /tmp/up 3 live
+fi
+tp_barrier done
+tp_info "vm$TP_VM: $(tpctl stats show | tr -s ' ' | tr '\n' ' ')"
+# Two peers up, vm3 down and up again; more means a late heartbeat made a
+# live peer look dead for a while (4 TCG guests share 2 host cores here).
+up=$(tp_stat member_up)
+down=$(tp_stat member_down)
+[ "$up" -gt 3 ] && tp_info "vm$TP_VM: $((up - 3)) peer(s) briefly seen dead by a late heartbeat"
+tp_expect "member changes seen: $up up (at least 3), $down down (at least 1)" [ "$up" -ge 3 -a "$down" -ge 1 -a $((up - down)) = 2 ]
+tp_barrier reported
+rmmod tpcluster
