@@ -170,7 +170,7 @@ pub(crate) fn capture(ifname: &str, port: u16, count: u32, file: &str) -> std::i
 }
 
 /// `rogue send IFNAME PORT FILE MODE`: sends every frame of FILE back, as
-/// MODE makes it: `replay` verbatim; `forge` with one bit of the body
+/// MODE makes it: `replay` with the same payload; `forge` with one bit of the body
 /// flipped (the MAC no longer verifies); `short` cut to 10 bytes;
 /// `magic` with a wrong first byte. Prints how many went to each address.
 pub(crate) fn send(ifname: &str, port: u16, file: &str, mode: &str) -> std::io::Result<String> {
@@ -190,7 +190,9 @@ pub(crate) fn send(ifname: &str, port: u16, file: &str, mode: &str) -> std::io::
         let mut frame = frame.to_vec();
         let payload_len = frame.len() - l.payload;
         match mode {
-            "replay" => {}
+            // The payload as it was. The UDP checksum is cleared: a
+            // captured checksum may be a partial one left for offload.
+            "replay" => fix_headers(&mut frame, &l, payload_len),
             "forge" => {
                 // The last byte of the body, just before the 16-byte MAC.
                 let at = frame.len().saturating_sub(17).max(l.payload);

@@ -1,0 +1,60 @@
+# A cluster node (vm1..vm3 are this one script) under attack from the
+# rogue vm4, which replays, forges and mangles genuine channel datagrams it
+# captured: each must be dropped and counted under its reason, with the
+# membership unchanged; a killed node's replayed heartbeats do not revive it.
+key=$(printf 'c3%.0s' $(seq 32))
+insmod $TP_KO
+tpctl node set id $TP_VM addr 10.0.0.$TP_VM port 7000 key $key
+for peer in 1 2 3; do
+	[ $peer = $TP_VM ] || tpctl peer add id $peer addr 10.0.0.$peer
+done
+tp_wait_full_member 30
+
+# states: the state of every member, by id.
+states() {
+	tpctl -j cluster show | grep -o '"id":[0-9]*,"addr":"[0-9.]*","state":"[a-z]*"' |
+		sed 's/"addr":"[0-9.]*",//' | sort | tr '\n' ' '
+}
+
+tp_barrier ready
+tp_barrier captured
+before_states=$(states)
+for c in channel_drop_replay channel_drop_bad_mac channel_drop_too_short channel_drop_bad_magic \
+	channel_drop_too_old member_up member_down; do
+	eval "before_$c=$(tp_stat $c)"
+done
+tp_barrier armed
+tp_barrier sent
+n=$(tp_value to$TP_VM)
+tp_info "vm$TP_VM: the rogue sent $n datagrams of each kind here"
+delta() { echo $(($(tp_stat $1) - $(eval echo \$before_$1))); }
+tp_expect_eq "replayed datagrams dropped as replays" "$(delta channel_drop_replay) $(delta channel_drop_too_old)" "$n 0"
+tp_expect_eq "forged datagrams dropped for their MAC" "$(delta channel_drop_bad_mac)" "$n"
+tp_expect_eq "truncated datagrams dropped as too short" "$(delta channel_drop_too_short)" "$n"
+tp_expect_eq "datagrams with a wrong magic dropped" "$(delta channel_drop_bad_magic)" "$n"
+tp_expect_eq "membership unchanged: no member went up or down" "$(delta member_up) $(delta member_down)" "0 0"
+tp_expect_eq "membership unchanged: states" "$(states)" "$before_states"
+tp_expect "still a full member" tp_wait_full_member 1
+tp_barrier checked
+if [ $TP_VM = 3 ]; then
+	# Killed by the rogue while waiting here.
+	tp_barrier dead
+fi
+i=0
+while ! states | grep -q '"id":3,"state":"dead"' && [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+tp_expect "vm3 seen dead" sh -c "tpctl -j cluster show | grep -q '\"id\":3,\"addr\":\"10.0.0.3\",\"state\":\"dead\"'"
+before_channel_drop_replay=$(tp_stat channel_drop_replay)
+before_member_up=$(tp_stat member_up)
+tp_barrier dead
+tp_barrier replayed
+n=$(tp_value to$TP_VM)
+# Several heartbeat intervals for a wrong revival to show.
+sleep 0.5
+tp_expect_eq "vm3's replayed heartbeats (among $n replays) do not revive it" \
+	"$(delta channel_drop_replay) $(delta member_up)" "$n 0"
+tp_expect "vm3 still dead" sh -c "tpctl -j cluster show | grep -q '\"id\":3,\"addr\":\"10.0.0.3\",\"state\":\"dead\"'"
+tp_barrier done
+rmmod tpcluster
