@@ -20,7 +20,7 @@ endif
 
 CARGO ?= cargo
 
-.PHONY: all module tpctl setup test test-host test-vm demo check fmt clippy clean help
+.PHONY: all module tpctl setup test test-host test-vm demo bench check fmt clippy clean help
 
 all: module tpctl
 
@@ -29,6 +29,7 @@ help:
 	@echo "make             build tpcluster.ko (KDIR=... for another tree) and tpctl"
 	@echo "make test        setup, then host unit tests and VM tests"
 	@echo "make demo        setup, then a cluster of VMs plus a client, shown working"
+	@echo "make bench       setup, then benchmarks with ratios against a baseline"
 	@echo "make check       rustfmt, the kernel's Rust lints with CLIPPY=1, cargo clippy"
 	@echo "KERNEL=debug     use the KASAN + kmemleak kernel variant"
 
@@ -52,6 +53,9 @@ test-host:
 
 demo: setup
 	@tools/demo.sh
+
+bench: setup
+	@tools/bench.sh
 
 fmt:
 	rustfmt --edition 2021 tpcluster.rs

@@ -127,6 +127,16 @@ impl Plane {
         p
     }
 
+    /// Whether this node takes new connections.
+    pub(crate) fn takes_new_connections(&self) -> bool {
+        self.full_member
+    }
+
+    /// Stops taking new connections until the next plane is published.
+    pub(crate) fn stop_new_connections(&mut self) {
+        self.full_member = false;
+    }
+
     /// The cluster MAC of `addr` if it is a VIP served on `ifindex`.
     pub(crate) fn vip_mac(&self, addr: [u8; 4], ifindex: u32) -> Option<[u8; 6]> {
         self.vips[..self.n_vips]

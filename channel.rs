@@ -181,40 +181,49 @@ impl Channel {
 }
 
 /// Takes one received datagram: authenticates it with `keys` and, if it
-/// is a fresh heartbeat of a peer, records it. Softirq context; the caller
-/// holds the cluster lock.
-pub(crate) fn receive(cluster: &mut Cluster, from: Ipv4, data: &[u8], counters: &Counters) {
+/// is a fresh heartbeat of a peer, records it. Returns `false` if it was a
+/// heartbeat of a live peer whose view of the cluster disagrees with ours
+/// (the caller stops taking new connections at once). Softirq context; the
+/// caller holds the cluster lock.
+pub(crate) fn receive(cluster: &mut Cluster, from: Ipv4, data: &[u8], counters: &Counters) -> bool {
     let Some(keys) = cluster.keys else {
         counters.bump(Counter::ChannelDropUnconfigured);
-        return;
+        return true;
     };
     let datagram = match wire::decode(data, &keys, keys.cluster_id) {
         Ok(d) => d,
         Err(e) => {
             counters.bump(Counter::of_decode_error(e));
-            return;
+            return true;
         }
     };
     let Message::Heartbeat(hb) = datagram.message else {
         counters.bump(Counter::ChannelDropUnknownKind);
-        return;
+        return true;
     };
     let header = datagram.header;
     // The sender names its own address under the MAC: a datagram relayed
     // from elsewhere is refused even if its source was rewritten.
     if Ipv4(hb.address()) != from {
         counters.bump(Counter::ChannelDropWrongAddress);
-        return;
+        return true;
     }
     match cluster.membership.heard(
         header.sender,
         from,
         header.counter,
         hb.incarnation(),
-        hb.live().contains(&cluster.self_id),
+        hb.live(),
+        cluster.self_id,
         clock::now_ms(),
     ) {
-        Ok(()) => counters.bump(Counter::ChannelRxGood),
-        Err(r) => counters.bump(Counter::of_refusal(r)),
+        Ok(agrees) => {
+            counters.bump(Counter::ChannelRxGood);
+            agrees
+        }
+        Err(r) => {
+            counters.bump(Counter::of_refusal(r));
+            true
+        }
     }
 }

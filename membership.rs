@@ -16,12 +16,15 @@
 //! Taking new connections: a node owns new connections only while it is a
 //! full member ([`Membership::full_member`]): it sees a majority of the
 //! configured nodes live (itself included; with exactly half, the half that
-//! holds the lowest node id), and every peer it sees live has named it live
-//! in its last heartbeat. The majority keeps an isolated node from taking
-//! connections the others also take; the acknowledgement keeps a returning
-//! node from taking connections before the others count it in, so that two
-//! nodes never both answer one SYN. A node that is not a full member still
-//! serves the connections it holds.
+//! holds the lowest node id), and every peer it sees live reported, in its
+//! last heartbeat, exactly the same live set (agreement). The majority keeps
+//! an isolated node from taking connections the others also take; agreement
+//! makes every node that takes new connections hash over the same members,
+//! so that two nodes never both answer one SYN: while views differ (a death
+//! or a return being noticed, a heartbeat late one way), nodes whose views
+//! differ take no new connection, and a SYN is dropped and retransmitted
+//! rather than answered twice. A node that is not a full member still serves
+//! the connections it holds.
 //!
 //! Replay: each peer has a [`ReplayWindow`] over the counters of its
 //! datagrams. A sender's counters start at its clock's reading in
@@ -32,6 +35,8 @@
 
 use crate::config::{Ipv4, Peer, MAX_PEERS};
 use crate::replay::{Rejection, ReplayWindow};
+
+const _: () = assert!(MAX_PEERS < 64);
 
 /// Why an authenticated heartbeat was not taken, one variant per counter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +66,10 @@ pub(crate) struct Member {
     pub(crate) live: bool,
     /// Its last heartbeat named this node live.
     pub(crate) lists_us: bool,
+    /// The other peers its last heartbeat named live, by our slot index.
+    reported: u64,
+    /// Its last heartbeat named live a node that is no peer of ours.
+    reported_stranger: bool,
     window: ReplayWindow,
 }
 
@@ -73,6 +82,8 @@ impl Member {
         last_heard_ms: 0,
         live: false,
         lists_us: false,
+        reported: 0,
+        reported_stranger: false,
         window: ReplayWindow::new(),
     };
 
@@ -89,7 +100,8 @@ impl Member {
     }
 }
 
-/// The peers of one node and their liveness.
+/// The peers of one node and their liveness. Slot indexes fit in a `u64`
+/// bit mask ([`MAX_PEERS`] < 64).
 ///
 /// # Invariants
 ///
@@ -149,30 +161,70 @@ impl Membership {
     }
 
     /// Records a heartbeat whose MAC has verified: from node `sender` at
-    /// address `from`, with datagram counter `counter`, at `now_ms`;
-    /// `lists_us` if its live view names this node.
+    /// address `from`, with datagram counter `counter` and the sender's live
+    /// view `view`, at `now_ms`; `self_id` is this node's id. Returns whether
+    /// the sender, if live, agrees with this node's current view.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn heard(
         &mut self,
         sender: u32,
         from: Ipv4,
         counter: u64,
         incarnation: u32,
-        lists_us: bool,
+        view: &[u32],
+        self_id: u32,
         now_ms: u64,
-    ) -> Result<(), Refusal> {
-        let member = self
-            .members_mut()
-            .find(|m| m.id == sender)
+    ) -> Result<bool, Refusal> {
+        let slot = self
+            .members
+            .iter()
+            .position(|m| !m.is_free() && m.id == sender)
             .ok_or(Refusal::UnknownSender)?;
+        let (mut reported, mut stranger, mut lists_us) = (0u64, false, false);
+        for &id in view {
+            if id == self_id {
+                lists_us = true;
+            } else if id != sender {
+                match self.slot_of(id) {
+                    Some(i) => reported |= 1 << i,
+                    None => stranger = true,
+                }
+            }
+        }
+        let member = &mut self.members[slot];
         if member.addr != from {
             return Err(Refusal::WrongAddress);
         }
         member.window.accept(counter).map_err(Refusal::Replay)?;
         member.incarnation = incarnation;
         member.lists_us = lists_us;
+        member.reported = reported;
+        member.reported_stranger = stranger;
         member.heard = true;
         member.last_heard_ms = now_ms;
-        Ok(())
+        Ok(self.agrees(slot))
+    }
+
+    /// The slot of peer `id`.
+    fn slot_of(&self, id: u32) -> Option<usize> {
+        self.members.iter().position(|m| !m.is_free() && m.id == id)
+    }
+
+    /// Our live peers, by slot index.
+    fn live_mask(&self) -> u64 {
+        self.members
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| !m.is_free() && m.live)
+            .fold(0, |mask, (i, _)| mask | (1 << i))
+    }
+
+    /// Whether the peer in `slot` reported our view: us, and exactly our
+    /// other live peers (itself aside, which it always names).
+    fn agrees(&self, slot: usize) -> bool {
+        let m = &self.members[slot];
+        let ours = self.live_mask() & !(1 << slot);
+        m.lists_us && !m.reported_stranger && m.reported == ours
     }
 
     /// Decides every peer's liveness at `now_ms` with timeout `dead_ms` and
@@ -204,7 +256,9 @@ impl Membership {
         let lowest = self.members().map(|m| m.id).fold(self_id, u32::min);
         let holds_lowest = lowest == self_id || self.members().any(|m| m.live && m.id == lowest);
         let quorum = 2 * up > total || (2 * up == total && holds_lowest);
-        let acknowledged = self.members().filter(|m| m.live).all(|m| m.lists_us);
-        quorum && acknowledged
+        let agreed = (0..MAX_PEERS)
+            .filter(|&i| !self.members[i].is_free() && self.members[i].live)
+            .all(|i| self.agrees(i));
+        quorum && agreed
     }
 }

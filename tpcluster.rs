@@ -255,8 +255,11 @@ impl Tick for Node {
                 cluster.membership.full_member(config.node().id),
             )
         };
-        if n_changed > 0 || full_member != runtime.full_member {
-            runtime.full_member = full_member;
+        // The receive path may have stopped new connections since (views
+        // differed): compare with the plane, not with the last decision.
+        let published = self.plane.lock().takes_new_connections();
+        runtime.full_member = full_member;
+        if n_changed > 0 || full_member != published {
             *self.plane.lock() = Plane::of(&config, live.as_slice().iter().copied(), full_member);
         }
         for view in changed.iter().flatten() {
@@ -301,7 +304,12 @@ impl Node {
 
 impl UdpReceiver for Node {
     fn datagram_received(&self, from: Ipv4, _port: u16, data: &[u8]) {
-        channel::receive(&mut self.cluster.lock(), from, data, &self.counters);
+        let agrees = channel::receive(&mut self.cluster.lock(), from, data, &self.counters);
+        if !agrees {
+            // Views differ: stop taking new connections now rather than at
+            // the next tick, which decides again with every view at hand.
+            self.plane.lock().stop_new_connections();
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: a cluster of three tpcluster nodes plus a client, each a VM on
-# one private L2 hub, showing what the module does today: every node's
-# netfilter hook counts the traffic the client sends it.
+# one private L2 hub, showing balance mode: one address served by three
+# nodes, each new connection by one of them; a node power-cut and the
+# survivors taking its share.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/kernel/paths.sh
@@ -13,10 +14,13 @@ tools/vm/build.sh "$results/base.initrd" > "$results/build.log" 2>&1 ||
 	{ tail -n 40 "$results/build.log"; echo "build failed (log: $results/build.log)"; exit 1; }
 cat <<'TEXT'
 ==> booting vm1..vm3 (nodes, 10.0.0.1-3) and vm4 (client, 10.0.0.4) on one hub
-    Each node loads tpcluster.ko. In three rounds the client pings node 1,
-    then 2, then 3; after each round every node prints its counters
-    (tpctl stats show): only the node just pinged moves, by 5 requests of
-    84 bytes each.
+    Each node loads tpcluster.ko, joins the cluster (shared key, heartbeats
+    over the cluster channel) and serves the VIP 10.0.0.100.
+    Act 1: the client opens 300 connections to the VIP; each is answered by
+    exactly one node, about a third each.
+    Act 2: vm1 power-cuts vm3 while the client holds 20 connections; the
+    survivors see it dead within ~250 ms, keep their connections, and take
+    all new connections between them.
 TEXT
 tools/vm/run.py --kernel "$(tpc_kdir)/arch/x86/boot/bzImage" --initrd "$results/base.initrd" \
 	--results "$results" --show-info tools/demo/cluster

@@ -38,7 +38,7 @@ fn peers_start_dead_and_come_up_when_heard() {
     let mut m = membership(&[2, 3]);
     assert_eq!(update(&mut m, 0), []);
     assert!(live(&m).is_empty());
-    m.heard(2, peer(2).addr, 100, 1, true, 10).unwrap();
+    m.heard(2, peer(2).addr, 100, 1, &[1], 1, 10).unwrap();
     assert!(live(&m).is_empty(), "liveness changes only in update");
     assert_eq!(update(&mut m, 20), [(2, true)]);
     assert_eq!(live(&m), [2]);
@@ -48,11 +48,11 @@ fn peers_start_dead_and_come_up_when_heard() {
 #[test]
 fn silence_of_the_timeout_kills_and_a_heartbeat_revives() {
     let mut m = membership(&[2]);
-    m.heard(2, peer(2).addr, 1, 1, true, 1000).unwrap();
+    m.heard(2, peer(2).addr, 1, 1, &[1], 1, 1000).unwrap();
     update(&mut m, 1000);
     assert_eq!(update(&mut m, 1000 + u64::from(DEAD_MS) - 1), []);
     assert_eq!(update(&mut m, 1000 + u64::from(DEAD_MS)), [(2, false)]);
-    m.heard(2, peer(2).addr, 2, 1, true, 5000).unwrap();
+    m.heard(2, peer(2).addr, 2, 1, &[1], 1, 5000).unwrap();
     assert_eq!(update(&mut m, 5000), [(2, true)]);
 }
 
@@ -60,20 +60,20 @@ fn silence_of_the_timeout_kills_and_a_heartbeat_revives() {
 fn refuses_strangers_wrong_addresses_and_replays() {
     let mut m = membership(&[2]);
     assert_eq!(
-        m.heard(9, peer(2).addr, 1, 1, true, 0),
+        m.heard(9, peer(2).addr, 1, 1, &[1], 1, 0),
         Err(Refusal::UnknownSender)
     );
     assert_eq!(
-        m.heard(2, Ipv4([10, 0, 0, 9]), 1, 1, true, 0),
+        m.heard(2, Ipv4([10, 0, 0, 9]), 1, 1, &[1], 1, 0),
         Err(Refusal::WrongAddress)
     );
-    m.heard(2, peer(2).addr, 5000, 1, true, 0).unwrap();
+    m.heard(2, peer(2).addr, 5000, 1, &[1], 1, 0).unwrap();
     assert_eq!(
-        m.heard(2, peer(2).addr, 5000, 1, true, 1),
+        m.heard(2, peer(2).addr, 5000, 1, &[1], 1, 1),
         Err(Refusal::Replay(Rejection::Duplicate))
     );
     assert_eq!(
-        m.heard(2, peer(2).addr, 1, 1, true, 1),
+        m.heard(2, peer(2).addr, 1, 1, &[1], 1, 1),
         Err(Refusal::Replay(Rejection::TooOld))
     );
     // None of the refused ones counted as heard: the peer dies one timeout
@@ -87,12 +87,12 @@ fn refuses_strangers_wrong_addresses_and_replays() {
 fn replayed_heartbeats_keep_a_dead_peer_dead() {
     let mut m = membership(&[2]);
     for c in 0..10 {
-        m.heard(2, peer(2).addr, c, 1, true, c * 50).unwrap();
+        m.heard(2, peer(2).addr, c, 1, &[1], 1, c * 50).unwrap();
     }
     update(&mut m, 450);
     assert_eq!(update(&mut m, 450 + u64::from(DEAD_MS) + 50), [(2, false)]);
     for c in 0..10 {
-        assert!(m.heard(2, peer(2).addr, c, 1, true, 2000).is_err());
+        assert!(m.heard(2, peer(2).addr, c, 1, &[1], 1, 2000).is_err());
     }
     assert_eq!(update(&mut m, 2000), []);
     assert!(live(&m).is_empty());
@@ -101,8 +101,8 @@ fn replayed_heartbeats_keep_a_dead_peer_dead() {
 #[test]
 fn reconfiguring_keeps_the_state_of_unchanged_peers() {
     let mut m = membership(&[2, 3]);
-    m.heard(2, peer(2).addr, 7, 1, true, 0).unwrap();
-    m.heard(3, peer(3).addr, 7, 1, true, 0).unwrap();
+    m.heard(2, peer(2).addr, 7, 1, &[1], 1, 0).unwrap();
+    m.heard(3, peer(3).addr, 7, 1, &[1], 1, 0).unwrap();
     update(&mut m, 0);
     // Peer 3 re-addressed, peer 4 added, peer 2 unchanged.
     m.set_peers(&[
@@ -115,7 +115,7 @@ fn reconfiguring_keeps_the_state_of_unchanged_peers() {
     ]);
     assert_eq!(live(&m), [2]);
     // Peer 2's replay window survived.
-    assert!(m.heard(2, peer(2).addr, 7, 1, true, 1).is_err());
+    assert!(m.heard(2, peer(2).addr, 7, 1, &[1], 1, 1).is_err());
     let ids: Vec<u32> = m.members().map(|p| p.id).collect();
     assert_eq!(ids.len(), 3);
     m.set_peers(&[]);
@@ -136,7 +136,7 @@ proptest! {
             match kind {
                 0 | 1 => {
                     counter += 1;
-                    m.heard(id, peer(id).addr, counter, 1, true, now).unwrap();
+                    m.heard(id, peer(id).addr, counter, 1, &[1], 1, now).unwrap();
                     last[id as usize] = Some(now);
                 }
                 _ => {
@@ -151,26 +151,50 @@ proptest! {
     }
 }
 
-/// Three nodes: a node needs two of three live, and both to name it.
+/// Three nodes: a node needs two of three live, and every live peer to
+/// report exactly its own view of who is live.
 #[test]
-fn full_membership_needs_a_majority_and_acknowledgement() {
+fn full_membership_needs_a_majority_and_agreement() {
     let mut m = membership(&[2, 3]);
     update(&mut m, 0);
     assert!(!m.full_member(1), "alone among three");
-    m.heard(2, peer(2).addr, 1, 1, false, 10).unwrap();
+    m.heard(2, peer(2).addr, 1, 1, &[2], 1, 10).unwrap();
     update(&mut m, 10);
     assert!(!m.full_member(1), "peer 2 does not count us in yet");
-    m.heard(2, peer(2).addr, 2, 1, true, 20).unwrap();
+    assert_eq!(m.heard(2, peer(2).addr, 2, 1, &[2, 1], 1, 20), Ok(true));
     update(&mut m, 20);
-    assert!(m.full_member(1), "two of three, acknowledged");
-    m.heard(3, peer(3).addr, 1, 1, false, 30).unwrap();
+    assert!(m.full_member(1), "two of three, same view");
+    m.heard(3, peer(3).addr, 1, 1, &[3, 1, 2], 1, 30).unwrap();
     update(&mut m, 30);
-    assert!(!m.full_member(1), "peer 3 is live but does not count us in");
-    m.heard(3, peer(3).addr, 2, 1, true, 40).unwrap();
+    assert!(!m.full_member(1), "peer 2 does not see peer 3 yet");
+    assert_eq!(m.heard(2, peer(2).addr, 3, 1, &[2, 1], 1, 31), Ok(false));
+    assert_eq!(m.heard(2, peer(2).addr, 4, 1, &[2, 1, 3], 1, 40), Ok(true));
     update(&mut m, 40);
     assert!(m.full_member(1));
+    // Peer 3 now reports a node we do not know: views differ.
+    assert_eq!(
+        m.heard(3, peer(3).addr, 2, 1, &[3, 1, 2, 9], 1, 45),
+        Ok(false)
+    );
+    assert!(!m.full_member(1));
 }
 
+/// Two nodes that disagree on a third are never both full members with
+/// different views: whatever each has heard, the full members' live sets
+/// are the same.
+#[test]
+fn full_members_share_one_view() {
+    // Node 1 sees 3 dead, node 2 still sees it live.
+    let mut n1 = membership(&[2, 3]);
+    let mut n2 = Membership::new();
+    n2.set_peers(&[peer(1), peer(3)]);
+    n1.heard(2, peer(2).addr, 1, 1, &[2, 1, 3], 1, 0).unwrap();
+    n2.heard(1, peer(1).addr, 1, 1, &[1, 2], 2, 0).unwrap();
+    n2.heard(3, peer(3).addr, 1, 1, &[3, 1, 2], 2, 0).unwrap();
+    update(&mut n1, 0);
+    update(&mut n2, 0);
+    assert!(!(n1.full_member(1) && n2.full_member(2)));
+}
 /// Two nodes: exactly half continues only if it holds the lowest id.
 #[test]
 fn an_even_split_goes_to_the_half_with_the_lowest_id() {
@@ -194,6 +218,6 @@ fn zeroed_table_is_empty() {
     assert_eq!(zeroed.members().count(), 0);
     let mut m = zeroed;
     m.set_peers(&[peer(2)]);
-    m.heard(2, peer(2).addr, 0, 1, true, 0).unwrap();
+    m.heard(2, peer(2).addr, 0, 1, &[1], 1, 0).unwrap();
     assert_eq!(update(&mut m, 1), [(2, true)]);
 }

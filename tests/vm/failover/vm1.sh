@@ -17,8 +17,8 @@ tptest serve 80 name &
 tptest serve 83 echo &
 tp_wait_full_member 30
 
-# wait_event FILE ID STATE: the monitor's event in FILE says node ID is STATE.
-wait_event() {
+# seen_event FILE ID STATE: the monitor's events in FILE say node ID became STATE.
+seen_event() {
 	grep -q "\"id\":$2,\"addr\":\"10.0.0.$2\",\"state\":\"$3\"" "$1"
 }
 
@@ -35,28 +35,35 @@ if [ "$TP_BOOT" = 2 ]; then
 fi
 
 tp_barrier ready
-tp_barrier held
+sleep 2
+tp_barrier held conns$TP_VM=$(tpctl conn show | grep -c ':83  client .* state established')
 case $TP_VM in
 3)
 	# Power-cut while it waits here.
 	tp_barrier dead
 	;;
 1)
-	tpctl -j monitor count 1 > /tmp/down &
+	tpctl -j monitor node 3 count 1 > /tmp/down &
 	mon=$!
 	sleep 0.5
 	t0=$(tp_uptime_ms)
 	tp_host kill 3
 	wait $mon
 	t1=$(tp_uptime_ms)
-	dead_ms=$(tpctl -j node show | sed 's/.*"dead_ms":\([0-9]*\).*/\1/')
-	tp_info "vm1 saw vm3 dead $((t1 - t0)) ms after the power cut (timeout $dead_ms ms)"
-	tp_expect "the monitor reported vm3 dead" wait_event /tmp/down 3 dead
-	tp_expect "vm3 seen dead within 300 ms of the power cut ($((t1 - t0)) ms)" [ $((t1 - t0)) -le 300 ]
+	tp_expect "the monitor reported vm3 dead" seen_event /tmp/down 3 dead
+	# The event carries how long the node had not heard vm3 when it
+	# declared it dead: its last heartbeat came before the power cut, so
+	# this bounds the kernel's detection delay. The time tpctl took to
+	# show it (scheduling of four emulated guests on two cores included)
+	# is reported too.
+	silent=$(sed -n 's/.*"last_heard_ms":\([0-9]*\).*/\1/p' /tmp/down)
+	tp_info "vm1 declared vm3 dead ${silent} ms after its last heartbeat; tpctl monitor showed it $((t1 - t0)) ms after the power cut (timers $TP_HEARTBEAT_MS/$TP_DEAD_MS ms)"
+	bound=$((TP_DEAD_MS + TP_HEARTBEAT_MS + 50))
+	tp_expect "vm3 declared dead within $bound ms of its last heartbeat (${silent:-?} ms)" [ "${silent:-99999}" -le $bound ]
 	;;
 2)
-	tpctl -j monitor count 1 > /tmp/down
-	tp_expect "the monitor reported vm3 dead" wait_event /tmp/down 3 dead
+	tpctl -j monitor node 3 count 1 > /tmp/down
+	tp_expect "the monitor reported vm3 dead" seen_event /tmp/down 3 dead
 	;;
 esac
 tp_expect_eq "survivors: vm3 dead, the other live" \
@@ -65,17 +72,13 @@ tp_expect_eq "survivors: vm3 dead, the other live" \
 tp_expect "a survivor is still a full member" tp_wait_full_member 1
 tp_barrier dead
 tp_barrier survived
-if [ $TP_VM = 1 ]; then
-	tpctl -j monitor count 1 > /tmp/up &
-	mon=$!
-	sleep 0.5
-	tp_host restart 3
-fi
+tpctl -j monitor node 3 count 1 > /tmp/up &
+mon=$!
+sleep 0.5
+[ $TP_VM = 1 ] && tp_host restart 3
 tp_barrier returned
-if [ $TP_VM = 1 ]; then
-	wait $mon
-	tp_expect "the monitor reported vm3 live again" wait_event /tmp/up 3 live
-fi
+wait $mon
+tp_expect "the monitor reported vm3 live again" seen_event /tmp/up 3 live
 tp_barrier done
 tp_info "vm$TP_VM: $(tpctl stats show | tr -s ' ' | tr '\n' ' ')"
 # Two peers up, vm3 down and up again; more means a late heartbeat made a

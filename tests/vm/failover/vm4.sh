@@ -35,11 +35,14 @@ tptest hold 10.0.0.100 83 30 15 > /tmp/hold1 &
 hold1=$!
 sleep 3
 tp_barrier held
+held_by="$(tp_value conns1) $(tp_value conns2) $(tp_value conns3)"
 tp_barrier dead
 new_connections "vm3 dead" none
 wait $hold1
 tp_info "held across the death: $(tr '\n' ' ' < /tmp/hold1)"
 survivors_kept /tmp/hold1 "held across the death"
+tp_expect_eq "each node listed (tpctl conn show) the held connections it served" "$held_by" \
+	"$(held_field /tmp/hold1 vm1 connections) $(held_field /tmp/hold1 vm2 connections) $(held_field /tmp/hold1 vm3 connections)"
 tp_expect "vm3's connections were held too (and died with it)" [ -n "$(held_field /tmp/hold1 vm3 connections)" ]
 
 start=$(tp_uptime_ms)

@@ -20,7 +20,7 @@ expect_refusal() {
 key=$(printf 'ab%.0s' $(seq 32))
 tpctl node set id 1 addr 10.0.0.1 port 7000 key "$key"
 tp_expect_eq "node settings" "$(tpctl -j node show)" \
-	'{"id":1,"addr":"10.0.0.1","port":7000,"key":"set","heartbeat_ms":50,"dead_ms":200,"full_member":true}'
+	"{\"id\":1,\"addr\":\"10.0.0.1\",\"port\":7000,\"key\":\"set\",\"heartbeat_ms\":$TP_HEARTBEAT_MS,\"dead_ms\":$TP_DEAD_MS,\"full_member\":true}"
 tpctl node set heartbeat 100 dead 300
 tp_expect_eq "timers changed, the rest kept" "$(tpctl -j node show)" \
 	'{"id":1,"addr":"10.0.0.1","port":7000,"key":"set","heartbeat_ms":100,"dead_ms":300,"full_member":true}'
@@ -67,17 +67,25 @@ expect_refusal "replicas on a balance service" 1 "replicas is only for replicate
 expect_refusal "heartbeat out of range (policy)" 1 "Numerical result out of range" tpctl node set heartbeat 5
 expect_refusal "dead not above heartbeat" 1 "dead-ms must be at least twice heartbeat-ms" tpctl node set dead 150
 expect_refusal "empty node set" 1 "nothing to change" tpctl node set
+# Requests tpctl would never build: attributes of the wrong size, unknown
+# attributes. The policy generated from the YNL spec refuses them.
+for bad in "node id of 8 bytes:2 1:0100000000000000" "peer address of 2 bytes:3 1:09000000 2:0a00" \
+	"cluster MAC of 4 bytes:6 1:0a000065 2:01005e00 3:02000000" "unknown attribute:3 1:09000000 2:0a000009 99:00"; do
+	what=${bad%%:*}
+	out=$(tptest nl-raw ${bad#*:})
+	tp_expect "raw request, $what: $out" sh -c "echo '$out' | grep -q '^refused: Invalid argument: ..*\|^refused: Numerical result out of range: ..*'"
+done
 expect_refusal "channel address not local" 1 "cannot open the cluster channel" tpctl node set addr 10.9.9.9
 tp_expect_eq "the refused address was not taken" "$(tpctl -j node show | grep -o '"addr":"[0-9.]*"')" '"addr":"10.0.0.1"'
 params=/sys/module/tpcluster/parameters
-tp_expect_eq "default timers (module parameters)" "$(cat $params/heartbeat_ms) $(cat $params/dead_ms)" "50 200"
+tp_expect_eq "default timers (module parameters)" "$(cat $params/heartbeat_ms) $(cat $params/dead_ms)" "$TP_HEARTBEAT_MS $TP_DEAD_MS"
 tp_expect "an out-of-range parameter is refused" sh -c "! echo 5 > $params/heartbeat_ms"
 echo 80 > $params/heartbeat_ms
 tp_expect_eq "a node without timers of its own follows the parameters" \
-	"$(unshare -n tpctl -j node show | grep -o '"heartbeat_ms":[0-9]*,"dead_ms":[0-9]*')" '"heartbeat_ms":80,"dead_ms":200'
+	"$(unshare -n tpctl -j node show | grep -o '"heartbeat_ms":[0-9]*,"dead_ms":[0-9]*')" "\"heartbeat_ms\":80,\"dead_ms\":$TP_DEAD_MS"
 tp_expect_eq "a node with its own timers keeps them" \
 	"$(tpctl -j node show | grep -o '"heartbeat_ms":[0-9]*,"dead_ms":[0-9]*')" '"heartbeat_ms":100,"dead_ms":300'
-echo 50 > $params/heartbeat_ms
+echo $TP_HEARTBEAT_MS > $params/heartbeat_ms
 tp_expect_eq "counters over netlink are the /proc/net/tpcluster counters" \
 	"$(tpctl stats show | awk '{ print $1 }' | tr '\n' ' ')" "$(awk '{ print $1 }' /proc/net/tpcluster | tr '\n' ' ')"
 expect_refusal "bad key (tpctl)" 2 "64 hexadecimal digits" tpctl node set key abcd

@@ -1,15 +1,54 @@
-# A cluster node (vm1..vm3 are this one script): load tpcluster, then after
-# each round of client traffic report the node's counters, in turn, so the
-# screen reads in order.
+# A cluster node (vm1..vm3 are this one script): tpcluster in balance mode
+# behind the VIP 10.0.0.100. The nodes report in turn, so the screen reads
+# in order; vm1 also speaks for the cluster and, in act 2, power-cuts vm3.
+key=$(printf '5a%.0s' $(seq 32))
 insmod $TP_KO
-tp_info "node $(hostname) at 10.0.0.$TP_VM: tpcluster loaded"
-tp_barrier loaded
-for round in 1 2 3; do
-	for turn in 1 2 3; do
-		tp_barrier "round$round-turn$turn"
-		[ "$turn" = "$TP_VM" ] &&
-			tp_info "after round $round: $(tpctl stats show | awk '{ printf "%s=%-6s ", $1, $2 }')"
-	done
-	tp_barrier "round$round-reported"
+ip addr add 10.0.0.100/32 dev lo
+echo 1 > /proc/sys/net/ipv4/conf/all/arp_ignore
+echo 2 > /proc/sys/net/ipv4/conf/all/arp_announce
+tpctl node set id $TP_VM addr 10.0.0.$TP_VM port 7000 key $key
+for peer in 1 2 3; do
+	[ $peer = $TP_VM ] || tpctl peer add id $peer addr 10.0.0.$peer
 done
-tp_pass "node $TP_VM reported its counters"
+tpctl vip add 10.0.0.100 mac 01:00:5e:00:00:64 dev eth0
+tpctl service add 10.0.0.100:80
+tpctl service add 10.0.0.100:83
+tptest serve 80 name &
+tptest serve 83 echo &
+tp_wait_full_member 30
+
+# report WHAT: each node in turn prints its share of new connections.
+report() {
+	for turn in 1 2 3; do
+		tp_barrier "$1-turn$turn"
+		[ "$turn" = "$TP_VM" ] &&
+			tp_info "vm$TP_VM: $(tpctl stats show | awk '$1 ~ /^(vip_new_connections|vip_drop_not_owner|vip_drop_not_held|channel_rx_good)$/ { printf "%s=%s  ", $1, $2 }')"
+	done
+}
+
+[ $TP_VM = 1 ] && tp_info "the cluster as vm1 sees it (tpctl cluster show):
+$(tpctl cluster show)"
+tp_barrier formed
+tp_barrier act1
+report act1
+tp_barrier held
+case $TP_VM in
+1)
+	tpctl monitor count 1 > /tmp/down &
+	mon=$!
+	sleep 0.5
+	t0=$(tp_uptime_ms)
+	tp_host kill 3
+	wait $mon
+	t1=$(tp_uptime_ms)
+	tp_info "vm3 power-cut; tpctl monitor on vm1 $((t1 - t0)) ms later: $(cat /tmp/down)"
+	tp_info "the cluster as vm1 sees it now:
+$(tpctl cluster show)"
+	;;
+3) tp_barrier killed ;;
+esac
+tp_barrier killed
+tp_barrier act2
+report act2
+tp_barrier done
+tp_pass "node $TP_VM served its share"

@@ -7,6 +7,7 @@
 use std::{fmt::Write as _, process::ExitCode};
 
 mod client;
+mod conns;
 mod genl;
 mod members;
 mod objects;
@@ -24,8 +25,9 @@ Objects and commands (the node of the current network namespace):
   service show | add VIP:PORT [mode balance|splice|replicate] [replicas R]
           | del VIP:PORT
   cluster show                       the members and their state
+  conn show                          this node's TCP connections to its VIPs
   stats show                         counters
-  monitor [count N]                  print membership changes as they happen
+  monitor [node ID] [count N]        print membership changes as they happen
 
 Changes need CAP_NET_ADMIN. Errors print the kernel's reason.
 
@@ -60,6 +62,7 @@ fn run(args: &[String]) -> Result<String, Failure> {
     match words.as_slice() {
         ["stats"] | ["stats", "show"] => stats::show(opts.json),
         ["cluster", rest @ ..] => members::cluster(rest, opts.json),
+        ["conn", rest @ ..] => conns::run(rest, opts.json),
         ["monitor", rest @ ..] => members::monitor(rest, opts.json),
         [object @ ("node" | "peer" | "vip" | "service"), rest @ ..] => {
             objects::run(object, rest, opts.json)

@@ -56,24 +56,36 @@ pub(crate) fn cluster(args: &[&str], json: bool) -> Result<String, Failure> {
     }
 }
 
-/// `tpctl monitor [count N]`: prints each membership change as it happens,
-/// one line (or JSON object) each; with `count`, exits after N.
+/// `tpctl monitor [node ID] [count N]`: prints each membership change as it
+/// happens (of node ID only, if given), one line (or JSON object) each;
+/// with `count`, exits after N.
 pub(crate) fn monitor(args: &[&str], json: bool) -> Result<String, Failure> {
-    let limit = match args {
-        [] => None,
-        ["count", n] => Some(
-            n.parse::<u64>()
-                .map_err(|_| Failure::Usage(format!("invalid count '{n}'")))?,
-        ),
-        _ => return Err(Failure::Usage("usage: tpctl monitor [count N]".into())),
-    };
+    let usage = || Failure::Usage("usage: tpctl monitor [node ID] [count N]".into());
+    let (mut node, mut limit) = (None, None);
+    let mut rest = args;
+    while let [key, value, tail @ ..] = rest {
+        let n = value
+            .parse::<u64>()
+            .map_err(|_| Failure::Usage(format!("invalid {key} '{value}'")))?;
+        match *key {
+            "node" => node = Some(u32::try_from(n).map_err(|_| usage())?),
+            "count" => limit = Some(n),
+            _ => return Err(usage()),
+        }
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        return Err(usage());
+    }
     let mut client = Client::connect()?;
     client.subscribe(MCGRP_MONITOR)?;
     let mut seen = 0u64;
     let stdout = std::io::stdout();
     while limit.map_or(true, |l| seen < l) {
         for (cmd, attrs) in client.notifications()? {
-            if cmd != CMD_MEMBER_NTF {
+            if cmd != CMD_MEMBER_NTF
+                || node.is_some_and(|id| genl::get_u32(&attrs, A_MEMBER_ID) != Some(id))
+            {
                 continue;
             }
             let text = render(&[member_row(&attrs)], json, false);

@@ -32,6 +32,8 @@
 //!                                    per server: how many kept answering,
 //!                                    failed (stalled, reset), longest round
 //!                                    trip, answers from another server
+//!   tptest nl-raw CMD [TYPE:HEX...]  a tpcluster netlink request with raw
+//!                                    attributes; print `ok` or the refusal
 //!   tptest rogue capture IFNAME PORT COUNT FILE
 //!   tptest rogue send IFNAME PORT FILE replay|forge|short|magic
 //!                                    capture others' UDP datagrams to PORT
@@ -50,6 +52,39 @@ use std::{
 
 mod hold;
 mod rogue;
+
+// tpctl's netlink client, to send requests tpctl itself would never build
+// (attributes of the wrong type or length) and see the kernel refuse them.
+#[allow(dead_code)]
+#[path = "../../tpctl/src/client.rs"]
+mod client;
+#[allow(dead_code)]
+#[path = "../../tpctl/src/genl.rs"]
+mod genl;
+#[allow(dead_code)]
+#[path = "../../tpctl/src/uapi.rs"]
+mod uapi;
+
+/// `nl-raw CMD [TYPE:HEX...]`: a request of the tpcluster family with
+/// attributes given raw; prints `ok` or the kernel's refusal.
+fn nl_raw(cmd: u8, attrs: &[String]) -> Result<String, String> {
+    let mut raw = Vec::new();
+    for a in attrs {
+        let (ty, hex) = a.split_once(':').ok_or(format!("not TYPE:HEX: '{a}'"))?;
+        let ty: u16 = ty.parse().map_err(|_| format!("bad type '{ty}'"))?;
+        let bytes = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("x"), 16))
+            .collect::<Result<Vec<u8>, _>>()
+            .map_err(|_| format!("bad hex '{hex}'"))?;
+        raw.push((ty, bytes));
+    }
+    let mut c = client::Client::connect().map_err(|e| e.0)?;
+    Ok(match c.request(cmd, &raw) {
+        Ok(_) => "ok".into(),
+        Err(e) => format!("refused: {}", e.0),
+    })
+}
 
 const CHUNK: usize = 64 * 1024;
 
@@ -285,6 +320,7 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
                 _ => Err("usage: tptest rogue capture IFNAME PORT COUNT FILE | rogue send IFNAME PORT FILE MODE".into()),
             }
         }
+        Some("nl-raw") => Ok(Ok(nl_raw(number(args, 1, None)?, &args[2..])?)),
         Some("run-as") => {
             use std::os::unix::process::CommandExt;
             let uid = number(args, 1, None)?;
@@ -297,7 +333,8 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
         _ => Err("usage: tptest sink PORT | source HOST PORT BYTES [SEED] [PAUSE_MS] | digest BYTES [SEED] \
                   | run-as UID PROG [ARGS] | serve PORT MODE [BYTES [SEED]] \
                   | connect-many HOST PORT N | fetch HOST PORT | hold HOST PORT N SECONDS [INTERVAL_MS] \
-                  | rogue capture IFNAME PORT COUNT FILE | rogue send IFNAME PORT FILE MODE"
+                  | rogue capture IFNAME PORT COUNT FILE | rogue send IFNAME PORT FILE MODE \
+                  | nl-raw CMD [TYPE:HEX...]"
             .into()),
     }
 }

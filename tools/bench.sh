@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `make bench`: benchmarks, separate from the tests. Each prints its figures
+# and the ratios against a baseline measured in the same run on the same VMs.
+#   balance: tpcluster balance mode behind the VIP against plain TCP to one
+#            of the same servers with the module not loaded: single-stream
+#            throughput and connections per second.
+# The VMs run under TCG unless KVM really works, so absolute figures are
+# those of emulated CPUs; the ratios are what to read.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. tools/kernel/paths.sh
+results=results/bench-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$results"
+echo "==> building"
+tools/vm/build.sh "$results/base.initrd" > "$results/build.log" 2>&1 ||
+	{ tail -n 40 "$results/build.log"; echo "build failed (log: $results/build.log)"; exit 1; }
+echo "==> balance mode against plain TCP (results in $results)"
+tools/vm/run.py --kernel "$(tpc_kdir)/arch/x86/boot/bzImage" --initrd "$results/base.initrd" \
+	--results "$results" --show-info tools/bench/balance
