@@ -3,18 +3,7 @@
 # with the node's own MAC), tpcluster answers ARP with the cluster MAC, and
 # serves three services: its name (80), a hash of what it receives (81), a
 # 50 MiB stream (82).
-key=$(printf '5a%.0s' $(seq 32))
-mac=01:00:5e:00:00:64
-insmod $TP_KO
-ip addr add 10.0.0.100/32 dev lo
-echo 1 > /proc/sys/net/ipv4/conf/all/arp_ignore
-echo 2 > /proc/sys/net/ipv4/conf/all/arp_announce
-tpctl node set id $TP_VM addr 10.0.0.$TP_VM port 7000 key $key
-for peer in 1 2 3; do
-	[ $peer = $TP_VM ] || tpctl peer add id $peer addr 10.0.0.$peer
-done
-tpctl vip add 10.0.0.100 mac $mac dev eth0
-for port in 80 81 82; do tpctl service add 10.0.0.100:$port; done
+tp_join_cluster "$(printf '5a%.0s' $(seq 32))" 80 81 82
 tp_expect "joined the cluster MAC" grep -q 01005e000064 /proc/net/dev_mcast
 tptest serve 80 name &
 tptest serve 81 hash &

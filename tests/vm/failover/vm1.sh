@@ -1,18 +1,7 @@
 # A cluster node (vm1..vm3 are this one script). vm1 power-cuts vm3 while
 # the client holds connections to every node, measures how long it takes
 # to see vm3 dead, then boots vm3 again (TP_BOOT=2), which rejoins.
-key=$(printf '5a%.0s' $(seq 32))
-insmod $TP_KO
-ip addr add 10.0.0.100/32 dev lo
-echo 1 > /proc/sys/net/ipv4/conf/all/arp_ignore
-echo 2 > /proc/sys/net/ipv4/conf/all/arp_announce
-tpctl node set id $TP_VM addr 10.0.0.$TP_VM port 7000 key $key
-for peer in 1 2 3; do
-	[ $peer = $TP_VM ] || tpctl peer add id $peer addr 10.0.0.$peer
-done
-tpctl vip add 10.0.0.100 mac 01:00:5e:00:00:64 dev eth0
-tpctl service add 10.0.0.100:80
-tpctl service add 10.0.0.100:83
+tp_join_cluster "$(printf '5a%.0s' $(seq 32))" 80 83
 tptest serve 80 name &
 tptest serve 83 echo &
 tp_wait_full_member 30

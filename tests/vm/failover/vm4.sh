@@ -7,13 +7,14 @@ held_field() {
 }
 
 # survivors_kept FILE WHAT: every connection held by vm1 and vm2 kept
-# answering, with no stall (round trip under 1 s) and no change of server.
+# answering, with no stall (round trip under 1 s; 4 s on the slower debug
+# kernel) and no change of server.
 survivors_kept() {
 	for vm in vm1 vm2; do
 		tp_expect_eq "$2: $vm's connections failed, changed server" \
 			"$(held_field "$1" $vm failed) $(held_field "$1" $vm changed)" "0 0"
 		rtt=$(held_field "$1" $vm max_rtt_ms)
-		tp_expect "$2: $vm's connections never stalled (longest round trip $rtt ms)" [ "${rtt:-9999}" -lt 1000 ]
+		tp_expect "$2: $vm's connections never stalled (longest round trip $rtt ms)" [ "${rtt:-99999}" -lt $TP_STALL_MS ]
 	done
 }
 

@@ -9,6 +9,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+/// A connection that waits this long for an answer counts as stalled.
+const STALLED: Duration = Duration::from_secs(5);
+
 /// Serves one echo connection: each line comes back as `HOSTNAME LINE`.
 pub(crate) fn echo(conn: TcpStream) -> std::io::Result<()> {
     let name = std::fs::read_to_string("/proc/sys/kernel/hostname")?;
@@ -44,7 +47,7 @@ fn hold_one(host: &str, port: u16, until: Instant, interval: Duration) -> Held {
     };
     let result = (|| -> std::io::Result<()> {
         let conn = TcpStream::connect((host, port))?;
-        conn.set_read_timeout(Some(Duration::from_secs(3)))?;
+        conn.set_read_timeout(Some(STALLED))?;
         let mut out = conn.try_clone()?;
         let mut lines = BufReader::new(conn).lines();
         let mut seq = 0u64;

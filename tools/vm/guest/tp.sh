@@ -86,3 +86,31 @@ tp_wait_full_member() {
 tp_uptime_ms() {
 	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
 }
+
+# The longest round trip a held connection may take without counting as
+# stalled: the debug kernel, emulated, is several times slower.
+TP_STALL_MS=1000
+[ "$TP_KERNEL" = debug ] && TP_STALL_MS=4000
+
+# tp_join_cluster KEY [PORT...]: makes this VM node $TP_VM of the cluster
+# vm1..vm3 that serves the VIP 10.0.0.100 on eth0 with the cluster MAC
+# 01:00:5e:00:00:64: the module loaded, the VIP on lo with arp_ignore=1 and
+# arp_announce=2 (so that only tpcluster answers ARP for it, with the
+# cluster MAC), the channel on 10.0.0.$TP_VM:7000 with the 64-hex-digit
+# KEY, the two other nodes as peers, and a service for each PORT.
+tp_join_cluster() {
+	key=$1
+	shift
+	insmod $TP_KO
+	ip addr add 10.0.0.100/32 dev lo
+	echo 1 > /proc/sys/net/ipv4/conf/all/arp_ignore
+	echo 2 > /proc/sys/net/ipv4/conf/all/arp_announce
+	tpctl node set id $TP_VM addr 10.0.0.$TP_VM port 7000 key $key
+	for peer in 1 2 3; do
+		[ $peer = $TP_VM ] || tpctl peer add id $peer addr 10.0.0.$peer
+	done
+	tpctl vip add 10.0.0.100 mac 01:00:5e:00:00:64 dev eth0
+	for port in "$@"; do
+		tpctl service add 10.0.0.100:$port
+	done
+}
