@@ -182,8 +182,9 @@ impl Channel {
 
 /// Takes one received datagram: authenticates it with `keys` and, if it
 /// is a fresh heartbeat of a peer, records it. Returns `false` if it was a
-/// heartbeat of a live peer whose view of the cluster disagrees with ours
-/// (the caller stops taking new connections at once). Softirq context; the
+/// heartbeat whose view of the cluster disagrees with ours (the caller
+/// stops taking new connections at once; a peer not yet live that
+/// disagrees only delays, by a tick, what its coming up would stop anyway). Softirq context; the
 /// caller holds the cluster lock.
 pub(crate) fn receive(cluster: &mut Cluster, from: Ipv4, data: &[u8], counters: &Counters) -> bool {
     let Some(keys) = cluster.keys else {

@@ -163,7 +163,7 @@ impl Membership {
     /// Records a heartbeat whose MAC has verified: from node `sender` at
     /// address `from`, with datagram counter `counter` and the sender's live
     /// view `view`, at `now_ms`; `self_id` is this node's id. Returns whether
-    /// the sender, if live, agrees with this node's current view.
+    /// the sender agrees with this node's current view.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn heard(
         &mut self,

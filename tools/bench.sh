@@ -3,7 +3,9 @@
 # and the ratios against a baseline measured in the same run on the same VMs.
 #   balance: tpcluster balance mode behind the VIP against plain TCP to one
 #            of the same servers with the module not loaded: single-stream
-#            throughput and connections per second.
+#            throughput and connections per second; also the VIP served by
+#            one node alone, which tells the hook's own cost from what the
+#            other nodes' receiving every frame costs on shared host cores.
 # The VMs run under TCG unless KVM really works, so absolute figures are
 # those of emulated CPUs; the ratios are what to read.
 set -euo pipefail

@@ -10,13 +10,19 @@ tp_wait_full_member 30
 report() {
 	for turn in 1 2 3; do
 		tp_barrier "$1-turn$turn"
-		[ "$turn" = "$TP_VM" ] &&
+		if [ "$turn" = "$TP_VM" ]; then
 			tp_info "vm$TP_VM: $(tpctl stats show | awk '$1 ~ /^(vip_new_connections|vip_drop_not_owner|vip_drop_not_held|channel_rx_good)$/ { printf "%s=%s  ", $1, $2 }')"
+		fi
 	done
 }
 
-[ $TP_VM = 1 ] && tp_info "the cluster as vm1 sees it (tpctl cluster show):
-$(tpctl cluster show)"
+# show_cluster TITLE: tpctl cluster show, a line each.
+show_cluster() {
+	tp_info "$1 (tpctl cluster show):"
+	tpctl cluster show | while read -r line; do tp_info "    $line"; done
+}
+
+if [ $TP_VM = 1 ]; then show_cluster "the cluster as vm1 sees it"; fi
 tp_barrier formed
 tp_barrier act1
 report act1
@@ -31,8 +37,7 @@ case $TP_VM in
 	wait $mon
 	t1=$(tp_uptime_ms)
 	tp_info "vm3 power-cut; tpctl monitor on vm1 $((t1 - t0)) ms later: $(cat /tmp/down)"
-	tp_info "the cluster as vm1 sees it now:
-$(tpctl cluster show)"
+	show_cluster "the cluster as vm1 sees it now"
 	;;
 3) tp_barrier killed ;;
 esac

@@ -71,8 +71,8 @@ tp_stat() {
 }
 
 # tp_wait_full_member [SECONDS]: wait until this node takes new connections
-# (sees a majority live and is counted in by every live peer); fails after
-# SECONDS (default 10).
+# (sees a majority live, and every live peer reports the same live set);
+# fails after SECONDS (default 10).
 tp_wait_full_member() {
 	i=0
 	while ! tpctl -j node show | grep -q '"full_member":true'; do
@@ -97,7 +97,8 @@ TP_STALL_MS=1000
 # 01:00:5e:00:00:64: the module loaded, the VIP on lo with arp_ignore=1 and
 # arp_announce=2 (so that only tpcluster answers ARP for it, with the
 # cluster MAC), the channel on 10.0.0.$TP_VM:7000 with the 64-hex-digit
-# KEY, the two other nodes as peers, and a service for each PORT.
+# KEY, the other nodes as peers, and a service for each PORT. The nodes are
+# those of $TP_CLUSTER (default "1 2 3").
 tp_join_cluster() {
 	key=$1
 	shift
@@ -106,7 +107,7 @@ tp_join_cluster() {
 	echo 1 > /proc/sys/net/ipv4/conf/all/arp_ignore
 	echo 2 > /proc/sys/net/ipv4/conf/all/arp_announce
 	tpctl node set id $TP_VM addr 10.0.0.$TP_VM port 7000 key $key
-	for peer in 1 2 3; do
+	for peer in ${TP_CLUSTER:-1 2 3}; do
 		[ $peer = $TP_VM ] || tpctl peer add id $peer addr 10.0.0.$peer
 	done
 	tpctl vip add 10.0.0.100 mac 01:00:5e:00:00:64 dev eth0
