@@ -33,7 +33,7 @@ new_connections() {
 }
 
 tp_barrier ready
-tptest hold 10.0.0.100 83 30 15 > /tmp/hold1 &
+tptest hold 10.0.0.100 83 30 $((15 * TP_SLOW)) > /tmp/hold1 &
 hold1=$!
 sleep 3
 tp_barrier held
@@ -45,10 +45,11 @@ tp_info "held across the death: $(tr '\n' ' ' < /tmp/hold1)"
 survivors_kept /tmp/hold1 "held across the death"
 tp_expect_eq "each node listed (tpctl conn show) the held connections it served" "$held_by" \
 	"$(held_field /tmp/hold1 vm1 connections) $(held_field /tmp/hold1 vm2 connections) $(held_field /tmp/hold1 vm3 connections)"
-tp_expect "vm3's connections were held too (and died with it)" [ -n "$(held_field /tmp/hold1 vm3 connections)" ]
+tp_expect "vm3's connections were held too, and died with it" \
+	[ -n "$(held_field /tmp/hold1 vm3 connections)" -a "$(held_field /tmp/hold1 vm3 ok)" = 0 ]
 
 start=$(tp_uptime_ms)
-tptest hold 10.0.0.100 83 30 60 > /tmp/hold2 &
+tptest hold 10.0.0.100 83 30 $((60 * TP_SLOW)) > /tmp/hold2 &
 hold2=$!
 sleep 3
 tp_barrier survived
@@ -57,7 +58,8 @@ back=$(tp_uptime_ms)
 new_connections "vm3 back" some
 wait $hold2
 tp_info "held across the return: $(tr '\n' ' ' < /tmp/hold2)"
-tp_expect "vm3 returned while the second set was held ($(((back - start) / 1000)) s of 60)" [ $((back - start)) -lt 60000 ]
+tp_expect "vm3 returned while the second set was held ($(((back - start) / 1000)) s of $((60 * TP_SLOW)))" \
+	[ $((back - start)) -lt $((60000 * TP_SLOW)) ]
 tp_expect_eq "connections made while vm3 was dead all ran to the end" \
 	"$(($(held_field /tmp/hold2 vm1 ok) + $(held_field /tmp/hold2 vm2 ok)))" "30"
 survivors_kept /tmp/hold2 "held across the return"
