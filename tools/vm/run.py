@@ -278,8 +278,6 @@ class Test:
                 kind, vm = key.data
                 if kind == "accept":
                     vm.conn, _ = vm.listener.accept()
-                    if vm.boot > 1:
-                        hub.link(vm.n, True)
                     sel.unregister(vm.listener)
                     sel.register(vm.conn, selectors.EVENT_READ, ("data", vm))
                     continue
@@ -327,15 +325,10 @@ class Test:
                 # Power cut (if still running), then a fresh boot with the
                 # same script, TP_BOOT one higher. Its barriers count again
                 # once it reaches one.
-                # The link stays down until the guest's userspace is up:
-                # frames arriving during early boot make the KASAN kernel
-                # report a wild access in its interrupt entry, before any
-                # module is loaded.
                 vm = vms[n - 1]
                 vm.killed = True
                 vm.power_cut()
                 vm.close_channels(self.sel)
-                hub.link(n, False)
                 vm.start(hub, self.initrd(self.run_dir, n, vm.boot + 1), self.conf["memory"], self.args)
                 self.sel.register(vm.listener, selectors.EVENT_READ, ("accept", vm))
             elif cmd == "link-down":

@@ -24,8 +24,9 @@ if [ "$TP_BOOT" = 2 ]; then
 fi
 
 tp_barrier ready
-sleep 2
-tp_barrier held conns$TP_VM=$(tpctl conn show | grep -c ':83  client .* state established')
+# The client's held connections are up: each node counts its own.
+tp_barrier held
+tp_barrier counted conns$TP_VM=$(tpctl conn show | grep -c ':83  client .* state established')
 case $TP_VM in
 3)
 	# Power-cut while it waits here.

@@ -35,8 +35,9 @@ new_connections() {
 tp_barrier ready
 tptest hold 10.0.0.100 83 30 $((15 * TP_SLOW)) > /tmp/hold1 &
 hold1=$!
-sleep 3
+sleep $((3 * TP_SLOW))
 tp_barrier held
+tp_barrier counted
 held_by="$(tp_value conns1) $(tp_value conns2) $(tp_value conns3)"
 tp_barrier dead
 new_connections "vm3 dead" none
@@ -51,7 +52,7 @@ tp_expect "vm3's connections were held too, and died with it" \
 start=$(tp_uptime_ms)
 tptest hold 10.0.0.100 83 30 $((60 * TP_SLOW)) > /tmp/hold2 &
 hold2=$!
-sleep 3
+sleep $((3 * TP_SLOW))
 tp_barrier survived
 tp_barrier returned
 back=$(tp_uptime_ms)
