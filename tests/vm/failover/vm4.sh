@@ -9,7 +9,7 @@ held_field() {
 # survivors_kept FILE WHAT: every connection held by vm1 and vm2 kept
 # answering, with no stall (every round trip under $TP_STALL_MS) and no
 # change of server. (check.py adds, from the capture, that none of their
-# segments was lost: sent again before the other side acknowledged it.)
+# client segments was lost: sent again before the node acknowledged it.)
 survivors_kept() {
 	for vm in vm1 vm2; do
 		tp_expect_eq "$2: $vm's connections failed, changed server" \
