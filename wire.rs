@@ -37,6 +37,38 @@ pub(crate) const TLV_ADDRESS: u16 = 2;
 /// TLV type of a heartbeat's live view (u32 node ids).
 pub(crate) const TLV_LIVE_VIEW: u16 = 3;
 
+/// TLV type of a handover's id (u64, chosen by the dispatcher).
+pub(crate) const TLV_HANDOVER_ID: u16 = 16;
+/// TLV type of a handover's connection ([`Tuple`], 12 bytes).
+pub(crate) const TLV_TUPLE: u16 = 17;
+/// TLV type of a handover's step (u8, [`Step`]).
+pub(crate) const TLV_STEP: u16 = 18;
+/// TLV type of a refusal's errno (u32).
+pub(crate) const TLV_ERRNO: u16 = 19;
+/// TLV type of an offer's TCP state ([`TcpState`], 25 bytes).
+pub(crate) const TLV_TCP_STATE: u16 = 20;
+/// TLV type of an offer's total replay length (u32).
+pub(crate) const TLV_REPLAY_LEN: u16 = 21;
+/// TLV type of an offer's replay chunk (u32 offset, then the bytes).
+pub(crate) const TLV_REPLAY_CHUNK: u16 = 22;
+
+/// Most bytes a handover replays.
+pub(crate) const REPLAY_MAX: usize = 16 * 1024;
+/// Replay bytes per offer datagram (the last chunk may be shorter).
+pub(crate) const REPLAY_CHUNK: usize = 1024;
+/// Encoded length of a [`TcpState`].
+const TCP_STATE_LEN: usize = 25;
+
+/// Longest handover datagram, for sizing send buffers.
+pub(crate) const HANDOVER_MAX_LEN: usize = HEADER_LEN
+    + (TLV_HEADER_LEN + 8)
+    + (TLV_HEADER_LEN + 12)
+    + (TLV_HEADER_LEN + 1)
+    + (TLV_HEADER_LEN + TCP_STATE_LEN)
+    + (TLV_HEADER_LEN + 4)
+    + (TLV_HEADER_LEN + 4 + REPLAY_CHUNK)
+    + MAC_LEN;
+
 /// Longest heartbeat datagram, for sizing send buffers.
 pub(crate) const HEARTBEAT_MAX_LEN: usize =
     HEADER_LEN + 3 * TLV_HEADER_LEN + 4 + 4 + 4 * MAX_LIVE + MAC_LEN;
@@ -56,6 +88,8 @@ pub(crate) trait Mac {
 pub(crate) enum Kind {
     /// Liveness and membership, [`Heartbeat`].
     Heartbeat,
+    /// A step of a connection's handover, [`Handover`].
+    Handover,
     /// A kind this codec does not know (sent by a newer node). The caller
     /// counts and drops it.
     Unknown(u8),
@@ -66,6 +100,7 @@ impl Kind {
     pub(crate) fn from_wire(v: u8) -> Self {
         match v {
             1 => Kind::Heartbeat,
+            2 => Kind::Handover,
             v => Kind::Unknown(v),
         }
     }
@@ -74,6 +109,7 @@ impl Kind {
     pub(crate) fn to_wire(self) -> u8 {
         match self {
             Kind::Heartbeat => 1,
+            Kind::Handover => 2,
             Kind::Unknown(v) => v,
         }
     }
@@ -148,6 +184,227 @@ impl Heartbeat {
     }
 }
 
+/// A TCP connection to a VIP, as the client sees it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Tuple {
+    /// The client's address.
+    pub(crate) client: [u8; 4],
+    /// The client's port.
+    pub(crate) client_port: u16,
+    /// The VIP.
+    pub(crate) vip: [u8; 4],
+    /// The service's port.
+    pub(crate) port: u16,
+}
+
+impl Tuple {
+    fn to_wire(self) -> [u8; 12] {
+        let mut b = [0u8; 12];
+        b[0..4].copy_from_slice(&self.client);
+        b[4..6].copy_from_slice(&self.client_port.to_be_bytes());
+        b[6..10].copy_from_slice(&self.vip);
+        b[10..12].copy_from_slice(&self.port.to_be_bytes());
+        b
+    }
+
+    fn from_wire(b: [u8; 12]) -> Self {
+        Self {
+            client: [b[0], b[1], b[2], b[3]],
+            client_port: u16::from_be_bytes([b[4], b[5]]),
+            vip: [b[6], b[7], b[8], b[9]],
+            port: u16::from_be_bytes([b[10], b[11]]),
+        }
+    }
+}
+
+/// The TCP state a handover carries, every number in the client's view.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct TcpState {
+    /// Client sequence number of the first replayed byte.
+    pub(crate) client_seq: u32,
+    /// Server sequence number of the next byte the server will send
+    /// (everything before it has been acknowledged).
+    pub(crate) server_seq: u32,
+    /// The client's receive window, bytes.
+    pub(crate) client_window: u32,
+    /// The client's last TSval (the server's `ts_recent`).
+    pub(crate) ts_recent: u32,
+    /// The server's TSval now.
+    pub(crate) server_tsval: u32,
+    /// The client's MSS.
+    pub(crate) mss: u16,
+    /// The client's window scale.
+    pub(crate) client_wscale: u8,
+    /// The window scale the client applies to the server's window.
+    pub(crate) server_wscale: u8,
+    /// [`TcpState::TIMESTAMPS`], [`TcpState::SACK`],
+    /// [`TcpState::WINDOW_SCALING`].
+    pub(crate) options: u8,
+}
+
+impl TcpState {
+    /// The connection uses timestamps.
+    pub(crate) const TIMESTAMPS: u8 = 1;
+    /// The client permits SACK.
+    pub(crate) const SACK: u8 = 2;
+    /// The connection uses window scaling.
+    pub(crate) const WINDOW_SCALING: u8 = 4;
+
+    /// Whether the connection uses timestamps.
+    pub(crate) fn timestamps(&self) -> bool {
+        self.options & Self::TIMESTAMPS != 0
+    }
+
+    /// Whether the client permits SACK.
+    pub(crate) fn sack(&self) -> bool {
+        self.options & Self::SACK != 0
+    }
+
+    /// Whether the connection uses window scaling.
+    pub(crate) fn window_scaling(&self) -> bool {
+        self.options & Self::WINDOW_SCALING != 0
+    }
+
+    fn to_wire(self) -> [u8; TCP_STATE_LEN] {
+        let mut b = [0u8; TCP_STATE_LEN];
+        b[0..4].copy_from_slice(&self.client_seq.to_be_bytes());
+        b[4..8].copy_from_slice(&self.server_seq.to_be_bytes());
+        b[8..12].copy_from_slice(&self.client_window.to_be_bytes());
+        b[12..16].copy_from_slice(&self.ts_recent.to_be_bytes());
+        b[16..20].copy_from_slice(&self.server_tsval.to_be_bytes());
+        b[20..22].copy_from_slice(&self.mss.to_be_bytes());
+        b[22] = self.client_wscale;
+        b[23] = self.server_wscale;
+        b[24] = self.options;
+        b
+    }
+
+    fn from_wire(b: [u8; TCP_STATE_LEN]) -> Self {
+        let u32_at = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        Self {
+            client_seq: u32_at(0),
+            server_seq: u32_at(4),
+            client_window: u32_at(8),
+            ts_recent: u32_at(12),
+            server_tsval: u32_at(16),
+            mss: u16::from_be_bytes([b[20], b[21]]),
+            client_wscale: b[22],
+            server_wscale: b[23],
+            options: b[24],
+        }
+    }
+}
+
+const STEP_OFFER: u8 = 1;
+const STEP_READY: u8 = 2;
+const STEP_COMMIT: u8 = 3;
+const STEP_DONE: u8 = 4;
+const STEP_REFUSED: u8 = 5;
+
+/// A step of a handover (`Documentation/splice.rst` has the protocol).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Step<'a> {
+    /// Dispatcher to target: the connection's state and one chunk of the
+    /// bytes to replay.
+    Offer {
+        /// The state.
+        state: TcpState,
+        /// Total bytes to replay, at most [`REPLAY_MAX`].
+        replay_len: u32,
+        /// Offset of `chunk` in them.
+        chunk_offset: u32,
+        /// At most [`REPLAY_CHUNK`] bytes, within `replay_len`.
+        chunk: &'a [u8],
+    },
+    /// Target to dispatcher: the whole offer is in and can be taken.
+    Ready,
+    /// Dispatcher to target: the dispatcher has let the connection go.
+    Commit,
+    /// Target to dispatcher: the connection is the target's.
+    Done,
+    /// Target to dispatcher: the offer cannot be taken (an errno).
+    Refused(u32),
+}
+
+/// A handover message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Handover<'a> {
+    /// The dispatcher's id of this handover.
+    pub(crate) id: u64,
+    /// The connection.
+    pub(crate) tuple: Tuple,
+    /// The step.
+    pub(crate) step: Step<'a>,
+}
+
+/// Encodes a handover message into `out`; returns the datagram's length
+/// (at most [`HANDOVER_MAX_LEN`]). An offer's bounds are checked as the
+/// decoder checks them.
+pub(crate) fn encode_handover(
+    out: &mut [u8],
+    hdr: &Header,
+    h: &Handover<'_>,
+    mac: &impl Mac,
+) -> Result<usize, EncodeError> {
+    let mut body = [0u8; HANDOVER_MAX_LEN - HEADER_LEN - MAC_LEN];
+    let mut w = Writer {
+        out: &mut body,
+        len: 0,
+    };
+    let tlv = |w: &mut Writer<'_>, typ: u16, parts: &[&[u8]]| {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let len = u16::try_from(len).map_err(|_| EncodeError::BufferTooSmall)?;
+        w.put(&typ.to_be_bytes())?;
+        w.put(&len.to_be_bytes())?;
+        parts.iter().try_for_each(|p| w.put(p))
+    };
+    tlv(&mut w, TLV_HANDOVER_ID, &[&h.id.to_be_bytes()])?;
+    tlv(&mut w, TLV_TUPLE, &[&h.tuple.to_wire()])?;
+    let step = match h.step {
+        Step::Offer { .. } => STEP_OFFER,
+        Step::Ready => STEP_READY,
+        Step::Commit => STEP_COMMIT,
+        Step::Done => STEP_DONE,
+        Step::Refused(_) => STEP_REFUSED,
+    };
+    tlv(&mut w, TLV_STEP, &[&[step]])?;
+    match h.step {
+        Step::Refused(e) => tlv(&mut w, TLV_ERRNO, &[&e.to_be_bytes()])?,
+        Step::Offer {
+            state,
+            replay_len,
+            chunk_offset,
+            chunk,
+        } => {
+            let end = (chunk_offset as usize).checked_add(chunk.len());
+            if replay_len as usize > REPLAY_MAX
+                || chunk.len() > REPLAY_CHUNK
+                || end.is_none_or(|e| e > replay_len as usize)
+            {
+                return Err(EncodeError::BufferTooSmall);
+            }
+            tlv(&mut w, TLV_TCP_STATE, &[&state.to_wire()])?;
+            tlv(&mut w, TLV_REPLAY_LEN, &[&replay_len.to_be_bytes()])?;
+            tlv(
+                &mut w,
+                TLV_REPLAY_CHUNK,
+                &[&chunk_offset.to_be_bytes(), chunk],
+            )?;
+        }
+        Step::Ready | Step::Commit | Step::Done => {}
+    }
+    let body_len = w.len;
+    let total = HEADER_LEN + body_len + MAC_LEN;
+    if out.len() < total {
+        return Err(EncodeError::BufferTooSmall);
+    }
+    let body_len16 = u16::try_from(body_len).map_err(|_| EncodeError::BufferTooSmall)?;
+    let mut w = Writer { out, len: 0 };
+    write_header(&mut w, Kind::Handover, hdr, body_len16)?;
+    w.put(&body[..body_len])?;
+    w.seal(mac)
+}
+
 /// What a datagram carries, by kind.
 // A heartbeat is ~270 bytes against a slice's 16, but there is no allocator
 // to box it in and a `Datagram` only lives on the stack while it is handled.
@@ -156,6 +413,8 @@ impl Heartbeat {
 pub(crate) enum Message<'a> {
     /// Kind 1.
     Heartbeat(Heartbeat),
+    /// Kind 2.
+    Handover(Handover<'a>),
     /// A kind this codec does not know, MAC verified, body not parsed.
     Unknown {
         /// The wire kind.
@@ -180,6 +439,7 @@ impl Datagram<'_> {
     pub(crate) fn kind(&self) -> Kind {
         match self.message {
             Message::Heartbeat(_) => Kind::Heartbeat,
+            Message::Handover(_) => Kind::Handover,
             Message::Unknown { kind, .. } => Kind::from_wire(kind),
         }
     }
@@ -319,6 +579,7 @@ pub(crate) fn decode<'a>(
 
     let message = match Kind::from_wire(kind) {
         Kind::Heartbeat => Message::Heartbeat(parse_heartbeat(body)?),
+        Kind::Handover => Message::Handover(parse_handover(body)?),
         Kind::Unknown(kind) => Message::Unknown { kind, body },
     };
     Ok(Datagram {
@@ -375,6 +636,67 @@ fn parse_heartbeat(body: &[u8]) -> Result<Heartbeat, DecodeError> {
         rest = tail;
     }
     Ok(hb)
+}
+
+/// Parses a handover body: id, tuple and step always; an offer's state,
+/// replay length and chunk; a refusal's errno.
+fn parse_handover(body: &[u8]) -> Result<Handover<'_>, DecodeError> {
+    let mut id = None;
+    let mut tuple = None;
+    let mut step = None;
+    let mut errno = None;
+    let mut state = None;
+    let mut replay_len = None;
+    let mut chunk = None;
+    for tlv in Tlvs::new(body) {
+        let (typ, value) = tlv?;
+        match typ {
+            TLV_HANDOVER_ID => id = Some(u64::from_be_bytes(exact(value)?)),
+            TLV_TUPLE => tuple = Some(Tuple::from_wire(exact(value)?)),
+            TLV_STEP => step = Some(u8::from_be_bytes(exact(value)?)),
+            TLV_ERRNO => errno = Some(u32::from_be_bytes(exact(value)?)),
+            TLV_TCP_STATE => state = Some(TcpState::from_wire(exact(value)?)),
+            TLV_REPLAY_LEN => replay_len = Some(u32::from_be_bytes(exact(value)?)),
+            TLV_REPLAY_CHUNK => {
+                let (offset, data) = value
+                    .split_first_chunk::<4>()
+                    .ok_or(DecodeError::Malformed)?;
+                chunk = Some((u32::from_be_bytes(*offset), data));
+            }
+            _ => {}
+        }
+    }
+    let (Some(id), Some(tuple), Some(step)) = (id, tuple, step) else {
+        return Err(DecodeError::Malformed);
+    };
+    let step = match step {
+        STEP_OFFER => {
+            let (Some(state), Some(replay_len), Some((offset, data))) = (state, replay_len, chunk)
+            else {
+                return Err(DecodeError::Malformed);
+            };
+            let len = replay_len as usize;
+            let end = (offset as usize).checked_add(data.len());
+            if len > REPLAY_MAX || data.len() > REPLAY_CHUNK || end.is_none_or(|e| e > len) {
+                return Err(DecodeError::Malformed);
+            }
+            Step::Offer {
+                state,
+                replay_len,
+                chunk_offset: offset,
+                chunk: data,
+            }
+        }
+        STEP_READY => Step::Ready,
+        STEP_COMMIT => Step::Commit,
+        STEP_DONE => Step::Done,
+        STEP_REFUSED => match errno {
+            Some(e @ 1..=4095) => Step::Refused(e),
+            _ => return Err(DecodeError::Malformed),
+        },
+        _ => return Err(DecodeError::Malformed),
+    };
+    Ok(Handover { id, tuple, step })
 }
 
 /// `value` as an array, if it has exactly `N` bytes.

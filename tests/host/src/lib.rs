@@ -7,6 +7,8 @@
 pub mod balance;
 #[path = "../../../config.rs"]
 pub mod config;
+#[path = "../../../csum.rs"]
+pub mod csum;
 #[path = "../../../membership.rs"]
 pub mod membership;
 #[path = "../../../packet.rs"]
@@ -15,6 +17,8 @@ pub mod packet;
 pub mod rendezvous;
 #[path = "../../../replay.rs"]
 pub mod replay;
+#[path = "../../../splice.rs"]
+pub mod splice;
 #[path = "../../../stats.rs"]
 pub mod stats;
 #[path = "../../../wire.rs"]
@@ -25,11 +29,15 @@ mod balance_tests;
 #[cfg(test)]
 mod config_tests;
 #[cfg(test)]
+mod csum_tests;
+#[cfg(test)]
 mod membership_tests;
 #[cfg(test)]
 mod rendezvous_tests;
 #[cfg(test)]
 mod replay_tests;
+#[cfg(test)]
+mod splice_tests;
 #[cfg(test)]
 mod stats_tests;
 #[cfg(test)]

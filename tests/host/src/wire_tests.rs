@@ -543,3 +543,125 @@ proptest! {
         prop_assert!(decode(&d, &mac(), hdr.cluster).is_err());
     }
 }
+
+mod handover {
+    use super::Blake2sMac128;
+    use crate::wire::{
+        decode, encode_handover, DecodeError, Handover, Header, Message, Step, TcpState, Tuple,
+        HANDOVER_MAX_LEN, REPLAY_CHUNK, REPLAY_MAX,
+    };
+    use proptest::{collection::vec, prelude::*};
+
+    const CLUSTER: u32 = 7;
+    const HDR: Header = Header {
+        sender: 3,
+        cluster: CLUSTER,
+        counter: 99,
+    };
+
+    fn mac() -> Blake2sMac128 {
+        Blake2sMac128::new(&[5; 32])
+    }
+
+    fn tuple() -> Tuple {
+        Tuple {
+            client: [10, 0, 0, 9],
+            client_port: 5555,
+            vip: [10, 0, 0, 100],
+            port: 80,
+        }
+    }
+
+    fn round_trip(h: &Handover<'_>) -> Vec<u8> {
+        let mut out = [0u8; HANDOVER_MAX_LEN];
+        let n = encode_handover(&mut out, &HDR, h, &mac()).unwrap();
+        let d = decode(&out[..n], &mac(), CLUSTER).unwrap();
+        assert_eq!(d.header, HDR);
+        assert_eq!(d.message, Message::Handover(*h));
+        out[..n].to_vec()
+    }
+
+    #[test]
+    fn every_step_round_trips() {
+        for step in [Step::Ready, Step::Commit, Step::Done, Step::Refused(111)] {
+            round_trip(&Handover {
+                id: 42,
+                tuple: tuple(),
+                step,
+            });
+        }
+    }
+
+    #[test]
+    fn the_longest_offer_fits() {
+        let chunk = [0xabu8; REPLAY_CHUNK];
+        let bytes = round_trip(&Handover {
+            id: u64::MAX,
+            tuple: tuple(),
+            step: Step::Offer {
+                state: TcpState::default(),
+                replay_len: REPLAY_MAX as u32,
+                chunk_offset: (REPLAY_MAX - REPLAY_CHUNK) as u32,
+                chunk: &chunk,
+            },
+        });
+        assert_eq!(bytes.len(), HANDOVER_MAX_LEN);
+    }
+
+    #[test]
+    fn offers_out_of_bounds_are_not_encoded() {
+        let chunk = [0u8; 10];
+        let mut out = [0u8; HANDOVER_MAX_LEN];
+        for (len, off) in [(REPLAY_MAX as u32 + 1, 0), (15, 6), (5, 0)] {
+            let h = Handover {
+                id: 1,
+                tuple: tuple(),
+                step: Step::Offer {
+                    state: TcpState::default(),
+                    replay_len: len,
+                    chunk_offset: off,
+                    chunk: &chunk,
+                },
+            };
+            assert!(encode_handover(&mut out, &HDR, &h, &mac()).is_err());
+        }
+    }
+
+    #[test]
+    fn a_refusal_without_a_valid_errno_is_malformed() {
+        let mut out = [0u8; HANDOVER_MAX_LEN];
+        let h = Handover {
+            id: 1,
+            tuple: tuple(),
+            step: Step::Refused(0),
+        };
+        let n = encode_handover(&mut out, &HDR, &h, &mac()).unwrap();
+        assert_eq!(
+            decode(&out[..n], &mac(), CLUSTER).unwrap_err(),
+            DecodeError::Malformed
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn offers_round_trip(
+            id in any::<u64>(),
+            seqs in any::<(u32, u32, u32, u32, u32)>(),
+            mss in any::<u16>(), ws in any::<(u8, u8, u8)>(),
+            len in 0usize..=REPLAY_MAX, data in vec(any::<u8>(), 0..=REPLAY_CHUNK),
+        ) {
+            let chunk_len = data.len().min(len);
+            let off = (len - chunk_len) as u32;
+            let state = TcpState {
+                client_seq: seqs.0, server_seq: seqs.1, client_window: seqs.2,
+                ts_recent: seqs.3, server_tsval: seqs.4, mss,
+                client_wscale: ws.0, server_wscale: ws.1, options: ws.2,
+            };
+            round_trip(&Handover {
+                id,
+                tuple: tuple(),
+                step: Step::Offer { state, replay_len: len as u32, chunk_offset: off, chunk: &data[..chunk_len] },
+            });
+        }
+    }
+}

@@ -1,0 +1,367 @@
+use crate::csum::{fold, pseudo_header, sum};
+use crate::splice::{
+    ack_and_window, build_segment, client_segment, flags, parse_syn_ack, replay_budget, syn_of,
+    tcp_header, translate_inbound, translate_outbound, Assembly, Checksum, Inbound, Outbound,
+    Phase, Segment, SynAck, SynOptions, Translation, ACK, PSH, SYN,
+};
+use crate::wire::{TcpState, Tuple, REPLAY_CHUNK, REPLAY_MAX};
+use proptest::{collection::vec, prelude::*};
+
+const TUPLE: Tuple = Tuple {
+    client: [192, 0, 2, 7],
+    client_port: 40000,
+    vip: [198, 51, 100, 1],
+    port: 80,
+};
+
+fn seg(seq: u32, ack: u32, window: u16, ts: Option<(u32, u32)>, payload: &[u8]) -> Vec<u8> {
+    let s = Segment {
+        tuple: TUPLE,
+        seq,
+        ack,
+        flags: ACK | PSH,
+        window,
+        timestamps: ts,
+        syn_options: None,
+        payload,
+    };
+    let mut out = vec![0u8; 1600];
+    let n = build_segment(&mut out, &s).unwrap();
+    out.truncate(n);
+    out
+}
+
+/// Whether the IPv4 and TCP checksums of `pkt` verify.
+fn checksums_verify(pkt: &[u8]) -> bool {
+    let (ihl, _) = tcp_header(pkt).unwrap();
+    let ip_ok = fold(sum(&pkt[..ihl], 0)) == 0xffff;
+    let tcp = &pkt[ihl..];
+    let pseudo = pseudo_header(
+        pkt[12..16].try_into().unwrap(),
+        pkt[16..20].try_into().unwrap(),
+        6,
+        tcp.len() as u16,
+    );
+    ip_ok && fold(sum(tcp, 0) + pseudo) == 0xffff
+}
+
+fn be32(p: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes(p[at..at + 4].try_into().unwrap())
+}
+
+/// Inserts a SACK option (NOP NOP SACK) with `blocks` into `pkt`,
+/// recomputing lengths and checksums from scratch.
+fn with_sack(pkt: &[u8], blocks: &[(u32, u32)]) -> Vec<u8> {
+    let (ihl, tlen) = tcp_header(pkt).unwrap();
+    let mut opt = vec![1, 1, 5, (2 + 8 * blocks.len()) as u8];
+    for (l, r) in blocks {
+        opt.extend_from_slice(&l.to_be_bytes());
+        opt.extend_from_slice(&r.to_be_bytes());
+    }
+    let mut out = pkt[..ihl + tlen].to_vec();
+    out.extend_from_slice(&opt);
+    out.extend_from_slice(&pkt[ihl + tlen..]);
+    let new_tlen = tlen + opt.len();
+    out[ihl + 12] = ((new_tlen / 4) as u8) << 4;
+    let total = out.len() as u16;
+    out[2..4].copy_from_slice(&total.to_be_bytes());
+    out[10..12].fill(0);
+    let c = !fold(sum(&out[..ihl], 0));
+    out[10..12].copy_from_slice(&c.to_be_bytes());
+    out[ihl + 16..ihl + 18].fill(0);
+    let pseudo = pseudo_header(TUPLE.client, TUPLE.vip, 6, (out.len() - ihl) as u16);
+    let c = !fold(sum(&out[ihl..], 0) + pseudo);
+    out[ihl + 16..ihl + 18].copy_from_slice(&c.to_be_bytes());
+    out
+}
+
+#[test]
+fn built_segments_have_valid_checksums_and_fields() {
+    let p = seg(1000, 2000, 512, Some((7, 9)), b"hello");
+    assert!(checksums_verify(&p));
+    assert_eq!(flags(&p), Some(ACK | PSH));
+    assert_eq!(ack_and_window(&p), Some((2000, 512)));
+    assert_eq!(&p[p.len() - 5..], b"hello");
+}
+
+#[test]
+fn syn_carries_the_clients_negotiated_options() {
+    let state = TcpState {
+        client_seq: 5000,
+        server_seq: 9000,
+        client_window: 64240,
+        ts_recent: 111,
+        server_tsval: 222,
+        mss: 1460,
+        client_wscale: 7,
+        server_wscale: 9,
+        options: TcpState::TIMESTAMPS | TcpState::SACK | TcpState::WINDOW_SCALING,
+    };
+    let s = syn_of(&state, TUPLE);
+    assert_eq!(s.seq, 4999);
+    assert_eq!(s.flags, SYN);
+    let mut out = [0u8; 100];
+    let n = build_segment(&mut out, &s).unwrap();
+    let p = &out[..n];
+    assert!(checksums_verify(p));
+    // MSS, SACK-permitted, window scale and timestamps are all there.
+    let (ihl, tlen) = tcp_header(p).unwrap();
+    let opts = &p[ihl + 20..ihl + tlen];
+    assert!(opts.windows(4).any(|w| w == [2, 4, 0x05, 0xb4]));
+    assert!(opts.windows(2).any(|w| w == [4, 2]));
+    assert!(opts.windows(3).any(|w| w == [3, 3, 7]));
+    assert!(opts.windows(2).any(|w| w == [8, 10]));
+}
+
+#[test]
+fn syn_ack_is_parsed_and_fixes_the_translation() {
+    // A SYN-ACK as the holder would send it, built with the same code.
+    let mut out = [0u8; 100];
+    let s = Segment {
+        tuple: TUPLE,
+        seq: 77_000,
+        ack: 5000,
+        flags: SYN | ACK,
+        window: 65160,
+        timestamps: Some((1_000_000, 111)),
+        syn_options: Some(SynOptions {
+            mss: 1460,
+            wscale: Some(6),
+            sack_permitted: true,
+        }),
+        payload: &[],
+    };
+    let n = build_segment(&mut out, &s).unwrap();
+    let sa = parse_syn_ack(&out[..n]).unwrap();
+    assert_eq!(
+        sa,
+        SynAck {
+            isn: 77_000,
+            wscale: Some(6),
+            tsval: Some(1_000_000),
+            window: 65160
+        }
+    );
+    let state = TcpState {
+        server_seq: 10,
+        server_tsval: 5,
+        server_wscale: 9,
+        options: TcpState::TIMESTAMPS | TcpState::WINDOW_SCALING,
+        ..TcpState::default()
+    };
+    let tr = Translation::of(&state, &sa);
+    // The holder's first byte (isn + 1) is the client's next (10).
+    assert_eq!(77_001u32.wrapping_add(tr.seq_delta), 10);
+    assert_eq!(1_000_000u32.wrapping_add(tr.ts_delta), 5);
+    assert_eq!((tr.local_wscale, tr.client_view_wscale), (6, 9));
+    // A plain ACK is no SYN-ACK.
+    assert!(parse_syn_ack(&seg(1, 2, 3, None, b"")).is_none());
+}
+
+#[test]
+fn windows_are_rescaled_and_capped() {
+    let tr = |local, view| Translation {
+        seq_delta: 0,
+        ts_delta: 0,
+        client_view_wscale: view,
+        local_wscale: local,
+    };
+    assert_eq!(tr(7, 7).window_to_client(1000), 1000);
+    assert_eq!(tr(7, 9).window_to_client(1000), 250);
+    assert_eq!(tr(9, 7).window_to_client(1000), 4000);
+    assert_eq!(tr(14, 0).window_to_client(4), u16::MAX);
+}
+
+#[test]
+fn sack_edges_ack_and_tsecr_are_translated_inbound() {
+    let tr = Translation {
+        seq_delta: 1_000_000,
+        ts_delta: 50,
+        client_view_wscale: 7,
+        local_wscale: 7,
+    };
+    let base = seg(5, 1_000_100, 100, Some((9, 70)), b"x");
+    let mut p = with_sack(&base, &[(1_000_200, 1_000_300), (1_000_400, 1_000_500)]);
+    translate_inbound(&mut p, &tr, Checksum::Full).unwrap();
+    let (ihl, tlen) = tcp_header(&p).unwrap();
+    assert_eq!(be32(&p, ihl + 4), 5, "client sequence untouched");
+    assert_eq!(be32(&p, ihl + 8), 100);
+    let opts = &p[ihl + 20..ihl + tlen];
+    let sack_at = opts.windows(2).position(|w| w == [5, 18]).unwrap() + ihl + 22;
+    let edges: Vec<u32> = (0..4).map(|k| be32(&p, sack_at + 4 * k)).collect();
+    assert_eq!(edges, [200, 300, 400, 500]);
+    let ts_at = opts.windows(2).position(|w| w == [8, 10]).unwrap() + ihl + 22;
+    assert_eq!((be32(&p, ts_at), be32(&p, ts_at + 4)), (9, 20));
+    assert!(checksums_verify(&p));
+}
+
+#[test]
+fn partial_checksums_are_left_alone() {
+    let tr = Translation {
+        seq_delta: 3,
+        ts_delta: 4,
+        client_view_wscale: 0,
+        local_wscale: 0,
+    };
+    let mut p = seg(10, 20, 30, Some((40, 50)), b"abc");
+    let (ihl, _) = tcp_header(&p).unwrap();
+    let before = p[ihl + 16..ihl + 18].to_vec();
+    translate_outbound(&mut p, &tr, Checksum::Partial).unwrap();
+    assert_eq!(p[ihl + 16..ihl + 18], before[..]);
+    assert_eq!(be32(&p, ihl + 4), 13);
+}
+
+#[test]
+fn a_truncated_header_is_refused_untouched() {
+    let p = seg(10, 20, 30, Some((40, 50)), b"");
+    let tr = Translation {
+        seq_delta: 3,
+        ts_delta: 4,
+        client_view_wscale: 0,
+        local_wscale: 0,
+    };
+    let mut short = p[..p.len() - 4].to_vec();
+    let copy = short.clone();
+    assert!(translate_outbound(&mut short, &tr, Checksum::Full).is_none());
+    assert_eq!(short, copy);
+}
+
+#[test]
+fn assembly_takes_chunks_in_any_order_once_whole() {
+    let data: Vec<u8> = (0..2500u32).map(|i| i as u8).collect();
+    let mut a = Assembly::new(data.len()).unwrap();
+    let mut buf = vec![0u8; data.len()];
+    assert!(!a.complete());
+    a.add(&mut buf, 2048, &data[2048..]).unwrap();
+    a.add(&mut buf, 0, &data[..1024]).unwrap();
+    assert!(!a.complete());
+    a.add(&mut buf, 0, &data[..1024]).unwrap();
+    a.add(&mut buf, 1024, &data[1024..2048]).unwrap();
+    assert!(a.complete());
+    assert_eq!(buf, data);
+    // Misaligned, short, or past the end: refused.
+    assert!(a.add(&mut buf, 1, &data[1..1025]).is_none());
+    assert!(a.add(&mut buf, 1024, &data[1024..2000]).is_none());
+    assert!(a.add(&mut buf, 3072, &[1]).is_none());
+    assert!(Assembly::new(REPLAY_MAX + 1).is_none());
+}
+
+#[test]
+fn an_empty_replay_is_complete_at_once() {
+    assert!(Assembly::new(0).unwrap().complete());
+}
+
+#[test]
+fn phases_route_segments() {
+    let tr = Translation {
+        seq_delta: 1,
+        ts_delta: 2,
+        client_view_wscale: 3,
+        local_wscale: 4,
+    };
+    assert_eq!(Phase::Frozen.inbound(ACK), Inbound::Drop);
+    assert_eq!(Phase::Frozen.outbound(), Outbound::Pass);
+    assert_eq!(Phase::Gone { confirmed: false }.outbound(), Outbound::Drop);
+    assert_eq!(Phase::SynPlayed.inbound(SYN), Inbound::Pass);
+    assert_eq!(Phase::SynPlayed.inbound(ACK), Inbound::Drop);
+    assert_eq!(Phase::SynPlayed.outbound(), Outbound::CaptureSynAck);
+    assert_eq!(Phase::Offered.inbound(ACK), Inbound::Default);
+    assert_eq!(Phase::Spliced(tr).inbound(ACK), Inbound::Translate(tr));
+    assert_eq!(Phase::Spliced(tr).outbound(), Outbound::Translate(tr));
+}
+
+#[test]
+fn replay_is_played_within_the_holders_window() {
+    let state = TcpState {
+        client_seq: u32::MAX - 10,
+        ..TcpState::default()
+    };
+    let len = 10_000;
+    // Nothing acknowledged yet, 4000 bytes of window.
+    assert_eq!(replay_budget(&state, len, 0, state.client_seq, 4000), 4000);
+    assert_eq!(replay_budget(&state, len, 4000, state.client_seq, 4000), 0);
+    // 3000 acknowledged (across the wrap): 3000 more.
+    let ack = state.client_seq.wrapping_add(3000);
+    assert_eq!(replay_budget(&state, len, 4000, ack, 4000), 3000);
+    assert_eq!(replay_budget(&state, len, 9000, ack, 1 << 30), 1000);
+    // An acknowledgment from before the replay plays nothing.
+    assert_eq!(
+        replay_budget(&state, len, 0, state.client_seq.wrapping_sub(1), 4000),
+        0
+    );
+    let seg = client_segment(&state, TUPLE, 4000, b"abc");
+    assert_eq!(seg.seq, state.client_seq.wrapping_add(4000));
+}
+
+proptest! {
+    /// Translating a segment gives exactly the segment built with the
+    /// translated numbers: every field right, every checksum valid.
+    #[test]
+    fn outbound_translation_equals_building_translated(
+        seq in any::<u32>(), ack in any::<u32>(), window in any::<u16>(),
+        tsval in any::<u32>(), tsecr in any::<u32>(),
+        seq_delta in any::<u32>(), ts_delta in any::<u32>(),
+        local in 0u8..15, view in 0u8..15,
+        payload in vec(any::<u8>(), 0..64),
+    ) {
+        let tr = Translation { seq_delta, ts_delta, client_view_wscale: view, local_wscale: local };
+        let mut p = seg(seq, ack, window, Some((tsval, tsecr)), &payload);
+        translate_outbound(&mut p, &tr, Checksum::Full).unwrap();
+        let want = seg(
+            seq.wrapping_add(seq_delta), ack, tr.window_to_client(window),
+            Some((tsval.wrapping_add(ts_delta), tsecr)), &payload,
+        );
+        prop_assert!(checksums_verify(&p));
+        // Equal up to the representation of a zero checksum (0 or 0xffff).
+        let (ihl, _) = tcp_header(&p).unwrap();
+        let mut a = p.clone();
+        let mut b = want.clone();
+        a[ihl + 16..ihl + 18].fill(0);
+        b[ihl + 16..ihl + 18].fill(0);
+        prop_assert_eq!(a, b);
+    }
+
+    /// Inbound undoes outbound on the numbers both share (a segment's own
+    /// seq going out is the peer's ack coming in).
+    #[test]
+    fn inbound_translation_equals_building_translated(
+        seq in any::<u32>(), ack in any::<u32>(), window in any::<u16>(),
+        tsval in any::<u32>(), tsecr in any::<u32>(),
+        seq_delta in any::<u32>(), ts_delta in any::<u32>(),
+        payload in vec(any::<u8>(), 0..64),
+    ) {
+        let tr = Translation { seq_delta, ts_delta, client_view_wscale: 0, local_wscale: 0 };
+        let mut p = seg(seq, ack, window, Some((tsval, tsecr)), &payload);
+        translate_inbound(&mut p, &tr, Checksum::Full).unwrap();
+        let want = seg(
+            seq, ack.wrapping_sub(seq_delta), window,
+            Some((tsval, tsecr.wrapping_sub(ts_delta))), &payload,
+        );
+        prop_assert!(checksums_verify(&p));
+        let (ihl, _) = tcp_header(&p).unwrap();
+        let mut a = p.clone();
+        let mut b = want.clone();
+        a[ihl + 16..ihl + 18].fill(0);
+        b[ihl + 16..ihl + 18].fill(0);
+        prop_assert_eq!(a, b);
+    }
+
+    #[test]
+    fn assembly_is_whole_exactly_when_every_chunk_came(len in 0usize..REPLAY_MAX, order in vec(any::<u16>(), 0..40)) {
+        let data: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+        let mut a = Assembly::new(len).unwrap();
+        let mut buf = vec![0u8; len];
+        let chunks = len.div_ceil(REPLAY_CHUNK);
+        let mut seen = vec![false; chunks];
+        for k in order {
+            if chunks == 0 { break; }
+            let i = usize::from(k) % chunks;
+            let off = i * REPLAY_CHUNK;
+            let end = (off + REPLAY_CHUNK).min(len);
+            a.add(&mut buf, off, &data[off..end]).unwrap();
+            seen[i] = true;
+        }
+        prop_assert_eq!(a.complete(), seen.iter().all(|&s| s));
+        if a.complete() { prop_assert_eq!(buf, data); }
+    }
+}
