@@ -377,6 +377,7 @@ pub(crate) struct Assembly {
     have: u64,
 }
 
+const _: () = assert!(REPLAY_CHUNK.is_power_of_two());
 /// Chunks of the longest replay; they fit the bitmap.
 const MAX_CHUNKS: usize = REPLAY_MAX.div_ceil(REPLAY_CHUNK);
 const _: () = assert!(MAX_CHUNKS <= 64);
@@ -401,7 +402,7 @@ impl Assembly {
     /// last one may be short); anything else is refused, changing nothing.
     /// A chunk received twice is copied again (same bytes, same sender).
     pub(crate) fn add(&mut self, buf: &mut [u8], offset: usize, data: &[u8]) -> Option<()> {
-        if offset % REPLAY_CHUNK != 0 || offset >= self.len.max(1) {
+        if offset & (REPLAY_CHUNK - 1) != 0 || offset >= self.len.max(1) {
             return None;
         }
         let want = (self.len - offset).min(REPLAY_CHUNK);
