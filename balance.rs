@@ -15,7 +15,7 @@
 //! softirq context under a bottom-half-safe lock, and rebuilds it from the
 //! configuration whenever that changes.
 
-use crate::config::{Config, Ipv4, MAX_PEERS, MAX_VIPS};
+use crate::config::{Config, Ipv4, Mode, MAX_PEERS, MAX_SERVICES, MAX_VIPS};
 use crate::packet::Ipv4Packet;
 use crate::rendezvous::{self, FiveTuple, Key};
 
@@ -58,6 +58,8 @@ pub(crate) struct Plane {
     n_members: usize,
     vips: [(Ipv4, [u8; 6], u32); MAX_VIPS],
     n_vips: usize,
+    services: [(Ipv4, u16, Mode); MAX_SERVICES],
+    n_services: usize,
 }
 
 /// The rendezvous key of a cluster key: a keyed hash of each half, so the
@@ -91,6 +93,8 @@ impl Plane {
             n_members: 0,
             vips: [(Ipv4([0; 4]), [0; 6], 0); MAX_VIPS],
             n_vips: 0,
+            services: [(Ipv4([0; 4]), 0, Mode::Balance); MAX_SERVICES],
+            n_services: 0,
         }
     }
 
@@ -124,7 +128,32 @@ impl Plane {
             *slot = (v.addr, v.mac, v.ifindex);
             p.n_vips += 1;
         }
+        for (slot, v) in p.services.iter_mut().zip(config.services().as_slice()) {
+            *slot = (v.vip, v.port, v.mode);
+            p.n_services += 1;
+        }
         p
+    }
+
+    /// The mode of service `vip:port`, if it is one.
+    pub(crate) fn service_mode(&self, vip: [u8; 4], port: u16) -> Option<Mode> {
+        self.services[..self.n_services]
+            .iter()
+            .find(|(a, p, _)| a.0 == vip && *p == port)
+            .map(|(_, _, m)| *m)
+    }
+
+    /// The interface VIP `addr` is served on.
+    pub(crate) fn vip_ifindex(&self, addr: [u8; 4]) -> Option<u32> {
+        self.vips[..self.n_vips]
+            .iter()
+            .find(|(a, _, _)| a.0 == addr)
+            .map(|(_, _, i)| *i)
+    }
+
+    /// This node's id (0 until configured).
+    pub(crate) fn self_id(&self) -> u32 {
+        self.self_id
     }
 
     /// Whether this node takes new connections.
@@ -145,7 +174,8 @@ impl Plane {
             .map(|(_, mac, _)| *mac)
     }
 
-    fn is_vip(&self, addr: [u8; 4]) -> bool {
+    /// Whether `addr` is a VIP.
+    pub(crate) fn is_vip(&self, addr: [u8; 4]) -> bool {
         self.vips[..self.n_vips].iter().any(|(a, _, _)| a.0 == addr)
     }
 

@@ -15,7 +15,7 @@ use crate::{
     membership::Membership,
     stats::{Counter, Counters},
     sys::{clock, crypto, netdev::NetNs, udp::UdpReceiver, udp::UdpSocket},
-    wire::{self, Header, Heartbeat, Mac, Message, HEARTBEAT_MAX_LEN, MAC_LEN},
+    wire::{self, Handover, Header, Heartbeat, Mac, Message, HANDOVER_MAX_LEN, HEARTBEAT_MAX_LEN, MAC_LEN},
 };
 use kernel::{init::Zeroable, prelude::*};
 
@@ -180,34 +180,95 @@ impl Channel {
     }
 }
 
-/// Takes one received datagram: authenticates it with `keys` and, if it
-/// is a fresh heartbeat of a peer, records it. Returns `false` if it was a
-/// heartbeat whose view of the cluster disagrees with ours (the caller
-/// stops taking new connections at once; a peer not yet live that
-/// disagrees only delays, by a tick, what its coming up would stop anyway). Softirq context; the
-/// caller holds the cluster lock.
-pub(crate) fn receive(cluster: &mut Cluster, from: Ipv4, data: &[u8], counters: &Counters) -> bool {
+/// What a received datagram asks of the node beyond what
+/// [`receive`] did with it.
+pub(crate) enum Received<'a> {
+    /// Nothing more.
+    Nothing,
+    /// A heartbeat whose view of the cluster disagrees with ours: the
+    /// caller stops taking new connections at once (a peer not yet live
+    /// that disagrees only delays, by a tick, what its coming up would stop
+    /// anyway).
+    Disagreement,
+    /// A fresh, authentic handover message from peer `sender`.
+    Handover {
+        /// The sender's id.
+        sender: u32,
+        /// The message.
+        handover: Handover<'a>,
+    },
+}
+
+impl Channel {
+    /// Sends one handover message to `to`.
+    pub(crate) fn send_handover(&mut self, to: Ipv4, h: &Handover<'_>, counters: &Counters) -> Result {
+        let header = Header {
+            sender: self.settings.id,
+            cluster: self.keys.cluster_id,
+            counter: self.next_counter,
+        };
+        self.next_counter += 1;
+        // On the heap: more than a kernel stack frame should hold.
+        let mut buf = KVec::from_elem(0u8, HANDOVER_MAX_LEN, GFP_KERNEL)?;
+        let len = wire::encode_handover(&mut buf, &header, h, &self.keys).map_err(|_| EINVAL)?;
+        let sent = self.socket.send(to, self.settings.port, &buf[..len]);
+        counters.bump(if sent.is_ok() {
+            Counter::ChannelTx
+        } else {
+            Counter::ChannelTxErrors
+        });
+        sent
+    }
+}
+
+/// Takes one received datagram: authenticates it with `keys`; records a
+/// fresh heartbeat of a peer, and returns a fresh handover message for the
+/// caller to act on. Softirq context; the caller holds the cluster lock.
+pub(crate) fn receive<'a>(
+    cluster: &mut Cluster,
+    from: Ipv4,
+    data: &'a [u8],
+    counters: &Counters,
+) -> Received<'a> {
     let Some(keys) = cluster.keys else {
         counters.bump(Counter::ChannelDropUnconfigured);
-        return true;
+        return Received::Nothing;
     };
     let datagram = match wire::decode(data, &keys, keys.cluster_id) {
         Ok(d) => d,
         Err(e) => {
             counters.bump(Counter::of_decode_error(e));
-            return true;
+            return Received::Nothing;
         }
     };
-    let Message::Heartbeat(hb) = datagram.message else {
-        counters.bump(Counter::ChannelDropUnknownKind);
-        return true;
-    };
     let header = datagram.header;
+    let hb = match datagram.message {
+        Message::Heartbeat(hb) => hb,
+        Message::Handover(handover) => {
+            return match cluster.membership.admit(header.sender, from, header.counter) {
+                Ok(()) => {
+                    counters.bump(Counter::ChannelRxGood);
+                    Received::Handover {
+                        sender: header.sender,
+                        handover,
+                    }
+                }
+                Err(r) => {
+                    counters.bump(Counter::of_refusal(r));
+                    Received::Nothing
+                }
+            };
+        }
+        Message::Unknown { .. } => {
+            counters.bump(Counter::ChannelDropUnknownKind);
+            return Received::Nothing;
+        }
+    };
     // The sender names its own address under the MAC: a datagram relayed
     // from elsewhere is refused even if its source was rewritten.
     if Ipv4(hb.address()) != from {
         counters.bump(Counter::ChannelDropWrongAddress);
-        return true;
+        return Received::Nothing;
     }
     match cluster.membership.heard(
         header.sender,
@@ -218,13 +279,17 @@ pub(crate) fn receive(cluster: &mut Cluster, from: Ipv4, data: &[u8], counters: 
         cluster.self_id,
         clock::now_ms(),
     ) {
-        Ok(agrees) => {
+        Ok(true) => {
             counters.bump(Counter::ChannelRxGood);
-            agrees
+            Received::Nothing
+        }
+        Ok(false) => {
+            counters.bump(Counter::ChannelRxGood);
+            Received::Disagreement
         }
         Err(r) => {
             counters.bump(Counter::of_refusal(r));
-            true
+            Received::Nothing
         }
     }
 }

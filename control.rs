@@ -240,19 +240,21 @@ pub(crate) fn service_add(node: &Node, req: &Request<'_>) -> Result {
         }
     };
     let replicas = req.u32(b::TPCLUSTER_A_SERVICE_REPLICAS);
-    node.config
-        .lock()
+    let mut config = node.config.lock();
+    config
         .add_service(vip, port, mode, replicas)
-        .map_err(|e| refuse(req, e))
+        .map_err(|e| refuse(req, e))?;
+    republish(node, &config);
+    Ok(())
 }
 
 /// `service-del`.
 pub(crate) fn service_del(node: &Node, req: &Request<'_>) -> Result {
     let (vip, port) = service_key(req)?;
-    node.config
-        .lock()
-        .del_service(vip, port)
-        .map_err(|e| refuse(req, e))
+    let mut config = node.config.lock();
+    config.del_service(vip, port).map_err(|e| refuse(req, e))?;
+    republish(node, &config);
+    Ok(())
 }
 
 /// `service-get` dump.

@@ -205,6 +205,29 @@ impl Membership {
         Ok(self.agrees(slot))
     }
 
+    /// Admits a datagram other than a heartbeat whose MAC has verified:
+    /// from node `sender` at `from` with counter `counter`. It must come
+    /// from a configured peer at its address and be fresh; it says nothing
+    /// about liveness.
+    pub(crate) fn admit(&mut self, sender: u32, from: Ipv4, counter: u64) -> Result<(), Refusal> {
+        let slot = self.slot_of(sender).ok_or(Refusal::UnknownSender)?;
+        let member = &mut self.members[slot];
+        if member.addr != from {
+            return Err(Refusal::WrongAddress);
+        }
+        member.window.accept(counter).map_err(Refusal::Replay)
+    }
+
+    /// Whether peer `id` is live; `None` if it is no peer.
+    pub(crate) fn is_live(&self, id: u32) -> Option<bool> {
+        self.members().find(|m| m.id == id).map(|m| m.live)
+    }
+
+    /// The address of peer `id`.
+    pub(crate) fn addr_of(&self, id: u32) -> Option<Ipv4> {
+        self.members().find(|m| m.id == id).map(|m| m.addr)
+    }
+
     /// The slot of peer `id`.
     fn slot_of(&self, id: u32) -> Option<usize> {
         self.members.iter().position(|m| !m.is_free() && m.id == id)

@@ -443,17 +443,21 @@ pub(crate) enum Phase {
     Assembling,
     /// Target: the offer is whole and checked; waiting for the commit.
     Offered,
+    /// Target: the offer is whole and refused, with this errno.
+    TargetRefusing(u32),
     /// Target: the SYN has been played; waiting for the stack's answer.
     SynPlayed,
-    /// Target: the connection is this node's, under the translation.
-    Spliced(Translation),
+    /// Target (and every later phase of a connection that came by a
+    /// handover): the connection is this node's, under its translation.
+    Spliced,
 }
 
 impl Phase {
-    /// What the hook does with a segment from the client in this phase.
-    pub(crate) fn inbound(&self, flags: u8) -> Inbound {
+    /// What the hook does with a segment from the client in this phase,
+    /// for a connection under `translation` if it came by a handover.
+    pub(crate) fn inbound(&self, flags: u8, translation: Option<Translation>) -> Inbound {
         match self {
-            Phase::Spliced(tr) => Inbound::Translate(*tr),
+            Phase::Spliced => translation.map_or(Inbound::Pass, Inbound::Translate),
             // The played SYN passes; it is the only SYN the tuple sees.
             Phase::SynPlayed if flags & (SYN | ACK) == SYN => Inbound::Pass,
             // The dispatcher keeps its socket until the target is ready, but
@@ -462,19 +466,21 @@ impl Phase {
             Phase::Frozen | Phase::TargetReady | Phase::TargetRefused(_) => Inbound::Drop,
             Phase::Gone { .. } | Phase::SynPlayed => Inbound::Drop,
             // An offer alone does not make the connection ours.
-            Phase::Assembling | Phase::Offered => Inbound::Default,
+            Phase::Assembling | Phase::Offered | Phase::TargetRefusing(_) => Inbound::Default,
         }
     }
 
     /// What the hook does with a segment this node's stack sends on the
-    /// connection in this phase.
-    pub(crate) fn outbound(&self) -> Outbound {
+    /// connection in this phase, under `translation` as for `inbound`. A
+    /// dispatcher that holds the connection by an earlier handover keeps
+    /// rewriting until it lets go.
+    pub(crate) fn outbound(&self, translation: Option<Translation>) -> Outbound {
+        let own = translation.map_or(Outbound::Pass, Outbound::Translate);
         match self {
-            Phase::Spliced(tr) => Outbound::Translate(*tr),
             Phase::SynPlayed => Outbound::CaptureSynAck,
             Phase::Gone { .. } => Outbound::Drop,
-            Phase::Frozen | Phase::TargetReady | Phase::TargetRefused(_) => Outbound::Pass,
-            Phase::Assembling | Phase::Offered => Outbound::Pass,
+            Phase::Spliced | Phase::Frozen | Phase::TargetReady | Phase::TargetRefused(_) => own,
+            Phase::Assembling | Phase::Offered | Phase::TargetRefusing(_) => Outbound::Pass,
         }
     }
 }

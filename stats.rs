@@ -102,6 +102,27 @@ counters! {
     MemberUp => "member_up",
     /// Peers that became dead.
     MemberDown => "member_down",
+    /// Connections this node handed to another (the target confirmed).
+    HandoverOut => "handover_out",
+    /// Connections handed to this node and now held here.
+    HandoverIn => "handover_in",
+    /// Handovers asked of this node that failed; the connection stayed.
+    HandoverFailed => "handover_failed",
+    /// Offers this node refused as a target.
+    HandoverRefused => "handover_refused",
+    /// Segments from clients rewritten into this node's sequence space.
+    SpliceRewrittenIn => "splice_rewritten_in",
+    /// Segments to clients rewritten into the client's sequence space.
+    SpliceRewrittenOut => "splice_rewritten_out",
+    /// Segments of a connection in handover held back (the client resends).
+    SpliceHeldBack => "splice_held_back",
+    /// Segments this node's stack sent on a connection it has handed away,
+    /// dropped.
+    SpliceDropOut => "splice_drop_out",
+    /// Segments that could not be rewritten (headers not writable), dropped.
+    SpliceDropUnwritable => "splice_drop_unwritable",
+    /// Replayed bytes played to this node's stack.
+    SpliceReplayedBytes => "splice_replayed_bytes",
 }
 
 impl Counter {

@@ -21,15 +21,18 @@ mod balance;
 mod channel;
 mod config;
 mod control;
+mod csum;
+mod handover;
 mod membership;
 mod packet;
 mod rendezvous;
 mod replay;
+mod splice;
 mod stats;
 mod wire;
 
 use balance::{Decision, Plane};
-use channel::{Channel, ChannelSettings, Cluster};
+use channel::{Channel, ChannelSettings, Cluster, Received};
 use config::{Config, Ipv4, MAX_PEERS};
 use control::{member_state, MemberView};
 use stats::{Counter, Counters};
@@ -38,12 +41,12 @@ use sys::{
     bindings, clock, genetlink,
     genetlink::Family,
     netdev::NetNs,
-    netfilter::{Ipv4PreRouting, Verdict},
+    netfilter::{Ipv4Hooks, Verdict},
     pernet::{self, PerNet},
     seq_file::SeqFile,
     skbuff::{NetDevice, SkBuff},
     sync::{new_spinlock_bh, SpinLockBh},
-    ticker::{Tick, Ticker},
+    ticker::{Kicker, Tick, Ticker},
     udp::UdpReceiver,
 };
 
@@ -89,7 +92,8 @@ impl Drop for TpCluster {
 /// The node of one network namespace.
 ///
 /// Locks are taken in declaration order: `config`, `runtime`, `cluster`,
-/// `plane`; the packet handlers (softirq) take only the last two.
+/// `plane`, `splice`; the packet handlers (softirq) take only the last
+/// three, and never two at once.
 #[pin_data(PinnedDrop)]
 struct Node {
     net: NetNs,
@@ -108,6 +112,13 @@ struct Node {
     /// membership, rebuilt from them on every change.
     #[pin]
     plane: SpinLockBh<Plane>,
+    /// Connections in handover or handed over (`handover.rs`): written by
+    /// the hooks and the channel's receive path (softirq), the handover
+    /// request and the handover work (process context).
+    #[pin]
+    splice: SpinLockBh<handover::Table>,
+    /// Runs the handover work now (it sends what softirq cannot).
+    handover_kick: Kicker,
 }
 
 /// What runs on its own in a node.
@@ -118,6 +129,8 @@ struct Runtime {
     channel: Option<Channel>,
     /// Whether the published plane lets this node take new connections.
     full_member: bool,
+    /// Sends the handover replies; kicked by `handover_kick`.
+    handover_work: Option<Ticker<Node, handover::Work>>,
 }
 
 /// Ids of the peers this node sees live.
@@ -304,11 +317,13 @@ impl Node {
 
 impl UdpReceiver for Node {
     fn datagram_received(&self, from: Ipv4, _port: u16, data: &[u8]) {
-        let agrees = channel::receive(&mut self.cluster.lock(), from, data, &self.counters);
-        if !agrees {
+        let received = channel::receive(&mut self.cluster.lock(), from, data, &self.counters);
+        match received {
+            Received::Nothing => {}
             // Views differ: stop taking new connections now rather than at
             // the next tick, which decides again with every view at hand.
-            self.plane.lock().stop_new_connections();
+            Received::Disagreement => self.plane.lock().stop_new_connections(),
+            Received::Handover { sender, handover } => self.handover_received(sender, &handover),
         }
     }
 }
@@ -323,6 +338,11 @@ impl PinnedDrop for Node {
         drop(ticker);
         let channel = self.runtime.lock().channel.take();
         drop(channel);
+        // Nothing kicks the handover work any more: the hooks are gone
+        // (unregistered before the node is dropped) and so is the channel.
+        self.handover_kick.disarm();
+        let work = self.runtime.lock().handover_work.take();
+        drop(work);
         // Leave the cluster MACs. When the namespace itself goes away its
         // devices are gone already, and there is nothing to leave.
         for vip in self.config.lock().vips().as_slice() {
@@ -343,9 +363,12 @@ impl PerNet for Node {
                 ticker: None,
                 channel: None,
                 full_member: false,
+                handover_work: None,
             }),
             cluster <- new_spinlock_bh!(Cluster::new()?, "tpcluster_cluster"),
             plane <- new_spinlock_bh!(Plane::empty(), "tpcluster_plane"),
+            splice <- new_spinlock_bh!(handover::Table::new()?, "tpcluster_splice"),
+            handover_kick: Kicker::new(),
         })
     }
 
@@ -354,7 +377,14 @@ impl PerNet for Node {
         // SAFETY: the node stays in its pernet slot until it is dropped, and
         // `PinnedDrop` drops the ticker first.
         let ticker = unsafe { Ticker::start(self, first_ms)? };
-        self.runtime.lock().ticker = Some(ticker);
+        // SAFETY: as above.
+        let work = unsafe { Ticker::<Node, handover::Work>::start(self, 1_000)? };
+        // SAFETY: `PinnedDrop` disarms the kicker, once nothing can kick it,
+        // before it drops the work.
+        unsafe { self.handover_kick.arm(&work) };
+        let mut runtime = self.runtime.lock();
+        runtime.ticker = Some(ticker);
+        runtime.handover_work = Some(work);
         Ok(())
     }
 
@@ -363,14 +393,25 @@ impl PerNet for Node {
     }
 }
 
-impl Ipv4PreRouting for Node {
-    fn pre_routing(&self, skb: &SkBuff) -> Verdict {
+impl Ipv4Hooks for Node {
+    fn pre_routing(&self, skb: &mut SkBuff) -> Verdict {
         self.counters.count_hook_packet(skb.len());
         let mut headers = [0u8; packet::IPV4_TCP_HEADERS_MAX];
         let Some(pkt) = packet::parse_ipv4(skb.head(&mut headers)) else {
             // Not for us to judge: the stack drops malformed IPv4 itself.
             return Verdict::Accept;
         };
+        if pkt.tcp.is_some() && !pkt.fragment {
+            match self.splice_inbound(skb) {
+                handover::InboundVerdict::Default => {}
+                handover::InboundVerdict::Deliver => {
+                    skb.set_pkt_type_host();
+                    self.counters.count_decision(Decision::Held);
+                    return Verdict::Accept;
+                }
+                handover::InboundVerdict::Drop => return Verdict::Drop,
+            }
+        }
         let holds_socket = || match pkt.tcp {
             Some(t) => {
                 self.net
@@ -391,6 +432,14 @@ impl Ipv4PreRouting for Node {
             | Decision::NotHeld
             | Decision::Fragment
             | Decision::Unconfigured => Verdict::Drop,
+        }
+    }
+
+    fn post_routing(&self, skb: &mut SkBuff) -> Verdict {
+        if self.splice_outbound(skb) {
+            Verdict::Accept
+        } else {
+            Verdict::Drop
         }
     }
 }

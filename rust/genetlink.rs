@@ -98,6 +98,13 @@ impl<'a> Request<'a> {
         ))
     }
 
+    /// Attribute `ty` as a native-endian `u64`.
+    pub(crate) fn u64(&self, ty: u32) -> Option<u64> {
+        Some(u64::from_ne_bytes(
+            self.attr(ty)?.get(..8)?.try_into().ok()?,
+        ))
+    }
+
     /// Attribute `ty` as a native-endian `u16`.
     pub(crate) fn u16(&self, ty: u32) -> Option<u16> {
         Some(u16::from_ne_bytes(

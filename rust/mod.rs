@@ -19,5 +19,6 @@ pub(crate) mod pernet;
 pub(crate) mod seq_file;
 pub(crate) mod skbuff;
 pub(crate) mod sync;
+pub(crate) mod tcp;
 pub(crate) mod ticker;
 pub(crate) mod udp;

@@ -16,18 +16,46 @@ pub(crate) enum Verdict {
     Drop = bindings::NF_DROP,
 }
 
-/// Receives the IPv4 packets of one namespace at PRE_ROUTING.
-pub(crate) trait Ipv4PreRouting: Sync {
+/// Receives the IPv4 packets of one namespace as they come in and go out.
+pub(crate) trait Ipv4Hooks: Sync {
     /// Called in softirq context (or with bottom halves disabled), under the
     /// RCU read lock, once for every IPv4 packet the namespace receives
     /// (every fragment, before reassembly). Must not sleep.
-    fn pre_routing(&self, skb: &SkBuff) -> Verdict;
+    fn pre_routing(&self, skb: &mut SkBuff) -> Verdict;
+
+    /// Called with bottom halves disabled, under the RCU read lock, once
+    /// for every IPv4 packet the namespace sends or forwards, as the last
+    /// hook before the device (GSO packets still whole). Must not sleep.
+    fn post_routing(&self, skb: &mut SkBuff) -> Verdict;
 }
 
-/// Priority of tpcluster's hook: before defragmentation and connection
-/// tracking, so that a packet this node does not own costs as little as
-/// possible and conntrack never sees it.
-const PRIORITY: i32 = bindings::nf_ip_hook_priorities_NF_IP_PRI_RAW_BEFORE_DEFRAG;
+/// Where a hook sits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Point {
+    /// PRE_ROUTING, before defragmentation and connection tracking, so that
+    /// a packet this node does not own costs as little as possible and
+    /// conntrack never sees it (nor anything the hook rewrites).
+    PreRouting,
+    /// POST_ROUTING, after everything else (connection tracking included,
+    /// which so sees the stack's own view of what the hook rewrites).
+    PostRouting,
+}
+
+impl Point {
+    fn hooknum(self) -> u32 {
+        match self {
+            Point::PreRouting => bindings::nf_inet_hooks_NF_INET_PRE_ROUTING,
+            Point::PostRouting => bindings::nf_inet_hooks_NF_INET_POST_ROUTING,
+        }
+    }
+
+    fn priority(self) -> i32 {
+        match self {
+            Point::PreRouting => bindings::nf_ip_hook_priorities_NF_IP_PRI_RAW_BEFORE_DEFRAG,
+            Point::PostRouting => bindings::nf_ip_hook_priorities_NF_IP_PRI_LAST - 1,
+        }
+    }
+}
 
 /// A netfilter hook registration, embedded in per-namespace state.
 ///
@@ -58,16 +86,17 @@ impl Hook {
         }
     }
 
-    /// Registers `handler` for IPv4 PRE_ROUTING in `net`.
+    /// Registers `handler` for IPv4 at `point` in `net`.
     ///
     /// # Safety
     ///
     /// `net` must be a live namespace that outlives the registration, and
     /// `handler` must stay valid at its address until [`Hook::unregister`]
     /// has returned (or `self` is dropped).
-    pub(crate) unsafe fn register<H: Ipv4PreRouting>(
+    pub(crate) unsafe fn register<H: Ipv4Hooks>(
         self: Pin<&mut Self>,
         net: *mut bindings::net,
+        point: Point,
         handler: *const H,
     ) -> Result {
         // SAFETY: we never move out of the pinned `Hook`.
@@ -77,11 +106,14 @@ impl Hook {
         }
         // SAFETY: `ops` is not registered, so we are its only user.
         let ops = unsafe { &mut *this.ops.get() };
-        ops.hook = Some(trampoline::<H>);
+        ops.hook = Some(match point {
+            Point::PreRouting => pre_routing::<H>,
+            Point::PostRouting => post_routing::<H>,
+        });
         ops.priv_ = handler.cast_mut().cast::<c_void>();
         ops.pf = bindings::NFPROTO_IPV4 as u8;
-        ops.hooknum = bindings::nf_inet_hooks_NF_INET_PRE_ROUTING;
-        ops.priority = PRIORITY;
+        ops.hooknum = point.hooknum();
+        ops.priority = point.priority();
         // SAFETY: `net` is live (caller); `ops` is pinned and stays valid
         // until unregistered (type invariant upheld by `unregister`/`drop`).
         to_result(unsafe { bindings::nf_register_net_hook(net, this.ops.get()) })?;
@@ -110,13 +142,13 @@ impl Drop for Hook {
     }
 }
 
-/// The C entry point netfilter calls; forwards to the handler.
+/// The C entry point of the PRE_ROUTING hook; forwards to the handler.
 ///
 /// # Safety
 ///
 /// Called by the netfilter core with `priv_` as registered by
 /// [`Hook::register`] and a valid `skb`.
-unsafe extern "C" fn trampoline<H: Ipv4PreRouting>(
+unsafe extern "C" fn pre_routing<H: Ipv4Hooks>(
     priv_: *mut c_void,
     skb: *mut bindings::sk_buff,
     _state: *const bindings::nf_hook_state,
@@ -124,7 +156,24 @@ unsafe extern "C" fn trampoline<H: Ipv4PreRouting>(
     // SAFETY: `priv_` is the handler registered with this trampoline, valid
     // until unregistration, which waits for running hooks.
     let handler = unsafe { &*priv_.cast_const().cast::<H>() };
-    // SAFETY: the netfilter core owns `skb` for the duration of the call.
+    // SAFETY: the netfilter core gives the hook `skb` for the call alone.
     let skb = unsafe { SkBuff::from_raw(skb) };
     handler.pre_routing(skb) as kernel::ffi::c_uint
+}
+
+/// The C entry point of the POST_ROUTING hook; forwards to the handler.
+///
+/// # Safety
+///
+/// As for [`pre_routing`].
+unsafe extern "C" fn post_routing<H: Ipv4Hooks>(
+    priv_: *mut c_void,
+    skb: *mut bindings::sk_buff,
+    _state: *const bindings::nf_hook_state,
+) -> kernel::ffi::c_uint {
+    // SAFETY: as in `pre_routing`.
+    let handler = unsafe { &*priv_.cast_const().cast::<H>() };
+    // SAFETY: as in `pre_routing`.
+    let skb = unsafe { SkBuff::from_raw(skb) };
+    handler.post_routing(skb) as kernel::ffi::c_uint
 }

@@ -10,7 +10,7 @@ use super::{
     genetlink::{Dump, Request},
     pernet,
 };
-use crate::{control, Node};
+use crate::{control, handover, Node};
 use kernel::ffi::c_int;
 
 /// Runs a `doit` handler.
@@ -89,6 +89,7 @@ doit_entry! {
     tpcluster_nl_vip_del_doit => control::vip_del;
     tpcluster_nl_service_add_doit => control::service_add;
     tpcluster_nl_service_del_doit => control::service_del;
+    tpcluster_nl_handover_doit => handover::handover;
 }
 
 dumpit_entry! {

@@ -63,6 +63,17 @@ static const struct nla_policy tpcluster_service_del_nl_policy[TPCLUSTER_A_SERVI
 	[TPCLUSTER_A_SERVICE_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
 };
 
+/* TPCLUSTER_CMD_HANDOVER - do */
+static const struct nla_policy tpcluster_handover_nl_policy[TPCLUSTER_A_HANDOVER_REPLAY + 1] = {
+	[TPCLUSTER_A_HANDOVER_CLIENT_ADDR] = { .type = NLA_U32, },
+	[TPCLUSTER_A_HANDOVER_CLIENT_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[TPCLUSTER_A_HANDOVER_VIP] = { .type = NLA_U32, },
+	[TPCLUSTER_A_HANDOVER_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[TPCLUSTER_A_HANDOVER_COOKIE] = { .type = NLA_U64, },
+	[TPCLUSTER_A_HANDOVER_TARGET] = NLA_POLICY_MIN(NLA_U32, 1),
+	[TPCLUSTER_A_HANDOVER_REPLAY] = { .type = NLA_BINARY, },
+};
+
 /* Ops table for tpcluster */
 static const struct genl_split_ops tpcluster_nl_ops[] = {
 	{
@@ -143,6 +154,13 @@ static const struct genl_split_ops tpcluster_nl_ops[] = {
 		.cmd	= TPCLUSTER_CMD_STATS_GET,
 		.dumpit	= tpcluster_nl_stats_get_dumpit,
 		.flags	= GENL_CMD_CAP_DUMP,
+	},
+	{
+		.cmd		= TPCLUSTER_CMD_HANDOVER,
+		.doit		= tpcluster_nl_handover_doit,
+		.policy		= tpcluster_handover_nl_policy,
+		.maxattr	= TPCLUSTER_A_HANDOVER_REPLAY,
+		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 };
 

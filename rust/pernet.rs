@@ -4,13 +4,13 @@
 //!
 //! Each namespace is an independent tpcluster node. The pernet core
 //! allocates a zeroed [`Slot`] for every namespace, and this glue builds the
-//! module's state in it, registers the state's netfilter hook and its
+//! module's state in it, registers the state's netfilter hooks and its
 //! `/proc/net` file, and takes both down again before the state is dropped.
 
 use super::{
     bindings,
     netdev::NetNs,
-    netfilter::{Hook, Ipv4PreRouting},
+    netfilter::{Hook, Ipv4Hooks, Point},
     seq_file::SeqFile,
 };
 use core::{
@@ -23,7 +23,7 @@ use core::{
 use kernel::{error::to_result, ffi::c_int, prelude::*, types::Opaque};
 
 /// The state tpcluster keeps in each network namespace.
-pub(crate) trait PerNet: Ipv4PreRouting + Sized + Send + 'static {
+pub(crate) trait PerNet: Ipv4Hooks + Sized + Send + 'static {
     /// Name of the namespace's file in `/proc/net`.
     const PROC_NAME: &'static CStr;
 
@@ -41,10 +41,11 @@ pub(crate) trait PerNet: Ipv4PreRouting + Sized + Send + 'static {
 
 /// What the pernet core allocates per namespace (`pernet_operations.size`).
 ///
-/// Fields drop in declaration order: the hook is unregistered (waiting for
-/// running calls) before the state it points at is dropped.
+/// Fields drop in declaration order: the hooks are unregistered (waiting
+/// for running calls) before the state they point at is dropped.
 struct Slot<T> {
-    hook: Hook,
+    hook_in: Hook,
+    hook_out: Hook,
     state: T,
 }
 
@@ -155,17 +156,27 @@ unsafe extern "C" fn init<T: PerNet>(net: *mut bindings::net) -> c_int {
         unsafe { core::ptr::drop_in_place(addr_of_mut!((*slot).state)) };
         return e.to_errno();
     }
-    // SAFETY: as above, for the hook field.
-    unsafe { addr_of_mut!((*slot).hook).write(Hook::new()) };
-    // SAFETY: the slot stays at this address until the core frees it after
-    // `exit`, so the hook is pinned.
-    let hook = unsafe { Pin::new_unchecked(&mut *addr_of_mut!((*slot).hook)) };
-    // SAFETY: `net` is live; the handler (the state) lives in the slot until
-    // `exit` drops it, after unregistering the hook.
-    if let Err(e) = unsafe { hook.register(net, addr_of_mut!((*slot).state)) } {
-        // SAFETY: initialised above and no longer used.
-        unsafe { core::ptr::drop_in_place(slot) };
-        return e.to_errno();
+    // SAFETY: as above, for the hook fields.
+    unsafe {
+        addr_of_mut!((*slot).hook_in).write(Hook::new());
+        addr_of_mut!((*slot).hook_out).write(Hook::new());
+    }
+    for point in [Point::PreRouting, Point::PostRouting] {
+        // SAFETY: the slot stays at this address until the core frees it
+        // after `exit`, so the hooks are pinned.
+        let hook = unsafe {
+            Pin::new_unchecked(&mut *match point {
+                Point::PreRouting => addr_of_mut!((*slot).hook_in),
+                Point::PostRouting => addr_of_mut!((*slot).hook_out),
+            })
+        };
+        // SAFETY: `net` is live; the handler (the state) lives in the slot
+        // until `exit` drops it, after unregistering the hooks.
+        if let Err(e) = unsafe { hook.register(net, point, addr_of_mut!((*slot).state)) } {
+            // SAFETY: initialised above and no longer used.
+            unsafe { core::ptr::drop_in_place(slot) };
+            return e.to_errno();
+        }
     }
     // SAFETY: `net` is live, so is its `proc_net` directory; `PROC_NAME` is
     // a NUL-terminated static string; `show` finds the state through `net`.

@@ -15,6 +15,8 @@
 #include <net/inet_hashtables.h>
 #include <net/inet_timewait_sock.h>
 #include <net/tcp_states.h>
+#include <net/tcp.h>
+#include <linux/delay.h>
 #include <crypto/blake2s.h>
 #include <linux/moduleparam.h>
 #include <linux/timekeeping.h>
@@ -441,4 +443,231 @@ void tpc_genlmsg_multicast_monitor(struct net *net, struct sk_buff *skb)
 {
 	genlmsg_multicast_netns(&tpcluster_nl_family, net, skb, 0, TPCLUSTER_NLGRP_MONITOR,
 				GFP_KERNEL);
+}
+
+/* Starts the ticker's function now (from any context), then as it asks. */
+void tpc_ticker_kick(struct tpc_ticker *t)
+{
+	mod_delayed_work(system_wq, &t->work, 0);
+}
+
+/*
+ * The established socket of client @caddr:@cport to @vaddr:@vport (ports
+ * in host order), with a reference; NULL if there is none.
+ */
+struct sock *tpc_tcp_lookup(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr,
+			    u16 vport)
+{
+	__be32 c, v;
+	struct sock *sk;
+
+	memcpy(&c, caddr, 4);
+	memcpy(&v, vaddr, 4);
+	sk = __inet_lookup_established(net, net->ipv4.tcp_death_row.hashinfo, c, htons(cport),
+				       v, vport, 0, 0);
+	if (sk && sk->sk_state != TCP_ESTABLISHED) {
+		sock_gen_put(sk);
+		sk = NULL;
+	}
+	return sk;
+}
+
+/*
+ * The established socket whose SO_COOKIE is @cookie, with a reference;
+ * NULL if there is none. Walks the whole established hash: O(its size).
+ */
+struct sock *tpc_tcp_lookup_cookie(struct net *net, u64 cookie)
+{
+	struct inet_hashinfo *h = net->ipv4.tcp_death_row.hashinfo;
+	unsigned int i;
+
+	for (i = 0; i <= h->ehash_mask; i++) {
+		struct inet_ehash_bucket *head = &h->ehash[i];
+		struct hlist_nulls_node *node;
+		struct sock *sk;
+
+		if (hlist_nulls_empty(&head->chain))
+			continue;
+		spin_lock_bh(inet_ehash_lockp(h, i));
+		sk_nulls_for_each(sk, node, &head->chain) {
+			if (sk->sk_state != TCP_ESTABLISHED || !net_eq(sock_net(sk), net) ||
+			    atomic64_read(&sk->sk_cookie) != cookie)
+				continue;
+			if (!refcount_inc_not_zero(&sk->sk_refcnt))
+				continue;
+			spin_unlock_bh(inet_ehash_lockp(h, i));
+			return sk;
+		}
+		spin_unlock_bh(inet_ehash_lockp(h, i));
+	}
+	return NULL;
+}
+
+/* The socket's cookie; 0 if none was ever asked for. */
+u64 tpc_sock_cookie(const struct sock *sk)
+{
+	return atomic64_read(&sk->sk_cookie);
+}
+
+/* The connection of an accepted socket: its peer (the client) and local end. */
+void tpc_sock_tuple(const struct sock *sk, u8 *caddr, u16 *cport, u8 *vaddr, u16 *vport)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+
+	memcpy(caddr, &inet->inet_daddr, 4);
+	*cport = ntohs(inet->inet_dport);
+	memcpy(vaddr, &inet->inet_rcv_saddr, 4);
+	*vport = inet->inet_num;
+}
+
+void tpc_sock_put(struct sock *sk)
+{
+	sock_gen_put(sk);
+}
+
+/*
+ * Takes what a handover needs of @sk: -EBUSY while it has data in flight
+ * or out of order (the caller waits), -ENOTCONN unless established. The
+ * bytes received but not read are copied to @unread (at most @cap, else
+ * -E2BIG). Process context.
+ */
+int tpc_tcp_snapshot(struct sock *sk, struct tpc_tcp_snapshot *s, u8 *unread, u32 cap)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *skb;
+	int err = 0;
+	u32 seq;
+
+	lock_sock(sk);
+	if (sk->sk_state != TCP_ESTABLISHED) {
+		err = -ENOTCONN;
+		goto out;
+	}
+	if (tp->snd_una != tp->snd_nxt || tp->packets_out || !tcp_write_queue_empty(sk) ||
+	    !RB_EMPTY_ROOT(&tp->out_of_order_queue)) {
+		err = -EBUSY;
+		goto out;
+	}
+	s->rcv_nxt = tp->rcv_nxt;
+	s->copied_seq = tp->copied_seq;
+	s->snd_nxt = tp->snd_nxt;
+	s->snd_wnd = tp->snd_wnd;
+	s->ts_recent = tp->rx_opt.ts_recent;
+	s->tsval_now = tcp_time_stamp_ts(tp) + tp->tsoffset;
+	s->bytes_received = tp->bytes_received;
+	s->mss = tp->rx_opt.mss_clamp;
+	s->snd_wscale = tp->rx_opt.snd_wscale;
+	s->rcv_wscale = tp->rx_opt.rcv_wscale;
+	s->options = (tp->rx_opt.tstamp_ok ? 1 : 0) | (tp->rx_opt.sack_ok ? 2 : 0) |
+		     (tp->rx_opt.wscale_ok ? 4 : 0);
+	s->unread = 0;
+	seq = tp->copied_seq;
+	skb_queue_walk(&sk->sk_receive_queue, skb) {
+		u32 off = seq - TCP_SKB_CB(skb)->seq;
+		u32 n;
+
+		if (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN) {
+			err = -ENOTCONN;
+			goto out;
+		}
+		if (off >= skb->len)
+			continue;
+		n = skb->len - off;
+		if (n > cap - s->unread) {
+			err = -E2BIG;
+			goto out;
+		}
+		if (skb_copy_bits(skb, off, unread + s->unread, n)) {
+			err = -EFAULT;
+			goto out;
+		}
+		s->unread += n;
+		seq += n;
+	}
+	if (seq != tp->rcv_nxt)
+		err = -EBUSY;
+out:
+	release_sock(sk);
+	return err;
+}
+
+/*
+ * Closes @sk without a word to its peer: TCP_CLOSE at once (unhashed, no
+ * FIN, no RST, timers stopped); its owner reads end-of-file.
+ */
+void tpc_tcp_release_silently(struct sock *sk)
+{
+	lock_sock(sk);
+	if (sk->sk_state != TCP_CLOSE)
+		tcp_done(sk);
+	release_sock(sk);
+}
+
+/* Whether a TCP socket of @net listens on @vaddr:@vport. Any context. */
+bool tpc_tcp_listening(struct net *net, const u8 *vaddr, u16 vport)
+{
+	__be32 v;
+	struct sock *sk;
+
+	memcpy(&v, vaddr, 4);
+	rcu_read_lock();
+	sk = __inet_lookup_listener(net, net->ipv4.tcp_death_row.hashinfo, NULL, 0, 0, 0, v,
+				    vport, 0, 0);
+	rcu_read_unlock();
+	return sk != NULL;
+}
+
+/*
+ * Delivers the IPv4 packet @pkt as if received on @ifindex (through
+ * PRE_ROUTING). Any context.
+ */
+int tpc_inject_ipv4(struct net *net, int ifindex, const u8 *pkt, u32 len)
+{
+	struct net_device *dev;
+	struct sk_buff *skb;
+
+	skb = alloc_skb(LL_MAX_HEADER + len, GFP_ATOMIC);
+	if (!skb)
+		return -ENOMEM;
+	skb_reserve(skb, LL_MAX_HEADER);
+	skb_put_data(skb, pkt, len);
+	skb_reset_mac_header(skb);
+	skb_reset_network_header(skb);
+	skb->protocol = htons(ETH_P_IP);
+	skb->pkt_type = PACKET_HOST;
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+	rcu_read_lock();
+	dev = dev_get_by_index_rcu(net, ifindex);
+	if (!dev) {
+		rcu_read_unlock();
+		kfree_skb(skb);
+		return -ENODEV;
+	}
+	skb->dev = dev;
+	netif_rx(skb);
+	rcu_read_unlock();
+	return 0;
+}
+
+/* The first @len bytes from skb->data, linear and writable; NULL if not. */
+u8 *tpc_skb_writable(struct sk_buff *skb, unsigned int len)
+{
+	if (len > skb->len || skb_ensure_writable(skb, len))
+		return NULL;
+	return skb->data;
+}
+
+bool tpc_skb_csum_partial(const struct sk_buff *skb)
+{
+	return skb->ip_summed == CHECKSUM_PARTIAL;
+}
+
+void tpc_synchronize_net(void)
+{
+	synchronize_net();
+}
+
+void tpc_msleep(unsigned int ms)
+{
+	msleep(ms);
 }

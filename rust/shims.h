@@ -18,6 +18,7 @@ struct netlink_callback;
 struct netlink_ext_ack;
 struct proc_dir_entry;
 struct sk_buff;
+struct sock;
 struct socket;
 struct tpc_ticker;
 
@@ -96,5 +97,38 @@ unsigned int tpc_param_dead_ms(void);
 /* Generic netlink notifications to the monitor group of @net. */
 void *tpc_genlmsg_put_notify(struct sk_buff *skb, u8 cmd);
 void tpc_genlmsg_multicast_monitor(struct net *net, struct sk_buff *skb);
+
+/* Handover (splice): the dispatcher's socket. */
+struct tpc_tcp_snapshot {
+	u32 rcv_nxt;
+	u32 copied_seq;
+	u32 snd_nxt;
+	u32 snd_wnd;
+	u32 ts_recent;
+	u32 tsval_now;
+	u64 bytes_received;
+	u16 mss;
+	u8 snd_wscale;
+	u8 rcv_wscale;
+	u8 options;	/* 1: timestamps, 2: SACK, 4: window scaling */
+	u32 unread;	/* bytes of the receive queue copied out */
+};
+struct sock *tpc_tcp_lookup(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr,
+			    u16 vport);
+struct sock *tpc_tcp_lookup_cookie(struct net *net, u64 cookie);
+u64 tpc_sock_cookie(const struct sock *sk);
+void tpc_sock_tuple(const struct sock *sk, u8 *caddr, u16 *cport, u8 *vaddr, u16 *vport);
+void tpc_sock_put(struct sock *sk);
+int tpc_tcp_snapshot(struct sock *sk, struct tpc_tcp_snapshot *s, u8 *unread, u32 cap);
+void tpc_tcp_release_silently(struct sock *sk);
+bool tpc_tcp_listening(struct net *net, const u8 *vaddr, u16 vport);
+
+/* Handover (splice): the target's side and the packet path. */
+int tpc_inject_ipv4(struct net *net, int ifindex, const u8 *pkt, u32 len);
+u8 *tpc_skb_writable(struct sk_buff *skb, unsigned int len);
+bool tpc_skb_csum_partial(const struct sk_buff *skb);
+void tpc_synchronize_net(void);
+void tpc_msleep(unsigned int ms);
+void tpc_ticker_kick(struct tpc_ticker *t);
 
 #endif

@@ -21,10 +21,10 @@ impl SkBuff {
     ///
     /// `ptr` must point to a valid `sk_buff` that the caller's handler owns
     /// for the lifetime `'a`.
-    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::sk_buff) -> &'a Self {
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::sk_buff) -> &'a mut Self {
         // SAFETY: `SkBuff` is a transparent wrapper of `sk_buff`, and the
-        // caller guarantees validity for `'a`.
-        unsafe { &*ptr.cast::<Self>() }
+        // caller guarantees validity and exclusive ownership for `'a`.
+        unsafe { &mut *ptr.cast::<Self>() }
     }
 
     /// Length of the packet's data from `skb->data` (for IPv4 at
@@ -59,6 +59,32 @@ impl SkBuff {
                 core::slice::from_raw_parts(p.cast::<u8>(), want)
             }
         }
+    }
+
+    /// The first `len` bytes from `skb->data`, linear and writable (the
+    /// header is copied first if it is shared with a clone); `None` if the
+    /// packet is shorter or memory is short.
+    pub(crate) fn head_mut(&mut self, len: usize) -> Option<&mut [u8]> {
+        let len32 = u32::try_from(len).ok()?;
+        // SAFETY: the handler owns the packet (type invariant), so it may
+        // make its head private and writable; on success the first `len`
+        // bytes at the returned pointer are linear, writable, and stay so
+        // while `self` is borrowed mutably.
+        unsafe {
+            let p = bindings::tpc_skb_writable(self.0.get(), len32);
+            if p.is_null() {
+                None
+            } else {
+                Some(core::slice::from_raw_parts_mut(p, len))
+            }
+        }
+    }
+
+    /// Whether the TCP/UDP checksum is left for the device to complete
+    /// (`CHECKSUM_PARTIAL`): the field then holds only the pseudo-header.
+    pub(crate) fn checksum_partial(&self) -> bool {
+        // SAFETY: by the type invariant the `sk_buff` is valid.
+        unsafe { bindings::tpc_skb_csum_partial(self.0.get()) }
     }
 
     /// Marks the packet as addressed to this host, so that the stack

@@ -4,11 +4,15 @@
 //! re-arms itself with the delay its function returns.
 
 use super::bindings;
-use core::marker::PhantomData;
+use core::{
+    marker::PhantomData,
+    sync::atomic::{AtomicPtr, Ordering},
+};
 use kernel::{ffi::c_void, prelude::*};
 
-/// What a [`Ticker`] calls.
-pub(crate) trait Tick: Sync {
+/// What a [`Ticker`] calls. `W` tells apart the periodic works of one
+/// type.
+pub(crate) trait Tick<W = ()>: Sync {
     /// Does one round of periodic work (process context, may sleep) and
     /// returns the delay until the next, in milliseconds.
     fn tick(&self) -> u32;
@@ -20,15 +24,15 @@ pub(crate) trait Tick: Sync {
 ///
 /// `ticker` was allocated by `tpc_ticker_new` for `T` and is freed (after
 /// its last run has returned) only by `drop`; the `T` it calls outlives it.
-pub(crate) struct Ticker<T: Tick> {
+pub(crate) struct Ticker<T: Tick<W>, W = ()> {
     ticker: *mut bindings::tpc_ticker,
-    _target: PhantomData<*const T>,
+    _target: PhantomData<(*const T, W)>,
 }
 
 // SAFETY: the work item runs on any CPU; the handle only cancels it.
-unsafe impl<T: Tick> Send for Ticker<T> {}
+unsafe impl<T: Tick<W>, W> Send for Ticker<T, W> {}
 // SAFETY: as above; `&Ticker` exposes nothing.
-unsafe impl<T: Tick> Sync for Ticker<T> {}
+unsafe impl<T: Tick<W>, W> Sync for Ticker<T, W> {}
 
 /// The work item's function.
 ///
@@ -36,12 +40,12 @@ unsafe impl<T: Tick> Sync for Ticker<T> {}
 ///
 /// `arg` is the `&T` given to [`Ticker::start`], live until the ticker is
 /// dropped, which waits for this call to return.
-unsafe extern "C" fn run<T: Tick>(arg: *mut c_void) -> u32 {
+unsafe extern "C" fn run<T: Tick<W>, W>(arg: *mut c_void) -> u32 {
     // SAFETY: see the function's contract.
-    unsafe { &*arg.cast::<T>() }.tick()
+    <T as Tick<W>>::tick(unsafe { &*arg.cast::<T>() })
 }
 
-impl<T: Tick> Ticker<T> {
+impl<T: Tick<W>, W> Ticker<T, W> {
     /// Starts calling `target.tick()` in `first_ms` milliseconds.
     ///
     /// # Safety
@@ -52,7 +56,7 @@ impl<T: Tick> Ticker<T> {
         // (the caller's contract).
         let ticker = unsafe {
             bindings::tpc_ticker_new(
-                Some(run::<T>),
+                Some(run::<T, W>),
                 core::ptr::from_ref(target).cast_mut().cast(),
             )
         };
@@ -68,10 +72,63 @@ impl<T: Tick> Ticker<T> {
     }
 }
 
-impl<T: Tick> Drop for Ticker<T> {
+impl<T: Tick<W>, W> Ticker<T, W> {
+    /// Runs the function as soon as possible (from any context), instead of
+    /// at its next time.
+    pub(crate) fn kick(&self) {
+        // SAFETY: allocated by `start` and not freed before `drop`.
+        unsafe { bindings::tpc_ticker_kick(self.ticker) };
+    }
+}
+
+impl<T: Tick<W>, W> Drop for Ticker<T, W> {
     fn drop(&mut self) {
         // SAFETY: allocated by `start`; this cancels the work, waits for a
         // running call and frees it.
         unsafe { bindings::tpc_ticker_free(self.ticker) };
+    }
+}
+
+/// Runs a [`Ticker`]'s function now, from any context, through a shared
+/// reference that does not own the ticker.
+///
+/// # Invariants
+///
+/// `ticker` is null or points at a live ticker (see [`Kicker::arm`]).
+pub(crate) struct Kicker {
+    ticker: AtomicPtr<bindings::tpc_ticker>,
+}
+
+impl Kicker {
+    /// A kicker that kicks nothing.
+    pub(crate) const fn new() -> Self {
+        Self {
+            ticker: AtomicPtr::new(core::ptr::null_mut()),
+        }
+    }
+
+    /// Makes [`Kicker::kick`] run `ticker`.
+    ///
+    /// # Safety
+    ///
+    /// `ticker` must not be dropped before [`Kicker::disarm`] has been
+    /// called and every [`Kicker::kick`] then running has returned.
+    pub(crate) unsafe fn arm<T: Tick<W>, W>(&self, ticker: &Ticker<T, W>) {
+        self.ticker.store(ticker.ticker, Ordering::Release);
+    }
+
+    /// Makes [`Kicker::kick`] do nothing.
+    pub(crate) fn disarm(&self) {
+        self.ticker.store(core::ptr::null_mut(), Ordering::Release);
+    }
+
+    /// Runs the armed ticker's function as soon as possible.
+    pub(crate) fn kick(&self) {
+        let t = self.ticker.load(Ordering::Acquire);
+        if !t.is_null() {
+            // SAFETY: armed with a ticker that lives until disarmed and
+            // every running kick has returned (the contract of `arm`).
+            unsafe { bindings::tpc_ticker_kick(t) };
+        }
     }
 }

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 out=$1
 make --no-print-directory all
 RUSTFLAGS="-C target-feature=+crt-static" cargo build --locked --release \
-	--target x86_64-unknown-linux-gnu -p tpctl -p tptest
+	--target x86_64-unknown-linux-gnu -p tpctl -p tptest -p tprouter
 bin=target/x86_64-unknown-linux-gnu/release
-tools/vm/initramfs.py --module tpcluster.ko --tool $bin/tpctl --tool $bin/tptest \
+tools/vm/initramfs.py --module tpcluster.ko --tool $bin/tpctl --tool $bin/tptest --tool $bin/tprouter \
 	--dynamic /sbin/tc --out "$out"

@@ -64,9 +64,56 @@ fn text((a, p): ([u8; 4], u16)) -> String {
     format!("{}.{}.{}.{}:{p}", a[0], a[1], a[2], a[3])
 }
 
+/// An `A.B.C.D:PORT` argument.
+fn endpoint_arg(arg: &str) -> Result<(std::net::Ipv4Addr, u16), Failure> {
+    let bad = || Failure::Usage(format!("'{arg}' is no ADDR:PORT"));
+    let (a, p) = arg.rsplit_once(':').ok_or_else(bad)?;
+    Ok((a.parse().map_err(|_| bad())?, p.parse().map_err(|_| bad())?))
+}
+
+/// `conn handover CLIENT:PORT VIP:PORT to N [replay FILE]` or
+/// `conn handover cookie C to N [replay FILE]`.
+fn handover(args: &[&str]) -> Result<String, Failure> {
+    let usage = || {
+        Failure::Usage(
+            "usage: tpctl conn handover CLIENT:PORT VIP:PORT | cookie C, then to N [replay FILE]".into(),
+        )
+    };
+    let (named, rest) = match args {
+        ["cookie", c, rest @ ..] => (Err(c.parse::<u64>().map_err(|_| usage())?), rest),
+        [client, vip, rest @ ..] => (Ok((endpoint_arg(client)?, endpoint_arg(vip)?)), rest),
+        _ => return Err(usage()),
+    };
+    let (target, replay) = match rest {
+        ["to", n] => (n, Vec::new()),
+        ["to", n, "replay", file] => (
+            n,
+            std::fs::read(file).map_err(|e| Failure::Failed(format!("reading {file}: {e}")))?,
+        ),
+        _ => return Err(usage()),
+    };
+    let target: u32 = target.parse().map_err(|_| usage())?;
+    let done = match named {
+        Ok((client, service)) => tpctl::handover(
+            &tpctl::Connection {
+                client,
+                service,
+                cookie: None,
+            },
+            target,
+            &replay,
+        ),
+        Err(cookie) => tpctl::handover_cookie(cookie, target, &replay),
+    };
+    done.map(|()| String::new()).map_err(Failure::Failed)
+}
+
 pub(crate) fn run(args: &[&str], json: bool) -> Result<String, Failure> {
+    if let ["handover", rest @ ..] = args {
+        return handover(rest);
+    }
     if !matches!(args, [] | ["show"]) {
-        return Err(Failure::Usage("usage: tpctl conn [show]".into()));
+        return Err(Failure::Usage("usage: tpctl conn [show] | conn handover ...".into()));
     }
     let mut client = Client::connect()?;
     let vips: Vec<[u8; 4]> = client

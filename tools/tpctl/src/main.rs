@@ -12,6 +12,9 @@ mod genl;
 mod members;
 mod objects;
 mod stats;
+// Shared with the library, whose handover numbers the command reaches
+// through it.
+#[allow(dead_code)]
 mod uapi;
 
 const USAGE: &str = "\
@@ -26,6 +29,10 @@ Objects and commands (the node of the current network namespace):
           | del VIP:PORT
   cluster show                       the members and their state
   conn show                          this node's TCP connections to its VIPs
+  conn handover CLIENT:PORT VIP:PORT to N [replay FILE]
+  conn handover cookie C to N [replay FILE]
+                                     hand a connection of a splice service
+                                     to node N (FILE: bytes to replay first)
   stats show                         counters
   monitor [node ID] [count N]        print membership changes as they happen
 

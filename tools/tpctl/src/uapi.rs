@@ -19,6 +19,7 @@ pub(crate) const CMD_SERVICE_GET: u8 = 11;
 pub(crate) const CMD_MEMBER_GET: u8 = 12;
 pub(crate) const CMD_MEMBER_NTF: u8 = 13;
 pub(crate) const CMD_STATS_GET: u8 = 14;
+pub(crate) const CMD_HANDOVER: u8 = 15;
 
 /// The multicast group of membership notifications.
 pub(crate) const MCGRP_MONITOR: &str = "monitor";
@@ -49,6 +50,14 @@ pub(crate) const A_MEMBER_ADDR: u16 = 2;
 pub(crate) const A_MEMBER_STATE: u16 = 3;
 pub(crate) const A_MEMBER_INCARNATION: u16 = 4;
 pub(crate) const A_MEMBER_LAST_HEARD_MS: u16 = 5;
+
+pub(crate) const A_HANDOVER_CLIENT_ADDR: u16 = 1;
+pub(crate) const A_HANDOVER_CLIENT_PORT: u16 = 2;
+pub(crate) const A_HANDOVER_VIP: u16 = 3;
+pub(crate) const A_HANDOVER_PORT: u16 = 4;
+pub(crate) const A_HANDOVER_COOKIE: u16 = 5;
+pub(crate) const A_HANDOVER_TARGET: u16 = 6;
+pub(crate) const A_HANDOVER_REPLAY: u16 = 7;
 
 pub(crate) const A_COUNTER_NAME: u16 = 1;
 pub(crate) const A_COUNTER_VALUE: u16 = 2;
@@ -117,6 +126,14 @@ mod tests {
         check("TPCLUSTER_A_SERVICE_MODE", A_SERVICE_MODE.into());
         check("TPCLUSTER_A_SERVICE_REPLICAS", A_SERVICE_REPLICAS.into());
         check("TPCLUSTER_CMD_MEMBER_GET", CMD_MEMBER_GET.into());
+        check("TPCLUSTER_CMD_HANDOVER", CMD_HANDOVER.into());
+        check("TPCLUSTER_A_HANDOVER_CLIENT_ADDR", A_HANDOVER_CLIENT_ADDR.into());
+        check("TPCLUSTER_A_HANDOVER_CLIENT_PORT", A_HANDOVER_CLIENT_PORT.into());
+        check("TPCLUSTER_A_HANDOVER_VIP", A_HANDOVER_VIP.into());
+        check("TPCLUSTER_A_HANDOVER_PORT", A_HANDOVER_PORT.into());
+        check("TPCLUSTER_A_HANDOVER_COOKIE", A_HANDOVER_COOKIE.into());
+        check("TPCLUSTER_A_HANDOVER_TARGET", A_HANDOVER_TARGET.into());
+        check("TPCLUSTER_A_HANDOVER_REPLAY", A_HANDOVER_REPLAY.into());
         check("TPCLUSTER_CMD_MEMBER_NTF", CMD_MEMBER_NTF.into());
         check("TPCLUSTER_CMD_STATS_GET", CMD_STATS_GET.into());
         check("TPCLUSTER_A_MEMBER_ID", A_MEMBER_ID.into());

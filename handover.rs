@@ -1,0 +1,841 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The splice handover on one node: the connections it is handing away or
+//! has been handed, the netlink request that starts a handover, the
+//! channel messages that carry it, and what the packet hooks do for such
+//! connections. `splice.rs` has the rules; `Documentation/splice.rst` the
+//! protocol and its state machine.
+//!
+//! Contexts: the request runs in process context and sleeps while it waits
+//! for the target; the channel's receive path and the hooks run in softirq
+//! and only change the table (under a bottom-half-safe lock), play
+//! segments into the stack, and kick the node's handover work, which sends
+//! the replies from process context.
+
+use crate::{
+    config::Mode,
+    splice::{
+        self, ack_and_window, client_segment, parse_syn_ack, replay_budget, syn_of, Assembly,
+        Checksum, Inbound, Outbound, Phase, Translation, SEGMENT_HEADERS_MAX, SYN,
+    },
+    stats::Counter,
+    sys::{
+        bindings as b, clock,
+        genetlink::Request,
+        skbuff::SkBuff,
+        tcp::{self, TcpSocket},
+    },
+    wire::{Handover, Step, TcpState, Tuple, REPLAY_CHUNK, REPLAY_MAX},
+    Node,
+};
+use kernel::prelude::*;
+
+/// Most connections a node tracks in handover or handed over.
+const MAX_ENTRIES: usize = 256;
+/// An entry whose connection has seen no segment this long is forgotten:
+/// well past TIME_WAIT (60 s), so a closed connection's last segments are
+/// still rewritten.
+const FORGET_IDLE_MS: u64 = 180_000;
+/// How long a handover waits for the dispatcher's socket to have every
+/// byte it sent acknowledged.
+const QUIET_WAIT_MS: u64 = 3_000;
+/// How often an unanswered offer or commit is sent again.
+const RESEND_MS: u64 = 100;
+/// How long the dispatcher waits for the target's answer to an offer, at
+/// least (twice the failure-detection time if that is longer).
+const ANSWER_WAIT_MS: u64 = 1_000;
+/// How long the dispatcher waits for the target's confirmation of a commit.
+const CONFIRM_WAIT_MS: u64 = 2_000;
+/// Largest segment payload played to the new holder.
+const PLAY_MSS: usize = 1400;
+/// Most replies the handover work sends per run (it runs again at once if
+/// more are due).
+const REPLIES_PER_RUN: usize = 16;
+
+/// Marks the node's handover work among its periodic works.
+pub(crate) struct Work;
+
+/// A reply the target owes the dispatcher.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reply {
+    Ready,
+    Done,
+    Refused(u32),
+}
+
+/// One connection in handover, or handed over, on this node.
+struct Entry {
+    /// The dispatcher's id of the handover.
+    id: u64,
+    tuple: Tuple,
+    /// The other side: the target on the dispatcher, the dispatcher on the
+    /// target.
+    peer: u32,
+    phase: Phase,
+    /// How this node's stack's view of the server space maps to the
+    /// client's, if the connection came here by a handover.
+    translation: Option<Translation>,
+    /// Target: the offered state.
+    state: TcpState,
+    /// Target: the interface the VIP is served on.
+    ifindex: u32,
+    /// Target: the offered bytes to replay.
+    assembly: Assembly,
+    replay: KVec<u8>,
+    /// Target: replayed bytes played to the stack so far.
+    played: usize,
+    /// Target: a reply the handover work must send.
+    reply: Option<Reply>,
+    /// When the connection last saw a segment or message, ms.
+    last_ms: u64,
+}
+
+/// The node's handover table.
+///
+/// # Invariants
+///
+/// `slots` has exactly [`MAX_ENTRIES`] elements (allocated once, so that
+/// softirq never grows it), and at most one entry per tuple.
+pub(crate) struct Table {
+    slots: KVec<Option<Entry>>,
+    /// Whether any slot is used: the hooks' fast path.
+    used: usize,
+    /// Where played segments are built.
+    scratch: KVec<u8>,
+    /// Replies are due: kick the work.
+    replies_due: bool,
+}
+
+impl Table {
+    /// An empty table. Process context.
+    pub(crate) fn new() -> Result<Self> {
+        let mut slots = KVec::with_capacity(MAX_ENTRIES, GFP_KERNEL)?;
+        for _ in 0..MAX_ENTRIES {
+            slots.push(None, GFP_KERNEL)?;
+        }
+        Ok(Self {
+            slots,
+            used: 0,
+            scratch: KVec::from_elem(0u8, SEGMENT_HEADERS_MAX + PLAY_MSS, GFP_KERNEL)?,
+            replies_due: false,
+        })
+    }
+
+    fn find(&mut self, tuple: &Tuple) -> Option<&mut Entry> {
+        if self.used == 0 {
+            return None;
+        }
+        self.slots
+            .iter_mut()
+            .flatten()
+            .find(|e| e.tuple == *tuple)
+    }
+
+    /// The tuple's entry and the scratch buffer, borrowed together.
+    fn find_with_scratch(&mut self, tuple: &Tuple) -> Option<(&mut Entry, &mut KVec<u8>)> {
+        if self.used == 0 {
+            return None;
+        }
+        let Table { slots, scratch, .. } = self;
+        slots
+            .iter_mut()
+            .flatten()
+            .find(|e| e.tuple == *tuple)
+            .map(|e| (e, scratch))
+    }
+
+    fn remove(&mut self, tuple: &Tuple) {
+        for slot in self.slots.iter_mut() {
+            if slot.as_ref().is_some_and(|e| e.tuple == *tuple) {
+                *slot = None;
+                self.used -= 1;
+            }
+        }
+    }
+
+    /// Puts `entry` in, replacing the tuple's entry if there is one.
+    fn insert(&mut self, entry: Entry) -> Result {
+        self.remove(&entry.tuple);
+        let free = self.slots.iter_mut().find(|s| s.is_none()).ok_or(ENOSPC)?;
+        *free = Some(entry);
+        self.used += 1;
+        Ok(())
+    }
+}
+
+/// The connection a segment belongs to, from the client's side, if `pkt`
+/// (IPv4 from `skb->data`) is TCP; `inbound` if it comes from the client.
+fn tuple_of(pkt: &[u8], inbound: bool) -> Option<(Tuple, u8, usize)> {
+    let (ihl, doff) = splice::tcp_header(pkt)?;
+    let addr = |at: usize| -> Option<[u8; 4]> { pkt.get(at..at + 4)?.try_into().ok() };
+    let port = |at: usize| -> Option<u16> {
+        Some(u16::from_be_bytes(pkt.get(at..at + 2)?.try_into().ok()?))
+    };
+    let (src, dst) = (addr(12)?, addr(16)?);
+    let (sport, dport) = (port(ihl)?, port(ihl + 2)?);
+    let flags = *pkt.get(ihl + 13)?;
+    let tuple = if inbound {
+        Tuple {
+            client: src,
+            client_port: sport,
+            vip: dst,
+            port: dport,
+        }
+    } else {
+        Tuple {
+            client: dst,
+            client_port: dport,
+            vip: src,
+            port: sport,
+        }
+    };
+    Some((tuple, flags, ihl + doff))
+}
+
+/// What the PRE_ROUTING hook does with a segment for a VIP.
+pub(crate) enum InboundVerdict {
+    /// Not a connection in handover: decide as usual.
+    Default,
+    /// Deliver it (rewritten if need be).
+    Deliver,
+    /// Drop it.
+    Drop,
+}
+
+impl Node {
+    /// The PRE_ROUTING hook's part for connections in handover. Softirq.
+    pub(crate) fn splice_inbound(&self, skb: &mut SkBuff) -> InboundVerdict {
+        let mut head = [0u8; 120];
+        let Some((tuple, flags, hdr_len)) = tuple_of(skb.head(&mut head), true) else {
+            return InboundVerdict::Default;
+        };
+        let mut table = self.splice.lock();
+        let Some(entry) = table.find(&tuple) else {
+            return InboundVerdict::Default;
+        };
+        entry.last_ms = clock::now_ms();
+        let fresh_syn = flags & (SYN | splice::ACK) == SYN;
+        if fresh_syn && matches!(entry.phase, Phase::Gone { .. } | Phase::Spliced) {
+            // The client opens a new connection on the same ports: what
+            // was kept of the old one no longer applies.
+            table.remove(&tuple);
+            return InboundVerdict::Default;
+        }
+        match entry.phase.inbound(flags, entry.translation) {
+            Inbound::Default => InboundVerdict::Default,
+            Inbound::Pass => InboundVerdict::Deliver,
+            Inbound::Drop => {
+                self.counters.bump(Counter::SpliceHeldBack);
+                InboundVerdict::Drop
+            }
+            Inbound::Translate(tr) => {
+                let cs = checksum_of(skb);
+                let done = skb
+                    .head_mut(hdr_len)
+                    .and_then(|p| splice::translate_inbound(p, &tr, cs));
+                if done.is_some() {
+                    self.counters.bump(Counter::SpliceRewrittenIn);
+                    InboundVerdict::Deliver
+                } else {
+                    self.counters.bump(Counter::SpliceDropUnwritable);
+                    InboundVerdict::Drop
+                }
+            }
+        }
+    }
+
+    /// The POST_ROUTING hook's part for connections in handover: whether
+    /// to send the packet. Softirq (or bottom halves disabled).
+    pub(crate) fn splice_outbound(&self, skb: &mut SkBuff) -> bool {
+        let mut head = [0u8; 120];
+        let Some((tuple, flags, hdr_len)) = tuple_of(skb.head(&mut head), false) else {
+            return true;
+        };
+        let mut table = self.splice.lock();
+        let Some((entry, scratch)) = table.find_with_scratch(&tuple) else {
+            return true;
+        };
+        match entry.phase.outbound(entry.translation) {
+            Outbound::Pass => true,
+            Outbound::Drop => {
+                self.counters.bump(Counter::SpliceDropOut);
+                false
+            }
+            Outbound::CaptureSynAck => {
+                let synack = skb.head_mut(hdr_len).and_then(|p| parse_syn_ack(p));
+                if let Some(synack) = synack {
+                    entry.translation = Some(Translation::of(&entry.state, &synack));
+                    entry.phase = Phase::Spliced;
+                    entry.reply = Some(Reply::Done);
+                    self.play_to_stack(entry, scratch, None, u64::from(synack.window));
+                    self.counters.bump(Counter::HandoverIn);
+                    table.replies_due = true;
+                    drop(table);
+                    self.handover_kick.kick();
+                }
+                // The client must never see this answer: it knows the
+                // connection already.
+                false
+            }
+            Outbound::Translate(tr) => {
+                if flags & SYN != 0 {
+                    // A retransmitted answer to the played SYN.
+                    self.counters.bump(Counter::SpliceDropOut);
+                    return false;
+                }
+                entry.last_ms = clock::now_ms();
+                if entry.played < entry.replay.len() {
+                    let mut head = [0u8; 120];
+                    if let Some((ack, field)) = ack_and_window(skb.head(&mut head)) {
+                        let window = u64::from(field) << tr.local_wscale;
+                        self.play_to_stack(entry, scratch, Some(ack), window);
+                    }
+                }
+                drop(table);
+                let cs = checksum_of(skb);
+                let done = skb
+                    .head_mut(hdr_len)
+                    .and_then(|p| splice::translate_outbound(p, &tr, cs));
+                if done.is_some() {
+                    self.counters.bump(Counter::SpliceRewrittenOut);
+                    true
+                } else {
+                    self.counters.bump(Counter::SpliceDropUnwritable);
+                    false
+                }
+            }
+        }
+    }
+
+    /// Plays to this node's stack, as from the client, what the new holder
+    /// needs next: with no `ack` yet, the ACK completing the handshake and
+    /// the replayed bytes the stack's first `window` takes; later, more
+    /// replayed bytes as the stack acknowledges up to `ack` and opens
+    /// `window`. Softirq; the caller holds the table lock.
+    fn play_to_stack(&self, entry: &mut Entry, scratch: &mut KVec<u8>, ack: Option<u32>, window: u64) {
+        let state = entry.state;
+        if ack.is_none() {
+            let seg = client_segment(&state, entry.tuple, 0, &[]);
+            if let Some(n) = splice::build_segment(scratch, &seg) {
+                let _ = tcp::play_ipv4(self.net, entry.ifindex, &scratch[..n]);
+            }
+        }
+        let ack = ack.unwrap_or(state.client_seq);
+        let budget = replay_budget(&state, entry.replay.len(), entry.played, ack, window);
+        let end = entry.played + budget;
+        while entry.played < end {
+            let from = entry.played;
+            let to = (from + PLAY_MSS).min(end);
+            let seg = client_segment(&state, entry.tuple, from, &entry.replay[from..to]);
+            let Some(n) = splice::build_segment(scratch, &seg) else {
+                return;
+            };
+            if tcp::play_ipv4(self.net, entry.ifindex, &scratch[..n]).is_err() {
+                return;
+            }
+            self.counters.add(Counter::SpliceReplayedBytes, (to - from) as u64);
+            entry.played = to;
+        }
+    }
+
+    /// A handover message from peer `sender`. Softirq.
+    pub(crate) fn handover_received(&self, sender: u32, h: &Handover<'_>) {
+        let now = clock::now_ms();
+        let (mode, ifindex) = {
+            let plane = self.plane.lock();
+            (
+                plane.service_mode(h.tuple.vip, h.tuple.port),
+                plane.vip_ifindex(h.tuple.vip),
+            )
+        };
+        let mut table = self.splice.lock();
+        match h.step {
+            Step::Offer {
+                state,
+                replay_len,
+                chunk_offset,
+                chunk,
+            } => {
+                let fresh = table
+                    .find(&h.tuple)
+                    .is_none_or(|e| e.id != h.id && !matches!(e.phase, Phase::Frozen | Phase::TargetReady));
+                if fresh {
+                    let Some(assembly) = Assembly::new(replay_len as usize) else {
+                        return;
+                    };
+                    let Ok(replay) = KVec::from_elem(0u8, assembly.len(), GFP_ATOMIC) else {
+                        return;
+                    };
+                    let entry = Entry {
+                        id: h.id,
+                        tuple: h.tuple,
+                        peer: sender,
+                        phase: Phase::Assembling,
+                        translation: None,
+                        state,
+                        ifindex: ifindex.unwrap_or(0),
+                        assembly,
+                        replay,
+                        played: 0,
+                        reply: None,
+                        last_ms: now,
+                    };
+                    if table.insert(entry).is_err() {
+                        return;
+                    }
+                }
+                let Some(e) = table.find(&h.tuple) else {
+                    return;
+                };
+                if e.id != h.id || e.peer != sender {
+                    return;
+                }
+                e.last_ms = now;
+                match e.phase {
+                    Phase::Assembling => {
+                        let Entry {
+                            assembly, replay, ..
+                        } = e;
+                        let _ = assembly.add(replay, chunk_offset as usize, chunk);
+                        if !e.assembly.complete() {
+                            return;
+                        }
+                        let verdict = self.check_offer(&h.tuple, mode, ifindex);
+                        e.phase = match verdict {
+                            Ok(()) => Phase::Offered,
+                            Err(errno) => Phase::TargetRefusing(errno),
+                        };
+                        e.reply = Some(match verdict {
+                            Ok(()) => Reply::Ready,
+                            Err(errno) => Reply::Refused(errno),
+                        });
+                    }
+                    // The dispatcher did not hear the answer: say it again.
+                    Phase::Offered => e.reply = Some(Reply::Ready),
+                    Phase::TargetRefusing(errno) => e.reply = Some(Reply::Refused(errno)),
+                    _ => return,
+                }
+                table.replies_due = true;
+            }
+            Step::Commit => {
+                let Some(e) = table.find(&h.tuple) else {
+                    return;
+                };
+                if e.id != h.id || e.peer != sender {
+                    return;
+                }
+                e.last_ms = now;
+                match e.phase {
+                    Phase::Offered => {
+                        let mut pkt = [0u8; SEGMENT_HEADERS_MAX];
+                        let syn = syn_of(&e.state, e.tuple);
+                        e.phase = Phase::SynPlayed;
+                        if let Some(n) = splice::build_segment(&mut pkt, &syn) {
+                            // The stack answers through the POST_ROUTING
+                            // hook, which completes the handover. The table
+                            // lock is not needed for that: `netif_rx` only
+                            // queues.
+                            let _ = tcp::play_ipv4(self.net, e.ifindex, &pkt[..n]);
+                        }
+                        return;
+                    }
+                    Phase::Spliced => e.reply = Some(Reply::Done),
+                    _ => return,
+                }
+                table.replies_due = true;
+            }
+            Step::Ready | Step::Refused(_) | Step::Done => {
+                let Some(e) = table.find(&h.tuple) else {
+                    return;
+                };
+                if e.id != h.id || e.peer != sender {
+                    return;
+                }
+                match (e.phase, h.step) {
+                    (Phase::Frozen, Step::Ready) => e.phase = Phase::TargetReady,
+                    (Phase::Frozen, Step::Refused(errno)) => e.phase = Phase::TargetRefused(errno),
+                    (Phase::Gone { .. }, Step::Done) => e.phase = Phase::Gone { confirmed: true },
+                    _ => {}
+                }
+                return;
+            }
+        }
+        drop(table);
+        self.handover_kick.kick();
+    }
+
+    /// Whether this node can take the connection `tuple` offered to it.
+    fn check_offer(&self, tuple: &Tuple, mode: Option<Mode>, ifindex: Option<u32>) -> Result<(), u32> {
+        let errno = |e: Error| e.to_errno().unsigned_abs();
+        if mode != Some(Mode::Splice) || ifindex.is_none() {
+            return Err(errno(EOPNOTSUPP));
+        }
+        if self.net.holds_tcp_socket(tuple.client, tuple.client_port, tuple.vip, tuple.port, 0) {
+            return Err(errno(EEXIST));
+        }
+        if !tcp::listening(self.net, tuple.vip, tuple.port) {
+            return Err(errno(ECONNREFUSED));
+        }
+        Ok(())
+    }
+
+    /// Sends one handover message to peer `to`. Process context.
+    fn send_handover(&self, to: u32, h: &Handover<'_>) -> Result {
+        let addr = self.cluster.lock().membership.addr_of(to).ok_or(ENOENT)?;
+        let mut runtime = self.runtime.lock();
+        let channel = runtime.channel.as_mut().ok_or(ENOTCONN)?;
+        channel.send_handover(addr, h, &self.counters)
+    }
+}
+
+impl crate::sys::ticker::Tick<Work> for Node {
+    /// Sends the replies the receive path and the hooks left, forgets idle
+    /// entries; runs when kicked and every second.
+    fn tick(&self) -> u32 {
+        let now = clock::now_ms();
+        let mut replies = [None; REPLIES_PER_RUN];
+        let mut n = 0;
+        let more = {
+            let mut table = self.splice.lock();
+            let mut forgotten = 0;
+            for slot in table.slots.iter_mut() {
+                let Some(e) = slot else { continue };
+                if let Some(r) = e.reply {
+                    if let Some(out) = replies.get_mut(n) {
+                        *out = Some((e.peer, e.id, e.tuple, r));
+                        e.reply = None;
+                        n += 1;
+                    }
+                }
+                let busy = matches!(
+                    e.phase,
+                    Phase::Frozen | Phase::TargetReady | Phase::TargetRefused(_)
+                );
+                if !busy && now.saturating_sub(e.last_ms) > FORGET_IDLE_MS {
+                    *slot = None;
+                    forgotten += 1;
+                }
+            }
+            table.used -= forgotten;
+            let more = table.slots.iter().flatten().any(|e| e.reply.is_some());
+            table.replies_due = more;
+            more
+        };
+        for (peer, id, tuple, r) in replies.iter().flatten() {
+            let step = match r {
+                Reply::Ready => Step::Ready,
+                Reply::Done => Step::Done,
+                Reply::Refused(e) => {
+                    self.counters.bump(Counter::HandoverRefused);
+                    Step::Refused(*e)
+                }
+            };
+            let _ = self.send_handover(
+                *peer,
+                &Handover {
+                    id: *id,
+                    tuple: *tuple,
+                    step,
+                },
+            );
+        }
+        if more {
+            0
+        } else {
+            1_000
+        }
+    }
+}
+
+/// How the checksum of `skb` is kept right when its headers are rewritten.
+fn checksum_of(skb: &SkBuff) -> Checksum {
+    if skb.checksum_partial() {
+        Checksum::Partial
+    } else {
+        Checksum::Full
+    }
+}
+
+/// Refuses a handover request with `err` and a message.
+fn refuse(req: &Request<'_>, err: Error, msg: &'static CStr) -> Error {
+    req.refuse(err, msg, None)
+}
+
+/// The connection a request names: by its four-tuple (checked against the
+/// cookie if one is given too) or by its cookie alone.
+fn named_socket(node: &Node, req: &Request<'_>) -> Result<TcpSocket> {
+    let cookie = req.u64(b::TPCLUSTER_A_HANDOVER_COOKIE);
+    let tuple = match (
+        req.ipv4(b::TPCLUSTER_A_HANDOVER_CLIENT_ADDR),
+        req.u16(b::TPCLUSTER_A_HANDOVER_CLIENT_PORT),
+        req.ipv4(b::TPCLUSTER_A_HANDOVER_VIP),
+        req.u16(b::TPCLUSTER_A_HANDOVER_PORT),
+    ) {
+        (Some(c), Some(cp), Some(v), Some(p)) => Some(Tuple {
+            client: c.0,
+            client_port: cp,
+            vip: v.0,
+            port: p,
+        }),
+        (None, None, None, None) => None,
+        _ => {
+            return Err(refuse(
+                req,
+                EINVAL,
+                c"give all of client-addr, client-port, vip and port, or none",
+            ))
+        }
+    };
+    let sock = match (tuple, cookie) {
+        (Some(t), _) => TcpSocket::lookup(node.net, &t),
+        (None, Some(0)) => return Err(refuse(req, EINVAL, c"cookie 0 names no socket")),
+        (None, Some(c)) => TcpSocket::lookup_cookie(node.net, c),
+        (None, None) => {
+            return Err(refuse(
+                req,
+                EINVAL,
+                c"name the connection by its four-tuple or its cookie",
+            ))
+        }
+    };
+    let sock = sock.ok_or_else(|| refuse(req, ENOENT, c"no established connection by that name"))?;
+    if cookie.is_some_and(|c| c != sock.cookie()) {
+        return Err(refuse(req, ENOENT, c"the connection's cookie differs: the tuple was reused"));
+    }
+    Ok(sock)
+}
+
+/// `handover`: hands an established connection of a splice service to
+/// another node. Process context; sleeps while it waits for the target.
+pub(crate) fn handover(node: &Node, req: &Request<'_>) -> Result {
+    let target = req
+        .u32(b::TPCLUSTER_A_HANDOVER_TARGET)
+        .ok_or_else(|| req.refuse(EINVAL, c"missing target", Some(b::TPCLUSTER_A_HANDOVER_TARGET)))?;
+    let consumed = req.attr(b::TPCLUSTER_A_HANDOVER_REPLAY).unwrap_or(&[]);
+    let sock = named_socket(node, req)?;
+    let tuple = sock.tuple();
+    let (mode, self_id) = {
+        let plane = node.plane.lock();
+        (plane.service_mode(tuple.vip, tuple.port), plane.self_id())
+    };
+    if mode != Some(Mode::Splice) {
+        return Err(refuse(req, EOPNOTSUPP, c"the connection is not of a splice service"));
+    }
+    if target == self_id {
+        return Err(refuse(req, EINVAL, c"the connection is on the target node already"));
+    }
+    match node.cluster.lock().membership.is_live(target) {
+        None => return Err(refuse(req, ENOENT, c"unknown target node")),
+        Some(false) => return Err(refuse(req, EHOSTUNREACH, c"the target node is dead")),
+        Some(true) => {}
+    }
+    if !node.is_full_member() {
+        return Err(refuse(req, EAGAIN, c"the membership is changing; try again"));
+    }
+    let result = dispatch(node, req, &sock, tuple, target, consumed);
+    if result.is_err() {
+        node.counters.bump(Counter::HandoverFailed);
+    }
+    result
+}
+
+/// Milliseconds to wait for an answer to an offer.
+fn answer_wait_ms(node: &Node) -> u64 {
+    let timers = node
+        .config
+        .lock()
+        .node()
+        .timers(clock::default_timers());
+    ANSWER_WAIT_MS.max(2 * u64::from(timers.dead_ms))
+}
+
+/// The dispatcher's side, once the request is known to be sound.
+fn dispatch(
+    node: &Node,
+    req: &Request<'_>,
+    sock: &TcpSocket,
+    tuple: Tuple,
+    target: u32,
+    consumed: &[u8],
+) -> Result {
+    if consumed.len() > REPLAY_MAX {
+        return Err(refuse(req, E2BIG, c"more bytes to replay than a handover carries"));
+    }
+    let mut unread = KVec::from_elem(0u8, REPLAY_MAX - consumed.len(), GFP_KERNEL)?;
+    // Wait until everything this node sent has been acknowledged: the
+    // client's acknowledgments are held back once frozen.
+    let start = clock::now_ms();
+    loop {
+        match sock.snapshot(&mut unread) {
+            Ok(_) => break,
+            Err(e) if e == EBUSY && clock::now_ms() - start < QUIET_WAIT_MS => tcp::sleep_ms(2),
+            Err(e) if e == EBUSY => {
+                return Err(refuse(req, EBUSY, c"data in flight on the connection did not settle"))
+            }
+            Err(e) if e == E2BIG => {
+                return Err(refuse(req, E2BIG, c"more bytes to replay than a handover carries"))
+            }
+            Err(e) => return Err(refuse(req, e, c"the connection is not established")),
+        }
+    }
+    // Freeze: from here the client's segments are held back, so what the
+    // snapshot says stays true. A segment the hook passed just before is
+    // through the stack once `synchronize_net` returns.
+    let id = clock::real_ns() ^ (u64::from(tuple.client_port) << 48);
+    let translation = {
+        let mut table = node.splice.lock();
+        let translation = table.find(&tuple).and_then(|e| e.translation);
+        let entry = Entry {
+            id,
+            tuple,
+            peer: target,
+            phase: Phase::Frozen,
+            translation,
+            state: TcpState::default(),
+            ifindex: 0,
+            assembly: Assembly::new(0).ok_or(EINVAL)?,
+            replay: KVec::new(),
+            played: 0,
+            reply: None,
+            last_ms: clock::now_ms(),
+        };
+        table
+            .insert(entry)
+            .map_err(|e| refuse(req, e, c"too many connections in handover"))?;
+        translation
+    };
+    let unfreeze = |node: &Node| {
+        let mut table = node.splice.lock();
+        match (table.find(&tuple), translation) {
+            (Some(e), Some(_)) if e.id == id => e.phase = Phase::Spliced,
+            (Some(e), None) if e.id == id => table.remove(&tuple),
+            _ => {}
+        }
+    };
+    tcp::synchronize_net();
+    let snap = match sock.snapshot(&mut unread) {
+        Ok(s) => s.state,
+        Err(e) => {
+            unfreeze(node);
+            return Err(refuse(req, e, c"the connection changed while it was frozen; try again"));
+        }
+    };
+    let n_unread = snap.unread as usize;
+    if consumed.len() + n_unread > REPLAY_MAX {
+        unfreeze(node);
+        return Err(refuse(req, E2BIG, c"more bytes to replay than a handover carries"));
+    }
+    if consumed.len() as u64 > snap.bytes_received.saturating_sub(n_unread as u64) {
+        unfreeze(node);
+        return Err(refuse(req, EINVAL, c"more bytes to replay than the connection delivered"));
+    }
+    let mut replay = KVec::with_capacity(consumed.len() + n_unread, GFP_KERNEL)?;
+    replay.extend_from_slice(consumed, GFP_KERNEL)?;
+    replay.extend_from_slice(&unread[..n_unread], GFP_KERNEL)?;
+    let (seq_delta, ts_delta, server_wscale) = match translation {
+        Some(tr) => (tr.seq_delta, tr.ts_delta, tr.client_view_wscale),
+        None => (0, 0, snap.rcv_wscale),
+    };
+    let state = TcpState {
+        client_seq: snap.copied_seq.wrapping_sub(consumed.len() as u32),
+        server_seq: snap.snd_nxt.wrapping_add(seq_delta),
+        client_window: snap.snd_wnd,
+        ts_recent: snap.ts_recent,
+        server_tsval: snap.tsval_now.wrapping_add(ts_delta),
+        mss: snap.mss,
+        client_wscale: snap.snd_wscale,
+        server_wscale,
+        options: snap.options,
+    };
+
+    // Offer until the target answers.
+    let wait = answer_wait_ms(node);
+    let start = clock::now_ms();
+    let mut last_sent = None;
+    let answer = loop {
+        let now = clock::now_ms();
+        if last_sent.is_none_or(|t| now - t >= RESEND_MS) {
+            send_offer(node, target, id, tuple, &state, &replay);
+            last_sent = Some(now);
+        }
+        tcp::sleep_ms(1);
+        let phase = node.splice.lock().find(&tuple).filter(|e| e.id == id).map(|e| e.phase);
+        match phase {
+            Some(Phase::TargetReady) => break Ok(()),
+            Some(Phase::TargetRefused(errno)) => break Err(errno),
+            Some(Phase::Frozen) => {}
+            _ => break Err(EAGAIN.to_errno().unsigned_abs()),
+        }
+        if node.cluster.lock().membership.is_live(target) != Some(true) {
+            break Err(EHOSTUNREACH.to_errno().unsigned_abs());
+        }
+        if now - start > wait {
+            break Err(ETIMEDOUT.to_errno().unsigned_abs());
+        }
+    };
+    if let Err(errno) = answer {
+        unfreeze(node);
+        let e = Error::from_errno(-(errno as i32));
+        return Err(refuse(req, e, c"the target did not take the connection; it stays here"));
+    }
+
+    // Commit: the connection leaves this node without a word to the client.
+    sock.release_silently();
+    if let Some(e) = node.splice.lock().find(&tuple) {
+        e.phase = Phase::Gone { confirmed: false };
+    }
+    let commit = Handover {
+        id,
+        tuple,
+        step: Step::Commit,
+    };
+    let start = clock::now_ms();
+    let mut last_sent = None;
+    loop {
+        let now = clock::now_ms();
+        if last_sent.is_none_or(|t| now - t >= RESEND_MS) {
+            let _ = node.send_handover(target, &commit);
+            last_sent = Some(now);
+        }
+        tcp::sleep_ms(1);
+        let confirmed = node
+            .splice
+            .lock()
+            .find(&tuple)
+            .is_some_and(|e| e.phase == Phase::Gone { confirmed: true });
+        if confirmed {
+            node.counters.bump(Counter::HandoverOut);
+            return Ok(());
+        }
+        if now - start > CONFIRM_WAIT_MS {
+            return Err(refuse(
+                req,
+                ETIMEDOUT,
+                c"committed, but the target did not confirm: the connection may be lost",
+            ));
+        }
+    }
+}
+
+/// Sends every chunk of an offer.
+fn send_offer(node: &Node, target: u32, id: u64, tuple: Tuple, state: &TcpState, replay: &[u8]) {
+    let mut offset = 0;
+    loop {
+        let end = (offset + REPLAY_CHUNK).min(replay.len());
+        let h = Handover {
+            id,
+            tuple,
+            step: Step::Offer {
+                state: *state,
+                replay_len: replay.len() as u32,
+                chunk_offset: offset as u32,
+                chunk: &replay[offset..end],
+            },
+        };
+        let _ = node.send_handover(target, &h);
+        offset = end;
+        if offset >= replay.len() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! TCP sockets and packets as the splice handover needs them: finding an
+//! accepted connection, taking its state, letting it go without a word to
+//! the client, and playing segments into the stack as if received.
+
+use super::{bindings, netdev::NetNs};
+use crate::wire::Tuple;
+use kernel::{error::to_result, prelude::*};
+
+/// A counted reference to an established TCP socket.
+///
+/// # Invariants
+///
+/// `sk` is a socket on which this value holds one reference, dropped by
+/// `drop`.
+pub(crate) struct TcpSocket {
+    sk: *mut bindings::sock,
+}
+
+// SAFETY: a socket reference may be used and dropped on any CPU; the
+// socket's own lock serialises what the methods do with it.
+unsafe impl Send for TcpSocket {}
+
+/// What a handover takes of the dispatcher's socket.
+pub(crate) struct Snapshot {
+    /// The socket's state (`tpc_tcp_snapshot`).
+    pub(crate) state: bindings::tpc_tcp_snapshot,
+}
+
+impl TcpSocket {
+    /// The established socket of `tuple` in `net`.
+    pub(crate) fn lookup(net: NetNs, tuple: &Tuple) -> Option<Self> {
+        // SAFETY: `net` is live (its type's invariant); the addresses are 4
+        // bytes. The result, if not null, carries a reference.
+        let sk = unsafe {
+            bindings::tpc_tcp_lookup(
+                net.as_ptr(),
+                tuple.client.as_ptr(),
+                tuple.client_port,
+                tuple.vip.as_ptr(),
+                tuple.port,
+            )
+        };
+        (!sk.is_null()).then_some(Self { sk })
+    }
+
+    /// The established socket of `net` whose `SO_COOKIE` is `cookie`.
+    /// Walks the namespace's whole established hash.
+    pub(crate) fn lookup_cookie(net: NetNs, cookie: u64) -> Option<Self> {
+        // SAFETY: `net` is live; the result, if not null, carries a reference.
+        let sk = unsafe { bindings::tpc_tcp_lookup_cookie(net.as_ptr(), cookie) };
+        (!sk.is_null()).then_some(Self { sk })
+    }
+
+    /// Its `SO_COOKIE`, 0 if it never had one.
+    pub(crate) fn cookie(&self) -> u64 {
+        // SAFETY: we hold a reference (type invariant).
+        unsafe { bindings::tpc_sock_cookie(self.sk) }
+    }
+
+    /// Its connection, from the client's side.
+    pub(crate) fn tuple(&self) -> Tuple {
+        let mut t = Tuple::default();
+        // SAFETY: we hold a reference; the outputs are 4-byte arrays and u16s.
+        unsafe {
+            bindings::tpc_sock_tuple(
+                self.sk,
+                t.client.as_mut_ptr(),
+                &mut t.client_port,
+                t.vip.as_mut_ptr(),
+                &mut t.port,
+            )
+        };
+        t
+    }
+
+    /// Takes its state and copies the bytes received but not read into
+    /// `unread`. `EBUSY` while data is in flight or out of order,
+    /// `ENOTCONN` unless established, `E2BIG` if `unread` is too short.
+    /// Process context (takes the socket lock).
+    pub(crate) fn snapshot(&self, unread: &mut [u8]) -> Result<Snapshot> {
+        let mut state = bindings::tpc_tcp_snapshot::default();
+        let cap = u32::try_from(unread.len()).unwrap_or(u32::MAX);
+        // SAFETY: we hold a reference; `state` and `unread` (`cap` bytes)
+        // are valid for writing. Process context (the caller's contract).
+        to_result(unsafe {
+            bindings::tpc_tcp_snapshot(self.sk, &mut state, unread.as_mut_ptr(), cap)
+        })?;
+        Ok(Snapshot { state })
+    }
+
+    /// Closes it without sending anything: no FIN, no RST, ever. Its owner
+    /// reads end-of-file. Process context.
+    pub(crate) fn release_silently(&self) {
+        // SAFETY: we hold a reference; process context.
+        unsafe { bindings::tpc_tcp_release_silently(self.sk) }
+    }
+}
+
+impl Drop for TcpSocket {
+    fn drop(&mut self) {
+        // SAFETY: we hold one reference (type invariant) and give it back.
+        unsafe { bindings::tpc_sock_put(self.sk) }
+    }
+}
+
+/// Whether a TCP socket of `net` listens on `vip:port`. Any context.
+pub(crate) fn listening(net: NetNs, vip: [u8; 4], port: u16) -> bool {
+    // SAFETY: `net` is live; `vip` is 4 bytes.
+    unsafe { bindings::tpc_tcp_listening(net.as_ptr(), vip.as_ptr(), port) }
+}
+
+/// Delivers the IPv4 packet `pkt` to `net` as if it had been received on
+/// interface `ifindex`: it goes through PRE_ROUTING like any other. Any
+/// context.
+pub(crate) fn play_ipv4(net: NetNs, ifindex: u32, pkt: &[u8]) -> Result {
+    let len = u32::try_from(pkt.len()).map_err(|_| EINVAL)?;
+    let ifindex = i32::try_from(ifindex).map_err(|_| EINVAL)?;
+    // SAFETY: `net` is live; `pkt` is valid for `len` bytes (copied).
+    to_result(unsafe { bindings::tpc_inject_ipv4(net.as_ptr(), ifindex, pkt.as_ptr(), len) })
+}
+
+/// Waits until every packet handler already running, on every CPU, has
+/// returned (`synchronize_net`). Process context.
+pub(crate) fn synchronize_net() {
+    // SAFETY: no precondition beyond process context.
+    unsafe { bindings::tpc_synchronize_net() }
+}
+
+/// Sleeps at least `ms` milliseconds. Process context.
+pub(crate) fn sleep_ms(ms: u32) {
+    // SAFETY: no precondition beyond process context.
+    unsafe { bindings::tpc_msleep(ms) }
+}

@@ -1,0 +1,314 @@
+//! tprouter: an HTTP/1.1 server for a tpcluster splice service that routes
+//! by path. Every node runs it on the service's VIP and port. It reads each
+//! request's line and Host; if another node serves that path, it hands the
+//! live connection to that node (the bytes it read are replayed there), and
+//! the router on that node answers. Persistent connections move with every
+//! request whose path lives elsewhere.
+//!
+//! Usage: tprouter --node ID --listen VIP:PORT [--route PREFIX=NODE]...
+//!
+//! Paths it serves itself: `/bytes/N[?seed=S]`, N bytes of the seeded
+//! stream (the one `tptest digest N S` hashes); anything else, a line
+//! naming the node, the Host and the path. Every response carries
+//! `X-Served-By: node ID`. One line per request goes to stderr.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::ExitCode;
+
+/// Longest request head read before answering 431.
+const MAX_HEAD: usize = 8 * 1024;
+
+struct Router {
+    node: u32,
+    /// Path prefix and node, longest prefix first.
+    routes: Vec<(String, u32)>,
+}
+
+impl Router {
+    /// The node serving `path`: the longest matching prefix's, else this one.
+    fn owner(&self, path: &str) -> u32 {
+        self.routes
+            .iter()
+            .find(|(prefix, _)| path.starts_with(prefix.as_str()))
+            .map_or(self.node, |(_, n)| *n)
+    }
+}
+
+/// A parsed request head.
+struct Request {
+    method: String,
+    path: String,
+    host: String,
+    /// Bytes of the head, blank line included.
+    head_len: usize,
+    body_len: usize,
+    keep_alive: bool,
+}
+
+/// Parses the head at the start of `buf`, if all of it is there.
+fn parse_head(buf: &[u8]) -> Option<Result<Request, &'static str>> {
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let Ok(text) = std::str::from_utf8(&buf[..end]) else {
+        return Some(Err("head is not UTF-8"));
+    };
+    let mut lines = text.split("\r\n");
+    let mut first = lines.next().unwrap_or("").split(' ');
+    let (Some(method), Some(path), Some(version)) = (first.next(), first.next(), first.next())
+    else {
+        return Some(Err("bad request line"));
+    };
+    let mut req = Request {
+        method: method.to_string(),
+        path: path.to_string(),
+        host: String::new(),
+        head_len: end,
+        body_len: 0,
+        keep_alive: version == "HTTP/1.1",
+    };
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        match name.to_ascii_lowercase().as_str() {
+            "host" => req.host = value.to_string(),
+            "content-length" => match value.parse() {
+                Ok(n) => req.body_len = n,
+                Err(_) => return Some(Err("bad Content-Length")),
+            },
+            "connection" if value.eq_ignore_ascii_case("close") => req.keep_alive = false,
+            "connection" if value.eq_ignore_ascii_case("keep-alive") => req.keep_alive = true,
+            _ => {}
+        }
+    }
+    Some(Ok(req))
+}
+
+/// The seeded byte stream (xorshift64*, 8 bytes per step): the same as
+/// tptest's, so that clients check what they got with `tptest digest`.
+struct Stream {
+    state: u64,
+}
+
+impl Stream {
+    fn new(seed: u64) -> Self {
+        Self {
+            state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+        }
+    }
+
+    fn fill(&mut self, buf: &mut [u8]) {
+        for word in buf.chunks_mut(8) {
+            self.state ^= self.state >> 12;
+            self.state ^= self.state << 25;
+            self.state ^= self.state >> 27;
+            let v = self.state.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes();
+            word.copy_from_slice(&v[..word.len()]);
+        }
+    }
+}
+
+/// `N` and the seed of a `/bytes/N[?seed=S]` path.
+fn bytes_path(path: &str) -> Option<(u64, u64)> {
+    let rest = path.strip_prefix("/bytes/")?;
+    let (n, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let seed = query
+        .strip_prefix("seed=")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    Some((n.parse().ok()?, seed))
+}
+
+/// Writes the response to `req`.
+fn respond(node: u32, conn: &mut TcpStream, req: &Request) -> std::io::Result<()> {
+    let connection = if req.keep_alive { "keep-alive" } else { "close" };
+    if let Some((n, seed)) = bytes_path(&req.path) {
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {n}\r\nContent-Type: application/octet-stream\r\n\
+             X-Served-By: node {node}\r\nConnection: {connection}\r\n\r\n"
+        );
+        conn.write_all(head.as_bytes())?;
+        if req.method == "HEAD" {
+            return Ok(());
+        }
+        let mut stream = Stream::new(seed);
+        let mut chunk = vec![0u8; 64 * 1024];
+        let mut left = n;
+        while left > 0 {
+            let k = left.min(chunk.len() as u64) as usize;
+            stream.fill(&mut chunk[..k]);
+            conn.write_all(&chunk[..k])?;
+            left -= k as u64;
+        }
+        return Ok(());
+    }
+    let body = format!("node {node} host {} path {}\n", req.host, req.path);
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: text/plain\r\n\
+         X-Served-By: node {node}\r\nConnection: {connection}\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes())?;
+    if req.method != "HEAD" {
+        conn.write_all(body.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Serves one connection until it closes or leaves for another node.
+fn serve(router: &Router, mut conn: TcpStream) -> std::io::Result<()> {
+    let peer = conn.peer_addr()?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        let req = loop {
+            match parse_head(&buf) {
+                Some(Ok(req)) => break req,
+                Some(Err(why)) => {
+                    eprintln!("node {} {peer}: 400 {why}", router.node);
+                    conn.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
+                    return Ok(());
+                }
+                None if buf.len() > MAX_HEAD => {
+                    conn.write_all(b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
+                    return Ok(());
+                }
+                None => {}
+            }
+            let n = conn.read(&mut chunk)?;
+            if n == 0 {
+                return Ok(());
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        };
+        let owner = router.owner(&req.path);
+        if owner != router.node {
+            // Everything read from the current request on is replayed to
+            // the target's router, pipelined requests included.
+            match tpctl::handover_stream(conn, owner, &buf) {
+                Ok(()) => {
+                    eprintln!(
+                        "node {} {peer}: {} {} -> handed to node {owner}",
+                        router.node, req.method, req.path
+                    );
+                    return Ok(());
+                }
+                Err((c, why)) => {
+                    eprintln!(
+                        "node {} {peer}: {} {} -> handover to node {owner} failed ({why}); served here",
+                        router.node, req.method, req.path
+                    );
+                    conn = c;
+                }
+            }
+        }
+        while buf.len() < req.head_len + req.body_len {
+            let n = conn.read(&mut chunk)?;
+            if n == 0 {
+                return Ok(());
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        buf.drain(..req.head_len + req.body_len);
+        eprintln!("node {} {peer}: {} {} -> served", router.node, req.method, req.path);
+        respond(router.node, &mut conn, &req)?;
+        if !req.keep_alive {
+            return Ok(());
+        }
+    }
+}
+
+fn parse_args(args: &[String]) -> Result<(Router, String), String> {
+    let mut node = None;
+    let mut listen = None;
+    let mut routes = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = || it.next().ok_or(format!("{a} needs a value"));
+        match a.as_str() {
+            "--node" => node = Some(value()?.parse().map_err(|_| "bad --node")?),
+            "--listen" => listen = Some(value()?.clone()),
+            "--route" => {
+                let v = value()?;
+                let (prefix, n) = v.split_once('=').ok_or("--route PREFIX=NODE")?;
+                routes.push((prefix.to_string(), n.parse().map_err(|_| "bad --route node")?));
+            }
+            _ => return Err(format!("unknown argument {a}")),
+        }
+    }
+    routes.sort_by_key(|(p, _): &(String, u32)| std::cmp::Reverse(p.len()));
+    Ok((
+        Router {
+            node: node.ok_or("--node is required")?,
+            routes,
+        },
+        listen.ok_or("--listen is required")?,
+    ))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (router, listen) = match parse_args(&args) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("tprouter: {e}\nusage: tprouter --node ID --listen VIP:PORT [--route PREFIX=NODE]...");
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match TcpListener::bind(&listen) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("tprouter: listen on {listen}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let router = std::sync::Arc::new(router);
+    for conn in listener.incoming() {
+        let Ok(conn) = conn else { continue };
+        let router = router.clone();
+        std::thread::spawn(move || {
+            if let Err(e) = serve(&router, conn) {
+                eprintln!("node {}: connection ended: {e}", router.node);
+            }
+        });
+    }
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heads_parse_only_when_whole() {
+        assert!(parse_head(b"GET / HTTP/1.1\r\nHost: a\r\n").is_none());
+        let r = parse_head(b"GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcGET")
+            .unwrap()
+            .unwrap();
+        assert_eq!((r.path.as_str(), r.host.as_str(), r.body_len), ("/x", "a", 3));
+        assert!(r.keep_alive);
+        let r = parse_head(b"GET / HTTP/1.0\r\n\r\n").unwrap().unwrap();
+        assert!(!r.keep_alive);
+        assert!(parse_head(b"GARBAGE\r\n\r\n").unwrap().is_err());
+    }
+
+    #[test]
+    fn the_longest_prefix_routes() {
+        let (r, _) = parse_args(
+            &["--node", "1", "--listen", "x", "--route", "/a=2", "--route", "/a/b=3"]
+                .map(String::from),
+        )
+        .unwrap();
+        assert_eq!(r.owner("/a/b/c"), 3);
+        assert_eq!(r.owner("/a/x"), 2);
+        assert_eq!(r.owner("/z"), 1);
+    }
+
+    #[test]
+    fn bytes_paths() {
+        assert_eq!(bytes_path("/bytes/10"), Some((10, 1)));
+        assert_eq!(bytes_path("/bytes/10?seed=7"), Some((10, 7)));
+        assert_eq!(bytes_path("/other"), None);
+    }
+}
