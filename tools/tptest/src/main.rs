@@ -32,6 +32,10 @@
 //!                                    per server: how many kept answering,
 //!                                    failed (stalled, reset), longest round
 //!                                    trip, answers from another server
+//!   tptest http HOST PORT [--pipeline] PATH...
+//!                                    one keep-alive connection, a GET per
+//!                                    PATH; per response `PATH served-by=NODE
+//!                                    bytes=N sha256=HEX`
 //!   tptest nl-raw CMD [TYPE:HEX...]  a tpcluster netlink request with raw
 //!                                    attributes; print `ok` or the refusal
 //!   tptest rogue capture IFNAME PORT COUNT FILE
@@ -51,6 +55,7 @@ use std::{
 };
 
 mod hold;
+mod http;
 mod rogue;
 
 // tpctl's netlink client, to send requests tpctl itself would never build
@@ -321,6 +326,13 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
             }
         }
         Some("nl-raw") => Ok(Ok(nl_raw(number(args, 1, None)?, &args[2..])?)),
+        Some("http") => {
+            let host = args.get(1).ok_or("missing HOST")?;
+            let port = number(args, 2, None)?;
+            let pipelined = args.get(3).is_some_and(|a| a == "--pipeline");
+            let paths = &args[if pipelined { 4 } else { 3 }..];
+            Ok(http::get(host, port, paths, pipelined))
+        }
         Some("run-as") => {
             use std::os::unix::process::CommandExt;
             let uid = number(args, 1, None)?;
@@ -334,7 +346,7 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
                   | run-as UID PROG [ARGS] | serve PORT MODE [BYTES [SEED]] \
                   | connect-many HOST PORT N | fetch HOST PORT | hold HOST PORT N SECONDS [INTERVAL_MS] \
                   | rogue capture IFNAME PORT COUNT FILE | rogue send IFNAME PORT FILE MODE \
-                  | nl-raw CMD [TYPE:HEX...]"
+                  | nl-raw CMD [TYPE:HEX...] | http HOST PORT [--pipeline] PATH..."
             .into()),
     }
 }

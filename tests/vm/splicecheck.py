@@ -1,0 +1,148 @@
+"""Host-side checks of spliced connections from the capture on the hub
+(hub.pcap), as the client's link carried them.
+
+For every TCP connection to a service port: the client saw one SYN-ACK
+(one initial sequence number, however many times it was sent), no reset,
+and one consistent server sequence space: every byte any server segment
+carried at a sequence number is the byte every other segment carried
+there (as far as the capture keeps them), the segments cover the stream
+without a hole from the first byte to the last,
+and the server's timestamps never go back. Also counts the connections
+whose server segments came from more than one node (MAC address): those
+that were handed over.
+
+Used by a test's check.py: `splicecheck.run(run_dir, port, want_moved)`
+prints PASS/FAIL lines."""
+
+import struct
+
+
+def packets(path):
+    """(src MAC, IPv4 packet bytes) of each Ethernet frame in a pcap file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = struct.unpack("<I", data[:4])[0]
+    endian = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+    at = 24
+    while at + 16 <= len(data):
+        _, _, incl, _ = struct.unpack(endian + "IIII", data[at:at + 16])
+        frame = data[at + 16:at + 16 + incl]
+        at += 16 + incl
+        if len(frame) < 34 or frame[12:14] != b"\x08\x00":
+            continue
+        yield frame[6:12], frame[14:]
+
+
+def tcp_segments(path, port):
+    """Per connection (client addr, client port): list of segments, each a
+    dict: dir ('up' client to server, 'down' server to client), mac, seq,
+    ack, flags, payload, tsval."""
+    conns = {}
+    for mac, ip in packets(path):
+        if ip[9] != 6:
+            continue
+        ihl = (ip[0] & 15) * 4
+        total = struct.unpack(">H", ip[2:4])[0]
+        tcp = ip[ihl:total]
+        if len(tcp) < 20 or len(tcp) < (tcp[12] >> 4) * 4:
+            continue
+        sport, dport, seq, ack = struct.unpack(">HHII", tcp[:12])
+        doff = (tcp[12] >> 4) * 4
+        flags = tcp[13]
+        if dport == port:
+            key, direction = (ip[12:16], sport), "up"
+        elif sport == port:
+            key, direction = (ip[16:20], dport), "down"
+        else:
+            continue
+        tsval = None
+        o = 20
+        while o < doff:
+            kind = tcp[o]
+            if kind == 0:
+                break
+            if kind == 1:
+                o += 1
+                continue
+            if o + 1 >= doff:
+                break
+            olen = tcp[o + 1]
+            if olen < 2:
+                break
+            if kind == 8 and olen == 10:
+                tsval = struct.unpack(">I", tcp[o + 2:o + 6])[0]
+            o += olen
+        conns.setdefault(key, []).append({
+            "dir": direction, "mac": mac, "seq": seq, "ack": ack, "flags": flags,
+            "payload": tcp[doff:], "length": total - ihl - doff, "tsval": tsval,
+        })
+    return conns
+
+
+def check_connection(segs):
+    """The problems of one connection's capture (empty if none), and the
+    number of distinct nodes (MACs) that sent its server segments."""
+    problems = []
+    down = [s for s in segs if s["dir"] == "down"]
+    if any(s["flags"] & 0x04 for s in segs):
+        problems.append("a reset")
+    isns = {s["seq"] for s in down if s["flags"] & 0x12 == 0x12}
+    if len(isns) != 1:
+        return ["%d server initial sequence numbers" % len(isns)], 0
+    base = (isns.pop() + 1) & 0xFFFFFFFF
+    pieces = []
+    for s in down:
+        if s["flags"] & 0x02 or not s["length"]:
+            continue
+        off = (s["seq"] - base) & 0xFFFFFFFF
+        if off >= 1 << 31:
+            problems.append("a server segment before the first byte (offset %d)" % (off - (1 << 32)))
+            continue
+        pieces.append((off, s["length"], s["payload"]))
+    # The capture keeps each frame's head only: bytes are compared where
+    # two segments start at the same sequence number (a resend), coverage
+    # is checked from the lengths.
+    first_bytes = {}
+    for off, _, p in pieces:
+        prev = first_bytes.setdefault(off, p)
+        n = min(len(prev), len(p))
+        if prev[:n] != p[:n]:
+            problems.append("server bytes at %d carried two values" % off)
+    covered = 0
+    for off, n, _ in sorted(pieces):
+        if off > covered:
+            problems.append("a hole in the server stream at byte %d" % covered)
+            break
+        covered = max(covered, off + n)
+    last = None
+    for s in down:
+        if s["tsval"] is None:
+            continue
+        if last is not None and ((s["tsval"] - last) & 0xFFFFFFFF) >= 1 << 31:
+            problems.append("server TSval went back from %d to %d" % (last, s["tsval"]))
+            break
+        last = s["tsval"]
+    nodes = len({s["mac"] for s in down})
+    return problems, nodes
+
+
+def run(run_dir, port, want_moved):
+    conns = tcp_segments(run_dir + "/hub.pcap", port)
+    bad = 0
+    moved = 0
+    most = 0
+    for key, segs in sorted(conns.items()):
+        problems, nodes = check_connection(segs)
+        if problems:
+            bad += 1
+            if bad <= 5:
+                print("INFO connection from port %d: %s" % (key[1], "; ".join(problems)))
+        if nodes > 1:
+            moved += 1
+        most = max(most, nodes)
+    print("INFO %d connections to port %d; %d moved between nodes, up to %d nodes on one"
+          % (len(conns), port, moved, most))
+    print("%s every connection saw one consistent server sequence space and no reset (%d did not)"
+          % ("PASS" if bad == 0 and conns else "FAIL", bad))
+    print("%s connections handed over, as the capture shows: %d (at least %d), one across %d nodes"
+          % ("PASS" if moved >= want_moved and most >= 3 else "FAIL", moved, want_moved, most))
