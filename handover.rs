@@ -466,15 +466,15 @@ impl Node {
 
     /// Whether this node can take the connection `tuple` offered to it.
     fn check_offer(&self, tuple: &Tuple, mode: Option<Mode>, ifindex: Option<u32>) -> Result<(), u32> {
-        let errno = |e: Error| e.to_errno().unsigned_abs();
+        let code = |e: Error| e.to_errno().unsigned_abs();
         if mode != Some(Mode::Splice) || ifindex.is_none() {
-            return Err(errno(EOPNOTSUPP));
+            return Err(code(errno(kernel::bindings::EOPNOTSUPP)));
         }
         if self.net.holds_tcp_socket(tuple.client, tuple.client_port, tuple.vip, tuple.port, 0) {
-            return Err(errno(EEXIST));
+            return Err(code(EEXIST));
         }
         if !tcp::listening(self.net, tuple.vip, tuple.port) {
-            return Err(errno(ECONNREFUSED));
+            return Err(code(errno(kernel::bindings::ECONNREFUSED)));
         }
         Ok(())
     }
@@ -483,7 +483,7 @@ impl Node {
     fn send_handover(&self, to: u32, h: &Handover<'_>) -> Result {
         let addr = self.cluster.lock().membership.addr_of(to).ok_or(ENOENT)?;
         let mut runtime = self.runtime.lock();
-        let channel = runtime.channel.as_mut().ok_or(ENOTCONN)?;
+        let channel = runtime.channel.as_mut().ok_or(errno(kernel::bindings::ENOTCONN))?;
         channel.send_handover(addr, h, &self.counters)
     }
 }
@@ -556,8 +556,13 @@ fn checksum_of(skb: &SkBuff) -> Checksum {
     }
 }
 
+/// An errno the kernel crate does not name.
+fn errno(positive: u32) -> Error {
+    Error::from_errno(-(positive as i32))
+}
+
 /// Refuses a handover request with `err` and a message.
-fn refuse(req: &Request<'_>, err: Error, msg: &'static CStr) -> Error {
+fn refuse(req: &Request<'_>, err: Error, msg: &'static core::ffi::CStr) -> Error {
     req.refuse(err, msg, None)
 }
 
@@ -619,14 +624,14 @@ pub(crate) fn handover(node: &Node, req: &Request<'_>) -> Result {
         (plane.service_mode(tuple.vip, tuple.port), plane.self_id())
     };
     if mode != Some(Mode::Splice) {
-        return Err(refuse(req, EOPNOTSUPP, c"the connection is not of a splice service"));
+        return Err(refuse(req, errno(kernel::bindings::EOPNOTSUPP), c"the connection is not of a splice service"));
     }
     if target == self_id {
         return Err(refuse(req, EINVAL, c"the connection is on the target node already"));
     }
     match node.cluster.lock().membership.is_live(target) {
         None => return Err(refuse(req, ENOENT, c"unknown target node")),
-        Some(false) => return Err(refuse(req, EHOSTUNREACH, c"the target node is dead")),
+        Some(false) => return Err(refuse(req, errno(kernel::bindings::EHOSTUNREACH), c"the target node is dead")),
         Some(true) => {}
     }
     if !node.is_full_member() {
@@ -767,10 +772,10 @@ fn dispatch(
             _ => break Err(EAGAIN.to_errno().unsigned_abs()),
         }
         if node.cluster.lock().membership.is_live(target) != Some(true) {
-            break Err(EHOSTUNREACH.to_errno().unsigned_abs());
+            break Err(errno(kernel::bindings::EHOSTUNREACH).to_errno().unsigned_abs());
         }
         if now - start > wait {
-            break Err(ETIMEDOUT.to_errno().unsigned_abs());
+            break Err(errno(kernel::bindings::ETIMEDOUT).to_errno().unsigned_abs());
         }
     };
     if let Err(errno) = answer {
@@ -810,7 +815,7 @@ fn dispatch(
         if now - start > CONFIRM_WAIT_MS {
             return Err(refuse(
                 req,
-                ETIMEDOUT,
+                errno(kernel::bindings::ETIMEDOUT),
                 c"committed, but the target did not confirm: the connection may be lost",
             ));
         }

@@ -24,9 +24,7 @@
 use crate::csum;
 use crate::wire::{TcpState, Tuple, REPLAY_CHUNK, REPLAY_MAX};
 
-/// TCP flag bits (byte 13 of the header).
-pub(crate) const FIN: u8 = 0x01;
-/// SYN.
+/// TCP flag bits (byte 13 of the header): SYN.
 pub(crate) const SYN: u8 = 0x02;
 /// RST.
 pub(crate) const RST: u8 = 0x04;
@@ -116,12 +114,6 @@ pub(crate) fn tcp_header(pkt: &[u8]) -> Option<(usize, usize)> {
         return None;
     }
     Some((ihl, doff))
-}
-
-/// The TCP flags of an IPv4/TCP packet.
-pub(crate) fn flags(pkt: &[u8]) -> Option<u8> {
-    let (t, _) = tcp_header(pkt)?;
-    pkt.get(t + 13).copied()
 }
 
 fn be32(b: &[u8], at: usize) -> Option<u32> {
@@ -378,9 +370,8 @@ pub(crate) struct Assembly {
 }
 
 const _: () = assert!(REPLAY_CHUNK.is_power_of_two());
-/// Chunks of the longest replay; they fit the bitmap.
-const MAX_CHUNKS: usize = REPLAY_MAX.div_ceil(REPLAY_CHUNK);
-const _: () = assert!(MAX_CHUNKS <= 64);
+// The chunks of the longest replay fit the bitmap.
+const _: () = assert!(REPLAY_MAX.div_ceil(REPLAY_CHUNK) <= 64);
 
 impl Assembly {
     /// An assembly of `len` bytes, none received, or `None` if too long.

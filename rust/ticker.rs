@@ -72,15 +72,6 @@ impl<T: Tick<W>, W> Ticker<T, W> {
     }
 }
 
-impl<T: Tick<W>, W> Ticker<T, W> {
-    /// Runs the function as soon as possible (from any context), instead of
-    /// at its next time.
-    pub(crate) fn kick(&self) {
-        // SAFETY: allocated by `start` and not freed before `drop`.
-        unsafe { bindings::tpc_ticker_kick(self.ticker) };
-    }
-}
-
 impl<T: Tick<W>, W> Drop for Ticker<T, W> {
     fn drop(&mut self) {
         // SAFETY: allocated by `start`; this cancels the work, waits for a
