@@ -417,7 +417,7 @@ impl Node {
                 }
                 table.replies_due = true;
             }
-            Step::Commit => {
+            Step::Commit { server_tsval } => {
                 let Some(e) = table.find(&h.tuple) else {
                     return;
                 };
@@ -427,6 +427,13 @@ impl Node {
                 e.last_ms = now;
                 match e.phase {
                     Phase::Offered => {
+                        // The dispatcher may have sent segments after its
+                        // offer: start the new holder's clock after them,
+                        // or the client would drop its first segments as
+                        // old (PAWS).
+                        if server_tsval.wrapping_sub(e.state.server_tsval) < 1 << 31 {
+                            e.state.server_tsval = server_tsval;
+                        }
                         let mut pkt = [0u8; SEGMENT_HEADERS_MAX];
                         let syn = syn_of(&e.state, e.tuple);
                         e.phase = Phase::SynPlayed;
@@ -792,7 +799,9 @@ fn dispatch(
     let commit = Handover {
         id,
         tuple,
-        step: Step::Commit,
+        step: Step::Commit {
+            server_tsval: sock.tsval().wrapping_add(ts_delta),
+        },
     };
     let start = clock::now_ms();
     let mut last_sent = None;

@@ -455,9 +455,12 @@ impl Phase {
             // takes no more data into it: what arrives now is resent by the
             // client and reaches the new holder.
             Phase::Frozen | Phase::TargetReady | Phase::TargetRefused(_) => Inbound::Drop,
-            Phase::Gone { .. } | Phase::SynPlayed => Inbound::Drop,
-            // An offer alone does not make the connection ours.
-            Phase::Assembling | Phase::Offered | Phase::TargetRefusing(_) => Inbound::Default,
+            Phase::SynPlayed => Inbound::Drop,
+            // An offer alone does not make the connection ours; once gone,
+            // it is not ours either (and the socket is gone too).
+            Phase::Assembling | Phase::Offered | Phase::TargetRefusing(_) | Phase::Gone { .. } => {
+                Inbound::Default
+            }
         }
     }
 

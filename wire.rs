@@ -51,6 +51,8 @@ pub(crate) const TLV_TCP_STATE: u16 = 20;
 pub(crate) const TLV_REPLAY_LEN: u16 = 21;
 /// TLV type of an offer's replay chunk (u32 offset, then the bytes).
 pub(crate) const TLV_REPLAY_CHUNK: u16 = 22;
+/// TLV type of a commit's server TSval (u32).
+pub(crate) const TLV_COMMIT_TSVAL: u16 = 23;
 
 /// Most bytes a handover replays.
 pub(crate) const REPLAY_MAX: usize = 16 * 1024;
@@ -318,8 +320,12 @@ pub(crate) enum Step<'a> {
     },
     /// Target to dispatcher: the whole offer is in and can be taken.
     Ready,
-    /// Dispatcher to target: the dispatcher has let the connection go.
-    Commit,
+    /// Dispatcher to target: the dispatcher has let the connection go;
+    /// its clock's TSval (in the client's view) as it did.
+    Commit {
+        /// No segment the dispatcher sent carries a later TSval.
+        server_tsval: u32,
+    },
     /// Target to dispatcher: the connection is the target's.
     Done,
     /// Target to dispatcher: the offer cannot be taken (an errno).
@@ -363,7 +369,7 @@ pub(crate) fn encode_handover(
     let step = match h.step {
         Step::Offer { .. } => STEP_OFFER,
         Step::Ready => STEP_READY,
-        Step::Commit => STEP_COMMIT,
+        Step::Commit { .. } => STEP_COMMIT,
         Step::Done => STEP_DONE,
         Step::Refused(_) => STEP_REFUSED,
     };
@@ -391,7 +397,10 @@ pub(crate) fn encode_handover(
                 &[&chunk_offset.to_be_bytes(), chunk],
             )?;
         }
-        Step::Ready | Step::Commit | Step::Done => {}
+        Step::Commit { server_tsval } => {
+            tlv(&mut w, TLV_COMMIT_TSVAL, &[&server_tsval.to_be_bytes()])?
+        }
+        Step::Ready | Step::Done => {}
     }
     let body_len = w.len;
     let total = HEADER_LEN + body_len + MAC_LEN;
@@ -648,6 +657,7 @@ fn parse_handover(body: &[u8]) -> Result<Handover<'_>, DecodeError> {
     let mut state = None;
     let mut replay_len = None;
     let mut chunk = None;
+    let mut commit_tsval = None;
     for tlv in Tlvs::new(body) {
         let (typ, value) = tlv?;
         match typ {
@@ -663,6 +673,7 @@ fn parse_handover(body: &[u8]) -> Result<Handover<'_>, DecodeError> {
                     .ok_or(DecodeError::Malformed)?;
                 chunk = Some((u32::from_be_bytes(*offset), data));
             }
+            TLV_COMMIT_TSVAL => commit_tsval = Some(u32::from_be_bytes(exact(value)?)),
             _ => {}
         }
     }
@@ -688,7 +699,10 @@ fn parse_handover(body: &[u8]) -> Result<Handover<'_>, DecodeError> {
             }
         }
         STEP_READY => Step::Ready,
-        STEP_COMMIT => Step::Commit,
+        STEP_COMMIT => match commit_tsval {
+            Some(server_tsval) => Step::Commit { server_tsval },
+            None => return Err(DecodeError::Malformed),
+        },
         STEP_DONE => Step::Done,
         STEP_REFUSED => match errno {
             Some(e @ 1..=4095) => Step::Refused(e),

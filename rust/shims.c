@@ -603,6 +603,14 @@ void tpc_tcp_release_silently(struct sock *sk)
 	release_sock(sk);
 }
 
+/* The TSval @sk would send now. */
+u32 tpc_tcp_tsval(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	return tcp_time_stamp_ts(tp) + tp->tsoffset;
+}
+
 /* Whether a TCP socket of @net listens on @vaddr:@vport. Any context. */
 bool tpc_tcp_listening(struct net *net, const u8 *vaddr, u16 vport)
 {

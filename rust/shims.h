@@ -121,6 +121,7 @@ void tpc_sock_tuple(const struct sock *sk, u8 *caddr, u16 *cport, u8 *vaddr, u16
 void tpc_sock_put(struct sock *sk);
 int tpc_tcp_snapshot(struct sock *sk, struct tpc_tcp_snapshot *s, u8 *unread, u32 cap);
 void tpc_tcp_release_silently(struct sock *sk);
+u32 tpc_tcp_tsval(const struct sock *sk);
 bool tpc_tcp_listening(struct net *net, const u8 *vaddr, u16 vport);
 
 /* Handover (splice): the target's side and the packet path. */

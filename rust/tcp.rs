@@ -90,6 +90,12 @@ impl TcpSocket {
         Ok(Snapshot { state })
     }
 
+    /// The TSval it would send now (its timestamp clock plus its offset).
+    pub(crate) fn tsval(&self) -> u32 {
+        // SAFETY: we hold a reference; reading the clock needs no lock.
+        unsafe { bindings::tpc_tcp_tsval(self.sk) }
+    }
+
     /// Closes it without sending anything: no FIN, no RST, ever. Its owner
     /// reads end-of-file. Process context.
     pub(crate) fn release_silently(&self) {

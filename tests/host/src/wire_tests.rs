@@ -583,7 +583,12 @@ mod handover {
 
     #[test]
     fn every_step_round_trips() {
-        for step in [Step::Ready, Step::Commit, Step::Done, Step::Refused(111)] {
+        for step in [
+            Step::Ready,
+            Step::Commit { server_tsval: 9 },
+            Step::Done,
+            Step::Refused(111),
+        ] {
             round_trip(&Handover {
                 id: 42,
                 tuple: tuple(),

@@ -8,4 +8,4 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import splicecheck  # noqa: E402
 
-splicecheck.run(sys.argv[1], 80, 5)
+splicecheck.run(sys.argv[1], 80, 3)

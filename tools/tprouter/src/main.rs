@@ -7,7 +7,7 @@
 //!
 //! Usage: tprouter --node ID --listen VIP:PORT [--route PREFIX=NODE]...
 //!
-//! Paths it serves itself: `/bytes/N[?seed=S]`, N bytes of the seeded
+//! Paths it serves itself: `.../bytes/N[?seed=S]`, N bytes of the seeded
 //! stream (the one `tptest digest N S` hashes); anything else, a line
 //! naming the node, the Host and the path. Every response carries
 //! `X-Served-By: node ID`. One line per request goes to stderr.
@@ -109,9 +109,9 @@ impl Stream {
     }
 }
 
-/// `N` and the seed of a `/bytes/N[?seed=S]` path.
+/// `N` and the seed of a path ending in `/bytes/N[?seed=S]`.
 fn bytes_path(path: &str) -> Option<(u64, u64)> {
-    let rest = path.strip_prefix("/bytes/")?;
+    let rest = &path[path.find("/bytes/")? + "/bytes/".len()..];
     let (n, query) = rest.split_once('?').unwrap_or((rest, ""));
     let seed = query
         .strip_prefix("seed=")
@@ -309,6 +309,7 @@ mod tests {
     fn bytes_paths() {
         assert_eq!(bytes_path("/bytes/10"), Some((10, 1)));
         assert_eq!(bytes_path("/bytes/10?seed=7"), Some((10, 7)));
+        assert_eq!(bytes_path("/n2/bytes/5?seed=3"), Some((5, 3)));
         assert_eq!(bytes_path("/other"), None);
     }
 }
