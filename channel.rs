@@ -15,7 +15,10 @@ use crate::{
     membership::Membership,
     stats::{Counter, Counters},
     sys::{clock, crypto, netdev::NetNs, udp::UdpReceiver, udp::UdpSocket},
-    wire::{self, Handover, Header, Heartbeat, Mac, Message, HANDOVER_MAX_LEN, HEARTBEAT_MAX_LEN, MAC_LEN},
+    wire::{
+        self, Handover, Header, Heartbeat, Mac, Message, HANDOVER_MAX_LEN, HEARTBEAT_MAX_LEN,
+        MAC_LEN,
+    },
 };
 use kernel::{init::Zeroable, prelude::*};
 
@@ -201,7 +204,12 @@ pub(crate) enum Received<'a> {
 
 impl Channel {
     /// Sends one handover message to `to`.
-    pub(crate) fn send_handover(&mut self, to: Ipv4, h: &Handover<'_>, counters: &Counters) -> Result {
+    pub(crate) fn send_handover(
+        &mut self,
+        to: Ipv4,
+        h: &Handover<'_>,
+        counters: &Counters,
+    ) -> Result {
         let header = Header {
             sender: self.settings.id,
             cluster: self.keys.cluster_id,
@@ -245,7 +253,10 @@ pub(crate) fn receive<'a>(
     let hb = match datagram.message {
         Message::Heartbeat(hb) => hb,
         Message::Handover(handover) => {
-            return match cluster.membership.admit(header.sender, from, header.counter) {
+            return match cluster
+                .membership
+                .admit(header.sender, from, header.counter)
+            {
                 Ok(()) => {
                     counters.bump(Counter::ChannelRxGood);
                     Received::Handover {

@@ -125,10 +125,7 @@ impl Table {
         if self.used == 0 {
             return None;
         }
-        self.slots
-            .iter_mut()
-            .flatten()
-            .find(|e| e.tuple == *tuple)
+        self.slots.iter_mut().flatten().find(|e| e.tuple == *tuple)
     }
 
     /// The tuple's entry and the scratch buffer, borrowed together.
@@ -312,7 +309,13 @@ impl Node {
     /// the replayed bytes the stack's first `window` takes; later, more
     /// replayed bytes as the stack acknowledges up to `ack` and opens
     /// `window`. Softirq; the caller holds the table lock.
-    fn play_to_stack(&self, entry: &mut Entry, scratch: &mut KVec<u8>, ack: Option<u32>, window: u64) {
+    fn play_to_stack(
+        &self,
+        entry: &mut Entry,
+        scratch: &mut KVec<u8>,
+        ack: Option<u32>,
+        window: u64,
+    ) {
         let state = entry.state;
         if ack.is_none() {
             let seg = client_segment(&state, entry.tuple, 0, &[]);
@@ -333,7 +336,8 @@ impl Node {
             if tcp::play_ipv4(self.net, entry.ifindex, &scratch[..n]).is_err() {
                 return;
             }
-            self.counters.add(Counter::SpliceReplayedBytes, (to - from) as u64);
+            self.counters
+                .add(Counter::SpliceReplayedBytes, (to - from) as u64);
             entry.played = to;
         }
     }
@@ -356,9 +360,12 @@ impl Node {
                 chunk_offset,
                 chunk,
             } => {
-                let fresh = table
-                    .find(&h.tuple)
-                    .is_none_or(|e| e.id != h.id && !matches!(e.phase, Phase::Frozen | Phase::TargetReady));
+                let fresh = match table.find(&h.tuple) {
+                    None => true,
+                    Some(e) => {
+                        e.id != h.id && !matches!(e.phase, Phase::Frozen | Phase::TargetReady)
+                    }
+                };
                 if fresh {
                     let Some(assembly) = Assembly::new(replay_len as usize) else {
                         return;
@@ -472,12 +479,20 @@ impl Node {
     }
 
     /// Whether this node can take the connection `tuple` offered to it.
-    fn check_offer(&self, tuple: &Tuple, mode: Option<Mode>, ifindex: Option<u32>) -> Result<(), u32> {
+    fn check_offer(
+        &self,
+        tuple: &Tuple,
+        mode: Option<Mode>,
+        ifindex: Option<u32>,
+    ) -> Result<(), u32> {
         let code = |e: Error| e.to_errno().unsigned_abs();
         if mode != Some(Mode::Splice) || ifindex.is_none() {
             return Err(code(errno(kernel::bindings::EOPNOTSUPP)));
         }
-        if self.net.holds_tcp_socket(tuple.client, tuple.client_port, tuple.vip, tuple.port, 0) {
+        if self
+            .net
+            .holds_tcp_socket(tuple.client, tuple.client_port, tuple.vip, tuple.port, 0)
+        {
             return Err(code(EEXIST));
         }
         if !tcp::listening(self.net, tuple.vip, tuple.port) {
@@ -490,7 +505,10 @@ impl Node {
     fn send_handover(&self, to: u32, h: &Handover<'_>) -> Result {
         let addr = self.cluster.lock().membership.addr_of(to).ok_or(ENOENT)?;
         let mut runtime = self.runtime.lock();
-        let channel = runtime.channel.as_mut().ok_or(errno(kernel::bindings::ENOTCONN))?;
+        let channel = runtime
+            .channel
+            .as_mut()
+            .ok_or(errno(kernel::bindings::ENOTCONN))?;
         channel.send_handover(addr, h, &self.counters)
     }
 }
@@ -610,9 +628,14 @@ fn named_socket(node: &Node, req: &Request<'_>) -> Result<TcpSocket> {
             ))
         }
     };
-    let sock = sock.ok_or_else(|| refuse(req, ENOENT, c"no established connection by that name"))?;
+    let sock =
+        sock.ok_or_else(|| refuse(req, ENOENT, c"no established connection by that name"))?;
     if cookie.is_some_and(|c| c != sock.cookie()) {
-        return Err(refuse(req, ENOENT, c"the connection's cookie differs: the tuple was reused"));
+        return Err(refuse(
+            req,
+            ENOENT,
+            c"the connection's cookie differs: the tuple was reused",
+        ));
     }
     Ok(sock)
 }
@@ -620,9 +643,13 @@ fn named_socket(node: &Node, req: &Request<'_>) -> Result<TcpSocket> {
 /// `handover`: hands an established connection of a splice service to
 /// another node. Process context; sleeps while it waits for the target.
 pub(crate) fn handover(node: &Node, req: &Request<'_>) -> Result {
-    let target = req
-        .u32(b::TPCLUSTER_A_HANDOVER_TARGET)
-        .ok_or_else(|| req.refuse(EINVAL, c"missing target", Some(b::TPCLUSTER_A_HANDOVER_TARGET)))?;
+    let target = req.u32(b::TPCLUSTER_A_HANDOVER_TARGET).ok_or_else(|| {
+        req.refuse(
+            EINVAL,
+            c"missing target",
+            Some(b::TPCLUSTER_A_HANDOVER_TARGET),
+        )
+    })?;
     let consumed = req.attr(b::TPCLUSTER_A_HANDOVER_REPLAY).unwrap_or(&[]);
     let sock = named_socket(node, req)?;
     let tuple = sock.tuple();
@@ -631,18 +658,36 @@ pub(crate) fn handover(node: &Node, req: &Request<'_>) -> Result {
         (plane.service_mode(tuple.vip, tuple.port), plane.self_id())
     };
     if mode != Some(Mode::Splice) {
-        return Err(refuse(req, errno(kernel::bindings::EOPNOTSUPP), c"the connection is not of a splice service"));
+        return Err(refuse(
+            req,
+            errno(kernel::bindings::EOPNOTSUPP),
+            c"the connection is not of a splice service",
+        ));
     }
     if target == self_id {
-        return Err(refuse(req, EINVAL, c"the connection is on the target node already"));
+        return Err(refuse(
+            req,
+            EINVAL,
+            c"the connection is on the target node already",
+        ));
     }
     match node.cluster.lock().membership.is_live(target) {
         None => return Err(refuse(req, ENOENT, c"unknown target node")),
-        Some(false) => return Err(refuse(req, errno(kernel::bindings::EHOSTUNREACH), c"the target node is dead")),
+        Some(false) => {
+            return Err(refuse(
+                req,
+                errno(kernel::bindings::EHOSTUNREACH),
+                c"the target node is dead",
+            ))
+        }
         Some(true) => {}
     }
     if !node.is_full_member() {
-        return Err(refuse(req, EAGAIN, c"the membership is changing; try again"));
+        return Err(refuse(
+            req,
+            EAGAIN,
+            c"the membership is changing; try again",
+        ));
     }
     let result = dispatch(node, req, &sock, tuple, target, consumed);
     if result.is_err() {
@@ -653,11 +698,7 @@ pub(crate) fn handover(node: &Node, req: &Request<'_>) -> Result {
 
 /// Milliseconds to wait for an answer to an offer.
 fn answer_wait_ms(node: &Node) -> u64 {
-    let timers = node
-        .config
-        .lock()
-        .node()
-        .timers(clock::default_timers());
+    let timers = node.config.lock().node().timers(clock::default_timers());
     ANSWER_WAIT_MS.max(2 * u64::from(timers.dead_ms))
 }
 
@@ -671,7 +712,11 @@ fn dispatch(
     consumed: &[u8],
 ) -> Result {
     if consumed.len() > REPLAY_MAX {
-        return Err(refuse(req, E2BIG, c"more bytes to replay than a handover carries"));
+        return Err(refuse(
+            req,
+            E2BIG,
+            c"more bytes to replay than a handover carries",
+        ));
     }
     let mut unread = KVec::from_elem(0u8, REPLAY_MAX - consumed.len(), GFP_KERNEL)?;
     // Wait until everything this node sent has been acknowledged: the
@@ -682,10 +727,18 @@ fn dispatch(
             Ok(_) => break,
             Err(e) if e == EBUSY && clock::now_ms() - start < QUIET_WAIT_MS => tcp::sleep_ms(2),
             Err(e) if e == EBUSY => {
-                return Err(refuse(req, EBUSY, c"data in flight on the connection did not settle"))
+                return Err(refuse(
+                    req,
+                    EBUSY,
+                    c"data in flight on the connection did not settle",
+                ))
             }
             Err(e) if e == E2BIG => {
-                return Err(refuse(req, E2BIG, c"more bytes to replay than a handover carries"))
+                return Err(refuse(
+                    req,
+                    E2BIG,
+                    c"more bytes to replay than a handover carries",
+                ))
             }
             Err(e) => return Err(refuse(req, e, c"the connection is not established")),
         }
@@ -729,17 +782,29 @@ fn dispatch(
         Ok(s) => s.state,
         Err(e) => {
             unfreeze(node);
-            return Err(refuse(req, e, c"the connection changed while it was frozen; try again"));
+            return Err(refuse(
+                req,
+                e,
+                c"the connection changed while it was frozen; try again",
+            ));
         }
     };
     let n_unread = snap.unread as usize;
     if consumed.len() + n_unread > REPLAY_MAX {
         unfreeze(node);
-        return Err(refuse(req, E2BIG, c"more bytes to replay than a handover carries"));
+        return Err(refuse(
+            req,
+            E2BIG,
+            c"more bytes to replay than a handover carries",
+        ));
     }
     if consumed.len() as u64 > snap.bytes_received.saturating_sub(n_unread as u64) {
         unfreeze(node);
-        return Err(refuse(req, EINVAL, c"more bytes to replay than the connection delivered"));
+        return Err(refuse(
+            req,
+            EINVAL,
+            c"more bytes to replay than the connection delivered",
+        ));
     }
     let mut replay = KVec::with_capacity(consumed.len() + n_unread, GFP_KERNEL)?;
     replay.extend_from_slice(consumed, GFP_KERNEL)?;
@@ -766,12 +831,17 @@ fn dispatch(
     let mut last_sent = None;
     let answer = loop {
         let now = clock::now_ms();
-        if last_sent.is_none_or(|t| now - t >= RESEND_MS) {
+        if !matches!(last_sent, Some(t) if now - t < RESEND_MS) {
             send_offer(node, target, id, tuple, &state, &replay);
             last_sent = Some(now);
         }
         tcp::sleep_ms(1);
-        let phase = node.splice.lock().find(&tuple).filter(|e| e.id == id).map(|e| e.phase);
+        let phase = node
+            .splice
+            .lock()
+            .find(&tuple)
+            .filter(|e| e.id == id)
+            .map(|e| e.phase);
         match phase {
             Some(Phase::TargetReady) => break Ok(()),
             Some(Phase::TargetRefused(errno)) => break Err(errno),
@@ -779,7 +849,9 @@ fn dispatch(
             _ => break Err(EAGAIN.to_errno().unsigned_abs()),
         }
         if node.cluster.lock().membership.is_live(target) != Some(true) {
-            break Err(errno(kernel::bindings::EHOSTUNREACH).to_errno().unsigned_abs());
+            break Err(errno(kernel::bindings::EHOSTUNREACH)
+                .to_errno()
+                .unsigned_abs());
         }
         if now - start > wait {
             break Err(errno(kernel::bindings::ETIMEDOUT).to_errno().unsigned_abs());
@@ -788,7 +860,11 @@ fn dispatch(
     if let Err(errno) = answer {
         unfreeze(node);
         let e = Error::from_errno(-(errno as i32));
-        return Err(refuse(req, e, c"the target did not take the connection; it stays here"));
+        return Err(refuse(
+            req,
+            e,
+            c"the target did not take the connection; it stays here",
+        ));
     }
 
     // Commit: the connection leaves this node without a word to the client.
@@ -807,7 +883,7 @@ fn dispatch(
     let mut last_sent = None;
     loop {
         let now = clock::now_ms();
-        if last_sent.is_none_or(|t| now - t >= RESEND_MS) {
+        if !matches!(last_sent, Some(t) if now - t < RESEND_MS) {
             let _ = node.send_handover(target, &commit);
             last_sent = Some(now);
         }

@@ -385,7 +385,7 @@ pub(crate) fn encode_handover(
             let end = (chunk_offset as usize).checked_add(chunk.len());
             if replay_len as usize > REPLAY_MAX
                 || chunk.len() > REPLAY_CHUNK
-                || end.is_none_or(|e| e > replay_len as usize)
+                || !matches!(end, Some(e) if e <= replay_len as usize)
             {
                 return Err(EncodeError::BufferTooSmall);
             }
@@ -688,7 +688,8 @@ fn parse_handover(body: &[u8]) -> Result<Handover<'_>, DecodeError> {
             };
             let len = replay_len as usize;
             let end = (offset as usize).checked_add(data.len());
-            if len > REPLAY_MAX || data.len() > REPLAY_CHUNK || end.is_none_or(|e| e > len) {
+            if len > REPLAY_MAX || data.len() > REPLAY_CHUNK || !matches!(end, Some(e) if e <= len)
+            {
                 return Err(DecodeError::Malformed);
             }
             Step::Offer {

@@ -266,13 +266,19 @@ fn phases_route_segments() {
     // A dispatcher holding the connection by an earlier handover keeps
     // rewriting what it sends until it lets go.
     assert_eq!(Phase::Frozen.outbound(Some(tr)), Outbound::Translate(tr));
-    assert_eq!(Phase::Gone { confirmed: false }.outbound(Some(tr)), Outbound::Drop);
+    assert_eq!(
+        Phase::Gone { confirmed: false }.outbound(Some(tr)),
+        Outbound::Drop
+    );
     assert_eq!(Phase::SynPlayed.inbound(SYN, None), Inbound::Pass);
     assert_eq!(Phase::SynPlayed.inbound(ACK, None), Inbound::Drop);
     assert_eq!(Phase::SynPlayed.outbound(None), Outbound::CaptureSynAck);
     assert_eq!(Phase::Offered.inbound(ACK, None), Inbound::Default);
     assert_eq!(Phase::TargetRefusing(1).outbound(None), Outbound::Pass);
-    assert_eq!(Phase::Spliced.inbound(ACK, Some(tr)), Inbound::Translate(tr));
+    assert_eq!(
+        Phase::Spliced.inbound(ACK, Some(tr)),
+        Inbound::Translate(tr)
+    );
     assert_eq!(Phase::Spliced.outbound(Some(tr)), Outbound::Translate(tr));
 }
 

@@ -76,7 +76,8 @@ fn endpoint_arg(arg: &str) -> Result<(std::net::Ipv4Addr, u16), Failure> {
 fn handover(args: &[&str]) -> Result<String, Failure> {
     let usage = || {
         Failure::Usage(
-            "usage: tpctl conn handover CLIENT:PORT VIP:PORT | cookie C, then to N [replay FILE]".into(),
+            "usage: tpctl conn handover CLIENT:PORT VIP:PORT | cookie C, then to N [replay FILE]"
+                .into(),
         )
     };
     let (named, rest) = match args {
@@ -113,7 +114,9 @@ pub(crate) fn run(args: &[&str], json: bool) -> Result<String, Failure> {
         return handover(rest);
     }
     if !matches!(args, [] | ["show"]) {
-        return Err(Failure::Usage("usage: tpctl conn [show] | conn handover ...".into()));
+        return Err(Failure::Usage(
+            "usage: tpctl conn [show] | conn handover ...".into(),
+        ));
     }
     let mut client = Client::connect()?;
     let vips: Vec<[u8; 4]> = client

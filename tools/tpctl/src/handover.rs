@@ -56,8 +56,14 @@ impl Connection {
 /// error the connection is still here and works; the message says why.
 pub fn handover(conn: &Connection, target: u32, replay: &[u8]) -> Result<(), String> {
     let mut attrs = vec![
-        (uapi::A_HANDOVER_CLIENT_ADDR, conn.client.0.octets().to_vec()),
-        (uapi::A_HANDOVER_CLIENT_PORT, conn.client.1.to_ne_bytes().to_vec()),
+        (
+            uapi::A_HANDOVER_CLIENT_ADDR,
+            conn.client.0.octets().to_vec(),
+        ),
+        (
+            uapi::A_HANDOVER_CLIENT_PORT,
+            conn.client.1.to_ne_bytes().to_vec(),
+        ),
         (uapi::A_HANDOVER_VIP, conn.service.0.octets().to_vec()),
         (uapi::A_HANDOVER_PORT, conn.service.1.to_ne_bytes().to_vec()),
         (uapi::A_HANDOVER_TARGET, target.to_ne_bytes().to_vec()),
@@ -81,7 +87,11 @@ pub fn handover_cookie(cookie: u64, target: u32, replay: &[u8]) -> Result<(), St
 /// Hands the connection of the accepted `stream` to node `target`, in one
 /// call: `consumed` are the bytes read from it that the target's
 /// application must read first. On success `stream` is closed.
-pub fn handover_stream(stream: TcpStream, target: u32, consumed: &[u8]) -> Result<(), (TcpStream, String)> {
+pub fn handover_stream(
+    stream: TcpStream,
+    target: u32,
+    consumed: &[u8],
+) -> Result<(), (TcpStream, String)> {
     let conn = match Connection::of(&stream) {
         Ok(c) => c,
         Err(e) => return Err((stream, e.to_string())),

@@ -127,8 +127,14 @@ mod tests {
         check("TPCLUSTER_A_SERVICE_REPLICAS", A_SERVICE_REPLICAS.into());
         check("TPCLUSTER_CMD_MEMBER_GET", CMD_MEMBER_GET.into());
         check("TPCLUSTER_CMD_HANDOVER", CMD_HANDOVER.into());
-        check("TPCLUSTER_A_HANDOVER_CLIENT_ADDR", A_HANDOVER_CLIENT_ADDR.into());
-        check("TPCLUSTER_A_HANDOVER_CLIENT_PORT", A_HANDOVER_CLIENT_PORT.into());
+        check(
+            "TPCLUSTER_A_HANDOVER_CLIENT_ADDR",
+            A_HANDOVER_CLIENT_ADDR.into(),
+        );
+        check(
+            "TPCLUSTER_A_HANDOVER_CLIENT_PORT",
+            A_HANDOVER_CLIENT_PORT.into(),
+        );
         check("TPCLUSTER_A_HANDOVER_VIP", A_HANDOVER_VIP.into());
         check("TPCLUSTER_A_HANDOVER_PORT", A_HANDOVER_PORT.into());
         check("TPCLUSTER_A_HANDOVER_COOKIE", A_HANDOVER_COOKIE.into());

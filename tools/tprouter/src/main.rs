@@ -122,7 +122,11 @@ fn bytes_path(path: &str) -> Option<(u64, u64)> {
 
 /// Writes the response to `req`.
 fn respond(node: u32, conn: &mut TcpStream, req: &Request) -> std::io::Result<()> {
-    let connection = if req.keep_alive { "keep-alive" } else { "close" };
+    let connection = if req.keep_alive {
+        "keep-alive"
+    } else {
+        "close"
+    };
     if let Some((n, seed)) = bytes_path(&req.path) {
         let head = format!(
             "HTTP/1.1 200 OK\r\nContent-Length: {n}\r\nContent-Type: application/octet-stream\r\n\
@@ -211,7 +215,10 @@ fn serve(router: &Router, mut conn: TcpStream) -> std::io::Result<()> {
             buf.extend_from_slice(&chunk[..n]);
         }
         buf.drain(..req.head_len + req.body_len);
-        eprintln!("node {} {peer}: {} {} -> served", router.node, req.method, req.path);
+        eprintln!(
+            "node {} {peer}: {} {} -> served",
+            router.node, req.method, req.path
+        );
         respond(router.node, &mut conn, &req)?;
         if !req.keep_alive {
             return Ok(());
@@ -232,7 +239,10 @@ fn parse_args(args: &[String]) -> Result<(Router, String), String> {
             "--route" => {
                 let v = value()?;
                 let (prefix, n) = v.split_once('=').ok_or("--route PREFIX=NODE")?;
-                routes.push((prefix.to_string(), n.parse().map_err(|_| "bad --route node")?));
+                routes.push((
+                    prefix.to_string(),
+                    n.parse().map_err(|_| "bad --route node")?,
+                ));
             }
             _ => return Err(format!("unknown argument {a}")),
         }
@@ -286,7 +296,10 @@ mod tests {
         let r = parse_head(b"GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcGET")
             .unwrap()
             .unwrap();
-        assert_eq!((r.path.as_str(), r.host.as_str(), r.body_len), ("/x", "a", 3));
+        assert_eq!(
+            (r.path.as_str(), r.host.as_str(), r.body_len),
+            ("/x", "a", 3)
+        );
         assert!(r.keep_alive);
         let r = parse_head(b"GET / HTTP/1.0\r\n\r\n").unwrap().unwrap();
         assert!(!r.keep_alive);
@@ -296,8 +309,10 @@ mod tests {
     #[test]
     fn the_longest_prefix_routes() {
         let (r, _) = parse_args(
-            &["--node", "1", "--listen", "x", "--route", "/a=2", "--route", "/a/b=3"]
-                .map(String::from),
+            &[
+                "--node", "1", "--listen", "x", "--route", "/a=2", "--route", "/a/b=3",
+            ]
+            .map(String::from),
         )
         .unwrap();
         assert_eq!(r.owner("/a/b/c"), 3);

@@ -10,11 +10,17 @@ use std::net::TcpStream;
 /// one line per response: `PATH served-by=NODE bytes=N sha256=HEX`, then
 /// `responses=N failed=F`. With `pipelined`, every request is written
 /// before the first response is read.
-pub(crate) fn get(host: &str, port: u16, paths: &[String], pipelined: bool) -> std::io::Result<String> {
+pub(crate) fn get(
+    host: &str,
+    port: u16,
+    paths: &[String],
+    pipelined: bool,
+) -> std::io::Result<String> {
     let conn = TcpStream::connect((host, port))?;
     let mut writer = conn.try_clone()?;
     let mut reader = BufReader::new(conn);
-    let request = |p: &str| format!("GET {p} HTTP/1.1\r\nHost: {host}\r\nConnection: keep-alive\r\n\r\n");
+    let request =
+        |p: &str| format!("GET {p} HTTP/1.1\r\nHost: {host}\r\nConnection: keep-alive\r\n\r\n");
     if pipelined {
         let all: String = paths.iter().map(|p| request(p)).collect();
         writer.write_all(all.as_bytes())?;
@@ -26,9 +32,9 @@ pub(crate) fn get(host: &str, port: u16, paths: &[String], pipelined: bool) -> s
             writer.write_all(request(path).as_bytes())?;
         }
         match response(&mut reader) {
-            Ok((served_by, bytes, sha)) => {
-                out.push_str(&format!("{path} served-by={served_by} bytes={bytes} sha256={sha}\n"))
-            }
+            Ok((served_by, bytes, sha)) => out.push_str(&format!(
+                "{path} served-by={served_by} bytes={bytes} sha256={sha}\n"
+            )),
             Err(e) => {
                 failed += 1;
                 out.push_str(&format!("{path} error={e}\n"));
@@ -36,7 +42,10 @@ pub(crate) fn get(host: &str, port: u16, paths: &[String], pipelined: bool) -> s
             }
         }
     }
-    out.push_str(&format!("responses={} failed={failed}", paths.len() - failed));
+    out.push_str(&format!(
+        "responses={} failed={failed}",
+        paths.len() - failed
+    ));
     Ok(out)
 }
 
