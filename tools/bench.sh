@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # `make bench`: benchmarks, separate from the tests. Each prints its figures
 # and the ratios against a baseline measured in the same run on the same VMs.
+#   splice:  DTS (tprouter handing each request's connection to the node its
+#            path names) against HAProxy from Debian (http mode, the same
+#            path switching to the same application): throughput with 1 MiB
+#            responses, requests/s with 1 KiB, time to first byte added.
 #   balance: tpcluster balance mode behind the VIP against plain TCP to one
 #            of the same servers with the module not loaded: single-stream
 #            throughput and connections per second; also the VIP served by
@@ -13,9 +17,15 @@ cd "$(dirname "$0")/.."
 . tools/kernel/paths.sh
 results=results/bench-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$results"
+command -v haproxy > /dev/null ||
+	{ echo "==> installing haproxy (the splice benchmark's baseline)"; apt-get install -y --no-install-recommends haproxy > "$results/haproxy-install.log" 2>&1; }
+export TPC_EXTRA_DYNAMIC=$(command -v haproxy)
 echo "==> building"
 tools/vm/build.sh "$results/base.initrd" > "$results/build.log" 2>&1 ||
 	{ tail -n 40 "$results/build.log"; echo "build failed (log: $results/build.log)"; exit 1; }
+echo "==> splice (DTS) against HAProxy (results in $results)"
+tools/vm/run.py --kernel "$(tpc_kdir)/arch/x86/boot/bzImage" --initrd "$results/base.initrd" \
+	--results "$results" --show-info tools/bench/splice
 echo "==> balance mode against plain TCP (results in $results)"
 tools/vm/run.py --kernel "$(tpc_kdir)/arch/x86/boot/bzImage" --initrd "$results/base.initrd" \
 	--results "$results" --show-info tools/bench/balance

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make demo`: a cluster of three tpcluster nodes plus a client, each a VM on
 # one private L2 hub, showing balance mode: one address served by three
-# nodes, each new connection by one of them; a node power-cut and the
-# survivors taking its share.
+# nodes, each new connection by one of them; splice mode: a live keep-alive
+# connection handed from node to node by an HTTP router; a node power-cut
+# and the survivors taking its share.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/kernel/paths.sh
@@ -18,7 +19,10 @@ cat <<'TEXT'
     over the cluster channel) and serves the VIP 10.0.0.100.
     Act 1: the client opens 300 connections to the VIP; each is answered by
     exactly one node, about a third each.
-    Act 2: vm1 power-cuts vm3 while the client holds 20 connections; the
+    Act 2: one keep-alive HTTP connection, six requests; the router on the
+    node holding it reads each request and hands the live connection to
+    the node its path names, which answers directly (X-Served-By).
+    Act 3: vm1 power-cuts vm3 while the client holds 20 connections; the
     survivors see it dead within ~250 ms, keep their connections, and take
     all new connections between them.
 TEXT

@@ -8,5 +8,8 @@ make --no-print-directory all
 RUSTFLAGS="-C target-feature=+crt-static" cargo build --locked --release \
 	--target x86_64-unknown-linux-gnu -p tpctl -p tptest -p tprouter
 bin=target/x86_64-unknown-linux-gnu/release
+# TPC_EXTRA_DYNAMIC: more host binaries for /sbin (the benchmarks' HAProxy).
+extra=()
+for b in ${TPC_EXTRA_DYNAMIC:-}; do extra+=(--dynamic "$b"); done
 tools/vm/initramfs.py --module tpcluster.ko --tool $bin/tpctl --tool $bin/tptest --tool $bin/tprouter \
-	--dynamic /sbin/tc --out "$out"
+	--dynamic /sbin/tc "${extra[@]}" --out "$out"

@@ -1,9 +1,14 @@
-# A cluster node (vm1..vm3 are this one script): tpcluster in balance mode
-# behind the VIP 10.0.0.100. The nodes report in turn, so the screen reads
-# in order; vm1 also speaks for the cluster and, in act 2, power-cuts vm3.
+# A cluster node (vm1..vm3 are this one script): tpcluster behind the VIP
+# 10.0.0.100, in balance mode on ports 80 and 83 and splice mode on 8080,
+# where tprouter hands each request's connection to the node its path
+# names (/nK/ to node K). The nodes report in turn, so the screen reads in
+# order; vm1 also speaks for the cluster and, in act 3, power-cuts vm3.
 tp_join_cluster "$(printf '5a%.0s' $(seq 32))" 80 83
+tpctl service add 10.0.0.100:8080 mode splice
 tptest serve 80 name &
 tptest serve 83 echo &
+tprouter --node $TP_VM --listen 10.0.0.100:8080 --route /n1/=1 --route /n2/=2 --route /n3/=3 \
+	2> /tmp/router.log &
 tp_wait_full_member 30
 
 # report WHAT: each node in turn prints its share of new connections.
@@ -26,6 +31,15 @@ if [ $TP_VM = 1 ]; then show_cluster "the cluster as vm1 sees it"; fi
 tp_barrier formed
 tp_barrier act1
 report act1
+tp_barrier splice
+for turn in 1 2 3; do
+	tp_barrier "splice-turn$turn"
+	if [ "$turn" = "$TP_VM" ]; then
+		tp_info "vm$TP_VM's router:"
+		while read -r line; do tp_info "    $line"; done < /tmp/router.log
+		tp_info "vm$TP_VM: $(tpctl stats show | awk '$1 ~ /^(handover_out|handover_in|splice_rewritten_in|splice_rewritten_out)$/ { printf "%s=%s  ", $1, $2 }')"
+	fi
+done
 tp_barrier held
 case $TP_VM in
 1)
@@ -37,7 +51,7 @@ case $TP_VM in
 3) tp_barrier killed ;;
 esac
 tp_barrier killed
-tp_barrier act2
-report act2
+tp_barrier act3
+report act3
 tp_barrier done
 tp_pass "node $TP_VM served its share"

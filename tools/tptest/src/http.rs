@@ -89,3 +89,35 @@ fn response(r: &mut BufReader<TcpStream>) -> std::io::Result<(String, u64, Strin
     }
     Ok((served_by, len, format!("{:x}", h.finalize())))
 }
+
+/// Requests `count` times, cycling through `paths`, on one connection;
+/// prints `requests=N bytes=B seconds=S req_per_s=R mbit_s=M
+/// ttfb_p50_ms=T ttfb_p99_ms=T`, the time to first byte being from the
+/// request's write to its response's first byte.
+pub(crate) fn bench(host: &str, port: u16, count: usize, paths: &[String]) -> std::io::Result<String> {
+    let conn = TcpStream::connect((host, port))?;
+    conn.set_nodelay(true)?;
+    let mut writer = conn.try_clone()?;
+    let mut reader = BufReader::new(conn);
+    let mut ttfb = Vec::with_capacity(count);
+    let mut bytes = 0u64;
+    let start = std::time::Instant::now();
+    for path in paths.iter().cycle().take(count) {
+        let sent = std::time::Instant::now();
+        writer.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes())?;
+        reader.fill_buf()?;
+        ttfb.push(sent.elapsed().as_secs_f64() * 1000.0);
+        let (_, n, _) = response(&mut reader)?;
+        bytes += n;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    ttfb.sort_by(f64::total_cmp);
+    let pct = |p: f64| ttfb.get(((ttfb.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0);
+    Ok(format!(
+        "requests={count} bytes={bytes} seconds={secs:.3} req_per_s={:.1} mbit_s={:.1} ttfb_p50_ms={:.2} ttfb_p99_ms={:.2}",
+        count as f64 / secs,
+        bytes as f64 * 8.0 / secs / 1e6,
+        pct(0.5),
+        pct(0.99)
+    ))
+}

@@ -36,6 +36,10 @@
 //!                                    one keep-alive connection, a GET per
 //!                                    PATH; per response `PATH served-by=NODE
 //!                                    bytes=N sha256=HEX`
+//!   tptest http-bench HOST PORT COUNT PATH...
+//!                                    COUNT GETs on one connection, cycling
+//!                                    through the PATHs; print throughput,
+//!                                    requests/s and time to first byte
 //!   tptest nl-raw CMD [TYPE:HEX...]  a tpcluster netlink request with raw
 //!                                    attributes; print `ok` or the refusal
 //!   tptest rogue capture IFNAME PORT COUNT FILE
@@ -326,6 +330,12 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
             }
         }
         Some("nl-raw") => Ok(Ok(nl_raw(number(args, 1, None)?, &args[2..])?)),
+        Some("http-bench") => {
+            let host = args.get(1).ok_or("missing HOST")?;
+            let port = number(args, 2, None)?;
+            let count = number(args, 3, None)?;
+            Ok(http::bench(host, port, count, &args[4..]))
+        }
         Some("http") => {
             let host = args.get(1).ok_or("missing HOST")?;
             let port = number(args, 2, None)?;
@@ -346,7 +356,8 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
                   | run-as UID PROG [ARGS] | serve PORT MODE [BYTES [SEED]] \
                   | connect-many HOST PORT N | fetch HOST PORT | hold HOST PORT N SECONDS [INTERVAL_MS] \
                   | rogue capture IFNAME PORT COUNT FILE | rogue send IFNAME PORT FILE MODE \
-                  | nl-raw CMD [TYPE:HEX...] | http HOST PORT [--pipeline] PATH..."
+                  | nl-raw CMD [TYPE:HEX...] | http HOST PORT [--pipeline] PATH... \
+                  | http-bench HOST PORT COUNT PATH..."
             .into()),
     }
 }
