@@ -8,6 +8,22 @@ tprouter --node $TP_VM --listen 10.0.0.100:80 \
 	--route /n1/=1 --route /n2/=2 --route /n3/=3 --route /n9/=9 2> /tmp/router.log &
 tp_wait_full_member
 tp_barrier ready
+tp_barrier reconfigure
+if [ "$TP_VM" = 1 ]; then
+	tpctl peer del id 3
+	i=0
+	while tpctl -j node show | grep -q '"full_member":true' && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	tp_expect "node 1 without node 3 is no full member (views differ)" \
+		sh -c "tpctl -j node show | grep -q '\"full_member\":false'"
+fi
+tp_barrier reconfigured
+tp_barrier restore
+if [ "$TP_VM" = 1 ]; then
+	tpctl peer add id 3 addr 10.0.0.3
+	tp_wait_full_member
+	tp_expect "the membership change refused a handover with a reason" grep -q "membership is changing" /tmp/router.log
+fi
+tp_barrier restored
 tp_barrier done
 tp_info "vm$TP_VM: $(grep -E '^(handover|splice)_' /proc/net/tpcluster | tr '\n' ' ')"
 tp_info "vm$TP_VM router: $(tail -n 40 /tmp/router.log | tr '\n' ';')"

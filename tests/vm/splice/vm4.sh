@@ -49,6 +49,36 @@ tp_expect "unknown node: /n9/ answered by the dispatcher" \
 	sh -c "echo '$out' | grep -q '^/n9/ served-by=[123] '"
 expect_body "$out" "/n2/bytes/5000?seed=12" "unknown node, then" 2 5000 12
 
+# A handover during a membership change fails too: the connection is on
+# node 1 when node 1 drops node 3 from its peers, so that its view and its
+# peers' differ; asked to move to node 2 then, it stays and keeps serving.
+mkfifo /tmp/requests
+# A client that stopped early must fail the checks below, not kill the script.
+trap '' PIPE
+tptest http 10.0.0.100 80 --stdin < /tmp/requests > /tmp/responses 2> /tmp/client.err &
+client=$!
+exec 5> /tmp/requests
+# ask PATH N: sends PATH, waits for the N-th response.
+ask() {
+	echo "$1" >&5
+	i=0
+	while [ "$(wc -l < /tmp/responses)" -lt "$2" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+}
+ask '/n1/bytes/10?seed=31' 1
+tp_barrier reconfigure
+tp_barrier reconfigured
+ask '/n2/bytes/20?seed=32' 2
+tp_barrier restore
+tp_barrier restored
+ask '/n2/bytes/30?seed=33' 3
+exec 5>&-
+wait $client
+out=$(cat /tmp/responses)
+tp_info "membership change: $(echo "$out" | tr '\n' ' ') $(cat /tmp/client.err)"
+expect_body "$out" "/n1/bytes/10?seed=31" "before the change" 1 10 31
+expect_body "$out" "/n2/bytes/20?seed=32" "during the change, the connection stays" 1 20 32
+expect_body "$out" "/n2/bytes/30?seed=33" "after the change, it moves" 2 30 33
+
 # 5% loss and reordering on every link of the hub.
 for n in 1 2 3 4; do tp_host netem $n delay 2ms reorder 75% loss 5%; done
 out=$(tptest http 10.0.0.100 80 '/n1/bytes/1048576?seed=13' '/n2/bytes/1048576?seed=14' \

@@ -49,6 +49,39 @@ pub(crate) fn get(
     Ok(out)
 }
 
+/// Like [`get`], but the paths come one per line from standard input and
+/// each response's line is printed (and flushed) as it completes, so that a
+/// script can act between requests of one connection.
+pub(crate) fn get_stdin(host: &str, port: u16) -> std::io::Result<String> {
+    let conn = TcpStream::connect((host, port))?;
+    let mut writer = conn.try_clone()?;
+    let mut reader = BufReader::new(conn);
+    let (mut ok, mut failed) = (0, 0);
+    for path in std::io::stdin().lines() {
+        let path = path?;
+        writer.write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: keep-alive\r\n\r\n").as_bytes(),
+        )?;
+        let line = match response(&mut reader) {
+            Ok((served_by, bytes, sha)) => {
+                ok += 1;
+                format!("{path} served-by={served_by} bytes={bytes} sha256={sha}")
+            }
+            Err(e) => {
+                failed += 1;
+                format!("{path} error={e}")
+            }
+        };
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{line}")?;
+        out.flush()?;
+        if failed > 0 {
+            break;
+        }
+    }
+    Ok(format!("responses={ok} failed={failed}"))
+}
+
 /// Reads one response: its `X-Served-By` node, body length and hash.
 fn response(r: &mut BufReader<TcpStream>) -> std::io::Result<(String, u64, String)> {
     let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_string());

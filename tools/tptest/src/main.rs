@@ -32,9 +32,10 @@
 //!                                    per server: how many kept answering,
 //!                                    failed (stalled, reset), longest round
 //!                                    trip, answers from another server
-//!   tptest http HOST PORT [--pipeline] PATH...
+//!   tptest http HOST PORT [--pipeline] PATH... | --stdin
 //!                                    one keep-alive connection, a GET per
-//!                                    PATH; per response `PATH served-by=NODE
+//!                                    PATH (or per line of standard input);
+//!                                    per response `PATH served-by=NODE
 //!                                    bytes=N sha256=HEX`
 //!   tptest http-bench HOST PORT COUNT PATH...
 //!                                    COUNT GETs on one connection, cycling
@@ -339,6 +340,9 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
         Some("http") => {
             let host = args.get(1).ok_or("missing HOST")?;
             let port = number(args, 2, None)?;
+            if args.get(3).is_some_and(|a| a == "--stdin") {
+                return Ok(http::get_stdin(host, port));
+            }
             let pipelined = args.get(3).is_some_and(|a| a == "--pipeline");
             let paths = &args[if pipelined { 4 } else { 3 }..];
             Ok(http::get(host, port, paths, pipelined))
@@ -356,7 +360,7 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
                   | run-as UID PROG [ARGS] | serve PORT MODE [BYTES [SEED]] \
                   | connect-many HOST PORT N | fetch HOST PORT | hold HOST PORT N SECONDS [INTERVAL_MS] \
                   | rogue capture IFNAME PORT COUNT FILE | rogue send IFNAME PORT FILE MODE \
-                  | nl-raw CMD [TYPE:HEX...] | http HOST PORT [--pipeline] PATH... \
+                  | nl-raw CMD [TYPE:HEX...] | http HOST PORT [--pipeline] PATH... | http HOST PORT --stdin \
                   | http-bench HOST PORT COUNT PATH..."
             .into()),
     }
