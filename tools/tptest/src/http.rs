@@ -60,7 +60,8 @@ pub(crate) fn get_stdin(host: &str, port: u16) -> std::io::Result<String> {
     for path in std::io::stdin().lines() {
         let path = path?;
         writer.write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: keep-alive\r\n\r\n").as_bytes(),
+            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: keep-alive\r\n\r\n")
+                .as_bytes(),
         )?;
         let line = match response(&mut reader) {
             Ok((served_by, bytes, sha)) => {
@@ -127,7 +128,12 @@ fn response(r: &mut BufReader<TcpStream>) -> std::io::Result<(String, u64, Strin
 /// prints `requests=N bytes=B seconds=S req_per_s=R mbit_s=M
 /// ttfb_p50_ms=T ttfb_p99_ms=T`, the time to first byte being from the
 /// request's write to its response's first byte.
-pub(crate) fn bench(host: &str, port: u16, count: usize, paths: &[String]) -> std::io::Result<String> {
+pub(crate) fn bench(
+    host: &str,
+    port: u16,
+    count: usize,
+    paths: &[String],
+) -> std::io::Result<String> {
     let conn = TcpStream::connect((host, port))?;
     conn.set_nodelay(true)?;
     let mut writer = conn.try_clone()?;
@@ -145,7 +151,11 @@ pub(crate) fn bench(host: &str, port: u16, count: usize, paths: &[String]) -> st
     }
     let secs = start.elapsed().as_secs_f64();
     ttfb.sort_by(f64::total_cmp);
-    let pct = |p: f64| ttfb.get(((ttfb.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0);
+    let pct = |p: f64| {
+        ttfb.get(((ttfb.len() as f64 - 1.0) * p).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
     Ok(format!(
         "requests={count} bytes={bytes} seconds={secs:.3} req_per_s={:.1} mbit_s={:.1} ttfb_p50_ms={:.2} ttfb_p99_ms={:.2}",
         count as f64 / secs,
