@@ -32,10 +32,13 @@ use kernel::prelude::*;
 
 /// Most connections a node tracks in handover or handed over.
 const MAX_ENTRIES: usize = 256;
-/// An entry whose connection has seen no segment this long is forgotten:
-/// well past TIME_WAIT (60 s), so a closed connection's last segments are
-/// still rewritten.
-const FORGET_IDLE_MS: u64 = 180_000;
+/// A connection held here by a handover is forgotten once its socket is
+/// gone (TIME_WAIT included) and it has seen no segment this long; an idle
+/// connection is never forgotten while its socket lives.
+const FORGET_CLOSED_MS: u64 = 60_000;
+/// Any other entry (a connection handed away, an offer never committed) is
+/// forgotten after this long without a segment or message.
+const FORGET_IDLE_MS: u64 = 10_000;
 /// How long a handover waits for the dispatcher's socket to have every
 /// byte it sent acknowledged.
 const QUIET_WAIT_MS: u64 = 3_000;
@@ -532,11 +535,23 @@ impl crate::sys::ticker::Tick<Work> for Node {
                         n += 1;
                     }
                 }
-                let busy = matches!(
-                    e.phase,
-                    Phase::Frozen | Phase::TargetReady | Phase::TargetRefused(_)
-                );
-                if !busy && now.saturating_sub(e.last_ms) > FORGET_IDLE_MS {
+                let idle = now.saturating_sub(e.last_ms);
+                let forget = match e.phase {
+                    // A handover request is running: it ends the entry.
+                    Phase::Frozen | Phase::TargetReady | Phase::TargetRefused(_) => false,
+                    Phase::Spliced => {
+                        idle > FORGET_CLOSED_MS
+                            && !tcp::socket_exists(
+                                self.net,
+                                e.tuple.client,
+                                e.tuple.client_port,
+                                e.tuple.vip,
+                                e.tuple.port,
+                            )
+                    }
+                    _ => idle > FORGET_IDLE_MS,
+                };
+                if forget {
                     *slot = None;
                     forgotten += 1;
                 }
@@ -725,7 +740,7 @@ fn dispatch(
     loop {
         match sock.snapshot(&mut unread) {
             Ok(_) => break,
-            Err(e) if e == EBUSY && clock::now_ms() - start < QUIET_WAIT_MS => tcp::sleep_ms(2),
+            Err(e) if e == EBUSY && clock::now_ms() - start < QUIET_WAIT_MS => tcp::sleep_us(500),
             Err(e) if e == EBUSY => {
                 return Err(refuse(
                     req,
@@ -835,7 +850,7 @@ fn dispatch(
             send_offer(node, target, id, tuple, &state, &replay);
             last_sent = Some(now);
         }
-        tcp::sleep_ms(1);
+        tcp::sleep_us(100);
         let phase = node
             .splice
             .lock()
@@ -887,7 +902,7 @@ fn dispatch(
             let _ = node.send_handover(target, &commit);
             last_sent = Some(now);
         }
-        tcp::sleep_ms(1);
+        tcp::sleep_us(100);
         let confirmed = node
             .splice
             .lock()

@@ -611,6 +611,25 @@ u32 tpc_tcp_tsval(const struct sock *sk)
 	return tcp_time_stamp_ts(tp) + tp->tsoffset;
 }
 
+/* Whether @net has a TCP socket of the connection in any state. Any context. */
+bool tpc_tcp_socket_exists(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr,
+			   u16 vport)
+{
+	__be32 c, v;
+	struct sock *sk;
+
+	memcpy(&c, caddr, 4);
+	memcpy(&v, vaddr, 4);
+	rcu_read_lock();
+	sk = __inet_lookup_established(net, net->ipv4.tcp_death_row.hashinfo, c, htons(cport),
+				       v, vport, 0, 0);
+	rcu_read_unlock();
+	if (!sk)
+		return false;
+	sock_gen_put(sk);
+	return true;
+}
+
 /* Whether a TCP socket of @net listens on @vaddr:@vport. Any context. */
 bool tpc_tcp_listening(struct net *net, const u8 *vaddr, u16 vport)
 {
@@ -670,12 +689,18 @@ bool tpc_skb_csum_partial(const struct sk_buff *skb)
 	return skb->ip_summed == CHECKSUM_PARTIAL;
 }
 
+/*
+ * synchronize_net() waits a normal grace period unless RTNL is held; a
+ * handover waits here with the client's segments held back, so it asks
+ * for an expedited one (the IPIs cost less than the client's stall).
+ */
 void tpc_synchronize_net(void)
 {
-	synchronize_net();
+	synchronize_rcu_expedited();
 }
 
-void tpc_msleep(unsigned int ms)
+/* Sleeps @min_us to @max_us (hrtimer: not rounded up to jiffies like msleep). */
+void tpc_usleep(unsigned long min_us, unsigned long max_us)
 {
-	msleep(ms);
+	usleep_range(min_us, max_us);
 }

@@ -123,13 +123,15 @@ int tpc_tcp_snapshot(struct sock *sk, struct tpc_tcp_snapshot *s, u8 *unread, u3
 void tpc_tcp_release_silently(struct sock *sk);
 u32 tpc_tcp_tsval(const struct sock *sk);
 bool tpc_tcp_listening(struct net *net, const u8 *vaddr, u16 vport);
+bool tpc_tcp_socket_exists(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr,
+			   u16 vport);
 
 /* Handover (splice): the target's side and the packet path. */
 int tpc_inject_ipv4(struct net *net, int ifindex, const u8 *pkt, u32 len);
 u8 *tpc_skb_writable(struct sk_buff *skb, unsigned int len);
 bool tpc_skb_csum_partial(const struct sk_buff *skb);
 void tpc_synchronize_net(void);
-void tpc_msleep(unsigned int ms);
+void tpc_usleep(unsigned long min_us, unsigned long max_us);
 void tpc_ticker_kick(struct tpc_ticker *t);
 
 #endif

@@ -117,6 +117,27 @@ pub(crate) fn listening(net: NetNs, vip: [u8; 4], port: u16) -> bool {
     unsafe { bindings::tpc_tcp_listening(net.as_ptr(), vip.as_ptr(), port) }
 }
 
+/// Whether `net` has a TCP socket of any state, TIME_WAIT included, for the
+/// connection from `client:client_port` to `vip:port`. Any context.
+pub(crate) fn socket_exists(
+    net: NetNs,
+    client: [u8; 4],
+    client_port: u16,
+    vip: [u8; 4],
+    port: u16,
+) -> bool {
+    // SAFETY: `net` is live; the addresses are 4 bytes.
+    unsafe {
+        bindings::tpc_tcp_socket_exists(
+            net.as_ptr(),
+            client.as_ptr(),
+            client_port,
+            vip.as_ptr(),
+            port,
+        )
+    }
+}
+
 /// Delivers the IPv4 packet `pkt` to `net` as if it had been received on
 /// interface `ifindex`: it goes through PRE_ROUTING like any other. Any
 /// context.
@@ -134,8 +155,10 @@ pub(crate) fn synchronize_net() {
     unsafe { bindings::tpc_synchronize_net() }
 }
 
-/// Sleeps at least `ms` milliseconds. Process context.
-pub(crate) fn sleep_ms(ms: u32) {
+/// Sleeps about `us` microseconds (up to twice that, so that wake-ups can
+/// be grouped), on a high-resolution timer. Process context.
+pub(crate) fn sleep_us(us: u32) {
+    let us = us as kernel::ffi::c_ulong;
     // SAFETY: no precondition beyond process context.
-    unsafe { bindings::tpc_msleep(ms) }
+    unsafe { bindings::tpc_usleep(us, 2 * us) }
 }

@@ -132,20 +132,26 @@ fn respond(node: u32, conn: &mut TcpStream, req: &Request) -> std::io::Result<()
             "HTTP/1.1 200 OK\r\nContent-Length: {n}\r\nContent-Type: application/octet-stream\r\n\
              X-Served-By: node {node}\r\nConnection: {connection}\r\n\r\n"
         );
-        conn.write_all(head.as_bytes())?;
         if req.method == "HEAD" {
-            return Ok(());
+            return conn.write_all(head.as_bytes());
         }
+        // The head goes out with the first chunk: one write, one segment
+        // for a small response.
         let mut stream = Stream::new(seed);
-        let mut chunk = vec![0u8; 64 * 1024];
+        let mut chunk = head.into_bytes();
         let mut left = n;
-        while left > 0 {
-            let k = left.min(chunk.len() as u64) as usize;
-            stream.fill(&mut chunk[..k]);
-            conn.write_all(&chunk[..k])?;
+        loop {
+            let k = left.min(64 * 1024) as usize;
+            let at = chunk.len();
+            chunk.resize(at + k, 0);
+            stream.fill(&mut chunk[at..]);
+            conn.write_all(&chunk)?;
             left -= k as u64;
+            if left == 0 {
+                return Ok(());
+            }
+            chunk.clear();
         }
-        return Ok(());
     }
     let body = format!("node {node} host {} path {}\n", req.host, req.path);
     let head = format!(
@@ -153,16 +159,18 @@ fn respond(node: u32, conn: &mut TcpStream, req: &Request) -> std::io::Result<()
          X-Served-By: node {node}\r\nConnection: {connection}\r\n\r\n",
         body.len()
     );
-    conn.write_all(head.as_bytes())?;
+    let mut out = head.into_bytes();
     if req.method != "HEAD" {
-        conn.write_all(body.as_bytes())?;
+        out.extend_from_slice(body.as_bytes());
     }
-    Ok(())
+    conn.write_all(&out)
 }
 
 /// Serves one connection until it closes or leaves for another node.
 fn serve(router: &Router, mut conn: TcpStream) -> std::io::Result<()> {
     let peer = conn.peer_addr()?;
+    // Responses are written whole: nothing to gain from Nagle's delay.
+    conn.set_nodelay(true)?;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 16 * 1024];
     loop {
