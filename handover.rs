@@ -492,10 +492,15 @@ impl Node {
         if mode != Some(Mode::Splice) || ifindex.is_none() {
             return Err(code(errno(kernel::bindings::EOPNOTSUPP)));
         }
-        if self
-            .net
-            .holds_tcp_socket(tuple.client, tuple.client_port, tuple.vip, tuple.port, 0)
-        {
+        // Any socket of the tuple, TIME_WAIT included, would answer the
+        // played SYN itself.
+        if tcp::socket_exists(
+            self.net,
+            tuple.client,
+            tuple.client_port,
+            tuple.vip,
+            tuple.port,
+        ) {
             return Err(code(EEXIST));
         }
         if !tcp::listening(self.net, tuple.vip, tuple.port) {
