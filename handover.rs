@@ -105,8 +105,6 @@ pub(crate) struct Table {
     used: usize,
     /// Where played segments are built.
     scratch: KVec<u8>,
-    /// Replies are due: kick the work.
-    replies_due: bool,
 }
 
 impl Table {
@@ -120,7 +118,6 @@ impl Table {
             slots,
             used: 0,
             scratch: KVec::from_elem(0u8, SEGMENT_HEADERS_MAX + PLAY_MSS, GFP_KERNEL)?,
-            replies_due: false,
         })
     }
 
@@ -269,7 +266,6 @@ impl Node {
                     entry.reply = Some(Reply::Done);
                     self.play_to_stack(entry, scratch, None, u64::from(synack.window));
                     self.counters.bump(Counter::HandoverIn);
-                    table.replies_due = true;
                     drop(table);
                     self.handover_kick.kick();
                 }
@@ -363,10 +359,20 @@ impl Node {
                 chunk_offset,
                 chunk,
             } => {
+                // A new offer replaces what is left of an earlier handover
+                // of the tuple, never a connection this node holds or is
+                // handing away.
                 let fresh = match table.find(&h.tuple) {
                     None => true,
                     Some(e) => {
-                        e.id != h.id && !matches!(e.phase, Phase::Frozen | Phase::TargetReady)
+                        e.id != h.id
+                            && matches!(
+                                e.phase,
+                                Phase::Gone { .. }
+                                    | Phase::Assembling
+                                    | Phase::Offered
+                                    | Phase::TargetRefusing(_)
+                            )
                     }
                 };
                 if fresh {
@@ -425,7 +431,6 @@ impl Node {
                     Phase::TargetRefusing(errno) => e.reply = Some(Reply::Refused(errno)),
                     _ => return,
                 }
-                table.replies_due = true;
             }
             Step::Commit { server_tsval } => {
                 let Some(e) = table.find(&h.tuple) else {
@@ -459,7 +464,6 @@ impl Node {
                     Phase::Spliced => e.reply = Some(Reply::Done),
                     _ => return,
                 }
-                table.replies_due = true;
             }
             Step::Ready | Step::Refused(_) | Step::Done => {
                 let Some(e) = table.find(&h.tuple) else {
@@ -563,7 +567,6 @@ impl crate::sys::ticker::Tick<Work> for Node {
             }
             table.used -= forgotten;
             let more = table.slots.iter().flatten().any(|e| e.reply.is_some());
-            table.replies_due = more;
             more
         };
         for (peer, id, tuple, r) in replies.iter().flatten() {

@@ -42,7 +42,7 @@ impl TcpSocket {
                 tuple.port,
             )
         };
-        (!sk.is_null()).then_some(Self { sk })
+        (!sk.is_null()).then(|| Self { sk })
     }
 
     /// The established socket of `net` whose `SO_COOKIE` is `cookie`.
@@ -50,7 +50,7 @@ impl TcpSocket {
     pub(crate) fn lookup_cookie(net: NetNs, cookie: u64) -> Option<Self> {
         // SAFETY: `net` is live; the result, if not null, carries a reference.
         let sk = unsafe { bindings::tpc_tcp_lookup_cookie(net.as_ptr(), cookie) };
-        (!sk.is_null()).then_some(Self { sk })
+        (!sk.is_null()).then(|| Self { sk })
     }
 
     /// Its `SO_COOKIE`, 0 if it never had one.

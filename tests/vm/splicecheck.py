@@ -3,6 +3,7 @@
 
 For every TCP connection to a service port: the client saw one SYN-ACK
 (one initial sequence number, however many times it was sent), no reset,
+no FIN but at the end of the stream from the node that sent the end,
 and one consistent server sequence space: every byte any server segment
 carried at a sequence number is the byte every other segment carried
 there (as far as the capture keeps them), the segments cover the stream
@@ -114,6 +115,17 @@ def check_connection(segs):
             problems.append("a hole in the server stream at byte %d" % covered)
             break
         covered = max(covered, off + n)
+    # A node that handed the connection away never closed it: a server FIN
+    # comes only at the end of the stream, from the node that sent the end.
+    last_mac = None
+    for s in down:
+        if s["length"] and ((s["seq"] - base) & 0xFFFFFFFF) + s["length"] == covered:
+            last_mac = s["mac"]
+    for s in down:
+        fin_at = ((s["seq"] - base) & 0xFFFFFFFF) + s["length"]
+        if s["flags"] & 0x01 and (fin_at != covered or (last_mac and s["mac"] != last_mac)):
+            problems.append("a server FIN before the end of the stream or from another node")
+            break
     # The server's timestamps never go back across a change of holder:
     # every TSval a holder sent is at least every TSval its predecessor
     # sent (the client would drop the segment as old, PAWS). Within one

@@ -7,6 +7,18 @@ tpctl service add 10.0.0.100:80 mode splice
 tprouter --node $TP_VM --listen 10.0.0.100:80 \
 	--route /n1/=1 --route /n2/=2 --route /n3/=3 --route /n9/=9 2> /tmp/router.log &
 tp_wait_full_member
+if [ "$TP_VM" = 2 ]; then
+	# Bad requests: a clear refusal each, nothing else happens.
+	tp_expect "a connection that does not exist: refused" \
+		sh -c "tpctl conn handover 10.0.0.4:9 10.0.0.100:80 to 1 2>&1 | grep -q 'no established connection'"
+	tp_expect "cookie 0: refused" sh -c "tpctl conn handover cookie 0 to 1 2>&1 | grep -q 'cookie 0 names no socket'"
+	tp_expect "a cookie no socket has: refused" \
+		sh -c "tpctl conn handover cookie 123456789 to 1 2>&1 | grep -q 'no established connection'"
+	tp_expect "without CAP_NET_ADMIN: refused" \
+		sh -c "tptest run-as 65534 /bin/tpctl conn handover 10.0.0.4:9 10.0.0.100:80 to 1 2>&1 | grep -q 'not permitted'"
+	tp_expect_eq "handovers failed and made by the refused requests" \
+		"$(tp_stat handover_failed) $(tp_stat handover_out)" "0 0"
+fi
 tp_barrier ready
 tp_barrier reconfigure
 if [ "$TP_VM" = 1 ]; then
