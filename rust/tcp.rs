@@ -42,6 +42,8 @@ impl TcpSocket {
                 tuple.port,
             )
         };
+        // `then`, not `then_some`: no `TcpSocket` (whose drop puts a
+        // reference) may exist for a null result.
         (!sk.is_null()).then(|| Self { sk })
     }
 
@@ -50,6 +52,8 @@ impl TcpSocket {
     pub(crate) fn lookup_cookie(net: NetNs, cookie: u64) -> Option<Self> {
         // SAFETY: `net` is live; the result, if not null, carries a reference.
         let sk = unsafe { bindings::tpc_tcp_lookup_cookie(net.as_ptr(), cookie) };
+        // `then`, not `then_some`: no `TcpSocket` (whose drop puts a
+        // reference) may exist for a null result.
         (!sk.is_null()).then(|| Self { sk })
     }
 
