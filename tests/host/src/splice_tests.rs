@@ -358,6 +358,35 @@ proptest! {
         prop_assert_eq!(a, b);
     }
 
+    /// Whatever bytes arrive, rewriting neither panics nor changes a packet
+    /// it refuses (the fuzz target `splice_translate` explores further).
+    #[test]
+    fn arbitrary_bytes_are_rewritten_or_left_alone(
+        mut pkt in vec(any::<u8>(), 0..120),
+        valid_head in any::<bool>(),
+        seq_delta in any::<u32>(), ts_delta in any::<u32>(),
+    ) {
+        if valid_head && pkt.len() > 34 {
+            // Often enough an IPv4/TCP head, to get past the first checks.
+            pkt[0] = 0x45;
+            pkt[9] = 6;
+            pkt[32] = (pkt[32] & 0xf0).max(0x50);
+        }
+        let tr = Translation { seq_delta, ts_delta, client_view_wscale: 7, local_wscale: 3 };
+        for inbound in [true, false] {
+            let mut p = pkt.clone();
+            let done = if inbound {
+                translate_inbound(&mut p, &tr, Checksum::Full)
+            } else {
+                translate_outbound(&mut p, &tr, Checksum::Full)
+            };
+            if done.is_none() {
+                prop_assert_eq!(&p, &pkt);
+            }
+        }
+        let _ = parse_syn_ack(&pkt);
+    }
+
     #[test]
     fn assembly_is_whole_exactly_when_every_chunk_came(len in 0usize..REPLAY_MAX, order in vec(any::<u16>(), 0..40)) {
         let data: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
