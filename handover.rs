@@ -51,6 +51,9 @@ const ANSWER_WAIT_MS: u64 = 1_000;
 const CONFIRM_WAIT_MS: u64 = 2_000;
 /// Largest segment payload played to the new holder.
 const PLAY_MSS: usize = 1400;
+/// How often the SYN is played again while the new holder's stack has not
+/// answered it (its listen queue was full, say).
+const SYN_REPLAY_MS: u64 = 200;
 /// Most replies the handover work sends per run (it runs again at once if
 /// more are due).
 const REPLIES_PER_RUN: usize = 16;
@@ -87,6 +90,8 @@ struct Entry {
     replay: KVec<u8>,
     /// Target: replayed bytes played to the stack so far.
     played: usize,
+    /// Target: when the SYN was last played, ms.
+    syn_ms: u64,
     /// Target: a reply the handover work must send.
     reply: Option<Reply>,
     /// When the connection last saw a segment or message, ms.
@@ -341,6 +346,16 @@ impl Node {
         }
     }
 
+    /// Plays the SYN that gives the new holder's stack the connection.
+    /// Any context; `netif_rx` only queues, so the table lock may be held.
+    fn play_syn(&self, e: &mut Entry, now: u64) {
+        let mut pkt = [0u8; SEGMENT_HEADERS_MAX];
+        if let Some(n) = splice::build_segment(&mut pkt, &syn_of(&e.state, e.tuple)) {
+            let _ = tcp::play_ipv4(self.net, e.ifindex, &pkt[..n]);
+        }
+        e.syn_ms = now;
+    }
+
     /// A handover message from peer `sender`. Softirq.
     pub(crate) fn handover_received(&self, sender: u32, h: &Handover<'_>) {
         let now = clock::now_ms();
@@ -393,6 +408,7 @@ impl Node {
                         assembly,
                         replay,
                         played: 0,
+                        syn_ms: 0,
                         reply: None,
                         last_ms: now,
                     };
@@ -449,16 +465,10 @@ impl Node {
                         if server_tsval.wrapping_sub(e.state.server_tsval) < 1 << 31 {
                             e.state.server_tsval = server_tsval;
                         }
-                        let mut pkt = [0u8; SEGMENT_HEADERS_MAX];
-                        let syn = syn_of(&e.state, e.tuple);
                         e.phase = Phase::SynPlayed;
-                        if let Some(n) = splice::build_segment(&mut pkt, &syn) {
-                            // The stack answers through the POST_ROUTING
-                            // hook, which completes the handover. The table
-                            // lock is not needed for that: `netif_rx` only
-                            // queues.
-                            let _ = tcp::play_ipv4(self.net, e.ifindex, &pkt[..n]);
-                        }
+                        // The stack answers through the POST_ROUTING hook,
+                        // which completes the handover.
+                        self.play_syn(e, now);
                         return;
                     }
                     Phase::Spliced => e.reply = Some(Reply::Done),
@@ -532,7 +542,7 @@ impl crate::sys::ticker::Tick<Work> for Node {
         let now = clock::now_ms();
         let mut replies = [None; REPLIES_PER_RUN];
         let mut n = 0;
-        let more = {
+        let (more, waiting_syn) = {
             let mut table = self.splice.lock();
             let mut forgotten = 0;
             for slot in table.slots.iter_mut() {
@@ -566,8 +576,19 @@ impl crate::sys::ticker::Tick<Work> for Node {
                 }
             }
             table.used -= forgotten;
+            // A played SYN the stack has not answered (a full listen queue
+            // drops it) is played again until it is, or the entry goes.
+            let mut waiting_syn = false;
+            for e in table.slots.iter_mut().flatten() {
+                if e.phase == Phase::SynPlayed {
+                    waiting_syn = true;
+                    if now.saturating_sub(e.syn_ms) >= SYN_REPLAY_MS {
+                        self.play_syn(e, now);
+                    }
+                }
+            }
             let more = table.slots.iter().flatten().any(|e| e.reply.is_some());
-            more
+            (more, waiting_syn)
         };
         for (peer, id, tuple, r) in replies.iter().flatten() {
             let step = match r {
@@ -589,6 +610,8 @@ impl crate::sys::ticker::Tick<Work> for Node {
         }
         if more {
             0
+        } else if waiting_syn {
+            SYN_REPLAY_MS as u32
         } else {
             1_000
         }
@@ -784,6 +807,7 @@ fn dispatch(
             assembly: Assembly::new(0).ok_or(EINVAL)?,
             replay: KVec::new(),
             played: 0,
+            syn_ms: 0,
             reply: None,
             last_ms: clock::now_ms(),
         };
