@@ -2,10 +2,14 @@
 # 80 is a splice service served by tprouter, which hands each request's
 # connection to the node its path names (/nK/ to node K; /n9/ to a node
 # that does not exist).
+kmemleak=/sys/kernel/debug/kmemleak
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null || true
+[ -w $kmemleak ] && echo clear > $kmemleak
 tp_join_cluster "$(printf '5b%.0s' $(seq 32))"
 tpctl service add 10.0.0.100:80 mode splice
 tprouter --node $TP_VM --listen 10.0.0.100:80 \
 	--route /n1/=1 --route /n2/=2 --route /n3/=3 --route /n9/=9 2> /tmp/router.log &
+router=$!
 tp_wait_full_member
 if [ "$TP_VM" = 2 ]; then
 	# Bad requests: a clear refusal each, nothing else happens.
@@ -56,5 +60,18 @@ fi
 tp_barrier checked
 if [ "$TP_VM" != 3 ]; then
 	tp_info "vm$TP_VM router after node 3 died: $(grep -c 'node is dead' /tmp/router.log) handovers refused"
+fi
+# Unloading after connections were handed over and in leaves nothing
+# behind (kmemleak, on the debug kernel).
+kill $router
+rmmod tpcluster
+tp_expect "module unloaded after the handovers" sh -c '! lsmod | grep -q "^tpcluster "'
+if [ -w $kmemleak ]; then
+	echo scan > $kmemleak
+	sleep 1
+	echo scan > $kmemleak
+	leaks=$(grep -c "unreferenced object" $kmemleak || true)
+	tp_expect_eq "objects kmemleak reports leaked" "$leaks" 0
+	[ "$leaks" = 0 ] || head -n 60 $kmemleak
 fi
 tp_barrier reported
