@@ -133,6 +133,13 @@ impl Table {
         self.slots.iter_mut().flatten().find(|e| e.tuple == *tuple)
     }
 
+    /// The entry of handover `h` from peer `sender`: the tuple's, if it is
+    /// of that handover and that peer (anything else is stale or not ours).
+    fn find_handover(&mut self, h: &Handover<'_>, sender: u32) -> Option<&mut Entry> {
+        self.find(&h.tuple)
+            .filter(|e| e.id == h.id && e.peer == sender)
+    }
+
     /// The tuple's entry and the scratch buffer, borrowed together.
     fn find_with_scratch(&mut self, tuple: &Tuple) -> Option<(&mut Entry, &mut KVec<u8>)> {
         if self.used == 0 {
@@ -416,12 +423,9 @@ impl Node {
                         return;
                     }
                 }
-                let Some(e) = table.find(&h.tuple) else {
+                let Some(e) = table.find_handover(h, sender) else {
                     return;
                 };
-                if e.id != h.id || e.peer != sender {
-                    return;
-                }
                 e.last_ms = now;
                 match e.phase {
                     Phase::Assembling => {
@@ -449,12 +453,9 @@ impl Node {
                 }
             }
             Step::Commit { server_tsval } => {
-                let Some(e) = table.find(&h.tuple) else {
+                let Some(e) = table.find_handover(h, sender) else {
                     return;
                 };
-                if e.id != h.id || e.peer != sender {
-                    return;
-                }
                 e.last_ms = now;
                 match e.phase {
                     Phase::Offered => {
@@ -476,12 +477,9 @@ impl Node {
                 }
             }
             Step::Ready | Step::Refused(_) | Step::Done => {
-                let Some(e) = table.find(&h.tuple) else {
+                let Some(e) = table.find_handover(h, sender) else {
                     return;
                 };
-                if e.id != h.id || e.peer != sender {
-                    return;
-                }
                 match (e.phase, h.step) {
                     (Phase::Frozen, Step::Ready) => e.phase = Phase::TargetReady,
                     (Phase::Frozen, Step::Refused(errno)) => e.phase = Phase::TargetRefused(errno),

@@ -12,6 +12,7 @@
 //! naming the node, the Host and the path. Every response carries
 //! `X-Served-By: node ID`. One line per request goes to stderr.
 
+use seedstream::Stream;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::ExitCode;
@@ -83,30 +84,6 @@ fn parse_head(buf: &[u8]) -> Option<Result<Request, &'static str>> {
         }
     }
     Some(Ok(req))
-}
-
-/// The seeded byte stream (xorshift64*, 8 bytes per step): the same as
-/// tptest's, so that clients check what they got with `tptest digest`.
-struct Stream {
-    state: u64,
-}
-
-impl Stream {
-    fn new(seed: u64) -> Self {
-        Self {
-            state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
-        }
-    }
-
-    fn fill(&mut self, buf: &mut [u8]) {
-        for word in buf.chunks_mut(8) {
-            self.state ^= self.state >> 12;
-            self.state ^= self.state << 25;
-            self.state ^= self.state >> 27;
-            let v = self.state.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes();
-            word.copy_from_slice(&v[..word.len()]);
-        }
-    }
 }
 
 /// `N` and the seed of a path ending in `/bytes/N[?seed=S]`.

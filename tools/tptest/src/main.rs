@@ -51,6 +51,7 @@
 //!
 //! Exit status: 0 success, 1 I/O failure, 2 bad usage.
 
+use seedstream::Stream;
 use sha2::{Digest, Sha256};
 use std::{
     io::{Read, Write},
@@ -97,29 +98,6 @@ fn nl_raw(cmd: u8, attrs: &[String]) -> Result<String, String> {
 }
 
 const CHUNK: usize = 64 * 1024;
-
-/// The byte stream of a seed: xorshift64*, 8 bytes per step.
-struct Stream {
-    state: u64,
-}
-
-impl Stream {
-    fn new(seed: u64) -> Self {
-        Self {
-            state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
-        }
-    }
-
-    fn fill(&mut self, buf: &mut [u8]) {
-        for word in buf.chunks_mut(8) {
-            self.state ^= self.state >> 12;
-            self.state ^= self.state << 25;
-            self.state ^= self.state >> 27;
-            let v = self.state.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes();
-            word.copy_from_slice(&v[..word.len()]);
-        }
-    }
-}
 
 /// Generates `bytes` bytes of the stream of `seed` in chunks, handing each to `out`.
 fn generate(
