@@ -343,6 +343,14 @@ pub(crate) struct Handover<'a> {
     pub(crate) step: Step<'a>,
 }
 
+/// Whether an offer's chunk of `chunk_len` bytes at `offset` lies within a
+/// replay of `replay_len` bytes, itself within [`REPLAY_MAX`].
+fn offer_in_bounds(replay_len: u32, offset: u32, chunk_len: usize) -> bool {
+    let len = replay_len as usize;
+    let end = (offset as usize).checked_add(chunk_len);
+    len <= REPLAY_MAX && chunk_len <= REPLAY_CHUNK && matches!(end, Some(e) if e <= len)
+}
+
 /// Encodes a handover message into `out`; returns the datagram's length
 /// (at most [`HANDOVER_MAX_LEN`]). An offer's bounds are checked as the
 /// decoder checks them.
@@ -382,11 +390,7 @@ pub(crate) fn encode_handover(
             chunk_offset,
             chunk,
         } => {
-            let end = (chunk_offset as usize).checked_add(chunk.len());
-            if replay_len as usize > REPLAY_MAX
-                || chunk.len() > REPLAY_CHUNK
-                || !matches!(end, Some(e) if e <= replay_len as usize)
-            {
+            if !offer_in_bounds(replay_len, chunk_offset, chunk.len()) {
                 return Err(EncodeError::BufferTooSmall);
             }
             tlv(&mut w, TLV_TCP_STATE, &[&state.to_wire()])?;
@@ -686,10 +690,7 @@ fn parse_handover(body: &[u8]) -> Result<Handover<'_>, DecodeError> {
             else {
                 return Err(DecodeError::Malformed);
             };
-            let len = replay_len as usize;
-            let end = (offset as usize).checked_add(data.len());
-            if len > REPLAY_MAX || data.len() > REPLAY_CHUNK || !matches!(end, Some(e) if e <= len)
-            {
+            if !offer_in_bounds(replay_len, offset, data.len()) {
                 return Err(DecodeError::Malformed);
             }
             Step::Offer {
