@@ -82,13 +82,15 @@ expect_body "$out" "/n2/bytes/30?seed=33" "after the change, it moves" 2 30 33
 # 5% loss and reordering on every link of the hub.
 for n in 1 2 3 4; do tp_host netem $n delay 2ms reorder 75% loss 5%; done
 out=$(tptest http 10.0.0.100 80 '/n1/bytes/1048576?seed=13' '/n2/bytes/1048576?seed=14' \
-	'/n3/bytes/1048576?seed=15' '/n1/bytes/1?seed=16')
+	'/n3/bytes/1048576?seed=15' '/n1/bytes/1?seed=16' '/n2/bytes/0?seed=18' '/n3/bytes/1024?seed=19')
 for n in 1 2 3 4; do tp_host netem-clear $n; done
 tp_info "lossy: $(echo "$out" | tr '\n' ' ')"
 expect_body "$out" "/n1/bytes/1048576?seed=13" lossy 1 1048576 13
 expect_body "$out" "/n2/bytes/1048576?seed=14" lossy 2 1048576 14
 expect_body "$out" "/n3/bytes/1048576?seed=15" lossy 3 1048576 15
 expect_body "$out" "/n1/bytes/1?seed=16" lossy 1 1 16
+expect_body "$out" "/n2/bytes/0?seed=18" lossy 2 0 18
+expect_body "$out" "/n3/bytes/1024?seed=19" lossy 3 1024 19
 
 tp_barrier done
 tp_barrier cut
