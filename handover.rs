@@ -484,8 +484,10 @@ impl Node {
                     (Phase::Frozen, Step::Ready) => e.phase = Phase::TargetReady,
                     (Phase::Frozen, Step::Refused(errno)) => e.phase = Phase::TargetRefused(errno),
                     (Phase::Gone { .. }, Step::Done) => e.phase = Phase::Gone { confirmed: true },
-                    _ => {}
+                    _ => return,
                 }
+                drop(table);
+                self.handover_wait.wake();
                 return;
             }
         }
@@ -875,12 +877,13 @@ fn dispatch(
     let start = clock::now_ms();
     let mut last_sent = None;
     let answer = loop {
+        // Read before the check: a wake after it is not missed.
+        let seen = node.handover_wait.generation();
         let now = clock::now_ms();
         if !matches!(last_sent, Some(t) if now - t < RESEND_MS) {
             send_offer(node, target, id, tuple, &state, &replay);
             last_sent = Some(now);
         }
-        tcp::sleep_us(100);
         let phase = node
             .splice
             .lock()
@@ -901,6 +904,7 @@ fn dispatch(
         if now - start > wait {
             break Err(errno(kernel::bindings::ETIMEDOUT).to_errno().unsigned_abs());
         }
+        node.handover_wait.wait(seen, RESEND_MS as u32);
     };
     if let Err(errno) = answer {
         unfreeze(node);
@@ -927,12 +931,12 @@ fn dispatch(
     let start = clock::now_ms();
     let mut last_sent = None;
     loop {
+        let seen = node.handover_wait.generation();
         let now = clock::now_ms();
         if !matches!(last_sent, Some(t) if now - t < RESEND_MS) {
             let _ = node.send_handover(target, &commit);
             last_sent = Some(now);
         }
-        tcp::sleep_us(100);
         let confirmed = node
             .splice
             .lock()
@@ -949,6 +953,7 @@ fn dispatch(
                 c"committed, but the target did not confirm: the connection may be lost",
             ));
         }
+        node.handover_wait.wait(seen, RESEND_MS as u32);
     }
 }
 

@@ -48,6 +48,7 @@ use sys::{
     sync::{new_spinlock_bh, SpinLockBh},
     ticker::{Kicker, Tick, Ticker},
     udp::UdpReceiver,
+    waitq::WaitQueue,
 };
 
 module! {
@@ -119,6 +120,8 @@ struct Node {
     splice: SpinLockBh<handover::Table>,
     /// Runs the handover work now (it sends what softirq cannot).
     handover_kick: Kicker,
+    /// Wakes handover requests waiting for their target's answer.
+    handover_wait: WaitQueue,
 }
 
 /// What runs on its own in a node.
@@ -369,6 +372,7 @@ impl PerNet for Node {
             plane <- new_spinlock_bh!(Plane::empty(), "tpcluster_plane"),
             splice <- new_spinlock_bh!(handover::Table::new()?, "tpcluster_splice"),
             handover_kick: Kicker::new(),
+            handover_wait: WaitQueue::new()?,
         })
     }
 

@@ -22,3 +22,4 @@ pub(crate) mod sync;
 pub(crate) mod tcp;
 pub(crate) mod ticker;
 pub(crate) mod udp;
+pub(crate) mod waitq;

@@ -704,3 +704,40 @@ void tpc_usleep(unsigned long min_us, unsigned long max_us)
 {
 	usleep_range(min_us, max_us);
 }
+
+struct tpc_waitq {
+	wait_queue_head_t wq;
+	atomic_t gen;
+};
+
+struct tpc_waitq *tpc_waitq_new(void)
+{
+	struct tpc_waitq *q = kzalloc(sizeof(*q), GFP_KERNEL);
+
+	if (q)
+		init_waitqueue_head(&q->wq);
+	return q;
+}
+
+void tpc_waitq_free(struct tpc_waitq *q)
+{
+	kfree(q);
+}
+
+u32 tpc_waitq_gen(struct tpc_waitq *q)
+{
+	return atomic_read(&q->gen);
+}
+
+/* Any context. */
+void tpc_waitq_wake(struct tpc_waitq *q)
+{
+	atomic_inc(&q->gen);
+	wake_up_all(&q->wq);
+}
+
+/* Process context: until the generation moves from @seen, or @ms pass. */
+void tpc_waitq_wait(struct tpc_waitq *q, u32 seen, unsigned int ms)
+{
+	wait_event_timeout(q->wq, (u32)atomic_read(&q->gen) != seen, msecs_to_jiffies(ms));
+}

@@ -134,4 +134,12 @@ void tpc_synchronize_net(void);
 void tpc_usleep(unsigned long min_us, unsigned long max_us);
 void tpc_ticker_kick(struct tpc_ticker *t);
 
+/* A wait queue with a generation counter (rust/waitq.rs). */
+struct tpc_waitq;
+struct tpc_waitq *tpc_waitq_new(void);
+void tpc_waitq_free(struct tpc_waitq *q);
+u32 tpc_waitq_gen(struct tpc_waitq *q);
+void tpc_waitq_wake(struct tpc_waitq *q);
+void tpc_waitq_wait(struct tpc_waitq *q, u32 seen, unsigned int ms);
+
 #endif

@@ -175,11 +175,15 @@ fn serve(router: &Router, mut conn: TcpStream) -> std::io::Result<()> {
         if owner != router.node {
             // Everything read from the current request on is replayed to
             // the target's router, pipelined requests included.
+            let started = std::time::Instant::now();
             match tpctl::handover_stream(conn, owner, &buf) {
                 Ok(()) => {
                     eprintln!(
-                        "node {} {peer}: {} {} -> handed to node {owner}",
-                        router.node, req.method, req.path
+                        "node {} {peer}: {} {} -> handed to node {owner} in {:.1} ms",
+                        router.node,
+                        req.method,
+                        req.path,
+                        started.elapsed().as_secs_f64() * 1000.0
                     );
                     return Ok(());
                 }
