@@ -126,8 +126,13 @@ impl Table {
         })
     }
 
+    /// Whether no connection is tracked.
+    fn is_empty(&self) -> bool {
+        self.used == 0
+    }
+
     fn find(&mut self, tuple: &Tuple) -> Option<&mut Entry> {
-        if self.used == 0 {
+        if self.is_empty() {
             return None;
         }
         self.slots.iter_mut().flatten().find(|e| e.tuple == *tuple)
@@ -142,7 +147,7 @@ impl Table {
 
     /// The tuple's entry and the scratch buffer, borrowed together.
     fn find_with_scratch(&mut self, tuple: &Tuple) -> Option<(&mut Entry, &mut KVec<u8>)> {
-        if self.used == 0 {
+        if self.is_empty() {
             return None;
         }
         let Table { slots, scratch, .. } = self;
@@ -214,11 +219,15 @@ pub(crate) enum InboundVerdict {
 impl Node {
     /// The PRE_ROUTING hook's part for connections in handover. Softirq.
     pub(crate) fn splice_inbound(&self, skb: &mut SkBuff) -> InboundVerdict {
+        let mut table = self.splice.lock();
+        // Most nodes most of the time: nothing in handover, nothing to parse.
+        if table.is_empty() {
+            return InboundVerdict::Default;
+        }
         let mut head = [0u8; 120];
         let Some((tuple, flags, hdr_len)) = tuple_of(skb.head(&mut head), true) else {
             return InboundVerdict::Default;
         };
-        let mut table = self.splice.lock();
         let Some(entry) = table.find(&tuple) else {
             return InboundVerdict::Default;
         };
@@ -256,11 +265,14 @@ impl Node {
     /// The POST_ROUTING hook's part for connections in handover: whether
     /// to send the packet. Softirq (or bottom halves disabled).
     pub(crate) fn splice_outbound(&self, skb: &mut SkBuff) -> bool {
+        let mut table = self.splice.lock();
+        if table.is_empty() {
+            return true;
+        }
         let mut head = [0u8; 120];
         let Some((tuple, flags, hdr_len)) = tuple_of(skb.head(&mut head), false) else {
             return true;
         };
-        let mut table = self.splice.lock();
         let Some((entry, scratch)) = table.find_with_scratch(&tuple) else {
             return true;
         };

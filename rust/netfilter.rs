@@ -107,8 +107,8 @@ impl Hook {
         // SAFETY: `ops` is not registered, so we are its only user.
         let ops = unsafe { &mut *this.ops.get() };
         ops.hook = Some(match point {
-            Point::PreRouting => pre_routing::<H>,
-            Point::PostRouting => post_routing::<H>,
+            Point::PreRouting => trampoline::<H, false>,
+            Point::PostRouting => trampoline::<H, true>,
         });
         ops.priv_ = handler.cast_mut().cast::<c_void>();
         ops.pf = bindings::NFPROTO_IPV4 as u8;
@@ -142,13 +142,14 @@ impl Drop for Hook {
     }
 }
 
-/// The C entry point of the PRE_ROUTING hook; forwards to the handler.
+/// The C entry point of the hooks: forwards to the handler's PRE_ROUTING
+/// method, or its POST_ROUTING one if `OUT`.
 ///
 /// # Safety
 ///
 /// Called by the netfilter core with `priv_` as registered by
 /// [`Hook::register`] and a valid `skb`.
-unsafe extern "C" fn pre_routing<H: Ipv4Hooks>(
+unsafe extern "C" fn trampoline<H: Ipv4Hooks, const OUT: bool>(
     priv_: *mut c_void,
     skb: *mut bindings::sk_buff,
     _state: *const bindings::nf_hook_state,
@@ -158,22 +159,10 @@ unsafe extern "C" fn pre_routing<H: Ipv4Hooks>(
     let handler = unsafe { &*priv_.cast_const().cast::<H>() };
     // SAFETY: the netfilter core gives the hook `skb` for the call alone.
     let skb = unsafe { SkBuff::from_raw(skb) };
-    handler.pre_routing(skb) as kernel::ffi::c_uint
-}
-
-/// The C entry point of the POST_ROUTING hook; forwards to the handler.
-///
-/// # Safety
-///
-/// As for [`pre_routing`].
-unsafe extern "C" fn post_routing<H: Ipv4Hooks>(
-    priv_: *mut c_void,
-    skb: *mut bindings::sk_buff,
-    _state: *const bindings::nf_hook_state,
-) -> kernel::ffi::c_uint {
-    // SAFETY: as in `pre_routing`.
-    let handler = unsafe { &*priv_.cast_const().cast::<H>() };
-    // SAFETY: as in `pre_routing`.
-    let skb = unsafe { SkBuff::from_raw(skb) };
-    handler.post_routing(skb) as kernel::ffi::c_uint
+    let verdict = if OUT {
+        handler.post_routing(skb)
+    } else {
+        handler.pre_routing(skb)
+    };
+    verdict as kernel::ffi::c_uint
 }

@@ -2,9 +2,7 @@
 # 80 is a splice service served by tprouter, which hands each request's
 # connection to the node its path names (/nK/ to node K; /n9/ to a node
 # that does not exist).
-kmemleak=/sys/kernel/debug/kmemleak
-mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null || true
-[ -w $kmemleak ] && echo clear > $kmemleak
+tp_leaks_clear
 tp_join_cluster "$(printf '5b%.0s' $(seq 32))"
 tpctl service add 10.0.0.100:80 mode splice
 tprouter --node $TP_VM --listen 10.0.0.100:80 \
@@ -66,12 +64,5 @@ fi
 kill $router
 rmmod tpcluster
 tp_expect "module unloaded after the handovers" sh -c '! lsmod | grep -q "^tpcluster "'
-if [ -w $kmemleak ]; then
-	echo scan > $kmemleak
-	sleep 1
-	echo scan > $kmemleak
-	leaks=$(grep -c "unreferenced object" $kmemleak || true)
-	tp_expect_eq "objects kmemleak reports leaked" "$leaks" 0
-	[ "$leaks" = 0 ] || head -n 60 $kmemleak
-fi
+tp_expect_no_leaks "after the handovers"
 tp_barrier reported

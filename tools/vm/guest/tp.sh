@@ -82,6 +82,29 @@ tp_wait_full_member() {
 	done
 }
 
+# tp_leaks_clear: forget what kmemleak found so far (debug kernel; no-op
+# elsewhere). tp_expect_no_leaks WHAT: kmemleak finds no object leaked
+# since (an unloaded module's frames are bare addresses in its
+# backtraces, so every new report counts); on other kernels, says so.
+TP_KMEMLEAK=/sys/kernel/debug/kmemleak
+tp_leaks_clear() {
+	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null || true
+	[ -w $TP_KMEMLEAK ] && echo clear > $TP_KMEMLEAK
+	return 0
+}
+tp_expect_no_leaks() {
+	if [ -w $TP_KMEMLEAK ]; then
+		echo scan > $TP_KMEMLEAK
+		sleep 1
+		echo scan > $TP_KMEMLEAK
+		leaks=$(grep -c "unreferenced object" $TP_KMEMLEAK || true)
+		tp_expect_eq "objects kmemleak reports leaked $1" "$leaks" 0
+		[ "$leaks" = 0 ] || head -n 60 $TP_KMEMLEAK
+	else
+		tp_info "kmemleak not in this kernel (make test KERNEL=debug has it)"
+	fi
+}
+
 # tp_uptime_ms: milliseconds since boot, 10 ms resolution.
 tp_uptime_ms() {
 	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
