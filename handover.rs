@@ -177,9 +177,21 @@ impl Table {
     }
 }
 
-/// The connection a segment belongs to, from the client's side, if `pkt`
-/// (IPv4 from `skb->data`) is TCP; `inbound` if it comes from the client.
-fn tuple_of(pkt: &[u8], inbound: bool) -> Option<(Tuple, u8, usize)> {
+/// What the hooks read of a TCP segment's headers.
+struct SegmentHead {
+    /// Its connection, from the client's side.
+    tuple: Tuple,
+    /// Its TCP flags.
+    flags: u8,
+    /// Length of its IP and TCP headers, options included.
+    hdr_len: usize,
+    /// Its acknowledgment number and window field, if it has an ACK.
+    ack_and_window: Option<(u32, u16)>,
+}
+
+/// The head of a segment, if `pkt` (IPv4 from `skb->data`) is TCP;
+/// `inbound` if it comes from the client.
+fn head_of(pkt: &[u8], inbound: bool) -> Option<SegmentHead> {
     let (ihl, doff) = splice::tcp_header(pkt)?;
     let addr = |at: usize| -> Option<[u8; 4]> { pkt.get(at..at + 4)?.try_into().ok() };
     let port = |at: usize| -> Option<u16> {
@@ -203,7 +215,12 @@ fn tuple_of(pkt: &[u8], inbound: bool) -> Option<(Tuple, u8, usize)> {
             port: sport,
         }
     };
-    Some((tuple, flags, ihl + doff))
+    Some(SegmentHead {
+        tuple,
+        flags,
+        hdr_len: ihl + doff,
+        ack_and_window: ack_and_window(pkt),
+    })
 }
 
 /// What the PRE_ROUTING hook does with a segment for a VIP.
@@ -225,7 +242,13 @@ impl Node {
             return InboundVerdict::Default;
         }
         let mut head = [0u8; 120];
-        let Some((tuple, flags, hdr_len)) = tuple_of(skb.head(&mut head), true) else {
+        let Some(SegmentHead {
+            tuple,
+            flags,
+            hdr_len,
+            ..
+        }) = head_of(skb.head(&mut head), true)
+        else {
             return InboundVerdict::Default;
         };
         let Some(entry) = table.find(&tuple) else {
@@ -247,15 +270,15 @@ impl Node {
                 InboundVerdict::Drop
             }
             Inbound::Translate(tr) => {
-                let cs = checksum_of(skb);
-                let done = skb
-                    .head_mut(hdr_len)
-                    .and_then(|p| splice::translate_inbound(p, &tr, cs));
-                if done.is_some() {
-                    self.counters.bump(Counter::SpliceRewrittenIn);
+                let rewritten = self.rewrite(
+                    skb,
+                    hdr_len,
+                    |p, cs| splice::translate_inbound(p, &tr, cs),
+                    Counter::SpliceRewrittenIn,
+                );
+                if rewritten {
                     InboundVerdict::Deliver
                 } else {
-                    self.counters.bump(Counter::SpliceDropUnwritable);
                     InboundVerdict::Drop
                 }
             }
@@ -270,7 +293,13 @@ impl Node {
             return true;
         }
         let mut head = [0u8; 120];
-        let Some((tuple, flags, hdr_len)) = tuple_of(skb.head(&mut head), false) else {
+        let Some(SegmentHead {
+            tuple,
+            flags,
+            hdr_len,
+            ack_and_window,
+        }) = head_of(skb.head(&mut head), false)
+        else {
             return true;
         };
         let Some((entry, scratch)) = table.find_with_scratch(&tuple) else {
@@ -305,26 +334,44 @@ impl Node {
                 }
                 entry.last_ms = clock::now_ms();
                 if entry.played < entry.replay.len() {
-                    let mut head = [0u8; 120];
-                    if let Some((ack, field)) = ack_and_window(skb.head(&mut head)) {
+                    if let Some((ack, field)) = ack_and_window {
                         let window = u64::from(field) << tr.local_wscale;
                         self.play_to_stack(entry, scratch, Some(ack), window);
                     }
                 }
                 drop(table);
-                let cs = checksum_of(skb);
-                let done = skb
-                    .head_mut(hdr_len)
-                    .and_then(|p| splice::translate_outbound(p, &tr, cs));
-                if done.is_some() {
-                    self.counters.bump(Counter::SpliceRewrittenOut);
-                    true
-                } else {
-                    self.counters.bump(Counter::SpliceDropUnwritable);
-                    false
-                }
+                self.rewrite(
+                    skb,
+                    hdr_len,
+                    |p, cs| splice::translate_outbound(p, &tr, cs),
+                    Counter::SpliceRewrittenOut,
+                )
             }
         }
+    }
+
+    /// Rewrites the first `hdr_len` bytes of `skb` (its IP and TCP headers)
+    /// with `translate`, keeping its checksum as its state requires, and
+    /// counts it in `done`; `false` (counted too) if the headers could not
+    /// be made writable or did not parse, and the packet must be dropped.
+    fn rewrite(
+        &self,
+        skb: &mut SkBuff,
+        hdr_len: usize,
+        translate: impl FnOnce(&mut [u8], Checksum) -> Option<()>,
+        done: Counter,
+    ) -> bool {
+        let cs = checksum_of(skb);
+        let rewritten = skb
+            .head_mut(hdr_len)
+            .and_then(|p| translate(p, cs))
+            .is_some();
+        self.counters.bump(if rewritten {
+            done
+        } else {
+            Counter::SpliceDropUnwritable
+        });
+        rewritten
     }
 
     /// Plays to this node's stack, as from the client, what the new holder
