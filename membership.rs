@@ -271,14 +271,58 @@ impl Membership {
         any
     }
 
+    /// Whether node `self_id` and the peers `counted` make a majority of
+    /// the configured nodes (with exactly half: the half that holds the
+    /// lowest node id).
+    fn is_majority(&self, self_id: u32, counted: impl Fn(&Member) -> bool) -> bool {
+        let total = self.members().count() + 1;
+        let up = self.members().filter(|m| counted(m)).count() + 1;
+        let lowest = self.members().map(|m| m.id).fold(self_id, u32::min);
+        let holds_lowest =
+            lowest == self_id || self.members().any(|m| counted(m) && m.id == lowest);
+        2 * up > total || (2 * up == total && holds_lowest)
+    }
+
+    /// Whether node `self_id` sees a majority live (itself included), as of
+    /// the last [`Membership::update`]: the side of a partition that may
+    /// declare the others dead and take their replicated connections.
+    pub(crate) fn has_quorum(&self, self_id: u32) -> bool {
+        self.is_majority(self_id, |m| m.live)
+    }
+
+    /// Until when node `self_id` keeps a *fresh* majority if it hears no
+    /// more heartbeats: the latest time, in ms of the caller's clock, at
+    /// which the peers heard within the last `within_ms` still make a
+    /// majority with it; 0 if they do not even now; `u64::MAX` if it is
+    /// a majority alone. A replicated connection's primary sends only
+    /// before that time, and `within_ms` is shorter than the dead-node
+    /// timeout: so a primary cut off from the majority falls silent before
+    /// the majority declares it dead and a backup takes over.
+    pub(crate) fn quorum_until(&self, self_id: u32, within_ms: u32) -> u64 {
+        if self.is_majority(self_id, |_| false) {
+            return u64::MAX;
+        }
+        // The latest deadline `d` such that the peers heard after
+        // `d - within_ms` still make a majority: try each peer's deadline,
+        // latest first.
+        let mut best = 0;
+        for m in self.members().filter(|m| m.heard) {
+            let deadline = m.last_heard_ms.saturating_add(u64::from(within_ms));
+            if deadline > best
+                && self.is_majority(self_id, |p| {
+                    p.heard && p.last_heard_ms.saturating_add(u64::from(within_ms)) >= deadline
+                })
+            {
+                best = deadline;
+            }
+        }
+        best
+    }
+
     /// Whether node `self_id` may take new connections, as of the last
     /// [`Membership::update`]: see the module documentation.
     pub(crate) fn full_member(&self, self_id: u32) -> bool {
-        let total = self.members().count() + 1;
-        let up = self.members().filter(|m| m.live).count() + 1;
-        let lowest = self.members().map(|m| m.id).fold(self_id, u32::min);
-        let holds_lowest = lowest == self_id || self.members().any(|m| m.live && m.id == lowest);
-        let quorum = 2 * up > total || (2 * up == total && holds_lowest);
+        let quorum = self.is_majority(self_id, |m| m.live);
         let agreed = (0..MAX_PEERS)
             .filter(|&i| !self.members[i].is_free() && self.members[i].live)
             .all(|i| self.agrees(i));

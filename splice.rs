@@ -40,7 +40,7 @@ const OPT_MSS: u8 = 2;
 const OPT_WSCALE: u8 = 3;
 const OPT_SACK_PERM: u8 = 4;
 const OPT_SACK: u8 = 5;
-const OPT_TIMESTAMP: u8 = 8;
+pub(crate) const OPT_TIMESTAMP: u8 = 8;
 
 /// Largest window scale (RFC 7323).
 pub(crate) const MAX_WSCALE: u8 = 14;
@@ -116,18 +116,18 @@ pub(crate) fn tcp_header(pkt: &[u8]) -> Option<(usize, usize)> {
     Some((ihl, doff))
 }
 
-fn be32(b: &[u8], at: usize) -> Option<u32> {
+pub(crate) fn be32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
-fn be16(b: &[u8], at: usize) -> Option<u16> {
+pub(crate) fn be16(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
 }
 
 /// Calls `f(kind, offset of the option's value)` for each option of the
 /// TCP header at `t` (length `len`) that is well framed; stops at the end
 /// of the list or at the first badly framed option.
-fn for_each_option(pkt: &[u8], t: usize, len: usize, mut f: impl FnMut(u8, usize, usize)) {
+pub(crate) fn for_each_option(pkt: &[u8], t: usize, len: usize, mut f: impl FnMut(u8, usize, usize)) {
     let mut at = t + 20;
     let end = t + len;
     while at < end {
@@ -155,7 +155,7 @@ fn add32(pkt: &mut [u8], at: usize, delta: u32, check: Option<usize>) -> Option<
 }
 
 /// Where the TCP checksum is, if it must be updated under `cs`.
-fn check_field(t: usize, cs: Checksum) -> Option<usize> {
+pub(crate) fn check_field(t: usize, cs: Checksum) -> Option<usize> {
     match cs {
         Checksum::Full => Some(t + 16),
         Checksum::Partial => None,

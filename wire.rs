@@ -53,6 +53,20 @@ pub(crate) const TLV_REPLAY_LEN: u16 = 21;
 pub(crate) const TLV_REPLAY_CHUNK: u16 = 22;
 /// TLV type of a commit's server TSval (u32).
 pub(crate) const TLV_COMMIT_TSVAL: u16 = 23;
+/// Replication progress of connections: entries of 24 bytes, each a tuple
+/// (12 bytes), the client sequence number the sender has received up to,
+/// the server sequence number (in the client's view) it has sent up to,
+/// and the replicas the sender still counts in the set (bit i: the i-th in
+/// rendezvous order), 4 bytes each.
+pub(crate) const TLV_PROGRESS: u16 = 24;
+/// Encoded length of a [`Progress`] entry's value.
+const PROGRESS_LEN: usize = 24;
+/// Most connections one progress datagram reports: it stays under 1200
+/// bytes, well within any Ethernet MTU.
+pub(crate) const PROGRESS_MAX_ENTRIES: usize = 48;
+/// Longest progress datagram, for sizing send buffers.
+pub(crate) const PROGRESS_MAX_LEN: usize =
+    HEADER_LEN + TLV_HEADER_LEN + PROGRESS_MAX_ENTRIES * PROGRESS_LEN + MAC_LEN;
 
 /// Most bytes a handover replays.
 pub(crate) const REPLAY_MAX: usize = 16 * 1024;
@@ -92,6 +106,8 @@ pub(crate) enum Kind {
     Heartbeat,
     /// A step of a connection's handover, [`Handover`].
     Handover,
+    /// Replication progress of connections, [`Progress`].
+    Progress,
     /// A kind this codec does not know (sent by a newer node). The caller
     /// counts and drops it.
     Unknown(u8),
@@ -103,6 +119,7 @@ impl Kind {
         match v {
             1 => Kind::Heartbeat,
             2 => Kind::Handover,
+            3 => Kind::Progress,
             v => Kind::Unknown(v),
         }
     }
@@ -112,6 +129,7 @@ impl Kind {
         match self {
             Kind::Heartbeat => 1,
             Kind::Handover => 2,
+            Kind::Progress => 3,
             Kind::Unknown(v) => v,
         }
     }
@@ -418,6 +436,111 @@ pub(crate) fn encode_handover(
     w.seal(mac)
 }
 
+/// How far one replica of a connection has come (`replica.rs`): sent by
+/// every replica to the others of the connection's set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Progress {
+    /// The connection, from the client's side.
+    pub(crate) tuple: Tuple,
+    /// The client's sequence number up to which the sender's stack has
+    /// received every byte (its `rcv_nxt`).
+    pub(crate) received: u32,
+    /// The server sequence number, in the client's view, up to which the
+    /// sender's stack has sent (written and transmitted) every byte.
+    pub(crate) sent: u32,
+    /// The replicas the sender still counts in the connection's set: bit
+    /// i for the i-th in rendezvous order.
+    pub(crate) members: u32,
+}
+
+impl Progress {
+    fn to_wire(self) -> [u8; PROGRESS_LEN] {
+        let mut b = [0u8; PROGRESS_LEN];
+        b[..12].copy_from_slice(&self.tuple.to_wire());
+        b[12..16].copy_from_slice(&self.received.to_be_bytes());
+        b[16..20].copy_from_slice(&self.sent.to_be_bytes());
+        b[20..].copy_from_slice(&self.members.to_be_bytes());
+        b
+    }
+
+    fn from_wire(b: [u8; PROGRESS_LEN]) -> Self {
+        let word = |at: usize| u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+        let mut tuple = [0u8; 12];
+        tuple.copy_from_slice(&b[..12]);
+        Self {
+            tuple: Tuple::from_wire(tuple),
+            received: word(12),
+            sent: word(16),
+            members: word(20),
+        }
+    }
+}
+
+/// The progress entries of a decoded datagram, in the order sent; their
+/// count was checked by [`decode`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ProgressList<'a> {
+    entries: &'a [u8],
+}
+
+impl<'a> ProgressList<'a> {
+    /// The entries.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Progress> + 'a {
+        self.entries.chunks_exact(PROGRESS_LEN).map(|c| {
+            let mut b = [0u8; PROGRESS_LEN];
+            b.copy_from_slice(c);
+            Progress::from_wire(b)
+        })
+    }
+}
+
+/// Encodes a progress datagram of `entries` (1 to
+/// [`PROGRESS_MAX_ENTRIES`]) into `out`: one [`TLV_PROGRESS`] holding them
+/// all. Returns its length (at most [`PROGRESS_MAX_LEN`]).
+pub(crate) fn encode_progress(
+    out: &mut [u8],
+    hdr: &Header,
+    entries: &[Progress],
+    mac: &impl Mac,
+) -> Result<usize, EncodeError> {
+    if entries.is_empty() || entries.len() > PROGRESS_MAX_ENTRIES {
+        return Err(EncodeError::BufferTooSmall);
+    }
+    let value_len = entries.len() * PROGRESS_LEN;
+    let body_len = TLV_HEADER_LEN + value_len;
+    if out.len() < HEADER_LEN + body_len + MAC_LEN {
+        return Err(EncodeError::BufferTooSmall);
+    }
+    let body_len16 = u16::try_from(body_len).map_err(|_| EncodeError::BufferTooSmall)?;
+    let value_len16 = u16::try_from(value_len).map_err(|_| EncodeError::BufferTooSmall)?;
+    let mut w = Writer { out, len: 0 };
+    write_header(&mut w, Kind::Progress, hdr, body_len16)?;
+    w.put(&TLV_PROGRESS.to_be_bytes())?;
+    w.put(&value_len16.to_be_bytes())?;
+    for e in entries {
+        w.put(&e.to_wire())?;
+    }
+    w.seal(mac)
+}
+
+/// Parses a progress body: exactly one [`TLV_PROGRESS`] of 1 to
+/// [`PROGRESS_MAX_ENTRIES`] whole entries (other TLVs are skipped).
+fn parse_progress(body: &[u8]) -> Result<ProgressList<'_>, DecodeError> {
+    let mut entries = None;
+    for tlv in Tlvs::new(body) {
+        let (typ, value) = tlv?;
+        if typ == TLV_PROGRESS {
+            entries = Some(value);
+        }
+    }
+    let entries = entries.ok_or(DecodeError::Malformed)?;
+    let n = entries.len() / PROGRESS_LEN;
+    if entries.len() % PROGRESS_LEN != 0 || n == 0 || n > PROGRESS_MAX_ENTRIES {
+        return Err(DecodeError::Malformed);
+    }
+    Ok(ProgressList { entries })
+}
+
 /// What a datagram carries, by kind.
 // A heartbeat is ~270 bytes against a slice's 16, but there is no allocator
 // to box it in and a `Datagram` only lives on the stack while it is handled.
@@ -428,6 +551,8 @@ pub(crate) enum Message<'a> {
     Heartbeat(Heartbeat),
     /// Kind 2.
     Handover(Handover<'a>),
+    /// Kind 3.
+    Progress(ProgressList<'a>),
     /// A kind this codec does not know, MAC verified, body not parsed.
     Unknown {
         /// The wire kind.
@@ -453,6 +578,7 @@ impl Datagram<'_> {
         match self.message {
             Message::Heartbeat(_) => Kind::Heartbeat,
             Message::Handover(_) => Kind::Handover,
+            Message::Progress(_) => Kind::Progress,
             Message::Unknown { kind, .. } => Kind::from_wire(kind),
         }
     }
@@ -593,6 +719,7 @@ pub(crate) fn decode<'a>(
     let message = match Kind::from_wire(kind) {
         Kind::Heartbeat => Message::Heartbeat(parse_heartbeat(body)?),
         Kind::Handover => Message::Handover(parse_handover(body)?),
+        Kind::Progress => Message::Progress(parse_progress(body)?),
         Kind::Unknown(kind) => Message::Unknown { kind, body },
     };
     Ok(Datagram {

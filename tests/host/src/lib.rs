@@ -15,6 +15,8 @@ pub mod membership;
 pub mod packet;
 #[path = "../../../rendezvous.rs"]
 pub mod rendezvous;
+#[path = "../../../replica.rs"]
+pub mod replica;
 #[path = "../../../replay.rs"]
 pub mod replay;
 #[path = "../../../splice.rs"]
@@ -36,6 +38,8 @@ mod membership_tests;
 mod rendezvous_tests;
 #[cfg(test)]
 mod replay_tests;
+#[cfg(test)]
+mod replica_tests;
 #[cfg(test)]
 mod splice_tests;
 #[cfg(test)]

@@ -221,3 +221,50 @@ fn zeroed_table_is_empty() {
     m.heard(2, peer(2).addr, 0, 1, &[1], 1, 0).unwrap();
     assert_eq!(update(&mut m, 1), [(2, true)]);
 }
+
+/// A heartbeat of peer `id` at `now`, counter `counter`.
+fn hear(m: &mut Membership, id: u32, counter: u64, now: u64) {
+    m.heard(id, Ipv4([10, 0, 0, id as u8]), counter, 1, &[id, 1], 1, now)
+        .unwrap();
+}
+
+#[test]
+fn fresh_quorum_lasts_while_a_majority_was_heard_recently() {
+    // Alone: a majority of one, for ever.
+    assert_eq!(membership(&[]).quorum_until(1, 100), u64::MAX);
+    let mut m = membership(&[2, 3]);
+    assert_eq!(m.quorum_until(1, 100), 0, "nobody heard");
+    hear(&mut m, 2, 1, 1000);
+    assert_eq!(m.quorum_until(1, 100), 1100);
+    hear(&mut m, 3, 1, 1050);
+    assert_eq!(m.quorum_until(1, 100), 1150, "one peer is enough: the latest");
+    // Four nodes: two peers needed (half without the lowest id), or one
+    // with the lowest id's half.
+    // Node 1 (the lowest id) with one peer is half and holds the tie.
+    let mut m = membership(&[2, 3, 4]);
+    hear(&mut m, 3, 1, 1000);
+    hear(&mut m, 4, 1, 1200);
+    assert_eq!(m.quorum_until(1, 100), 1300, "1 with 4 alone is half, with the lowest id");
+    let mut m = membership(&[1, 3, 4]);
+    hear(&mut m, 1, 1, 1000);
+    hear(&mut m, 3, 1, 2000);
+    // Node 2 with node 1 (the lowest id) is half, enough; 2 and 3 without
+    // 1 are half without the lowest id: too few.
+    assert_eq!(m.quorum_until(2, 100), 1100);
+}
+
+#[test]
+fn quorum_is_a_live_majority() {
+    let mut m = membership(&[2, 3]);
+    assert!(!m.has_quorum(1));
+    hear(&mut m, 3, 1, 10);
+    update(&mut m, 20);
+    assert!(m.has_quorum(1));
+    update(&mut m, 20 + u64::from(DEAD_MS));
+    assert!(!m.has_quorum(1));
+    // Two nodes: the one with the lowest id holds the tie.
+    let m = membership(&[2]);
+    assert!(m.has_quorum(1));
+    let m = membership(&[1]);
+    assert!(!m.has_quorum(2));
+}

@@ -670,3 +670,87 @@ mod handover {
         }
     }
 }
+
+fn progress(i: u32) -> crate::wire::Progress {
+    crate::wire::Progress {
+        tuple: crate::wire::Tuple {
+            client: [10, 0, 0, 4],
+            client_port: 40000 + i as u16,
+            vip: [10, 0, 0, 100],
+            port: 80,
+        },
+        received: 0xffff_fff0u32.wrapping_add(i),
+        sent: i.wrapping_mul(0x0101_0101),
+        members: i ^ 0x5,
+    }
+}
+
+#[test]
+fn progress_round_trips() {
+    use crate::wire::{encode_progress, PROGRESS_MAX_ENTRIES, PROGRESS_MAX_LEN};
+    for n in [1, 2, PROGRESS_MAX_ENTRIES] {
+        let entries: Vec<_> = (0..n as u32).map(progress).collect();
+        let mut buf = vec![0; PROGRESS_MAX_LEN];
+        let len = encode_progress(&mut buf, &header(), &entries, &mac()).unwrap();
+        assert_eq!(len, HEADER_LEN + 4 + 24 * n + MAC_LEN);
+        let d = decode(&buf[..len], &mac(), CLUSTER).unwrap();
+        assert_eq!(d.kind(), Kind::Progress);
+        let Message::Progress(list) = d.message else {
+            panic!("not progress: {d:?}")
+        };
+        assert_eq!(list.iter().collect::<Vec<_>>(), entries);
+    }
+    // None, or more than fit: refused, nothing written.
+    let mut buf = vec![0; PROGRESS_MAX_LEN];
+    assert_eq!(
+        encode_progress(&mut buf, &header(), &[], &mac()),
+        Err(EncodeError::BufferTooSmall)
+    );
+    let many: Vec<_> = (0..=PROGRESS_MAX_ENTRIES as u32).map(progress).collect();
+    assert_eq!(
+        encode_progress(&mut buf, &header(), &many, &mac()),
+        Err(EncodeError::BufferTooSmall)
+    );
+    let mut short = vec![0; HEADER_LEN + 4 + 24 + MAC_LEN - 1];
+    assert_eq!(
+        encode_progress(&mut short, &header(), &[progress(1)], &mac()),
+        Err(EncodeError::BufferTooSmall)
+    );
+}
+
+#[test]
+fn progress_malformed() {
+    use crate::wire::TLV_PROGRESS;
+    // No entry, a partial entry, no progress TLV at all.
+    for body in [
+        tlv(TLV_PROGRESS, &[]),
+        tlv(TLV_PROGRESS, &[0; 23]),
+        tlv(TLV_PROGRESS, &[0; 49]),
+        tlv(1, &[0; 24]),
+        vec![],
+    ] {
+        assert_eq!(decode_err(&seal(3, &body)), DecodeError::Malformed, "{body:?}");
+    }
+    // Too many entries.
+    let body = tlv(TLV_PROGRESS, &vec![0; 24 * 49]);
+    assert_eq!(decode_err(&seal(3, &body)), DecodeError::Malformed);
+    // Other TLVs around it are skipped.
+    let body = [tlv(1, b"x"), tlv(TLV_PROGRESS, &[7; 48]), tlv(99, b"y")].concat();
+    let sealed = seal(3, &body);
+    let d = decode(&sealed, &mac(), CLUSTER).unwrap();
+    let Message::Progress(list) = d.message else {
+        panic!()
+    };
+    assert_eq!(list.iter().count(), 2);
+}
+
+proptest! {
+    #[test]
+    fn progress_any_body_never_panics(body in vec(any::<u8>(), 0..1200)) {
+        if let Ok(d) = decode(&seal(3, &body), &mac(), CLUSTER) {
+            if let Message::Progress(list) = d.message {
+                prop_assert!(list.iter().count() >= 1);
+            }
+        }
+    }
+}

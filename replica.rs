@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Replicate mode: who serves a replicated connection and how far each of
+//! its replicas has come. See `Documentation/replicate.rst`.
+//!
+//! A connection to a replicate service with replication factor R is served
+//! by its *replica set*: the first R live nodes in rendezvous order of its
+//! 5-tuple (the first is the balance owner). Every replica's own stack
+//! takes the client's segments; only the *primary*, the first replica not
+//! excluded, sends to the client. Each stack chooses its own initial
+//! sequence number and timestamp clock, so every replica translates
+//! between its own server space and a *cluster* space that all replicas
+//! derive from the tuple and the cluster key alone ([`cluster_isn`],
+//! [`cluster_tsval`]): no message is needed to agree on it, and a backup
+//! that takes over already speaks the client's numbers.
+//!
+//! Replicas tell each other, over the channel, how far they have come
+//! ([`crate::wire::Progress`]): the client byte they have received up to
+//! and the server byte (in cluster space) they have sent up to. From those:
+//!
+//! * an application reads only bytes every replica still in the set has
+//!   received ([`Replication::readable_end`]);
+//! * the primary's application writes only bytes every backup has already
+//!   sent ([`Replication::sendable_end`]), so a backup that takes over holds
+//!   every byte the client may have seen;
+//! * the primary never acknowledges to the client a byte a backup lacks
+//!   ([`Replication::clamp_ack`]), so the client still holds every byte a
+//!   backup that takes over may need.
+//!
+//! A replica that its node declares dead (while the node has a majority)
+//! leaves the set of that connection for good ([`Replication::exclude`]):
+//! a node that comes back has lost the connection's state. A node that
+//! loses its majority fences its replicated connections: it never sends on
+//! them again ([`Replication::fence`]).
+//!
+//! Kernel-independent: built into the module and into the host test crate.
+
+use crate::rendezvous::{self, FiveTuple, Key};
+use crate::splice::Translation;
+use crate::wire::Tuple;
+
+/// Most replicas of one connection.
+pub(crate) const MAX_SET: usize = 8;
+
+/// Whether sequence number `a` is after `b` (RFC 1982 serial arithmetic,
+/// as the stack's `after()`).
+pub(crate) fn after(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) > 0
+}
+
+/// The earlier of two sequence numbers.
+pub(crate) fn seq_min(a: u32, b: u32) -> u32 {
+    if after(a, b) {
+        b
+    } else {
+        a
+    }
+}
+
+/// The later of two sequence numbers.
+pub(crate) fn seq_max(a: u32, b: u32) -> u32 {
+    if after(a, b) {
+        a
+    } else {
+        b
+    }
+}
+
+fn five_tuple(t: &Tuple) -> FiveTuple {
+    FiveTuple {
+        saddr: u32::from_be_bytes(t.client),
+        daddr: u32::from_be_bytes(t.vip),
+        sport: t.client_port,
+        dport: t.port,
+        proto: 6,
+    }
+}
+
+/// The replica set of `tuple` among `live` (this node and its live peers):
+/// the first `replicas` (at most [`MAX_SET`]) in rendezvous order, primary
+/// first. Returns how many were written to `out`.
+pub(crate) fn replica_set(
+    key: &Key,
+    tuple: &Tuple,
+    live: &[u32],
+    replicas: u32,
+    out: &mut [u32; MAX_SET],
+) -> usize {
+    let n = usize::try_from(replicas).unwrap_or(MAX_SET).min(MAX_SET);
+    rendezvous::rank(key, &five_tuple(tuple), live, &mut out[..n])
+}
+
+/// A keyed hash of `tuple` for `purpose`: the same on every node of the
+/// cluster, unpredictable without the key.
+fn tuple_hash(key: &Key, tuple: &Tuple, purpose: u8) -> u32 {
+    let mut msg = [0u8; 13];
+    msg[0] = purpose;
+    msg[1..5].copy_from_slice(&tuple.client);
+    msg[5..7].copy_from_slice(&tuple.client_port.to_be_bytes());
+    msg[7..11].copy_from_slice(&tuple.vip);
+    msg[11..13].copy_from_slice(&tuple.port.to_be_bytes());
+    rendezvous::siphash24(key, &msg) as u32
+}
+
+/// The initial sequence number the client sees for `tuple`, whichever
+/// replica is primary.
+pub(crate) fn cluster_isn(key: &Key, tuple: &Tuple) -> u32 {
+    tuple_hash(key, tuple, 1)
+}
+
+/// The TSval the client sees on the SYN-ACK of `tuple`; later TSvals
+/// follow each replica's own clock from there.
+pub(crate) fn cluster_tsval(key: &Key, tuple: &Tuple) -> u32 {
+    tuple_hash(key, tuple, 2)
+}
+
+/// What a replica's answer to the client's SYN says of its stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct OwnSynAck {
+    /// Its initial sequence number.
+    pub(crate) isn: u32,
+    /// The client's initial sequence number plus one (its ack).
+    pub(crate) client_next: u32,
+    /// Its TSval, if it sends timestamps.
+    pub(crate) tsval: Option<u32>,
+    /// Its window scale, if it offers one.
+    pub(crate) wscale: Option<u8>,
+}
+
+/// The translation from this replica's server space to the cluster's. The
+/// window scale is the replica's own on both sides: replicas with the same
+/// TCP buffer settings choose the same one (`Documentation/replicate.rst`).
+pub(crate) fn translation_of(key: &Key, tuple: &Tuple, own: &OwnSynAck) -> Translation {
+    let wscale = own.wscale.unwrap_or(0).min(crate::splice::MAX_WSCALE);
+    Translation {
+        seq_delta: cluster_isn(key, tuple).wrapping_sub(own.isn),
+        ts_delta: own
+            .tsval
+            .map_or(0, |ts| cluster_tsval(key, tuple).wrapping_sub(ts)),
+        client_view_wscale: wscale,
+        local_wscale: wscale,
+    }
+}
+
+/// One replica of a connection as this node knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Replica {
+    /// Its node id.
+    pub(crate) id: u32,
+    /// The client sequence number it has received up to.
+    pub(crate) received: u32,
+    /// The server sequence number (cluster space) it has sent up to.
+    pub(crate) sent: u32,
+    /// Declared dead: out of the set for good.
+    pub(crate) excluded: bool,
+    /// When its last report was taken (or the connection was set up), ms.
+    pub(crate) heard_ms: u64,
+}
+
+/// A replicated connection's set and progress on one node.
+///
+/// # Invariants
+///
+/// `set[..len]` are distinct node ids in rendezvous order, `len >= 1`, and
+/// `set[me]` is this node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Replication {
+    set: [Replica; MAX_SET],
+    len: usize,
+    me: usize,
+    fenced: bool,
+}
+
+/// A node's role on one connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// Sends to the client.
+    Primary,
+    /// Processes the client's segments silently, ready to take over.
+    Backup,
+    /// Lost its majority while serving the connection: silent for good.
+    Fenced,
+}
+
+impl Replication {
+    /// The connection whose set is `ids` (rendezvous order), seen from
+    /// node `self_id`, which must be one of them; every replica starts at
+    /// the first byte each way (`client_next`, and the cluster ISN plus one
+    /// as `server_next`).
+    pub(crate) fn new(
+        ids: &[u32],
+        self_id: u32,
+        client_next: u32,
+        server_next: u32,
+        now_ms: u64,
+    ) -> Option<Self> {
+        let me = ids.iter().position(|&id| id == self_id)?;
+        if ids.len() > MAX_SET {
+            return None;
+        }
+        let blank = Replica {
+            id: 0,
+            received: client_next,
+            sent: server_next,
+            excluded: false,
+            heard_ms: now_ms,
+        };
+        let mut set = [blank; MAX_SET];
+        for (slot, &id) in set.iter_mut().zip(ids) {
+            if ids.iter().filter(|&&other| other == id).count() != 1 {
+                return None;
+            }
+            slot.id = id;
+        }
+        Some(Self {
+            set,
+            len: ids.len(),
+            me,
+            fenced: false,
+        })
+    }
+
+    /// The replicas, in rendezvous order, this node included.
+    pub(crate) fn replicas(&self) -> &[Replica] {
+        &self.set[..self.len]
+    }
+
+    /// This node's replica.
+    pub(crate) fn me(&self) -> &Replica {
+        &self.set[self.me]
+    }
+
+    /// The primary: the first replica not excluded.
+    pub(crate) fn primary(&self) -> Option<u32> {
+        self.replicas().iter().find(|r| !r.excluded).map(|r| r.id)
+    }
+
+    /// This node's role.
+    pub(crate) fn role(&self) -> Role {
+        if self.fenced {
+            Role::Fenced
+        } else if self.primary() == Some(self.me().id) {
+            Role::Primary
+        } else {
+            Role::Backup
+        }
+    }
+
+    /// The other replicas still in the set.
+    fn others(&self) -> impl Iterator<Item = &Replica> {
+        let me = self.me;
+        self.set[..self.len]
+            .iter()
+            .enumerate()
+            .filter(move |&(i, r)| i != me && !r.excluded)
+            .map(|(_, r)| r)
+    }
+
+    /// The ids of the other replicas still in the set (where progress
+    /// reports go).
+    pub(crate) fn peers(&self) -> impl Iterator<Item = u32> + '_ {
+        self.others().map(|r| r.id)
+    }
+
+    /// Takes replica `id` out of the set for good (its node was declared
+    /// dead by a majority). Returns whether this made this node primary.
+    pub(crate) fn exclude(&mut self, id: u32) -> bool {
+        let was = self.role();
+        let me = self.me().id;
+        if id == me {
+            return false;
+        }
+        for r in self.set[..self.len].iter_mut().filter(|r| r.id == id) {
+            r.excluded = true;
+        }
+        was == Role::Backup && self.role() == Role::Primary
+    }
+
+    /// Silences this node on the connection for good.
+    pub(crate) fn fence(&mut self) {
+        self.fenced = true;
+    }
+
+    /// Which replicas this node still counts: bit i for the i-th.
+    pub(crate) fn members_mask(&self) -> u32 {
+        self.replicas()
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !r.excluded)
+            .fold(0, |m, (i, _)| m | (1 << i))
+    }
+
+    /// Takes the view of the set that replica `id` reports (`mask`, as
+    /// [`Replication::members_mask`]) if `id` is this node's primary: the
+    /// primary's word on who is out is final. If it counts this node out
+    /// (it stopped waiting for it), this node can no longer take over and
+    /// is fenced. Returns whether this made this node primary.
+    pub(crate) fn take_view(&mut self, id: u32, mask: u32) -> bool {
+        if self.primary() != Some(id) || self.fenced {
+            return false;
+        }
+        if mask & (1 << self.me) == 0 {
+            self.fence();
+            return false;
+        }
+        let out: [Option<u32>; MAX_SET] = core::array::from_fn(|i| {
+            (i < self.len && mask & (1 << i) == 0).then(|| self.set[i].id)
+        });
+        out.iter()
+            .flatten()
+            .fold(false, |became, &gone| self.exclude(gone) || became)
+    }
+
+    /// On the primary: takes out of the set the backups not heard from
+    /// for `silence_ms` (their node is up, but their connection is not:
+    /// never set up, or gone). Returns how many.
+    pub(crate) fn exclude_silent(&mut self, now_ms: u64, silence_ms: u64) -> usize {
+        if self.role() != Role::Primary {
+            return 0;
+        }
+        let me = self.me;
+        let mut n = 0;
+        for (i, r) in self.set[..self.len].iter_mut().enumerate() {
+            if i != me && !r.excluded && now_ms.saturating_sub(r.heard_ms) > silence_ms {
+                r.excluded = true;
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Records what replica `id` reports at `now_ms`; progress only ever
+    /// moves forward (a late or repeated report changes nothing). Returns
+    /// whether it moved.
+    pub(crate) fn heard(&mut self, id: u32, received: u32, sent: u32, now_ms: u64) -> bool {
+        let me = self.me;
+        let Some((_, r)) = self.set[..self.len]
+            .iter_mut()
+            .enumerate()
+            .find(|(i, r)| *i != me && r.id == id)
+        else {
+            return false;
+        };
+        let moved = after(received, r.received) || after(sent, r.sent);
+        r.heard_ms = r.heard_ms.max(now_ms);
+        r.received = seq_max(r.received, received);
+        r.sent = seq_max(r.sent, sent);
+        moved
+    }
+
+    /// Records this node's own progress; returns whether it moved.
+    pub(crate) fn advance_own(&mut self, received: Option<u32>, sent: Option<u32>) -> bool {
+        let r = &mut self.set[self.me];
+        let mut moved = false;
+        if let Some(v) = received {
+            moved |= after(v, r.received);
+            r.received = seq_max(r.received, v);
+        }
+        if let Some(v) = sent {
+            moved |= after(v, r.sent);
+            r.sent = seq_max(r.sent, v);
+        }
+        moved
+    }
+
+    /// Where the application may read up to, its stack having received up
+    /// to `own_received`: the least that every replica still in the set
+    /// has received.
+    pub(crate) fn readable_end(&self, own_received: u32) -> u32 {
+        self.others()
+            .fold(own_received, |end, r| seq_min(end, r.received))
+    }
+
+    /// Where the primary's application may write up to: the least that
+    /// every backup still in the set has sent; `None` if there is no backup
+    /// left (nothing to wait for).
+    pub(crate) fn sendable_end(&self) -> Option<u32> {
+        self.others().map(|r| r.sent).reduce(seq_min)
+    }
+
+    /// The acknowledgment number the primary may send for its stack's
+    /// `ack`: no further than every backup still in the set has received.
+    pub(crate) fn clamp_ack(&self, ack: u32) -> u32 {
+        self.others().fold(ack, |a, r| seq_min(a, r.received))
+    }
+}
+
+/// The window field that keeps the right edge of a window where the
+/// stack put it (`ack + (field << wscale)`) when its acknowledgment number
+/// is moved back by `held_back` bytes: so the client may keep sending what
+/// the stack offered, and a clamp never shrinks the window.
+pub(crate) fn widen_window(field: u16, held_back: u32, wscale: u8) -> u16 {
+    let bytes = (u64::from(field) << wscale) + u64::from(held_back);
+    u16::try_from(bytes.div_ceil(1u64 << wscale)).unwrap_or(u16::MAX)
+}
+
+/// The timestamp delta a taking-over primary uses: its own unless that
+/// would send a TSval at or before `latest_seen` (the newest TSval of the
+/// old primary the client echoed, cluster space) at `own_now` (its own
+/// clock): the client's PAWS check drops segments whose TSval goes back.
+pub(crate) fn takeover_ts_delta(ts_delta: u32, own_now: u32, latest_seen: u32) -> u32 {
+    let ours = own_now.wrapping_add(ts_delta);
+    if after(ours, latest_seen) {
+        ts_delta
+    } else {
+        latest_seen.wrapping_add(1).wrapping_sub(own_now)
+    }
+}
+
+/// What the replicate hooks read of a TCP segment. Sequence numbers are
+/// as on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Segment {
+    /// Its sequence number.
+    pub(crate) seq: u32,
+    /// The sequence number just past it: payload, SYN and FIN counted.
+    pub(crate) end: u32,
+    /// Its acknowledgment number, if it has an ACK.
+    pub(crate) ack: Option<u32>,
+    /// Its flags.
+    pub(crate) flags: u8,
+    /// Its window field.
+    pub(crate) window: u16,
+    /// Its timestamps option, (TSval, TSecr).
+    pub(crate) timestamps: Option<(u32, u32)>,
+}
+
+/// The segment in `pkt` (IPv4 from its first byte, at least both headers),
+/// whose IP datagram is `total_len` bytes (a GSO packet's whole length).
+pub(crate) fn segment_of(pkt: &[u8], total_len: usize) -> Option<Segment> {
+    use crate::splice::{be16, be32, for_each_option, tcp_header, ACK, OPT_TIMESTAMP, SYN};
+    let (t, len) = tcp_header(pkt)?;
+    let flags = *pkt.get(t + 13)?;
+    let payload = total_len.checked_sub(t + len)?;
+    let seq = be32(pkt, t + 4)?;
+    let mut timestamps = None;
+    for_each_option(pkt, t, len, |kind, at, vlen| {
+        if kind == OPT_TIMESTAMP && vlen == 8 {
+            timestamps = be32(pkt, at).zip(be32(pkt, at + 4));
+        }
+    });
+    let extra = u32::from(flags & SYN != 0) + u32::from(flags & FIN != 0);
+    Some(Segment {
+        seq,
+        end: seq
+            .wrapping_add(u32::try_from(payload).ok()?)
+            .wrapping_add(extra),
+        ack: if flags & ACK != 0 {
+            be32(pkt, t + 8)
+        } else {
+            None
+        },
+        flags,
+        window: be16(pkt, t + 14)?,
+        timestamps,
+    })
+}
+
+/// TCP flag FIN.
+pub(crate) const FIN: u8 = 0x01;
+
+/// Sets the acknowledgment number of the segment in `pkt` to `ack` and,
+/// if given, its window field to `window`, keeping its checksum under
+/// `cs`.
+pub(crate) fn set_ack(
+    pkt: &mut [u8],
+    ack: u32,
+    window: Option<u16>,
+    cs: crate::splice::Checksum,
+) -> Option<()> {
+    let (t, _) = crate::splice::tcp_header(pkt)?;
+    let check = crate::splice::check_field(t, cs);
+    crate::csum::patch(pkt, t + 8, &ack.to_be_bytes(), check)?;
+    if let Some(w) = window {
+        crate::csum::patch(pkt, t + 14, &w.to_be_bytes(), check)?;
+    }
+    Some(())
+}

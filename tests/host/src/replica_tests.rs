@@ -1,0 +1,219 @@
+use crate::rendezvous::Key;
+use crate::replica::{
+    after, cluster_isn, replica_set, takeover_ts_delta, translation_of, widen_window, OwnSynAck,
+    Replication, Role, MAX_SET,
+};
+use crate::wire::Tuple;
+use proptest::prelude::*;
+
+fn tuple(port: u16) -> Tuple {
+    Tuple {
+        client: [10, 0, 0, 4],
+        client_port: port,
+        vip: [10, 0, 0, 100],
+        port: 80,
+    }
+}
+
+fn key() -> Key {
+    Key::new(&[7; 16])
+}
+
+#[test]
+fn serial_order_wraps() {
+    assert!(after(1, 0));
+    assert!(after(0, u32::MAX));
+    assert!(!after(u32::MAX, 0));
+    assert!(!after(5, 5));
+}
+
+#[test]
+fn set_is_the_rendezvous_order_and_the_owner_first() {
+    let k = key();
+    for port in 1000..1100 {
+        let t = tuple(port);
+        let mut set = [0; MAX_SET];
+        let n = replica_set(&k, &t, &[1, 2, 3], 2, &mut set);
+        assert_eq!(n, 2);
+        assert_ne!(set[0], set[1]);
+        // The same on every node whatever order it lists the members in.
+        let mut other = [0; MAX_SET];
+        replica_set(&k, &t, &[3, 1, 2], 2, &mut other);
+        assert_eq!(set[..2], other[..2]);
+        // R larger than the members: all of them.
+        assert_eq!(replica_set(&k, &t, &[1, 2, 3], 8, &mut other), 3);
+        assert_eq!(set[..2], other[..2]);
+    }
+}
+
+#[test]
+fn every_replica_translates_to_the_same_cluster_space() {
+    let k = key();
+    let t = tuple(4242);
+    let a = OwnSynAck { isn: 1000, client_next: 77, tsval: Some(5), wscale: Some(7) };
+    let b = OwnSynAck { isn: 0xffff_fff0, client_next: 77, tsval: Some(900_000), wscale: Some(7) };
+    let (ta, tb) = (translation_of(&k, &t, &a), translation_of(&k, &t, &b));
+    assert_eq!(a.isn.wrapping_add(ta.seq_delta), cluster_isn(&k, &t));
+    assert_eq!(b.isn.wrapping_add(tb.seq_delta), cluster_isn(&k, &t));
+    assert_eq!(5u32.wrapping_add(ta.ts_delta), 900_000u32.wrapping_add(tb.ts_delta));
+    assert_ne!(cluster_isn(&k, &t), cluster_isn(&k, &tuple(4243)));
+    assert_ne!(cluster_isn(&k, &t), cluster_isn(&Key::new(&[8; 16]), &t));
+}
+
+fn conn(me: u32) -> Replication {
+    Replication::new(&[2, 3, 1], me, 100, 5000, 0).unwrap()
+}
+
+#[test]
+fn roles_follow_exclusion() {
+    assert_eq!(conn(2).role(), Role::Primary);
+    assert_eq!(conn(3).role(), Role::Backup);
+    let mut c = conn(3);
+    assert!(!c.exclude(1), "a backup's death changes no role here");
+    assert!(c.exclude(2), "the primary's death makes the next one primary");
+    assert_eq!(c.role(), Role::Primary);
+    assert!(!c.exclude(2), "only once");
+    assert!(!c.exclude(3), "a node never excludes itself");
+    c.fence();
+    assert_eq!(c.role(), Role::Fenced);
+    assert!(Replication::new(&[1, 2], 3, 0, 0, 0).is_none());
+    assert!(Replication::new(&[1, 1], 1, 0, 0, 0).is_none());
+}
+
+#[test]
+fn gates_wait_for_every_replica_left() {
+    let mut c = conn(2);
+    assert_eq!(c.readable_end(150), 100, "no one else has a byte yet");
+    assert_eq!(c.sendable_end(), Some(5000));
+    assert_eq!(c.clamp_ack(150), 100);
+    assert!(c.heard(3, 140, 5100, 0));
+    assert!(c.heard(1, 120, 5200, 0));
+    assert!(!c.heard(1, 110, 5150, 0), "progress never goes back");
+    assert_eq!(c.readable_end(150), 120);
+    assert_eq!(c.readable_end(110), 110);
+    assert_eq!(c.sendable_end(), Some(5100));
+    assert_eq!(c.clamp_ack(150), 120);
+    assert!(!c.heard(2, 999, 9999, 0), "its own id is not a peer's report");
+    // A dead backup is no longer waited for.
+    c.exclude(1);
+    assert_eq!(c.readable_end(150), 140);
+    assert_eq!(c.clamp_ack(150), 140);
+    c.exclude(3);
+    assert_eq!(c.sendable_end(), None);
+    assert_eq!(c.clamp_ack(150), 150);
+    assert_eq!(c.peers().count(), 0);
+}
+
+#[test]
+fn window_keeps_its_right_edge() {
+    assert_eq!(widen_window(100, 0, 7), 100);
+    assert_eq!(widen_window(100, 128, 7), 101);
+    assert_eq!(widen_window(100, 129, 7), 102);
+    assert_eq!(widen_window(65000, 1 << 30, 7), u16::MAX);
+    assert_eq!(widen_window(10, 5, 0), 15);
+}
+
+#[test]
+fn takeover_never_sends_an_older_tsval() {
+    assert_eq!(takeover_ts_delta(10, 1000, 500), 10);
+    let d = takeover_ts_delta(10, 1000, 5000);
+    assert_eq!(1000u32.wrapping_add(d), 5001);
+    let d = takeover_ts_delta(0, u32::MAX - 1, 3);
+    assert!(after((u32::MAX - 1).wrapping_add(d), 3));
+}
+
+proptest! {
+    /// Whatever reports arrive, in whatever order: the primary never
+    /// acknowledges past what a live backup has, and never lets its
+    /// application read or write past what every live replica allows.
+    #[test]
+    fn clamps_hold(base in any::<u32>(),
+                   reports in proptest::collection::vec((1u32..4, 0u32..100_000, 0u32..100_000), 0..40),
+                   dead in proptest::collection::vec(1u32..4, 0..3),
+                   own in 0u32..100_000, ack in 0u32..100_000) {
+        let mut c = Replication::new(&[1, 2, 3], 1, base, base, 0).unwrap();
+        let mut best = [base; 4];
+        let mut best_sent = [base; 4];
+        for (id, r, s) in reports {
+            c.heard(id, base.wrapping_add(r), base.wrapping_add(s), 0);
+            if id != 1 {
+                best[id as usize] = crate::replica::seq_max(best[id as usize], base.wrapping_add(r));
+                best_sent[id as usize] = crate::replica::seq_max(best_sent[id as usize], base.wrapping_add(s));
+            }
+        }
+        for id in dead {
+            c.exclude(id);
+        }
+        let live: Vec<u32> = c.peers().collect();
+        let ack = base.wrapping_add(ack);
+        let clamped = c.clamp_ack(ack);
+        prop_assert!(!after(clamped, ack));
+        let own = base.wrapping_add(own);
+        let readable = c.readable_end(own);
+        prop_assert!(!after(readable, own));
+        for id in &live {
+            prop_assert!(!after(clamped, best[*id as usize]));
+            prop_assert!(!after(readable, best[*id as usize]));
+            if let Some(end) = c.sendable_end() {
+                prop_assert!(!after(end, best_sent[*id as usize]));
+            }
+        }
+        if live.is_empty() {
+            prop_assert_eq!(clamped, ack);
+            prop_assert_eq!(c.sendable_end(), None);
+        }
+    }
+}
+
+#[test]
+fn segment_fields_and_ack_rewrite() {
+    use crate::splice::{build_segment, Checksum, Segment as Played, ACK, PSH};
+    let t = tuple(5000);
+    let payload = [9u8; 100];
+    let seg = Played {
+        tuple: t,
+        seq: u32::MAX - 10,
+        ack: 777,
+        flags: ACK | PSH | crate::replica::FIN,
+        window: 300,
+        timestamps: Some((11, 22)),
+        syn_options: None,
+        payload: &payload,
+    };
+    let mut buf = [0u8; 400];
+    let n = build_segment(&mut buf, &seg).unwrap();
+    let s = crate::replica::segment_of(&buf[..n], n).unwrap();
+    assert_eq!(s.seq, u32::MAX - 10);
+    assert_eq!(s.end, (u32::MAX - 10).wrapping_add(101));
+    assert_eq!(s.ack, Some(777));
+    assert_eq!(s.window, 300);
+    assert_eq!(s.timestamps, Some((11, 22)));
+    crate::replica::set_ack(&mut buf[..n], 700, Some(301), Checksum::Full).unwrap();
+    let s = crate::replica::segment_of(&buf[..n], n).unwrap();
+    assert_eq!((s.ack, s.window), (Some(700), 301));
+    // The checksum still verifies: rebuild with the new values and compare.
+    let mut again = [0u8; 400];
+    let m = build_segment(&mut again, &Played { ack: 700, window: 301, ..seg }).unwrap();
+    assert_eq!(buf[..n], again[..m]);
+}
+
+#[test]
+fn the_primary_view_is_final() {
+    let mut c = conn(1); // set [2, 3, 1]: node 1 is the second backup
+    assert_eq!(c.members_mask(), 0b111);
+    assert!(!c.take_view(3, 0b101), "only the primary's word counts");
+    assert_eq!(c.members_mask(), 0b111);
+    assert!(!c.take_view(2, 0b101), "3 out");
+    assert_eq!(c.members_mask(), 0b101);
+    assert_eq!(c.role(), Role::Backup);
+    assert!(!c.take_view(2, 0b001));
+    assert_eq!(c.role(), Role::Fenced, "counted out: can never take over");
+    // Silence: only the primary drops a silent backup.
+    let mut p = Replication::new(&[2, 3, 1], 2, 0, 0, 1000).unwrap();
+    let mut b = Replication::new(&[2, 3, 1], 3, 0, 0, 1000).unwrap();
+    assert_eq!(b.exclude_silent(10_000, 500), 0);
+    p.heard(3, 5, 5, 1800);
+    assert_eq!(p.exclude_silent(2000, 500), 1, "1 never reported");
+    assert_eq!(p.members_mask(), 0b011);
+    assert_eq!(p.exclude_silent(2200, 500), 0);
+}
