@@ -18,6 +18,8 @@
 use crate::config::{Config, Ipv4, Mode, MAX_PEERS, MAX_SERVICES, MAX_VIPS};
 use crate::packet::Ipv4Packet;
 use crate::rendezvous::{self, FiveTuple, Key};
+use crate::replica::{self, MAX_SET};
+use crate::wire::Tuple;
 
 /// What the hook does with a packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,7 +60,8 @@ pub(crate) struct Plane {
     n_members: usize,
     vips: [(Ipv4, [u8; 6], u32); MAX_VIPS],
     n_vips: usize,
-    services: [(Ipv4, u16, Mode); MAX_SERVICES],
+    /// Address, port, mode and replication factor.
+    services: [(Ipv4, u16, Mode, u32); MAX_SERVICES],
     n_services: usize,
 }
 
@@ -93,7 +96,7 @@ impl Plane {
             n_members: 0,
             vips: [(Ipv4([0; 4]), [0; 6], 0); MAX_VIPS],
             n_vips: 0,
-            services: [(Ipv4([0; 4]), 0, Mode::Balance); MAX_SERVICES],
+            services: [(Ipv4([0; 4]), 0, Mode::Balance, 1); MAX_SERVICES],
             n_services: 0,
         }
     }
@@ -129,7 +132,7 @@ impl Plane {
             p.n_vips += 1;
         }
         for (slot, v) in p.services.iter_mut().zip(config.services().as_slice()) {
-            *slot = (v.vip, v.port, v.mode);
+            *slot = (v.vip, v.port, v.mode, v.replicas);
             p.n_services += 1;
         }
         p
@@ -139,8 +142,38 @@ impl Plane {
     pub(crate) fn service_mode(&self, vip: [u8; 4], port: u16) -> Option<Mode> {
         self.services[..self.n_services]
             .iter()
-            .find(|(a, p, _)| a.0 == vip && *p == port)
-            .map(|(_, _, m)| *m)
+            .find(|(a, p, _, _)| a.0 == vip && *p == port)
+            .map(|(_, _, m, _)| *m)
+    }
+
+    /// The replication factor of replicate service `vip:port`.
+    pub(crate) fn replication_factor(&self, vip: [u8; 4], port: u16) -> Option<u32> {
+        self.services[..self.n_services]
+            .iter()
+            .find(|(a, p, m, _)| a.0 == vip && *p == port && *m == Mode::Replicate)
+            .map(|(_, _, _, r)| *r)
+    }
+
+    /// Whether any service is a replicate one.
+    pub(crate) fn replicates(&self) -> bool {
+        self.services[..self.n_services]
+            .iter()
+            .any(|(_, _, m, _)| *m == Mode::Replicate)
+    }
+
+    /// The replica set of a connection to replicate service `tuple.vip:
+    /// tuple.port` over the current members, primary first.
+    pub(crate) fn replica_set(&self, tuple: &Tuple, out: &mut [u32; MAX_SET]) -> usize {
+        let Some(r) = self.replication_factor(tuple.vip, tuple.port) else {
+            return 0;
+        };
+        replica::replica_set(&self.key, tuple, &self.members[..self.n_members], r, out)
+    }
+
+    /// The rendezvous key (the replicas' cluster sequence space derives
+    /// from it too).
+    pub(crate) fn key(&self) -> &Key {
+        &self.key
     }
 
     /// The interface VIP `addr` is served on.
@@ -220,7 +253,25 @@ impl Plane {
             dport,
             proto: pkt.proto,
         };
-        if self.owner(&tuple) != Some(self.self_id) {
+        let replicas = new
+            .then(|| self.replication_factor(pkt.daddr, dport))
+            .flatten();
+        let ours = match replicas {
+            // A replicate service: every replica of the set takes the SYN.
+            Some(_) => {
+                let mut set = [0; MAX_SET];
+                let t = Tuple {
+                    client: pkt.saddr,
+                    client_port: sport,
+                    vip: pkt.daddr,
+                    port: dport,
+                };
+                let n = self.replica_set(&t, &mut set);
+                set[..n].contains(&self.self_id)
+            }
+            None => self.owner(&tuple) == Some(self.self_id),
+        };
+        if !ours {
             Decision::NotOwner
         } else if !self.full_member {
             Decision::NotMember

@@ -16,8 +16,8 @@ use crate::{
     stats::{Counter, Counters},
     sys::{clock, crypto, netdev::NetNs, udp::UdpReceiver, udp::UdpSocket},
     wire::{
-        self, Handover, Header, Heartbeat, Mac, Message, HANDOVER_MAX_LEN, HEARTBEAT_MAX_LEN,
-        MAC_LEN,
+        self, Handover, Header, Heartbeat, Mac, Message, Progress, ProgressList, HANDOVER_MAX_LEN,
+        HEARTBEAT_MAX_LEN, MAC_LEN, PROGRESS_MAX_LEN,
     },
 };
 use kernel::{init::Zeroable, prelude::*};
@@ -200,6 +200,13 @@ pub(crate) enum Received<'a> {
         /// The message.
         handover: Handover<'a>,
     },
+    /// A fresh, authentic progress report from peer `sender`.
+    Progress {
+        /// The sender's id.
+        sender: u32,
+        /// The report.
+        list: ProgressList<'a>,
+    },
 }
 
 impl Channel {
@@ -219,6 +226,33 @@ impl Channel {
         // On the heap: more than a kernel stack frame should hold.
         let mut buf = KVec::from_elem(0u8, HANDOVER_MAX_LEN, GFP_KERNEL)?;
         let len = wire::encode_handover(&mut buf, &header, h, &self.keys).map_err(|_| EINVAL)?;
+        let sent = self.socket.send(to, self.settings.port, &buf[..len]);
+        counters.bump(if sent.is_ok() {
+            Counter::ChannelTx
+        } else {
+            Counter::ChannelTxErrors
+        });
+        sent
+    }
+}
+
+impl Channel {
+    /// Sends one progress report to `to`.
+    pub(crate) fn send_progress(
+        &mut self,
+        to: Ipv4,
+        entries: &[Progress],
+        counters: &Counters,
+    ) -> Result {
+        let header = Header {
+            sender: self.settings.id,
+            cluster: self.keys.cluster_id,
+            counter: self.next_counter,
+        };
+        self.next_counter += 1;
+        let mut buf = KVec::from_elem(0u8, PROGRESS_MAX_LEN, GFP_KERNEL)?;
+        let len =
+            wire::encode_progress(&mut buf, &header, entries, &self.keys).map_err(|_| EINVAL)?;
         let sent = self.socket.send(to, self.settings.port, &buf[..len]);
         counters.bump(if sent.is_ok() {
             Counter::ChannelTx
@@ -253,21 +287,23 @@ pub(crate) fn receive<'a>(
     let hb = match datagram.message {
         Message::Heartbeat(hb) => hb,
         Message::Handover(handover) => {
-            return match cluster
-                .membership
-                .admit(header.sender, from, header.counter)
-            {
-                Ok(()) => {
-                    counters.bump(Counter::ChannelRxGood);
-                    Received::Handover {
-                        sender: header.sender,
-                        handover,
-                    }
+            return if admit(cluster, &header, from, counters) {
+                Received::Handover {
+                    sender: header.sender,
+                    handover,
                 }
-                Err(r) => {
-                    counters.bump(Counter::of_refusal(r));
-                    Received::Nothing
+            } else {
+                Received::Nothing
+            };
+        }
+        Message::Progress(list) => {
+            return if admit(cluster, &header, from, counters) {
+                Received::Progress {
+                    sender: header.sender,
+                    list,
                 }
+            } else {
+                Received::Nothing
             };
         }
         Message::Unknown { .. } => {
@@ -301,6 +337,24 @@ pub(crate) fn receive<'a>(
         Err(r) => {
             counters.bump(Counter::of_refusal(r));
             Received::Nothing
+        }
+    }
+}
+
+/// Whether a datagram other than a heartbeat is admitted (from a
+/// configured peer at its address, fresh); counted either way.
+fn admit(cluster: &mut Cluster, header: &Header, from: Ipv4, counters: &Counters) -> bool {
+    match cluster
+        .membership
+        .admit(header.sender, from, header.counter)
+    {
+        Ok(()) => {
+            counters.bump(Counter::ChannelRxGood);
+            true
+        }
+        Err(r) => {
+            counters.bump(Counter::of_refusal(r));
+            false
         }
     }
 }

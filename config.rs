@@ -25,7 +25,7 @@ pub(crate) const DEFAULT_HEARTBEAT_MS: u32 = 50;
 /// Default silence after which a peer is dead (module parameter `dead_ms`).
 pub(crate) const DEFAULT_DEAD_MS: u32 = 200;
 /// Most replicas of a replicated connection.
-pub(crate) const MAX_REPLICAS: u32 = 32;
+pub(crate) const MAX_REPLICAS: u32 = 8;
 
 /// An IPv4 address, in network byte order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -403,7 +403,7 @@ impl Config {
             (Mode::Replicate, None) => 2,
             (Mode::Replicate, Some(r)) if (2..=MAX_REPLICAS).contains(&r) => r,
             (Mode::Replicate, Some(_)) => {
-                return Err(ConfigError::Invalid(c"replicas must be 2 to 32"));
+                return Err(ConfigError::Invalid(c"replicas must be 2 to 8"));
             }
             (_, None | Some(1)) => 1,
             (_, Some(_)) => {

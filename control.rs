@@ -254,6 +254,8 @@ pub(crate) fn service_del(node: &Node, req: &Request<'_>) -> Result {
     let mut config = node.config.lock();
     config.del_service(vip, port).map_err(|e| refuse(req, e))?;
     republish(node, &config);
+    // Its listener gets tcp_prot back (if it was a replicate service).
+    crate::sys::sockhook::detach(node.net, vip.0, port);
     Ok(())
 }
 

@@ -306,9 +306,11 @@ impl Replication {
         let out: [Option<u32>; MAX_SET] = core::array::from_fn(|i| {
             (i < self.len && mask & (1 << i) == 0).then(|| self.set[i].id)
         });
-        out.iter()
-            .flatten()
-            .fold(false, |became, &gone| self.exclude(gone) || became)
+        let mut became = false;
+        for &gone in out.iter().flatten() {
+            became |= self.exclude(gone);
+        }
+        became
     }
 
     /// On the primary: takes out of the set the backups not heard from

@@ -127,7 +127,12 @@ pub(crate) fn be16(b: &[u8], at: usize) -> Option<u16> {
 /// Calls `f(kind, offset of the option's value)` for each option of the
 /// TCP header at `t` (length `len`) that is well framed; stops at the end
 /// of the list or at the first badly framed option.
-pub(crate) fn for_each_option(pkt: &[u8], t: usize, len: usize, mut f: impl FnMut(u8, usize, usize)) {
+pub(crate) fn for_each_option(
+    pkt: &[u8],
+    t: usize,
+    len: usize,
+    mut f: impl FnMut(u8, usize, usize),
+) {
     let mut at = t + 20;
     let end = t + len;
     while at < end {

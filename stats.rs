@@ -123,6 +123,33 @@ counters! {
     SpliceDropUnwritable => "splice_drop_unwritable",
     /// Replayed bytes played to this node's stack.
     SpliceReplayedBytes => "splice_replayed_bytes",
+    /// Replicated connections set up on this node (one per replica).
+    ReplicaConnections => "replica_connections",
+    /// Client segments of replicated connections translated to this
+    /// node's stack.
+    ReplicaIn => "replica_in",
+    /// Segments this node sent to clients as a primary.
+    ReplicaOut => "replica_out",
+    /// Segments of this node's stack held back as a backup (or fenced).
+    ReplicaSuppressed => "replica_suppressed",
+    /// Segments a primary sent with its acknowledgment held back to what
+    /// every backup has received.
+    ReplicaAckClamped => "replica_ack_clamped",
+    /// Connections this node took over as primary.
+    ReplicaTakeovers => "replica_takeovers",
+    /// Replicas taken out of a connection's set (dead, or silent).
+    ReplicaExcluded => "replica_excluded",
+    /// Connections this node fenced: it lost its majority, or the primary
+    /// stopped counting it.
+    ReplicaFenced => "replica_fenced",
+    /// SYNs for a replicate service dropped: nothing listens on it here.
+    ReplicaDropNoListener => "replica_drop_no_listener",
+    /// Progress entries sent to peers.
+    ReplicaProgressTx => "replica_progress_tx",
+    /// Progress entries taken from peers.
+    ReplicaProgressRx => "replica_progress_rx",
+    /// Replicated connections not tracked: the table was full.
+    ReplicaTableFull => "replica_table_full",
 }
 
 impl Counter {

@@ -12,6 +12,9 @@
 //! (`balance.rs`), its answers to ARP for its VIPs, and its counters,
 //! readable in `/proc/net/tpcluster` and over netlink.
 
+#![recursion_limit = "256"]
+
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use kernel::{c_str, new_mutex, prelude::*, sync::Mutex};
 
 #[path = "rust/mod.rs"]
@@ -27,8 +30,10 @@ mod membership;
 mod packet;
 mod rendezvous;
 mod replay;
+mod replica;
 mod splice;
 mod stats;
+mod sync;
 mod wire;
 
 use balance::{Decision, Plane};
@@ -72,6 +77,7 @@ struct TpCluster {
 impl kernel::Module for TpCluster {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         clock::init_default_timers();
+        sys::sockhook::init::<Node>();
         let nodes = pernet::Registration::new()?;
         let arp = ArpTap::register(&nodes)?;
         let family = Family::register()?;
@@ -93,8 +99,8 @@ impl Drop for TpCluster {
 /// The node of one network namespace.
 ///
 /// Locks are taken in declaration order: `config`, `runtime`, `cluster`,
-/// `plane`, `splice`; the packet handlers (softirq) take only the last
-/// three, and never two at once.
+/// `plane`, `splice`, `replicas`; the packet handlers (softirq) take only
+/// the last four, and never two at once.
 #[pin_data(PinnedDrop)]
 struct Node {
     net: NetNs,
@@ -122,6 +128,22 @@ struct Node {
     handover_kick: Kicker,
     /// Wakes handover requests waiting for their target's answer.
     handover_wait: WaitQueue,
+    /// Replicated connections (`sync.rs`): written by the hooks and the
+    /// channel's receive path (softirq) and the replica work and gate
+    /// (process context).
+    #[pin]
+    replicas: SpinLockBh<sync::Table>,
+    /// Runs the replica work now.
+    replica_kick: Kicker,
+    /// Wakes gated `recvmsg`/`sendmsg` calls when progress moves.
+    replica_wait: WaitQueue,
+    /// Until when, in ms of `clock::now_ms`, this node has a fresh majority
+    /// (`Membership::quorum_until`): a primary sends only before then.
+    quorum_until: AtomicU64,
+    /// The freshness `quorum_until` asks for, ms.
+    fresh_ms: core::sync::atomic::AtomicU32,
+    /// Whether any service replicates: the outbound hook's fast path.
+    replicating: AtomicBool,
 }
 
 /// What runs on its own in a node.
@@ -134,6 +156,8 @@ struct Runtime {
     full_member: bool,
     /// Sends the handover replies; kicked by `handover_kick`.
     handover_work: Option<Ticker<Node, handover::Work>>,
+    /// Reports and acts for replicated connections; kicked by `replica_kick`.
+    replica_work: Option<Ticker<Node, sync::Work>>,
 }
 
 /// Ids of the peers this node sees live.
@@ -178,8 +202,32 @@ impl Node {
             )
         };
         runtime.full_member = full_member;
-        *self.plane.lock() = Plane::of(config, live.as_slice().iter().copied(), full_member);
+        let plane = Plane::of(config, live.as_slice().iter().copied(), full_member);
+        self.replicating
+            .store(plane.replicates(), Ordering::Relaxed);
+        *self.plane.lock() = plane;
+        self.refresh_quorum(config);
         opened
+    }
+
+    /// How long, at most, a heartbeat may be late before a primary falls
+    /// silent: two intervals less than the dead-node timeout, so that a
+    /// primary cut off from the majority is silent before the majority
+    /// declares it dead (`Documentation/replicate.rst`).
+    fn fresh_ms(config: &Config) -> u32 {
+        let t = config.node().timers(clock::default_timers());
+        t.dead_ms
+            .saturating_sub(2 * t.heartbeat_ms)
+            .max(t.heartbeat_ms)
+    }
+
+    /// Recomputes until when this node has a fresh majority.
+    fn refresh_quorum(&self, config: &Config) {
+        let fresh = Self::fresh_ms(config);
+        self.fresh_ms.store(fresh, Ordering::Relaxed);
+        let cluster = self.cluster.lock();
+        let until = cluster.membership.quorum_until(cluster.self_id, fresh);
+        self.quorum_until.store(until, Ordering::Relaxed);
     }
 
     /// Whether this node takes new connections now.
@@ -278,6 +326,10 @@ impl Tick for Node {
         if n_changed > 0 || full_member != published {
             *self.plane.lock() = Plane::of(&config, live.as_slice().iter().copied(), full_member);
         }
+        self.refresh_quorum(&config);
+        if n_changed > 0 {
+            self.replica_kick.kick();
+        }
         for view in changed.iter().flatten() {
             self.announce(view);
         }
@@ -320,13 +372,23 @@ impl Node {
 
 impl UdpReceiver for Node {
     fn datagram_received(&self, from: Ipv4, _port: u16, data: &[u8]) {
-        let received = channel::receive(&mut self.cluster.lock(), from, data, &self.counters);
+        let received = {
+            let mut cluster = self.cluster.lock();
+            let received = channel::receive(&mut cluster, from, data, &self.counters);
+            if matches!(received, Received::Nothing | Received::Disagreement) {
+                let fresh = self.fresh_ms.load(Ordering::Relaxed);
+                let until = cluster.membership.quorum_until(cluster.self_id, fresh);
+                self.quorum_until.fetch_max(until, Ordering::Relaxed);
+            }
+            received
+        };
         match received {
             Received::Nothing => {}
             // Views differ: stop taking new connections now rather than at
             // the next tick, which decides again with every view at hand.
             Received::Disagreement => self.plane.lock().stop_new_connections(),
             Received::Handover { sender, handover } => self.handover_received(sender, &handover),
+            Received::Progress { sender, list } => self.replica_progress(sender, &list),
         }
     }
 }
@@ -346,6 +408,12 @@ impl PinnedDrop for Node {
         self.handover_kick.disarm();
         let work = self.runtime.lock().handover_work.take();
         drop(work);
+        self.replica_kick.disarm();
+        let work = self.runtime.lock().replica_work.take();
+        drop(work);
+        // Listeners the gate was given get tcp_prot back; connections they
+        // accepted keep it and pin the module until they are freed.
+        self.replica_detach_all(&self.config.lock());
         // Leave the cluster MACs. When the namespace itself goes away its
         // devices are gone already, and there is nothing to leave.
         for vip in self.config.lock().vips().as_slice() {
@@ -367,12 +435,19 @@ impl PerNet for Node {
                 channel: None,
                 full_member: false,
                 handover_work: None,
+                replica_work: None,
             }),
             cluster <- new_spinlock_bh!(Cluster::new()?, "tpcluster_cluster"),
             plane <- new_spinlock_bh!(Plane::empty(), "tpcluster_plane"),
             splice <- new_spinlock_bh!(handover::Table::new()?, "tpcluster_splice"),
             handover_kick: Kicker::new(),
             handover_wait: WaitQueue::new()?,
+            replicas <- new_spinlock_bh!(sync::Table::new()?, "tpcluster_replicas"),
+            replica_kick: Kicker::new(),
+            replica_wait: WaitQueue::new()?,
+            quorum_until: AtomicU64::new(0),
+            fresh_ms: core::sync::atomic::AtomicU32::new(0),
+            replicating: AtomicBool::new(false),
         })
     }
 
@@ -386,9 +461,15 @@ impl PerNet for Node {
         // SAFETY: `PinnedDrop` disarms the kicker, once nothing can kick it,
         // before it drops the work.
         unsafe { self.handover_kick.arm(&work) };
+        // SAFETY: as above.
+        let replica_work = unsafe { Ticker::<Node, sync::Work>::start(self, 50)? };
+        // SAFETY: `PinnedDrop` disarms the kicker, once nothing can kick it,
+        // before it drops the work.
+        unsafe { self.replica_kick.arm(&replica_work) };
         let mut runtime = self.runtime.lock();
         runtime.ticker = Some(ticker);
         runtime.handover_work = Some(work);
+        runtime.replica_work = Some(replica_work);
         Ok(())
     }
 
@@ -406,6 +487,9 @@ impl Ipv4Hooks for Node {
             return Verdict::Accept;
         };
         if pkt.tcp.is_some() && !pkt.fragment {
+            if let Some(verdict) = self.replica_inbound(skb) {
+                return verdict;
+            }
             match self.splice_inbound(skb) {
                 handover::InboundVerdict::Default => {}
                 handover::InboundVerdict::Deliver => {
@@ -423,7 +507,25 @@ impl Ipv4Hooks for Node {
             }
             None => false,
         };
-        let decision = self.plane.lock().decide(&pkt, holds_socket);
+        let (decision, replicated) = {
+            let plane = self.plane.lock();
+            let decision = plane.decide(&pkt, holds_socket);
+            let replicated = match (decision, pkt.tcp) {
+                (Decision::NewConnection, Some(t)) => plane
+                    .replication_factor(pkt.daddr, t.dport)
+                    .map(|_| t.dport),
+                _ => None,
+            };
+            (decision, replicated)
+        };
+        // Every replica's listener must have the gate before its stack
+        // takes the connection: without one, the SYN is dropped (the
+        // client sends it again).
+        if let Some(port) = replicated {
+            if !self.replica_listener(pkt.daddr, port) {
+                return Verdict::Drop;
+            }
+        }
         self.counters.count_decision(decision);
         match decision {
             Decision::NotVip => Verdict::Accept,
@@ -440,6 +542,11 @@ impl Ipv4Hooks for Node {
     }
 
     fn post_routing(&self, skb: &mut SkBuff) -> Verdict {
+        if self.replicating.load(Ordering::Relaxed) {
+            if let Some(verdict) = self.replica_outbound(skb) {
+                return verdict;
+            }
+        }
         if self.splice_outbound(skb) {
             Verdict::Accept
         } else {

@@ -18,6 +18,7 @@ pub(crate) mod netlink;
 pub(crate) mod pernet;
 pub(crate) mod seq_file;
 pub(crate) mod skbuff;
+pub(crate) mod sockhook;
 pub(crate) mod sync;
 pub(crate) mod tcp;
 pub(crate) mod ticker;

@@ -14,6 +14,10 @@ pub(crate) enum Verdict {
     Accept = bindings::NF_ACCEPT,
     /// Free the packet here.
     Drop = bindings::NF_DROP,
+    /// Free the packet here, and tell its sender it went out: what a
+    /// backup's output needs, for its stack must go on as if it had sent
+    /// it (`NF_DROP` would make TCP stop and try again).
+    Sent = bindings::NF_STOLEN,
 }
 
 /// Receives the IPv4 packets of one namespace as they come in and go out.
@@ -151,18 +155,22 @@ impl Drop for Hook {
 /// [`Hook::register`] and a valid `skb`.
 unsafe extern "C" fn trampoline<H: Ipv4Hooks, const OUT: bool>(
     priv_: *mut c_void,
-    skb: *mut bindings::sk_buff,
+    raw_skb: *mut bindings::sk_buff,
     _state: *const bindings::nf_hook_state,
 ) -> kernel::ffi::c_uint {
     // SAFETY: `priv_` is the handler registered with this trampoline, valid
     // until unregistration, which waits for running hooks.
     let handler = unsafe { &*priv_.cast_const().cast::<H>() };
     // SAFETY: the netfilter core gives the hook `skb` for the call alone.
-    let skb = unsafe { SkBuff::from_raw(skb) };
+    let skb = unsafe { SkBuff::from_raw(raw_skb) };
     let verdict = if OUT {
         handler.post_routing(skb)
     } else {
         handler.pre_routing(skb)
     };
+    if verdict == Verdict::Sent {
+        // SAFETY: the hook owns `skb` and, returning NF_STOLEN, must free it.
+        unsafe { bindings::consume_skb(raw_skb) };
+    }
     verdict as kernel::ffi::c_uint
 }

@@ -741,3 +741,193 @@ void tpc_waitq_wait(struct tpc_waitq *q, u32 seen, unsigned int ms)
 {
 	wait_event_timeout(q->wq, (u32)atomic_read(&q->gen) != seen, msecs_to_jiffies(ms));
 }
+
+/* Replicate mode: the socket-layer hook (see shims.h). */
+
+static struct proto tpc_replica_prot;
+static tpc_budget_func tpc_budget;
+
+static int tpc_replica_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
+			       int *addr_len)
+{
+	long budget;
+
+	if (!(flags & MSG_ERRQUEUE) && len) {
+		budget = tpc_budget(sk, len, flags & MSG_DONTWAIT, false);
+		if (budget < 0)
+			return budget;
+		len = min_t(size_t, len, budget);
+	}
+	return tcp_prot.recvmsg(sk, msg, len, flags, addr_len);
+}
+
+static int tpc_replica_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
+{
+	bool nonblock = msg->msg_flags & MSG_DONTWAIT;
+	size_t done = 0;
+
+	while (done < size) {
+		size_t left = size - done, count = iov_iter_count(&msg->msg_iter);
+		long budget = tpc_budget(sk, left, nonblock, true);
+		int ret;
+
+		if (budget <= 0)
+			return done ? done : (budget ? budget : -EAGAIN);
+		if (budget > left)
+			budget = left;
+		iov_iter_truncate(&msg->msg_iter, budget);
+		ret = tcp_prot.sendmsg(sk, msg, budget);
+		iov_iter_reexpand(&msg->msg_iter, count - (ret > 0 ? ret : 0));
+		if (ret <= 0)
+			return done ? done : ret;
+		done += ret;
+		if (ret < budget)
+			break;
+	}
+	return done;
+}
+
+void tpc_replica_init(tpc_budget_func budget)
+{
+	tpc_budget = budget;
+	tpc_replica_prot = tcp_prot;
+	tpc_replica_prot.recvmsg = tpc_replica_recvmsg;
+	tpc_replica_prot.sendmsg = tpc_replica_sendmsg;
+	/* Every socket cloned from an attached listener pins the module. */
+	tpc_replica_prot.owner = THIS_MODULE;
+}
+
+static struct sock *tpc_listener(struct net *net, const u8 *vaddr, u16 vport)
+{
+	__be32 v;
+
+	memcpy(&v, vaddr, 4);
+	return __inet_lookup_listener(net, net->ipv4.tcp_death_row.hashinfo, NULL, 0, 0, 0, v,
+				      vport, 0, 0);
+}
+
+/*
+ * Gives the listener of @vaddr:@vport the replicating proto; whether one
+ * listens (with it, now). Any context: listeners never use recvmsg or
+ * sendmsg, so the swap is one pointer store.
+ */
+bool tpc_replica_attach(struct net *net, const u8 *vaddr, u16 vport)
+{
+	struct sock *sk;
+	bool ok = false;
+
+	rcu_read_lock();
+	sk = tpc_listener(net, vaddr, vport);
+	if (sk && sk->sk_family == AF_INET) {
+		if (READ_ONCE(sk->sk_prot) == &tcp_prot)
+			WRITE_ONCE(sk->sk_prot, &tpc_replica_prot);
+		ok = READ_ONCE(sk->sk_prot) == &tpc_replica_prot;
+	}
+	rcu_read_unlock();
+	return ok;
+}
+
+/* Gives the listener of @vaddr:@vport tcp_prot back. */
+void tpc_replica_detach(struct net *net, const u8 *vaddr, u16 vport)
+{
+	struct sock *sk;
+
+	rcu_read_lock();
+	sk = tpc_listener(net, vaddr, vport);
+	if (sk && READ_ONCE(sk->sk_prot) == &tpc_replica_prot)
+		WRITE_ONCE(sk->sk_prot, &tcp_prot);
+	rcu_read_unlock();
+}
+
+struct net *tpc_sock_net(const struct sock *sk)
+{
+	return sock_net(sk);
+}
+
+/* @sk's sequence state, read without its lock (each field READ_ONCE). */
+void tpc_tcp_progress_of(struct sock *sk, struct tpc_tcp_progress *p)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	int state = READ_ONCE(sk->sk_state);
+
+	p->rcv_nxt = READ_ONCE(tp->rcv_nxt);
+	p->copied_seq = READ_ONCE(tp->copied_seq);
+	p->write_seq = READ_ONCE(tp->write_seq);
+	p->tsval_now = tcp_time_stamp_ts(tp) + READ_ONCE(tp->tsoffset);
+	p->done = READ_ONCE(sk->sk_err) || (READ_ONCE(sk->sk_shutdown) & SHUTDOWN_MASK) ||
+		  !((1 << state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT | TCPF_FIN_WAIT1 |
+				    TCPF_FIN_WAIT2));
+}
+
+static struct sock *tpc_full_sock(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr,
+				  u16 vport)
+{
+	__be32 c, v;
+	struct sock *sk;
+
+	memcpy(&c, caddr, 4);
+	memcpy(&v, vaddr, 4);
+	sk = __inet_lookup_established(net, net->ipv4.tcp_death_row.hashinfo, c, htons(cport), v,
+				       vport, 0, 0);
+	if (sk && !sk_fullsock(sk)) {
+		sock_gen_put(sk);
+		sk = NULL;
+	}
+	return sk;
+}
+
+/* The sequence state of the connection's full socket, if it has one. */
+bool tpc_tcp_progress(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr, u16 vport,
+		      struct tpc_tcp_progress *p)
+{
+	struct sock *sk = tpc_full_sock(net, caddr, cport, vaddr, vport);
+
+	if (!sk)
+		return false;
+	tpc_tcp_progress_of(sk, p);
+	sock_put(sk);
+	return true;
+}
+
+/*
+ * Makes the connection's socket send an ACK now and, with @retransmit,
+ * its first unacknowledged segment too (its retransmission timer fires at
+ * once, as on a timeout). Process context.
+ */
+bool tpc_tcp_ack_now(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr, u16 vport,
+		     bool retransmit)
+{
+	struct sock *sk = tpc_full_sock(net, caddr, cport, vaddr, vport);
+	struct inet_connection_sock *icsk;
+
+	if (!sk)
+		return false;
+	icsk = inet_csk(sk);
+	lock_sock(sk);
+	if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT | TCPF_FIN_WAIT1 |
+				   TCPF_FIN_WAIT2 | TCPF_CLOSING | TCPF_LAST_ACK)) {
+		if (retransmit && tcp_sk(sk)->packets_out) {
+			icsk->icsk_pending = ICSK_TIME_RETRANS;
+			icsk->icsk_timeout = jiffies;
+			sk_reset_timer(sk, &icsk->icsk_retransmit_timer, jiffies);
+		}
+		__tcp_send_ack(sk, tcp_sk(sk)->rcv_nxt, 0);
+	}
+	release_sock(sk);
+	sock_put(sk);
+	return true;
+}
+
+bool tpc_signal_pending(void)
+{
+	return signal_pending(current);
+}
+
+/* Like tpc_waitq_wait, but a signal ends it: -ERESTARTSYS. */
+int tpc_waitq_wait_interruptible(struct tpc_waitq *q, u32 seen, unsigned int ms)
+{
+	long left = wait_event_interruptible_timeout(q->wq, (u32)atomic_read(&q->gen) != seen,
+						     msecs_to_jiffies(ms));
+
+	return left < 0 ? -ERESTARTSYS : 0;
+}

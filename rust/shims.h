@@ -142,4 +142,30 @@ u32 tpc_waitq_gen(struct tpc_waitq *q);
 void tpc_waitq_wake(struct tpc_waitq *q);
 void tpc_waitq_wait(struct tpc_waitq *q, u32 seen, unsigned int ms);
 
+/*
+ * Replicate mode: the socket-layer hook. Listeners of replicate services
+ * get a module-owned copy of tcp_prot whose recvmsg and sendmsg first ask
+ * @budget how many bytes they may move now (it waits as it must; a
+ * negative errno ends the call); accepted children inherit it.
+ */
+typedef long (*tpc_budget_func)(struct sock *sk, size_t want, bool nonblock, bool send);
+void tpc_replica_init(tpc_budget_func budget);
+bool tpc_replica_attach(struct net *net, const u8 *vaddr, u16 vport);
+void tpc_replica_detach(struct net *net, const u8 *vaddr, u16 vport);
+struct net *tpc_sock_net(const struct sock *sk);
+struct tpc_tcp_progress {
+	u32 rcv_nxt;
+	u32 copied_seq;
+	u32 write_seq;
+	u32 tsval_now;
+	bool done;	/* error, shut down or closing: let the stack answer */
+};
+void tpc_tcp_progress_of(struct sock *sk, struct tpc_tcp_progress *p);
+bool tpc_tcp_progress(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr, u16 vport,
+		      struct tpc_tcp_progress *p);
+bool tpc_tcp_ack_now(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr, u16 vport,
+		     bool retransmit);
+bool tpc_signal_pending(void);
+int tpc_waitq_wait_interruptible(struct tpc_waitq *q, u32 seen, unsigned int ms);
+
 #endif

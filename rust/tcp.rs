@@ -166,3 +166,38 @@ pub(crate) fn sleep_us(us: u32) {
     // SAFETY: no precondition beyond process context.
     unsafe { bindings::tpc_usleep(us, 2 * us) }
 }
+
+/// The sequence state of the full socket of `tuple` in `net`, if it has
+/// one. Any context.
+pub(crate) fn progress(net: NetNs, tuple: &Tuple) -> Option<super::sockhook::Progress> {
+    let mut p = bindings::tpc_tcp_progress::default();
+    // SAFETY: `net` is live; the addresses are 4 bytes; `p` is writable.
+    let found = unsafe {
+        bindings::tpc_tcp_progress(
+            net.as_ptr(),
+            tuple.client.as_ptr(),
+            tuple.client_port,
+            tuple.vip.as_ptr(),
+            tuple.port,
+            &mut p,
+        )
+    };
+    found.then(|| p.into())
+}
+
+/// Makes the socket of `tuple` in `net` send an ACK now and, with
+/// `retransmit`, its first unacknowledged segment. Whether it has one.
+/// Process context.
+pub(crate) fn ack_now(net: NetNs, tuple: &Tuple, retransmit: bool) -> bool {
+    // SAFETY: `net` is live; the addresses are 4 bytes; process context.
+    unsafe {
+        bindings::tpc_tcp_ack_now(
+            net.as_ptr(),
+            tuple.client.as_ptr(),
+            tuple.client_port,
+            tuple.vip.as_ptr(),
+            tuple.port,
+            retransmit,
+        )
+    }
+}

@@ -62,3 +62,15 @@ impl Drop for WaitQueue {
         unsafe { bindings::tpc_waitq_free(self.q) }
     }
 }
+
+impl WaitQueue {
+    /// Like [`WaitQueue::wait`], but a signal ends the wait:
+    /// `ERESTARTSYS`. Process context.
+    pub(crate) fn wait_interruptible(&self, seen: u32, ms: u32) -> Result {
+        // SAFETY: `q` is live (type invariant); process context (the
+        // caller's contract).
+        kernel::error::to_result(unsafe {
+            bindings::tpc_waitq_wait_interruptible(self.q, seen, ms)
+        })
+    }
+}

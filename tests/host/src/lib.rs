@@ -15,10 +15,10 @@ pub mod membership;
 pub mod packet;
 #[path = "../../../rendezvous.rs"]
 pub mod rendezvous;
-#[path = "../../../replica.rs"]
-pub mod replica;
 #[path = "../../../replay.rs"]
 pub mod replay;
+#[path = "../../../replica.rs"]
+pub mod replica;
 #[path = "../../../splice.rs"]
 pub mod splice;
 #[path = "../../../stats.rs"]

@@ -237,14 +237,22 @@ fn fresh_quorum_lasts_while_a_majority_was_heard_recently() {
     hear(&mut m, 2, 1, 1000);
     assert_eq!(m.quorum_until(1, 100), 1100);
     hear(&mut m, 3, 1, 1050);
-    assert_eq!(m.quorum_until(1, 100), 1150, "one peer is enough: the latest");
+    assert_eq!(
+        m.quorum_until(1, 100),
+        1150,
+        "one peer is enough: the latest"
+    );
     // Four nodes: two peers needed (half without the lowest id), or one
     // with the lowest id's half.
     // Node 1 (the lowest id) with one peer is half and holds the tie.
     let mut m = membership(&[2, 3, 4]);
     hear(&mut m, 3, 1, 1000);
     hear(&mut m, 4, 1, 1200);
-    assert_eq!(m.quorum_until(1, 100), 1300, "1 with 4 alone is half, with the lowest id");
+    assert_eq!(
+        m.quorum_until(1, 100),
+        1300,
+        "1 with 4 alone is half, with the lowest id"
+    );
     let mut m = membership(&[1, 3, 4]);
     hear(&mut m, 1, 1, 1000);
     hear(&mut m, 3, 1, 2000);

@@ -50,12 +50,25 @@ fn set_is_the_rendezvous_order_and_the_owner_first() {
 fn every_replica_translates_to_the_same_cluster_space() {
     let k = key();
     let t = tuple(4242);
-    let a = OwnSynAck { isn: 1000, client_next: 77, tsval: Some(5), wscale: Some(7) };
-    let b = OwnSynAck { isn: 0xffff_fff0, client_next: 77, tsval: Some(900_000), wscale: Some(7) };
+    let a = OwnSynAck {
+        isn: 1000,
+        client_next: 77,
+        tsval: Some(5),
+        wscale: Some(7),
+    };
+    let b = OwnSynAck {
+        isn: 0xffff_fff0,
+        client_next: 77,
+        tsval: Some(900_000),
+        wscale: Some(7),
+    };
     let (ta, tb) = (translation_of(&k, &t, &a), translation_of(&k, &t, &b));
     assert_eq!(a.isn.wrapping_add(ta.seq_delta), cluster_isn(&k, &t));
     assert_eq!(b.isn.wrapping_add(tb.seq_delta), cluster_isn(&k, &t));
-    assert_eq!(5u32.wrapping_add(ta.ts_delta), 900_000u32.wrapping_add(tb.ts_delta));
+    assert_eq!(
+        5u32.wrapping_add(ta.ts_delta),
+        900_000u32.wrapping_add(tb.ts_delta)
+    );
     assert_ne!(cluster_isn(&k, &t), cluster_isn(&k, &tuple(4243)));
     assert_ne!(cluster_isn(&k, &t), cluster_isn(&Key::new(&[8; 16]), &t));
 }
@@ -70,7 +83,10 @@ fn roles_follow_exclusion() {
     assert_eq!(conn(3).role(), Role::Backup);
     let mut c = conn(3);
     assert!(!c.exclude(1), "a backup's death changes no role here");
-    assert!(c.exclude(2), "the primary's death makes the next one primary");
+    assert!(
+        c.exclude(2),
+        "the primary's death makes the next one primary"
+    );
     assert_eq!(c.role(), Role::Primary);
     assert!(!c.exclude(2), "only once");
     assert!(!c.exclude(3), "a node never excludes itself");
@@ -93,7 +109,10 @@ fn gates_wait_for_every_replica_left() {
     assert_eq!(c.readable_end(110), 110);
     assert_eq!(c.sendable_end(), Some(5100));
     assert_eq!(c.clamp_ack(150), 120);
-    assert!(!c.heard(2, 999, 9999, 0), "its own id is not a peer's report");
+    assert!(
+        !c.heard(2, 999, 9999, 0),
+        "its own id is not a peer's report"
+    );
     // A dead backup is no longer waited for.
     c.exclude(1);
     assert_eq!(c.readable_end(150), 140);
@@ -193,7 +212,15 @@ fn segment_fields_and_ack_rewrite() {
     assert_eq!((s.ack, s.window), (Some(700), 301));
     // The checksum still verifies: rebuild with the new values and compare.
     let mut again = [0u8; 400];
-    let m = build_segment(&mut again, &Played { ack: 700, window: 301, ..seg }).unwrap();
+    let m = build_segment(
+        &mut again,
+        &Played {
+            ack: 700,
+            window: 301,
+            ..seg
+        },
+    )
+    .unwrap();
     assert_eq!(buf[..n], again[..m]);
 }
 

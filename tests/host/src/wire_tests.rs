@@ -729,7 +729,11 @@ fn progress_malformed() {
         tlv(1, &[0; 24]),
         vec![],
     ] {
-        assert_eq!(decode_err(&seal(3, &body)), DecodeError::Malformed, "{body:?}");
+        assert_eq!(
+            decode_err(&seal(3, &body)),
+            DecodeError::Malformed,
+            "{body:?}"
+        );
     }
     // Too many entries.
     let body = tlv(TLV_PROGRESS, &vec![0; 24 * 49]);

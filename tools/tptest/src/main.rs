@@ -177,6 +177,8 @@ fn serve_one(mut conn: TcpStream, mode: &str, bytes: u64, seed: u64) -> std::io:
             conn.write_all(line.as_bytes())?;
         }
         "echo" => return hold::echo(conn),
+        // This node's counters: how a test tells which replica is primary.
+        "stats" => conn.write_all(&std::fs::read("/proc/net/tpcluster")?)?,
         _ => generate(bytes, seed, |c| conn.write_all(c))?,
     }
     conn.shutdown(Shutdown::Write)
@@ -267,7 +269,7 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
         Some("digest") => Ok(Ok(digest(number(args, 1, None)?, number(args, 2, Some(1))?))),
         Some("serve") => {
             let mode = args.get(2).map(String::as_str).ok_or("missing MODE")?;
-            if !["name", "hash", "stream", "echo"].contains(&mode) {
+            if !["name", "hash", "stream", "echo", "stats"].contains(&mode) {
                 return Err(format!("unknown mode '{mode}'"));
             }
             Ok(serve(number(args, 1, None)?, mode, number(args, 3, Some(0))?, number(args, 4, Some(1))?))
@@ -280,6 +282,15 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
             let host = args.get(1).ok_or("missing HOST")?;
             let port: u16 = number(args, 2, None)?;
             Ok(TcpStream::connect((host.as_str(), port)).and_then(|mut c| drain(&mut c)))
+        }
+        Some("cat") => {
+            let host = args.get(1).ok_or("missing HOST")?;
+            let port: u16 = number(args, 2, None)?;
+            Ok(TcpStream::connect((host.as_str(), port)).and_then(|mut c| {
+                let mut s = String::new();
+                c.read_to_string(&mut s)?;
+                Ok(s.trim_end().to_string())
+            }))
         }
         Some("hold") => {
             let host = args.get(1).ok_or("missing HOST")?;
@@ -334,7 +345,7 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
             let err = std::process::Command::new(prog).args(&args[3..]).uid(uid).gid(uid).exec();
             Ok(Err(err))
         }
-        _ => Err("usage: tptest sink PORT | source HOST PORT BYTES [SEED] [PAUSE_MS] | digest BYTES [SEED] \
+        _ => Err("usage: tptest sink PORT | source HOST PORT BYTES [SEED] [PAUSE_MS] | digest BYTES [SEED] | cat HOST PORT \
                   | run-as UID PROG [ARGS] | serve PORT MODE [BYTES [SEED]] \
                   | connect-many HOST PORT N | fetch HOST PORT | hold HOST PORT N SECONDS [INTERVAL_MS] \
                   | rogue capture IFNAME PORT COUNT FILE | rogue send IFNAME PORT FILE MODE \

@@ -1,0 +1,666 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Replicate mode on one node: its replicated connections, what the packet
+//! hooks do for them, the progress its replicas exchange over the channel,
+//! the socket-layer gate that keeps the replicas' applications in step,
+//! and taking a connection over when its primary dies. `replica.rs` has
+//! the rules; `Documentation/replicate.rst` the design.
+//!
+//! Contexts: the hooks and the channel's receive path run in softirq and
+//! only change the table (under a bottom-half-safe lock) and kick the
+//! node's replica work, which reads the sockets' progress, sends the
+//! reports and acts on sockets from process context. The gate runs in the
+//! application's `recvmsg`/`sendmsg`, in process context without the
+//! socket lock, and sleeps on the node's replica wait queue.
+
+use crate::{
+    config::MAX_PEERS,
+    replica::{
+        self, after, segment_of, set_ack, takeover_ts_delta, translation_of, widen_window,
+        OwnSynAck, Replication, Role, MAX_SET,
+    },
+    splice::{self, Checksum, Translation, ACK, RST, SYN},
+    stats::Counter,
+    sys::{
+        clock,
+        netfilter::Verdict,
+        skbuff::SkBuff,
+        sockhook::{self, GatedSocket, SocketGate},
+        tcp::{self, TcpSocket},
+    },
+    wire::{Progress, ProgressList, Tuple, PROGRESS_MAX_ENTRIES},
+    Node,
+};
+use core::sync::atomic::Ordering;
+use kernel::prelude::*;
+
+/// Most replicated connections a node tracks.
+const MAX_ENTRIES: usize = 256;
+/// How often every connection's progress is reported even if it did not
+/// move: reports are datagrams, and any may be lost.
+const REPORT_MS: u64 = 50;
+/// A backup the primary has not heard from for this long is taken out of
+/// the connection's set: its node is up, but the connection is not there.
+const SILENCE_MS: u64 = 3_000;
+/// A connection whose socket is gone (TIME_WAIT included) is forgotten
+/// after this long without a segment.
+const FORGET_MS: u64 = 5_000;
+/// Longest sleep of a gated call between two looks at its condition.
+const WAIT_SLICE_MS: u32 = 100;
+/// Period of the replica work when nothing kicks it.
+const WORK_MS: u32 = 50;
+
+/// Marks the node's replica work among its periodic works.
+pub(crate) struct Work;
+
+/// One replicated connection on this node.
+struct Entry {
+    tuple: Tuple,
+    rep: Replication,
+    /// This node's server space to the cluster's.
+    tr: Translation,
+    /// The newest TSval the client echoed (cluster space): a primary
+    /// taking over sends none older.
+    latest_echo: u32,
+    /// The acknowledgment the primary last sent, if it was held back
+    /// below its stack's.
+    clamped: Option<u32>,
+    /// The work must make the stack send an ACK (a clamp was lifted).
+    need_ack: bool,
+    /// The work must start this node's primaryship (it just became one).
+    takeover: bool,
+    /// The work must close the socket silently (fenced).
+    release: bool,
+    /// Progress moved since the last report.
+    dirty: bool,
+    /// When progress was last reported, ms.
+    reported_ms: u64,
+    /// When the connection last saw a segment, ms.
+    last_ms: u64,
+}
+
+/// The node's replicated connections.
+///
+/// # Invariants
+///
+/// `slots` has exactly [`MAX_ENTRIES`] elements (allocated once, so that
+/// softirq never grows it), at most one entry per tuple, and `used` of
+/// them are `Some`.
+pub(crate) struct Table {
+    slots: KVec<Option<Entry>>,
+    used: usize,
+}
+
+impl Table {
+    /// An empty table. Process context.
+    pub(crate) fn new() -> Result<Self> {
+        let mut slots = KVec::with_capacity(MAX_ENTRIES, GFP_KERNEL)?;
+        for _ in 0..MAX_ENTRIES {
+            slots.push(None, GFP_KERNEL)?;
+        }
+        Ok(Self { slots, used: 0 })
+    }
+
+    fn find(&mut self, tuple: &Tuple) -> Option<&mut Entry> {
+        if self.used == 0 {
+            return None;
+        }
+        self.slots.iter_mut().flatten().find(|e| e.tuple == *tuple)
+    }
+
+    fn remove(&mut self, tuple: &Tuple) {
+        for slot in self.slots.iter_mut() {
+            if slot.as_ref().is_some_and(|e| e.tuple == *tuple) {
+                *slot = None;
+                self.used -= 1;
+            }
+        }
+    }
+
+    fn insert(&mut self, entry: Entry) -> Result {
+        self.remove(&entry.tuple);
+        let free = self.slots.iter_mut().find(|s| s.is_none()).ok_or(ENOSPC)?;
+        *free = Some(entry);
+        self.used += 1;
+        Ok(())
+    }
+
+    fn entries(&mut self) -> impl Iterator<Item = &mut Entry> {
+        self.slots.iter_mut().flatten()
+    }
+}
+
+/// The connection of a segment from its headers; `inbound` if it comes
+/// from the client.
+fn tuple_of(pkt: &[u8], inbound: bool) -> Option<Tuple> {
+    let (ihl, _) = splice::tcp_header(pkt)?;
+    let addr = |at: usize| -> Option<[u8; 4]> { pkt.get(at..at + 4)?.try_into().ok() };
+    let port = |at: usize| splice::be16(pkt, at);
+    let (src, dst, sport, dport) = (addr(12)?, addr(16)?, port(ihl)?, port(ihl + 2)?);
+    Some(if inbound {
+        Tuple {
+            client: src,
+            client_port: sport,
+            vip: dst,
+            port: dport,
+        }
+    } else {
+        Tuple {
+            client: dst,
+            client_port: dport,
+            vip: src,
+            port: sport,
+        }
+    })
+}
+
+fn checksum_of(skb: &SkBuff) -> Checksum {
+    if skb.checksum_partial() {
+        Checksum::Partial
+    } else {
+        Checksum::Full
+    }
+}
+
+impl Node {
+    /// Whether this node has a fresh majority now (it may send as a
+    /// primary). Any context.
+    fn may_send(&self) -> bool {
+        clock::now_ms() < self.quorum_until.load(Ordering::Relaxed)
+    }
+
+    /// The PRE_ROUTING hook's part for replicated connections: `None` if
+    /// the segment is not of one. Softirq.
+    pub(crate) fn replica_inbound(&self, skb: &mut SkBuff) -> Option<Verdict> {
+        let mut table = self.replicas.lock();
+        if table.used == 0 {
+            return None;
+        }
+        let mut head = [0u8; 120];
+        let pkt = skb.head(&mut head);
+        let tuple = tuple_of(pkt, true)?;
+        let seg = segment_of(pkt, skb.len() as usize)?;
+        let (ihl, doff) = splice::tcp_header(pkt)?;
+        let entry = table.find(&tuple)?;
+        entry.last_ms = clock::now_ms();
+        if seg.flags & (SYN | ACK) == SYN {
+            // The client opens a new connection on the same ports: the
+            // old one's entry no longer applies (the SYN-ACK makes anew).
+            table.remove(&tuple);
+            return None;
+        }
+        let role = entry.rep.role();
+        if role == Role::Fenced {
+            self.counters.bump(Counter::ReplicaSuppressed);
+            return Some(Verdict::Drop);
+        }
+        if let Some((_, ecr)) = seg.timestamps {
+            if after(ecr, entry.latest_echo) {
+                entry.latest_echo = ecr;
+            }
+        }
+        // A backup's stack must never see an acknowledgment of bytes it
+        // has not sent yet (the primary may be ahead): it would drop the
+        // whole segment, data included.
+        let own_sent = entry.rep.me().sent;
+        let held = match seg.ack {
+            Some(ack) if role == Role::Backup && after(ack, own_sent) => Some(own_sent),
+            _ => None,
+        };
+        let tr = entry.tr;
+        let moved = seg.end != seg.seq;
+        if moved {
+            entry.dirty = true;
+        }
+        drop(table);
+        let cs = checksum_of(skb);
+        let rewritten = skb
+            .head_mut(ihl + doff)
+            .and_then(|p| {
+                if let Some(ack) = held {
+                    set_ack(p, ack, None, cs)?;
+                }
+                splice::translate_inbound(p, &tr, cs)
+            })
+            .is_some();
+        if moved {
+            self.replica_kick.kick();
+        }
+        if !rewritten {
+            self.counters.bump(Counter::SpliceDropUnwritable);
+            return Some(Verdict::Drop);
+        }
+        self.counters.bump(Counter::ReplicaIn);
+        skb.set_pkt_type_host();
+        Some(Verdict::Accept)
+    }
+
+    /// The POST_ROUTING hook's part for replicated connections: `None` if
+    /// the segment is not of one. Softirq (or bottom halves disabled).
+    pub(crate) fn replica_outbound(&self, skb: &mut SkBuff) -> Option<Verdict> {
+        let mut head = [0u8; 120];
+        let pkt = skb.head(&mut head);
+        let tuple = tuple_of(pkt, false)?;
+        let seg = segment_of(pkt, skb.len() as usize)?;
+        let (ihl, doff) = splice::tcp_header(pkt)?;
+        if let Some(synack) = splice::parse_syn_ack(pkt) {
+            self.replica_synack(&tuple, &seg, synack.wscale);
+        }
+        let now = clock::now_ms();
+        let mut table = self.replicas.lock();
+        let entry = table.find(&tuple)?;
+        let tr = entry.tr;
+        entry.last_ms = now;
+        let sent = seg.end.wrapping_add(tr.seq_delta);
+        let moved = seg.flags & RST == 0 && entry.rep.advance_own(None, Some(sent));
+        entry.dirty |= moved;
+        let emit = entry.rep.role() == Role::Primary && self.may_send();
+        let mut clamp = None;
+        if emit {
+            if let Some(ack) = seg.ack {
+                let allowed = entry.rep.clamp_ack(ack);
+                if allowed != ack {
+                    let held_back = ack.wrapping_sub(allowed);
+                    let window = if seg.flags & SYN != 0 {
+                        seg.window
+                    } else {
+                        widen_window(seg.window, held_back, tr.local_wscale)
+                    };
+                    clamp = Some((allowed, window));
+                }
+                entry.clamped = clamp.map(|(a, _)| a);
+            }
+        }
+        drop(table);
+        if moved {
+            self.replica_kick.kick();
+        }
+        if !emit {
+            self.counters.bump(Counter::ReplicaSuppressed);
+            return Some(Verdict::Sent);
+        }
+        let cs = checksum_of(skb);
+        let rewritten = skb
+            .head_mut(ihl + doff)
+            .and_then(|p| {
+                if let Some((ack, window)) = clamp {
+                    set_ack(p, ack, Some(window), cs)?;
+                }
+                splice::translate_outbound(p, &tr, cs)
+            })
+            .is_some();
+        if !rewritten {
+            self.counters.bump(Counter::SpliceDropUnwritable);
+            return Some(Verdict::Drop);
+        }
+        if clamp.is_some() {
+            self.counters.bump(Counter::ReplicaAckClamped);
+        }
+        self.counters.bump(Counter::ReplicaOut);
+        Some(Verdict::Accept)
+    }
+
+    /// This node's stack answered a client's SYN: if it is for a replicate
+    /// service, (re)sets up the connection's entry. Softirq.
+    fn replica_synack(&self, tuple: &Tuple, seg: &replica::Segment, wscale: Option<u8>) {
+        let (set, n, self_id, key) = {
+            let plane = self.plane.lock();
+            let mut set = [0u32; MAX_SET];
+            let n = plane.replica_set(tuple, &mut set);
+            (set, n, plane.self_id(), *plane.key())
+        };
+        let Some(client_next) = seg.ack else { return };
+        if n == 0 {
+            return;
+        }
+        let own = OwnSynAck {
+            isn: seg.seq,
+            client_next,
+            tsval: seg.timestamps.map(|(val, _)| val),
+            wscale,
+        };
+        let tr = translation_of(&key, tuple, &own);
+        let server_next = replica::cluster_isn(&key, tuple).wrapping_add(1);
+        let now = clock::now_ms();
+        let Some(rep) = Replication::new(&set[..n], self_id, client_next, server_next, now) else {
+            // Not a replica (membership moved since the SYN): its stack
+            // answered, but must stay silent; an entry with no say.
+            return;
+        };
+        let mut table = self.replicas.lock();
+        if let Some(e) = table.find(tuple) {
+            if e.rep.me().received == client_next && e.tr.seq_delta == tr.seq_delta {
+                // A retransmitted SYN-ACK of the same connection.
+                return;
+            }
+        }
+        let inserted = table.insert(Entry {
+            tuple: *tuple,
+            rep,
+            tr,
+            latest_echo: tr.ts_delta.wrapping_add(own.tsval.unwrap_or(0)),
+            clamped: None,
+            need_ack: false,
+            takeover: false,
+            release: false,
+            dirty: true,
+            reported_ms: 0,
+            last_ms: now,
+        });
+        drop(table);
+        self.counters.bump(if inserted.is_ok() {
+            Counter::ReplicaConnections
+        } else {
+            Counter::ReplicaTableFull
+        });
+    }
+
+    /// Takes a peer's progress report. Softirq.
+    pub(crate) fn replica_progress(&self, sender: u32, list: &ProgressList<'_>) {
+        let now = clock::now_ms();
+        let mut kick = false;
+        let mut table = self.replicas.lock();
+        for p in list.iter() {
+            self.counters.bump(Counter::ReplicaProgressRx);
+            let Some(e) = table.find(&p.tuple) else {
+                continue;
+            };
+            e.rep.heard(sender, p.received, p.sent, now);
+            let was = e.rep.role();
+            if e.rep.take_view(sender, p.members) {
+                e.takeover = true;
+                kick = true;
+            }
+            if was != Role::Fenced && e.rep.role() == Role::Fenced {
+                e.release = true;
+                kick = true;
+            }
+            if let Some(c) = e.clamped {
+                if after(e.rep.clamp_ack(c.wrapping_add(1 << 30)), c) {
+                    e.need_ack = true;
+                    kick = true;
+                }
+            }
+        }
+        drop(table);
+        self.replica_wait.wake();
+        if kick {
+            self.replica_kick.kick();
+        }
+    }
+
+    /// Gives the listener of replicate service `vip:port` the gate, if one
+    /// listens. Any context.
+    pub(crate) fn replica_listener(&self, vip: [u8; 4], port: u16) -> bool {
+        let ok = sockhook::attach(self.net, vip, port);
+        if !ok {
+            self.counters.bump(Counter::ReplicaDropNoListener);
+        }
+        ok
+    }
+}
+
+/// What the work does for one connection, decided under the table lock.
+#[derive(Clone, Copy)]
+struct Chore {
+    tuple: Tuple,
+    need_ack: bool,
+    takeover: bool,
+    release: bool,
+    report: bool,
+}
+
+impl crate::sys::ticker::Tick<Work> for Node {
+    /// Reads the sockets' progress and reports it, applies membership
+    /// changes to the sets, takes connections over, lifts clamps, closes
+    /// fenced connections, forgets closed ones. Runs when kicked and every
+    /// [`WORK_MS`].
+    fn tick(&self) -> u32 {
+        let now = clock::now_ms();
+        let (self_id, quorum, live) = {
+            let cluster = self.cluster.lock();
+            let mut dead = [0u32; MAX_PEERS];
+            let mut n_dead = 0;
+            for m in cluster.membership.members().filter(|m| !m.live) {
+                if let Some(slot) = dead.get_mut(n_dead) {
+                    *slot = m.id;
+                    n_dead += 1;
+                }
+            }
+            (
+                cluster.self_id,
+                cluster.membership.has_quorum(cluster.self_id),
+                (dead, n_dead),
+            )
+        };
+        let dead = &live.0[..live.1];
+        let Ok(mut chores) = KVec::<Chore>::with_capacity(MAX_ENTRIES, GFP_KERNEL) else {
+            return WORK_MS;
+        };
+        {
+            let mut table = self.replicas.lock();
+            for e in table.entries() {
+                let was = e.rep.role();
+                if !quorum {
+                    e.rep.fence();
+                } else {
+                    for &id in dead {
+                        if e.rep.replicas().iter().any(|r| r.id == id && !r.excluded) {
+                            e.takeover |= e.rep.exclude(id);
+                            self.counters.bump(Counter::ReplicaExcluded);
+                        }
+                    }
+                    let silent = e.rep.exclude_silent(now, SILENCE_MS);
+                    self.counters.add(Counter::ReplicaExcluded, silent as u64);
+                }
+                if was != Role::Fenced && e.rep.role() == Role::Fenced {
+                    e.release = true;
+                }
+                let report = e.dirty || now.saturating_sub(e.reported_ms) >= REPORT_MS;
+                let _ = chores.push(
+                    Chore {
+                        tuple: e.tuple,
+                        need_ack: core::mem::take(&mut e.need_ack),
+                        takeover: core::mem::take(&mut e.takeover),
+                        release: core::mem::take(&mut e.release),
+                        report,
+                    },
+                    GFP_ATOMIC,
+                );
+            }
+        }
+        let _ = self_id;
+        let mut woke = false;
+        for c in chores.iter() {
+            self.replica_chore(c, now, &mut woke);
+        }
+        if woke {
+            self.replica_wait.wake();
+        }
+        self.send_progress(&chores, now);
+        WORK_MS
+    }
+}
+
+impl Node {
+    /// Does one connection's chores. Process context.
+    fn replica_chore(&self, c: &Chore, now: u64, woke: &mut bool) {
+        if c.release {
+            if let Some(sk) = TcpSocket::lookup(self.net, &c.tuple) {
+                sk.release_silently();
+            }
+            self.counters.bump(Counter::ReplicaFenced);
+            pr_info!("replicated connection fenced: this node no longer serves it\n");
+            self.replicas.lock().remove(&c.tuple);
+            return;
+        }
+        let progress = tcp::progress(self.net, &c.tuple);
+        let mut table = self.replicas.lock();
+        let Some(e) = table.find(&c.tuple) else {
+            return;
+        };
+        match &progress {
+            Some(p) => {
+                if e.rep.advance_own(Some(p.rcv_nxt), None) {
+                    e.dirty = true;
+                    *woke = true;
+                }
+            }
+            None => {
+                if now.saturating_sub(e.last_ms) > FORGET_MS
+                    && !tcp::socket_exists(
+                        self.net,
+                        c.tuple.client,
+                        c.tuple.client_port,
+                        c.tuple.vip,
+                        c.tuple.port,
+                    )
+                {
+                    table.remove(&c.tuple);
+                    return;
+                }
+            }
+        }
+        if c.takeover {
+            if let Some(p) = &progress {
+                e.tr.ts_delta = takeover_ts_delta(e.tr.ts_delta, p.tsval_now, e.latest_echo);
+            }
+        }
+        drop(table);
+        if c.takeover {
+            self.counters.bump(Counter::ReplicaTakeovers);
+            pr_info!("took over a replicated connection as its primary\n");
+            tcp::ack_now(self.net, &c.tuple, true);
+            *woke = true;
+        } else if c.need_ack {
+            tcp::ack_now(self.net, &c.tuple, false);
+        }
+    }
+
+    /// Reports the progress of the connections due to each of their other
+    /// replicas, in as few datagrams as fit. Process context.
+    fn send_progress(&self, chores: &[Chore], now: u64) {
+        let Ok(mut out) = KVec::<(u32, Progress)>::with_capacity(chores.len() * 2, GFP_KERNEL)
+        else {
+            return;
+        };
+        {
+            let mut table = self.replicas.lock();
+            for c in chores.iter().filter(|c| c.report) {
+                let Some(e) = table.find(&c.tuple) else {
+                    continue;
+                };
+                if e.rep.role() == Role::Fenced {
+                    continue;
+                }
+                e.dirty = false;
+                e.reported_ms = now;
+                let me = e.rep.me();
+                let p = Progress {
+                    tuple: e.tuple,
+                    received: me.received,
+                    sent: me.sent,
+                    members: e.rep.members_mask(),
+                };
+                for peer in e.rep.peers() {
+                    let _ = out.push((peer, p), GFP_ATOMIC);
+                }
+            }
+        }
+        // One peer at a time, in as few datagrams as fit (no sort: a
+        // connection has at most MAX_SET replicas, a node MAX_PEERS peers).
+        let mut batch = [Progress::default(); PROGRESS_MAX_ENTRIES];
+        let mut done = [0u32; MAX_PEERS];
+        let mut n_done = 0;
+        for &(peer, _) in out.iter() {
+            if done[..n_done].contains(&peer) {
+                continue;
+            }
+            if let Some(slot) = done.get_mut(n_done) {
+                *slot = peer;
+                n_done += 1;
+            }
+            let mut n = 0;
+            for (_, p) in out.iter().filter(|(to, _)| *to == peer) {
+                batch[n] = *p;
+                n += 1;
+                if n == PROGRESS_MAX_ENTRIES {
+                    self.send_batch(peer, &batch[..n]);
+                    n = 0;
+                }
+            }
+            if n > 0 {
+                self.send_batch(peer, &batch[..n]);
+            }
+        }
+    }
+
+    fn send_batch(&self, peer: u32, entries: &[Progress]) {
+        if self.send_progress_to(peer, entries).is_ok() {
+            self.counters
+                .add(Counter::ReplicaProgressTx, entries.len() as u64);
+        }
+    }
+
+    fn send_progress_to(&self, to: u32, entries: &[Progress]) -> Result {
+        let addr = self.cluster.lock().membership.addr_of(to).ok_or(ENOENT)?;
+        let mut runtime = self.runtime.lock();
+        let channel = runtime.channel.as_mut().ok_or(ENODEV)?;
+        channel.send_progress(addr, entries, &self.counters)
+    }
+
+    /// Gives replicate services' listeners back `tcp_prot`: the service
+    /// is gone, or the node. Process context.
+    pub(crate) fn replica_detach_all(&self, config: &crate::config::Config) {
+        for s in config.services().as_slice() {
+            if s.mode == crate::config::Mode::Replicate {
+                sockhook::detach(self.net, s.vip.0, s.port);
+            }
+        }
+    }
+}
+
+impl SocketGate for Node {
+    fn budget(&self, sk: &GatedSocket, want: usize, nonblock: bool, send: bool) -> Result<usize> {
+        let tuple = sk.tuple();
+        loop {
+            let seen = self.replica_wait.generation();
+            let p = sk.progress();
+            let end = {
+                let mut table = self.replicas.lock();
+                let Some(e) = table.find(&tuple) else {
+                    return Ok(want);
+                };
+                match (send, e.rep.role()) {
+                    (_, Role::Fenced) => return Ok(want),
+                    (true, Role::Backup) => return Ok(want),
+                    (true, Role::Primary) => {
+                        let Some(end) = e.rep.sendable_end() else {
+                            return Ok(want);
+                        };
+                        // Both in cluster space.
+                        Some((end, p.write_seq.wrapping_add(e.tr.seq_delta)))
+                    }
+                    (false, _) => Some((e.rep.readable_end(p.rcv_nxt), p.copied_seq)),
+                }
+            };
+            if let Some((end, at)) = end {
+                if after(end, at) {
+                    let room = end.wrapping_sub(at) as usize;
+                    return Ok(room.min(want));
+                }
+            }
+            if p.done {
+                // Errors, end of file and closing are the stack's to tell.
+                return Ok(want);
+            }
+            if nonblock {
+                return Err(EAGAIN);
+            }
+            if sockhook::signal_pending() {
+                return Err(ERESTARTSYS);
+            }
+            self.replica_wait.wait_interruptible(seen, WAIT_SLICE_MS)?;
+        }
+    }
+}
