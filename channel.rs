@@ -164,12 +164,7 @@ impl Channel {
         let Some(hb) = Heartbeat::new(self.incarnation, self.settings.addr.0, live) else {
             return;
         };
-        let header = Header {
-            sender: self.settings.id,
-            cluster: self.keys.cluster_id,
-            counter: self.next_counter,
-        };
-        self.next_counter += 1;
+        let header = self.next_header();
         let mut buf = [0u8; HEARTBEAT_MAX_LEN];
         let Ok(len) = wire::encode_heartbeat(&mut buf, &header, &hb, &self.keys) else {
             return;
@@ -210,22 +205,30 @@ pub(crate) enum Received<'a> {
 }
 
 impl Channel {
-    /// Sends one handover message to `to`.
-    pub(crate) fn send_handover(
-        &mut self,
-        to: Ipv4,
-        h: &Handover<'_>,
-        counters: &Counters,
-    ) -> Result {
+    /// The header of the next datagram: its counter is taken.
+    fn next_header(&mut self) -> Header {
         let header = Header {
             sender: self.settings.id,
             cluster: self.keys.cluster_id,
             counter: self.next_counter,
         };
         self.next_counter += 1;
+        header
+    }
+
+    /// Encodes one datagram of at most `max_len` bytes with `encode` and
+    /// sends it to `to`, counting it.
+    fn send_one(
+        &mut self,
+        to: Ipv4,
+        max_len: usize,
+        encode: impl FnOnce(&mut [u8], &Header, &Keys) -> Result<usize, wire::EncodeError>,
+        counters: &Counters,
+    ) -> Result {
+        let header = self.next_header();
         // On the heap: more than a kernel stack frame should hold.
-        let mut buf = KVec::from_elem(0u8, HANDOVER_MAX_LEN, GFP_KERNEL)?;
-        let len = wire::encode_handover(&mut buf, &header, h, &self.keys).map_err(|_| EINVAL)?;
+        let mut buf = KVec::from_elem(0u8, max_len, GFP_KERNEL)?;
+        let len = encode(&mut buf, &header, &self.keys).map_err(|_| EINVAL)?;
         let sent = self.socket.send(to, self.settings.port, &buf[..len]);
         counters.bump(if sent.is_ok() {
             Counter::ChannelTx
@@ -234,9 +237,19 @@ impl Channel {
         });
         sent
     }
-}
 
-impl Channel {
+    /// Sends one handover message to `to`.
+    pub(crate) fn send_handover(
+        &mut self,
+        to: Ipv4,
+        h: &Handover<'_>,
+        counters: &Counters,
+    ) -> Result {
+        let encode =
+            |buf: &mut [u8], hdr: &Header, keys: &Keys| wire::encode_handover(buf, hdr, h, keys);
+        self.send_one(to, HANDOVER_MAX_LEN, encode, counters)
+    }
+
     /// Sends one progress report to `to`.
     pub(crate) fn send_progress(
         &mut self,
@@ -244,22 +257,10 @@ impl Channel {
         entries: &[Progress],
         counters: &Counters,
     ) -> Result {
-        let header = Header {
-            sender: self.settings.id,
-            cluster: self.keys.cluster_id,
-            counter: self.next_counter,
+        let encode = |buf: &mut [u8], hdr: &Header, keys: &Keys| {
+            wire::encode_progress(buf, hdr, entries, keys)
         };
-        self.next_counter += 1;
-        let mut buf = KVec::from_elem(0u8, PROGRESS_MAX_LEN, GFP_KERNEL)?;
-        let len =
-            wire::encode_progress(&mut buf, &header, entries, &self.keys).map_err(|_| EINVAL)?;
-        let sent = self.socket.send(to, self.settings.port, &buf[..len]);
-        counters.bump(if sent.is_ok() {
-            Counter::ChannelTx
-        } else {
-            Counter::ChannelTxErrors
-        });
-        sent
+        self.send_one(to, PROGRESS_MAX_LEN, encode, counters)
     }
 }
 

@@ -14,6 +14,7 @@
 
 use crate::{
     config::Mode,
+    conntable::{ConnTable, Keyed},
     splice::{
         self, ack_and_window, client_segment, parse_syn_ack, replay_budget, syn_of, Assembly,
         Checksum, Inbound, Outbound, Phase, Translation, SEGMENT_HEADERS_MAX, SYN,
@@ -98,44 +99,34 @@ struct Entry {
     last_ms: u64,
 }
 
-/// The node's handover table.
-///
-/// # Invariants
-///
-/// `slots` has exactly [`MAX_ENTRIES`] elements (allocated once, so that
-/// softirq never grows it), and at most one entry per tuple.
+impl Keyed for Entry {
+    fn tuple(&self) -> &Tuple {
+        &self.tuple
+    }
+}
+
+/// The node's handover table: its entries, and where played segments are
+/// built.
 pub(crate) struct Table {
-    slots: KVec<Option<Entry>>,
-    /// Whether any slot is used: the hooks' fast path.
-    used: usize,
-    /// Where played segments are built.
+    entries: ConnTable<Entry>,
     scratch: KVec<u8>,
 }
 
 impl Table {
     /// An empty table. Process context.
     pub(crate) fn new() -> Result<Self> {
-        let mut slots = KVec::with_capacity(MAX_ENTRIES, GFP_KERNEL)?;
-        for _ in 0..MAX_ENTRIES {
-            slots.push(None, GFP_KERNEL)?;
-        }
         Ok(Self {
-            slots,
-            used: 0,
+            entries: ConnTable::new(MAX_ENTRIES)?,
             scratch: KVec::from_elem(0u8, SEGMENT_HEADERS_MAX + PLAY_MSS, GFP_KERNEL)?,
         })
     }
 
-    /// Whether no connection is tracked.
     fn is_empty(&self) -> bool {
-        self.used == 0
+        self.entries.is_empty()
     }
 
     fn find(&mut self, tuple: &Tuple) -> Option<&mut Entry> {
-        if self.is_empty() {
-            return None;
-        }
-        self.slots.iter_mut().flatten().find(|e| e.tuple == *tuple)
+        self.entries.find(tuple)
     }
 
     /// The entry of handover `h` from peer `sender`: the tuple's, if it is
@@ -147,51 +138,34 @@ impl Table {
 
     /// The tuple's entry and the scratch buffer, borrowed together.
     fn find_with_scratch(&mut self, tuple: &Tuple) -> Option<(&mut Entry, &mut KVec<u8>)> {
-        if self.is_empty() {
-            return None;
-        }
-        let Table { slots, scratch, .. } = self;
-        slots
-            .iter_mut()
-            .flatten()
-            .find(|e| e.tuple == *tuple)
-            .map(|e| (e, scratch))
+        let Table { entries, scratch } = self;
+        entries.find(tuple).map(|e| (e, scratch))
     }
 
     fn remove(&mut self, tuple: &Tuple) {
-        for slot in self.slots.iter_mut() {
-            if slot.as_ref().is_some_and(|e| e.tuple == *tuple) {
-                *slot = None;
-                self.used -= 1;
-            }
-        }
+        self.entries.remove(tuple)
     }
 
-    /// Puts `entry` in, replacing the tuple's entry if there is one.
     fn insert(&mut self, entry: Entry) -> Result {
-        self.remove(&entry.tuple);
-        let free = self.slots.iter_mut().find(|s| s.is_none()).ok_or(ENOSPC)?;
-        *free = Some(entry);
-        self.used += 1;
-        Ok(())
+        self.entries.insert(entry)
     }
 }
 
 /// What the hooks read of a TCP segment's headers.
-struct SegmentHead {
+pub(crate) struct SegmentHead {
     /// Its connection, from the client's side.
-    tuple: Tuple,
+    pub(crate) tuple: Tuple,
     /// Its TCP flags.
-    flags: u8,
+    pub(crate) flags: u8,
     /// Length of its IP and TCP headers, options included.
-    hdr_len: usize,
+    pub(crate) hdr_len: usize,
     /// Its acknowledgment number and window field, if it has an ACK.
-    ack_and_window: Option<(u32, u16)>,
+    pub(crate) ack_and_window: Option<(u32, u16)>,
 }
 
 /// The head of a segment, if `pkt` (IPv4 from `skb->data`) is TCP;
 /// `inbound` if it comes from the client.
-fn head_of(pkt: &[u8], inbound: bool) -> Option<SegmentHead> {
+pub(crate) fn head_of(pkt: &[u8], inbound: bool) -> Option<SegmentHead> {
     let (ihl, doff) = splice::tcp_header(pkt)?;
     let addr = |at: usize| -> Option<[u8; 4]> { pkt.get(at..at + 4)?.try_into().ok() };
     let port = |at: usize| -> Option<u16> {
@@ -354,7 +328,7 @@ impl Node {
     /// with `translate`, keeping its checksum as its state requires, and
     /// counts it in `done`; `false` (counted too) if the headers could not
     /// be made writable or did not parse, and the packet must be dropped.
-    fn rewrite(
+    pub(crate) fn rewrite(
         &self,
         skb: &mut SkBuff,
         hdr_len: usize,
@@ -603,9 +577,7 @@ impl crate::sys::ticker::Tick<Work> for Node {
         let mut n = 0;
         let (more, waiting_syn) = {
             let mut table = self.splice.lock();
-            let mut forgotten = 0;
-            for slot in table.slots.iter_mut() {
-                let Some(e) = slot else { continue };
+            table.entries.retain(|e| {
                 if let Some(r) = e.reply {
                     if let Some(out) = replies.get_mut(n) {
                         *out = Some((e.peer, e.id, e.tuple, r));
@@ -629,16 +601,12 @@ impl crate::sys::ticker::Tick<Work> for Node {
                     }
                     _ => idle > FORGET_IDLE_MS,
                 };
-                if forget {
-                    *slot = None;
-                    forgotten += 1;
-                }
-            }
-            table.used -= forgotten;
+                !forget
+            });
             // A played SYN the stack has not answered (a full listen queue
             // drops it) is played again until it is, or the entry goes.
             let mut waiting_syn = false;
-            for e in table.slots.iter_mut().flatten() {
+            for e in table.entries.iter_mut() {
                 if e.phase == Phase::SynPlayed {
                     waiting_syn = true;
                     if now.saturating_sub(e.syn_ms) >= SYN_REPLAY_MS {
@@ -646,7 +614,7 @@ impl crate::sys::ticker::Tick<Work> for Node {
                     }
                 }
             }
-            let more = table.slots.iter().flatten().any(|e| e.reply.is_some());
+            let more = table.entries.iter().any(|e| e.reply.is_some());
             (more, waiting_syn)
         };
         for (peer, id, tuple, r) in replies.iter().flatten() {

@@ -380,10 +380,17 @@ impl Replication {
         self.others().map(|r| r.sent).reduce(seq_min)
     }
 
+    /// How far the primary may acknowledge: the least that every backup
+    /// still in the set has received; `None` if there is no backup left.
+    pub(crate) fn acknowledgeable_end(&self) -> Option<u32> {
+        self.others().map(|r| r.received).reduce(seq_min)
+    }
+
     /// The acknowledgment number the primary may send for its stack's
     /// `ack`: no further than every backup still in the set has received.
     pub(crate) fn clamp_ack(&self, ack: u32) -> u32 {
-        self.others().fold(ack, |a, r| seq_min(a, r.received))
+        self.acknowledgeable_end()
+            .map_or(ack, |end| seq_min(ack, end))
     }
 }
 

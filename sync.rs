@@ -15,11 +15,13 @@
 
 use crate::{
     config::MAX_PEERS,
+    conntable::{ConnTable, Keyed},
+    handover::{head_of, SegmentHead},
     replica::{
         self, after, segment_of, set_ack, takeover_ts_delta, translation_of, widen_window,
         OwnSynAck, Replication, Role, MAX_SET,
     },
-    splice::{self, Checksum, Translation, ACK, RST, SYN},
+    splice::{self, Translation, ACK, RST, SYN},
     stats::Counter,
     sys::{
         clock,
@@ -54,7 +56,7 @@ const WORK_MS: u32 = 50;
 pub(crate) struct Work;
 
 /// One replicated connection on this node.
-struct Entry {
+pub(crate) struct Entry {
     tuple: Tuple,
     rep: Replication,
     /// This node's server space to the cluster's.
@@ -79,87 +81,18 @@ struct Entry {
     last_ms: u64,
 }
 
+impl Keyed for Entry {
+    fn tuple(&self) -> &Tuple {
+        &self.tuple
+    }
+}
+
 /// The node's replicated connections.
-///
-/// # Invariants
-///
-/// `slots` has exactly [`MAX_ENTRIES`] elements (allocated once, so that
-/// softirq never grows it), at most one entry per tuple, and `used` of
-/// them are `Some`.
-pub(crate) struct Table {
-    slots: KVec<Option<Entry>>,
-    used: usize,
-}
+pub(crate) type Table = ConnTable<Entry>;
 
-impl Table {
-    /// An empty table. Process context.
-    pub(crate) fn new() -> Result<Self> {
-        let mut slots = KVec::with_capacity(MAX_ENTRIES, GFP_KERNEL)?;
-        for _ in 0..MAX_ENTRIES {
-            slots.push(None, GFP_KERNEL)?;
-        }
-        Ok(Self { slots, used: 0 })
-    }
-
-    fn find(&mut self, tuple: &Tuple) -> Option<&mut Entry> {
-        if self.used == 0 {
-            return None;
-        }
-        self.slots.iter_mut().flatten().find(|e| e.tuple == *tuple)
-    }
-
-    fn remove(&mut self, tuple: &Tuple) {
-        for slot in self.slots.iter_mut() {
-            if slot.as_ref().is_some_and(|e| e.tuple == *tuple) {
-                *slot = None;
-                self.used -= 1;
-            }
-        }
-    }
-
-    fn insert(&mut self, entry: Entry) -> Result {
-        self.remove(&entry.tuple);
-        let free = self.slots.iter_mut().find(|s| s.is_none()).ok_or(ENOSPC)?;
-        *free = Some(entry);
-        self.used += 1;
-        Ok(())
-    }
-
-    fn entries(&mut self) -> impl Iterator<Item = &mut Entry> {
-        self.slots.iter_mut().flatten()
-    }
-}
-
-/// The connection of a segment from its headers; `inbound` if it comes
-/// from the client.
-fn tuple_of(pkt: &[u8], inbound: bool) -> Option<Tuple> {
-    let (ihl, _) = splice::tcp_header(pkt)?;
-    let addr = |at: usize| -> Option<[u8; 4]> { pkt.get(at..at + 4)?.try_into().ok() };
-    let port = |at: usize| splice::be16(pkt, at);
-    let (src, dst, sport, dport) = (addr(12)?, addr(16)?, port(ihl)?, port(ihl + 2)?);
-    Some(if inbound {
-        Tuple {
-            client: src,
-            client_port: sport,
-            vip: dst,
-            port: dport,
-        }
-    } else {
-        Tuple {
-            client: dst,
-            client_port: dport,
-            vip: src,
-            port: sport,
-        }
-    })
-}
-
-fn checksum_of(skb: &SkBuff) -> Checksum {
-    if skb.checksum_partial() {
-        Checksum::Partial
-    } else {
-        Checksum::Full
-    }
+/// An empty table. Process context.
+pub(crate) fn new_table() -> Result<Table> {
+    ConnTable::new(MAX_ENTRIES)
 }
 
 impl Node {
@@ -173,14 +106,13 @@ impl Node {
     /// the segment is not of one. Softirq.
     pub(crate) fn replica_inbound(&self, skb: &mut SkBuff) -> Option<Verdict> {
         let mut table = self.replicas.lock();
-        if table.used == 0 {
+        if table.is_empty() {
             return None;
         }
         let mut head = [0u8; 120];
         let pkt = skb.head(&mut head);
-        let tuple = tuple_of(pkt, true)?;
+        let SegmentHead { tuple, hdr_len, .. } = head_of(pkt, true)?;
         let seg = segment_of(pkt, skb.len() as usize)?;
-        let (ihl, doff) = splice::tcp_header(pkt)?;
         let entry = table.find(&tuple)?;
         entry.last_ms = clock::now_ms();
         if seg.flags & (SYN | ACK) == SYN {
@@ -213,24 +145,23 @@ impl Node {
             entry.dirty = true;
         }
         drop(table);
-        let cs = checksum_of(skb);
-        let rewritten = skb
-            .head_mut(ihl + doff)
-            .and_then(|p| {
+        let rewritten = self.rewrite(
+            skb,
+            hdr_len,
+            |p, cs| {
                 if let Some(ack) = held {
                     set_ack(p, ack, None, cs)?;
                 }
                 splice::translate_inbound(p, &tr, cs)
-            })
-            .is_some();
+            },
+            Counter::ReplicaIn,
+        );
         if moved {
             self.replica_kick.kick();
         }
         if !rewritten {
-            self.counters.bump(Counter::SpliceDropUnwritable);
             return Some(Verdict::Drop);
         }
-        self.counters.bump(Counter::ReplicaIn);
         skb.set_pkt_type_host();
         Some(Verdict::Accept)
     }
@@ -240,11 +171,12 @@ impl Node {
     pub(crate) fn replica_outbound(&self, skb: &mut SkBuff) -> Option<Verdict> {
         let mut head = [0u8; 120];
         let pkt = skb.head(&mut head);
-        let tuple = tuple_of(pkt, false)?;
+        let SegmentHead { tuple, hdr_len, .. } = head_of(pkt, false)?;
         let seg = segment_of(pkt, skb.len() as usize)?;
-        let (ihl, doff) = splice::tcp_header(pkt)?;
-        if let Some(synack) = splice::parse_syn_ack(pkt) {
-            self.replica_synack(&tuple, &seg, synack.wscale);
+        if seg.flags & (SYN | ACK | RST) == SYN | ACK {
+            if let Some(synack) = splice::parse_syn_ack(pkt) {
+                self.replica_synack(&tuple, &seg, synack.wscale);
+            }
         }
         let now = clock::now_ms();
         let mut table = self.replicas.lock();
@@ -279,24 +211,23 @@ impl Node {
             self.counters.bump(Counter::ReplicaSuppressed);
             return Some(Verdict::Sent);
         }
-        let cs = checksum_of(skb);
-        let rewritten = skb
-            .head_mut(ihl + doff)
-            .and_then(|p| {
+        let rewritten = self.rewrite(
+            skb,
+            hdr_len,
+            |p, cs| {
                 if let Some((ack, window)) = clamp {
                     set_ack(p, ack, Some(window), cs)?;
                 }
                 splice::translate_outbound(p, &tr, cs)
-            })
-            .is_some();
+            },
+            Counter::ReplicaOut,
+        );
         if !rewritten {
-            self.counters.bump(Counter::SpliceDropUnwritable);
             return Some(Verdict::Drop);
         }
         if clamp.is_some() {
             self.counters.bump(Counter::ReplicaAckClamped);
         }
-        self.counters.bump(Counter::ReplicaOut);
         Some(Verdict::Accept)
     }
 
@@ -323,8 +254,8 @@ impl Node {
         let server_next = replica::cluster_isn(&key, tuple).wrapping_add(1);
         let now = clock::now_ms();
         let Some(rep) = Replication::new(&set[..n], self_id, client_next, server_next, now) else {
-            // Not a replica (membership moved since the SYN): its stack
-            // answered, but must stay silent; an entry with no say.
+            // Not a replica (membership moved since the SYN): no entry,
+            // so the connection is left to the other hooks.
             return;
         };
         let mut table = self.replicas.lock();
@@ -375,8 +306,9 @@ impl Node {
                 e.release = true;
                 kick = true;
             }
-            if let Some(c) = e.clamped {
-                if after(e.rep.clamp_ack(c.wrapping_add(1 << 30)), c) {
+            // A clamp the backups have moved past: the client must hear.
+            if let (Some(c), Some(end)) = (e.clamped, e.rep.acknowledgeable_end()) {
+                if after(end, c) {
                     e.need_ack = true;
                     kick = true;
                 }
@@ -417,29 +349,25 @@ impl crate::sys::ticker::Tick<Work> for Node {
     /// [`WORK_MS`].
     fn tick(&self) -> u32 {
         let now = clock::now_ms();
-        let (self_id, quorum, live) = {
+        let mut dead = [0u32; MAX_PEERS];
+        let mut n_dead = 0;
+        let quorum = {
             let cluster = self.cluster.lock();
-            let mut dead = [0u32; MAX_PEERS];
-            let mut n_dead = 0;
             for m in cluster.membership.members().filter(|m| !m.live) {
                 if let Some(slot) = dead.get_mut(n_dead) {
                     *slot = m.id;
                     n_dead += 1;
                 }
             }
-            (
-                cluster.self_id,
-                cluster.membership.has_quorum(cluster.self_id),
-                (dead, n_dead),
-            )
+            cluster.membership.has_quorum(cluster.self_id)
         };
-        let dead = &live.0[..live.1];
+        let dead = &dead[..n_dead];
         let Ok(mut chores) = KVec::<Chore>::with_capacity(MAX_ENTRIES, GFP_KERNEL) else {
             return WORK_MS;
         };
         {
             let mut table = self.replicas.lock();
-            for e in table.entries() {
+            for e in table.iter_mut() {
                 let was = e.rep.role();
                 if !quorum {
                     e.rep.fence();
@@ -469,7 +397,6 @@ impl crate::sys::ticker::Tick<Work> for Node {
                 );
             }
         }
-        let _ = self_id;
         let mut woke = false;
         for c in chores.iter() {
             self.replica_chore(c, now, &mut woke);
@@ -540,8 +467,10 @@ impl Node {
     /// Reports the progress of the connections due to each of their other
     /// replicas, in as few datagrams as fit. Process context.
     fn send_progress(&self, chores: &[Chore], now: u64) {
-        let Ok(mut out) = KVec::<(u32, Progress)>::with_capacity(chores.len() * 2, GFP_KERNEL)
-        else {
+        // Room for every entry to every other replica: nothing allocates
+        // under the lock.
+        let room = chores.len() * (MAX_SET - 1);
+        let Ok(mut out) = KVec::<(u32, Progress)>::with_capacity(room, GFP_KERNEL) else {
             return;
         };
         {

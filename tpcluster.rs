@@ -23,6 +23,7 @@ mod sys;
 mod balance;
 mod channel;
 mod config;
+mod conntable;
 mod control;
 mod csum;
 mod handover;
@@ -442,7 +443,7 @@ impl PerNet for Node {
             splice <- new_spinlock_bh!(handover::Table::new()?, "tpcluster_splice"),
             handover_kick: Kicker::new(),
             handover_wait: WaitQueue::new()?,
-            replicas <- new_spinlock_bh!(sync::Table::new()?, "tpcluster_replicas"),
+            replicas <- new_spinlock_bh!(sync::new_table()?, "tpcluster_replicas"),
             replica_kick: Kicker::new(),
             replica_wait: WaitQueue::new()?,
             quorum_until: AtomicU64::new(0),

@@ -451,6 +451,34 @@ void tpc_ticker_kick(struct tpc_ticker *t)
 	mod_delayed_work(system_wq, &t->work, 0);
 }
 
+/* The full socket (not TIME_WAIT, not a request) of the connection, with a reference. */
+static struct sock *tpc_full_sock(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr,
+				  u16 vport)
+{
+	__be32 c, v;
+	struct sock *sk;
+
+	memcpy(&c, caddr, 4);
+	memcpy(&v, vaddr, 4);
+	sk = __inet_lookup_established(net, net->ipv4.tcp_death_row.hashinfo, c, htons(cport), v,
+				       vport, 0, 0);
+	if (sk && !sk_fullsock(sk)) {
+		sock_gen_put(sk);
+		sk = NULL;
+	}
+	return sk;
+}
+
+/* The listener that takes connections to @vaddr:@vport; the caller holds the RCU read lock. */
+static struct sock *tpc_listener(struct net *net, const u8 *vaddr, u16 vport)
+{
+	__be32 v;
+
+	memcpy(&v, vaddr, 4);
+	return __inet_lookup_listener(net, net->ipv4.tcp_death_row.hashinfo, NULL, 0, 0, 0, v,
+				      vport, 0, 0);
+}
+
 /*
  * The established socket of client @caddr:@cport to @vaddr:@vport (ports
  * in host order), with a reference; NULL if there is none.
@@ -458,15 +486,10 @@ void tpc_ticker_kick(struct tpc_ticker *t)
 struct sock *tpc_tcp_lookup(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr,
 			    u16 vport)
 {
-	__be32 c, v;
-	struct sock *sk;
+	struct sock *sk = tpc_full_sock(net, caddr, cport, vaddr, vport);
 
-	memcpy(&c, caddr, 4);
-	memcpy(&v, vaddr, 4);
-	sk = __inet_lookup_established(net, net->ipv4.tcp_death_row.hashinfo, c, htons(cport),
-				       v, vport, 0, 0);
 	if (sk && sk->sk_state != TCP_ESTABLISHED) {
-		sock_gen_put(sk);
+		sock_put(sk);
 		sk = NULL;
 	}
 	return sk;
@@ -633,15 +656,12 @@ bool tpc_tcp_socket_exists(struct net *net, const u8 *caddr, u16 cport, const u8
 /* Whether a TCP socket of @net listens on @vaddr:@vport. Any context. */
 bool tpc_tcp_listening(struct net *net, const u8 *vaddr, u16 vport)
 {
-	__be32 v;
-	struct sock *sk;
+	bool found;
 
-	memcpy(&v, vaddr, 4);
 	rcu_read_lock();
-	sk = __inet_lookup_listener(net, net->ipv4.tcp_death_row.hashinfo, NULL, 0, 0, 0, v,
-				    vport, 0, 0);
+	found = tpc_listener(net, vaddr, vport) != NULL;
 	rcu_read_unlock();
-	return sk != NULL;
+	return found;
 }
 
 /*
@@ -797,15 +817,6 @@ void tpc_replica_init(tpc_budget_func budget)
 	tpc_replica_prot.owner = THIS_MODULE;
 }
 
-static struct sock *tpc_listener(struct net *net, const u8 *vaddr, u16 vport)
-{
-	__be32 v;
-
-	memcpy(&v, vaddr, 4);
-	return __inet_lookup_listener(net, net->ipv4.tcp_death_row.hashinfo, NULL, 0, 0, 0, v,
-				      vport, 0, 0);
-}
-
 /*
  * Gives the listener of @vaddr:@vport the replicating proto; whether one
  * listens (with it, now). Any context: listeners never use recvmsg or
@@ -857,23 +868,6 @@ void tpc_tcp_progress_of(struct sock *sk, struct tpc_tcp_progress *p)
 	p->done = READ_ONCE(sk->sk_err) || (READ_ONCE(sk->sk_shutdown) & SHUTDOWN_MASK) ||
 		  !((1 << state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT | TCPF_FIN_WAIT1 |
 				    TCPF_FIN_WAIT2));
-}
-
-static struct sock *tpc_full_sock(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr,
-				  u16 vport)
-{
-	__be32 c, v;
-	struct sock *sk;
-
-	memcpy(&c, caddr, 4);
-	memcpy(&v, vaddr, 4);
-	sk = __inet_lookup_established(net, net->ipv4.tcp_death_row.hashinfo, c, htons(cport), v,
-				       vport, 0, 0);
-	if (sk && !sk_fullsock(sk)) {
-		sock_gen_put(sk);
-		sk = NULL;
-	}
-	return sk;
 }
 
 /* The sequence state of the connection's full socket, if it has one. */

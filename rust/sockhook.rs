@@ -58,19 +58,8 @@ impl From<bindings::tpc_tcp_progress> for Progress {
 impl GatedSocket {
     /// Its connection, from the client's side.
     pub(crate) fn tuple(&self) -> Tuple {
-        let mut t = Tuple::default();
-        // SAFETY: `sk` is alive (type invariant); the outputs are 4-byte
-        // arrays and u16s.
-        unsafe {
-            bindings::tpc_sock_tuple(
-                self.sk,
-                t.client.as_mut_ptr(),
-                &mut t.client_port,
-                t.vip.as_mut_ptr(),
-                &mut t.port,
-            )
-        };
-        t
+        // SAFETY: `sk` is alive (type invariant).
+        unsafe { super::tcp::tuple_of(self.sk) }
     }
 
     /// Its sequence state now.

@@ -65,18 +65,8 @@ impl TcpSocket {
 
     /// Its connection, from the client's side.
     pub(crate) fn tuple(&self) -> Tuple {
-        let mut t = Tuple::default();
-        // SAFETY: we hold a reference; the outputs are 4-byte arrays and u16s.
-        unsafe {
-            bindings::tpc_sock_tuple(
-                self.sk,
-                t.client.as_mut_ptr(),
-                &mut t.client_port,
-                t.vip.as_mut_ptr(),
-                &mut t.port,
-            )
-        };
-        t
+        // SAFETY: we hold a reference (type invariant).
+        unsafe { tuple_of(self.sk) }
     }
 
     /// Takes its state and copies the bytes received but not read into
@@ -106,6 +96,27 @@ impl TcpSocket {
         // SAFETY: we hold a reference; process context.
         unsafe { bindings::tpc_tcp_release_silently(self.sk) }
     }
+}
+
+/// The connection of `sk`, from the client's side.
+///
+/// # Safety
+///
+/// `sk` must be a TCP socket kept alive for the call.
+pub(super) unsafe fn tuple_of(sk: *mut bindings::sock) -> Tuple {
+    let mut t = Tuple::default();
+    // SAFETY: `sk` is alive (the caller's contract); the outputs are 4-byte
+    // arrays and u16s.
+    unsafe {
+        bindings::tpc_sock_tuple(
+            sk,
+            t.client.as_mut_ptr(),
+            &mut t.client_port,
+            t.vip.as_mut_ptr(),
+            &mut t.port,
+        )
+    };
+    t
 }
 
 impl Drop for TcpSocket {

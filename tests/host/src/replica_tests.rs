@@ -109,6 +109,7 @@ fn gates_wait_for_every_replica_left() {
     assert_eq!(c.readable_end(110), 110);
     assert_eq!(c.sendable_end(), Some(5100));
     assert_eq!(c.clamp_ack(150), 120);
+    assert_eq!(c.acknowledgeable_end(), Some(120));
     assert!(
         !c.heard(2, 999, 9999, 0),
         "its own id is not a peer's report"
@@ -119,6 +120,7 @@ fn gates_wait_for_every_replica_left() {
     assert_eq!(c.clamp_ack(150), 140);
     c.exclude(3);
     assert_eq!(c.sendable_end(), None);
+    assert_eq!(c.acknowledgeable_end(), None);
     assert_eq!(c.clamp_ack(150), 150);
     assert_eq!(c.peers().count(), 0);
 }

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A node's table of per-connection entries, keyed by the connection: the
+//! splice handover's (`handover.rs`) and replicate mode's (`sync.rs`).
+//!
+//! Its slots are allocated once, in process context, so that the hooks
+//! (softirq) never allocate; a lookup is a linear scan over them, skipped
+//! while the table is empty, which is what most nodes see most of the time.
+
+use crate::wire::Tuple;
+use kernel::prelude::*;
+
+/// An entry of a [`ConnTable`]: one connection's.
+pub(crate) trait Keyed {
+    /// The connection, from the client's side.
+    fn tuple(&self) -> &Tuple;
+}
+
+/// A fixed number of slots for per-connection entries.
+///
+/// # Invariants
+///
+/// `slots` keeps the length it was allocated with, holds at most one entry
+/// per tuple, and `used` of its slots are `Some`.
+pub(crate) struct ConnTable<E> {
+    slots: KVec<Option<E>>,
+    used: usize,
+}
+
+impl<E: Keyed> ConnTable<E> {
+    /// An empty table of `capacity` slots. Process context.
+    pub(crate) fn new(capacity: usize) -> Result<Self> {
+        let mut slots = KVec::with_capacity(capacity, GFP_KERNEL)?;
+        for _ in 0..capacity {
+            slots.push(None, GFP_KERNEL)?;
+        }
+        Ok(Self { slots, used: 0 })
+    }
+
+    /// Whether no connection is tracked.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.used == 0
+    }
+
+    /// The entry of `tuple`.
+    pub(crate) fn find(&mut self, tuple: &Tuple) -> Option<&mut E> {
+        if self.is_empty() {
+            return None;
+        }
+        self.slots.iter_mut().flatten().find(|e| e.tuple() == tuple)
+    }
+
+    /// Forgets the entry of `tuple`, if there is one.
+    pub(crate) fn remove(&mut self, tuple: &Tuple) {
+        self.retain(|e| e.tuple() != tuple);
+    }
+
+    /// Puts `entry` in, replacing the entry of its tuple if there is one;
+    /// `ENOSPC` if every slot is taken.
+    pub(crate) fn insert(&mut self, entry: E) -> Result {
+        self.remove(entry.tuple());
+        let free = self.slots.iter_mut().find(|s| s.is_none()).ok_or(ENOSPC)?;
+        *free = Some(entry);
+        self.used += 1;
+        Ok(())
+    }
+
+    /// The entries.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &E> {
+        self.slots.iter().flatten()
+    }
+
+    /// The entries, to change.
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut E> {
+        self.slots.iter_mut().flatten()
+    }
+
+    /// Keeps only the entries `keep` says to keep (it may change them).
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&mut E) -> bool) {
+        for slot in self.slots.iter_mut() {
+            if slot.as_mut().is_some_and(|e| !keep(e)) {
+                *slot = None;
+                self.used -= 1;
+            }
+        }
+    }
+}
