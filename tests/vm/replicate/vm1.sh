@@ -1,20 +1,15 @@
 # A node of the replicate test (vm1..vm3 are this one script, also after
-# a power cut: the client restarts the primary it cut, which joins again).
-# Services, all replicate: port 80 (R=2) and 83 (R=3) stream the same
-# $BYTES from seed 7 to each client; 81 (R=2) and 82 (R=3) read what the
-# client sends and answer its SHA-256. Port 90 on the node's own address
-# tells its counters (the client finds the primary by them).
+# a power cut).
+# Services, both replicate: port 80 (R=2) and 83 (R=3) stream the same
+# $BYTES from seed 7 to each client. Port 90 on the node's own address
+# tells its counters.
 BYTES=$((24 * 1024 * 1024))
 tp_join_cluster "$(printf '5c%.0s' $(seq 32))"
 tptest serve 80 stream $BYTES 7 &
 tptest serve 83 stream $BYTES 7 &
-tptest serve 81 hash &
-tptest serve 82 hash &
 tptest serve 90 stats &
 sleep 0.3
 tpctl service add 10.0.0.100:80 mode replicate replicas 2
-tpctl service add 10.0.0.100:81 mode replicate replicas 2
-tpctl service add 10.0.0.100:82 mode replicate replicas 3
 tpctl service add 10.0.0.100:83 mode replicate replicas 3
 tp_wait_full_member 30
 tp_barrier done

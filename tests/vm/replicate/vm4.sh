@@ -1,39 +1,22 @@
 # The client of the replicate test: unmodified tptest, one connection per
-# transfer, every replica up. (Transfers from the client to the service,
-# ports 81 and 82, and a power cut of the primary during a transfer, are
+# transfer, every replica up. (Transfers from the client to a replicate
+# service, and a power cut of the primary during a transfer, are
 # not part of the suite yet: see Documentation/replicate.rst, Status.)
 BYTES=$((24 * 1024 * 1024))
 WANT=$(tptest digest $BYTES 7)
-WANT_UP=$(tptest digest $BYTES 9)
-tp_barrier_wait_nodes() {
+# wait_nodes: until every node answers on its counters port.
+wait_nodes() {
 	for n in 1 2 3; do
 		i=0
 		while ! tptest cat 10.0.0.$n 90 > /dev/null 2>&1 && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
 	done
 }
-# out_of N: node N's replica_out counter (-1 if it does not answer).
-out_of() {
-	tptest cat 10.0.0.$1 90 2>/dev/null | sed -n 's/^replica_out //p' | grep . || echo -1
-}
+# stat_of N NAME: node N's counter NAME (-1 if it does not answer).
 stat_of() {
 	tptest cat 10.0.0.$1 90 2>/dev/null | sed -n "s/^$2 //p" | grep . || echo -1
 }
-tp_barrier_wait_nodes
+wait_nodes
 sleep 3
-
-# transfer PORT: one transfer on PORT, its result line on stdout.
-transfer() {
-	case $1 in
-	80 | 83) tptest fetch 10.0.0.100 $1 ;;
-	*) tptest source 10.0.0.100 $1 $BYTES 9 ;;
-	esac
-}
-want_of() {
-	case $1 in
-	80 | 83) echo "$WANT" ;;
-	*) echo "$WANT_UP answer $WANT_UP" ;;
-	esac
-}
 
 # watch PID WHAT: waits for the transfer PID, at most 300 s; on time out
 # shows every node's replica counters and kills it.
@@ -50,17 +33,16 @@ watch() {
 }
 
 for port in 80 83; do
-	transfer $port > /tmp/transfer.up 2>&1 &
+	tptest fetch 10.0.0.100 $port > /tmp/transfer.up 2>&1 &
 	watch $! "port $port"
-	got=$(cat /tmp/transfer.up)
-	tp_expect_eq "port $port, all replicas up: bytes and SHA-256" "$got" "$(want_of $port)"
+	tp_expect_eq "port $port, all replicas up: bytes and SHA-256" "$(cat /tmp/transfer.up)" "$WANT"
 done
 # Each connection had one primary, which sent, and one (R=2) or two (R=3)
 # backups, whose stacks' output was held back.
 senders=0
 backups=0
 for n in 1 2 3; do
-	o=$(out_of $n)
+	o=$(stat_of $n replica_out)
 	s=$(stat_of $n replica_suppressed)
 	[ "$o" -gt 0 ] && senders=$((senders + 1))
 	[ "$s" -gt 0 ] && backups=$((backups + 1))
