@@ -151,6 +151,10 @@ pub(crate) struct Replica {
     pub(crate) received: u32,
     /// The server sequence number (cluster space) it has sent up to.
     pub(crate) sent: u32,
+    /// The client sequence number its stack takes data up to: the right
+    /// edge of the receive window it offered. Data beyond it the stack
+    /// drops, so the primary never offers the client more.
+    pub(crate) window_end: u32,
     /// Declared dead: out of the set for good.
     pub(crate) excluded: bool,
     /// When its last report was taken (or the connection was set up), ms.
@@ -186,12 +190,14 @@ impl Replication {
     /// The connection whose set is `ids` (rendezvous order), seen from
     /// node `self_id`, which must be one of them; every replica starts at
     /// the first byte each way (`client_next`, and the cluster ISN plus one
-    /// as `server_next`).
+    /// as `server_next`) with the window this node's SYN-ACK offered
+    /// (`window`, unscaled): replicas are configured alike.
     pub(crate) fn new(
         ids: &[u32],
         self_id: u32,
         client_next: u32,
         server_next: u32,
+        window: u16,
         now_ms: u64,
     ) -> Option<Self> {
         let me = ids.iter().position(|&id| id == self_id)?;
@@ -202,6 +208,7 @@ impl Replication {
             id: 0,
             received: client_next,
             sent: server_next,
+            window_end: client_next.wrapping_add(u32::from(window)),
             excluded: false,
             heard_ms: now_ms,
         };
@@ -334,7 +341,12 @@ impl Replication {
     /// Records what replica `id` reports at `now_ms`; progress only ever
     /// moves forward (a late or repeated report changes nothing). Returns
     /// whether it moved.
-    pub(crate) fn heard(&mut self, id: u32, received: u32, sent: u32, now_ms: u64) -> bool {
+    pub(crate) fn heard(&mut self, id: u32, report: &Ends, now_ms: u64) -> bool {
+        let Ends {
+            received,
+            sent,
+            window_end,
+        } = *report;
         let me = self.me;
         let Some((_, r)) = self.set[..self.len]
             .iter_mut()
@@ -343,24 +355,34 @@ impl Replication {
         else {
             return false;
         };
-        let moved = after(received, r.received) || after(sent, r.sent);
+        let moved =
+            after(received, r.received) || after(sent, r.sent) || after(window_end, r.window_end);
         r.heard_ms = r.heard_ms.max(now_ms);
         r.received = seq_max(r.received, received);
         r.sent = seq_max(r.sent, sent);
+        r.window_end = seq_max(r.window_end, window_end);
         moved
     }
 
-    /// Records this node's own progress; returns whether it moved.
-    pub(crate) fn advance_own(&mut self, received: Option<u32>, sent: Option<u32>) -> bool {
+    /// Records this node's own progress (what of it is known); returns
+    /// whether it moved.
+    pub(crate) fn advance_own(
+        &mut self,
+        received: Option<u32>,
+        sent: Option<u32>,
+        window_end: Option<u32>,
+    ) -> bool {
         let r = &mut self.set[self.me];
         let mut moved = false;
-        if let Some(v) = received {
-            moved |= after(v, r.received);
-            r.received = seq_max(r.received, v);
-        }
-        if let Some(v) = sent {
-            moved |= after(v, r.sent);
-            r.sent = seq_max(r.sent, v);
+        for (field, v) in [
+            (&mut r.received, received),
+            (&mut r.sent, sent),
+            (&mut r.window_end, window_end),
+        ] {
+            if let Some(v) = v {
+                moved |= after(v, *field);
+                *field = seq_max(*field, v);
+            }
         }
         moved
     }
@@ -386,21 +408,101 @@ impl Replication {
         self.others().map(|r| r.received).reduce(seq_min)
     }
 
-    /// The acknowledgment number the primary may send for its stack's
-    /// `ack`: no further than every backup still in the set has received.
-    pub(crate) fn clamp_ack(&self, ack: u32) -> u32 {
-        self.acknowledgeable_end()
-            .map_or(ack, |end| seq_min(ack, end))
+    /// The least right edge of the windows the backups still in the set
+    /// offered; `None` if there is no backup left.
+    fn offerable_end(&self) -> Option<u32> {
+        self.others().map(|r| r.window_end).reduce(seq_min)
+    }
+
+    /// What the primary may tell the client when its stack acknowledges
+    /// `stack.ack` and offers a window up to `stack.window_end`: an
+    /// acknowledgment no further than every backup still in the set has
+    /// received, a window that ends no further than every one of them
+    /// takes data (each drops what lies beyond its own window), and which
+    /// of the two the backups held back.
+    pub(crate) fn advertise(&self, stack: Advert) -> Advertised {
+        let ack = self
+            .acknowledgeable_end()
+            .map_or(stack.ack, |end| seq_min(stack.ack, end));
+        let window_end = self
+            .offerable_end()
+            .map_or(stack.window_end, |end| seq_min(stack.window_end, end));
+        Advertised {
+            ack,
+            window_end,
+            ack_held: ack != stack.ack,
+            window_held: window_end != stack.window_end,
+        }
+    }
+
+    /// Whether the backups have moved past what the primary advertised
+    /// held back (`held`): the client should hear of it now, not at the
+    /// stack's next segment.
+    pub(crate) fn lifts(&self, held: &Advertised) -> bool {
+        let ack = held.ack_held
+            && self
+                .acknowledgeable_end()
+                .is_none_or(|end| after(end, held.ack));
+        let window = held.window_held
+            && self
+                .offerable_end()
+                .is_none_or(|end| after(end, held.window_end));
+        ack || window
     }
 }
 
-/// The window field that keeps the right edge of a window where the
-/// stack put it (`ack + (field << wscale)`) when its acknowledgment number
-/// is moved back by `held_back` bytes: so the client may keep sending what
-/// the stack offered, and a clamp never shrinks the window.
-pub(crate) fn widen_window(field: u16, held_back: u32, wscale: u8) -> u16 {
-    let bytes = (u64::from(field) << wscale) + u64::from(held_back);
-    u16::try_from(bytes.div_ceil(1u64 << wscale)).unwrap_or(u16::MAX)
+/// How far a replica has come, as it reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Ends {
+    /// The client sequence number it has received up to.
+    pub(crate) received: u32,
+    /// The server sequence number (cluster space) it has sent up to.
+    pub(crate) sent: u32,
+    /// The client sequence number its window ends at.
+    pub(crate) window_end: u32,
+}
+
+/// An acknowledgment and the right edge of the window offered with it
+/// (client sequence numbers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Advert {
+    /// The acknowledgment number.
+    pub(crate) ack: u32,
+    /// `ack` plus the window, in bytes.
+    pub(crate) window_end: u32,
+}
+
+/// What a primary advertises for its stack's [`Advert`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Advertised {
+    /// The acknowledgment number to send.
+    pub(crate) ack: u32,
+    /// Where the window sent with it ends.
+    pub(crate) window_end: u32,
+    /// Whether `ack` is below the stack's.
+    pub(crate) ack_held: bool,
+    /// Whether `window_end` is below the stack's.
+    pub(crate) window_held: bool,
+}
+
+impl Advertised {
+    /// The window field (scaled by `wscale`) that offers up to
+    /// `window_end` from `ack`, rounded down so it never offers more; 0 if
+    /// the window ends before the acknowledgment.
+    pub(crate) fn window_field(&self, wscale: u8) -> u16 {
+        if after(self.ack, self.window_end) {
+            return 0;
+        }
+        let bytes = self.window_end.wrapping_sub(self.ack);
+        u16::try_from(bytes >> wscale.min(14)).unwrap_or(u16::MAX)
+    }
+}
+
+/// The right edge of the window a segment offers: its acknowledgment
+/// `ack` plus its window `field` scaled by `wscale` (not for a SYN, whose
+/// window is never scaled).
+pub(crate) fn window_end_of(ack: u32, field: u16, wscale: u8) -> u32 {
+    ack.wrapping_add(u32::from(field) << wscale.min(14))
 }
 
 /// The timestamp delta a taking-over primary uses: its own unless that

@@ -18,8 +18,8 @@ use crate::{
     conntable::{ConnTable, Keyed},
     handover::{head_of, SegmentHead},
     replica::{
-        self, after, segment_of, set_ack, takeover_ts_delta, translation_of, widen_window,
-        OwnSynAck, Replication, Role, MAX_SET,
+        self, after, segment_of, set_ack, takeover_ts_delta, translation_of, window_end_of, Advert,
+        Advertised, Ends, OwnSynAck, Replication, Role, MAX_SET,
     },
     splice::{self, Translation, ACK, RST, SYN},
     stats::Counter,
@@ -64,9 +64,9 @@ pub(crate) struct Entry {
     /// The newest TSval the client echoed (cluster space): a primary
     /// taking over sends none older.
     latest_echo: u32,
-    /// The acknowledgment the primary last sent, if it was held back
-    /// below its stack's.
-    clamped: Option<u32>,
+    /// What the primary last advertised, if the backups held its
+    /// acknowledgment or window back from its stack's.
+    held: Option<Advertised>,
     /// The work must make the stack send an ACK (a clamp was lifted).
     need_ack: bool,
     /// The work must start this node's primaryship (it just became one).
@@ -184,24 +184,21 @@ impl Node {
         let tr = entry.tr;
         entry.last_ms = now;
         let sent = seg.end.wrapping_add(tr.seq_delta);
-        let moved = seg.flags & RST == 0 && entry.rep.advance_own(None, Some(sent));
+        let moved = seg.flags & RST == 0 && entry.rep.advance_own(None, Some(sent), None);
         entry.dirty |= moved;
         let emit = entry.rep.role() == Role::Primary && self.may_send();
         let mut clamp = None;
-        if emit {
-            if let Some(ack) = seg.ack {
-                let allowed = entry.rep.clamp_ack(ack);
-                if allowed != ack {
-                    let held_back = ack.wrapping_sub(allowed);
-                    let window = if seg.flags & SYN != 0 {
-                        seg.window
-                    } else {
-                        widen_window(seg.window, held_back, tr.local_wscale)
-                    };
-                    clamp = Some((allowed, window));
-                }
-                entry.clamped = clamp.map(|(a, _)| a);
+        // A SYN-ACK needs none: every replica starts where it does.
+        if let (true, Some(ack), 0) = (emit, seg.ack, seg.flags & SYN) {
+            let told = entry.rep.advertise(Advert {
+                ack,
+                window_end: window_end_of(ack, seg.window, tr.local_wscale),
+            });
+            let held = told.ack_held || told.window_held;
+            if held {
+                clamp = Some((told.ack, told.window_field(tr.local_wscale)));
             }
+            entry.held = held.then_some(told);
         }
         drop(table);
         if moved {
@@ -253,7 +250,14 @@ impl Node {
         let tr = translation_of(&key, tuple, &own);
         let server_next = replica::cluster_isn(&key, tuple).wrapping_add(1);
         let now = clock::now_ms();
-        let Some(rep) = Replication::new(&set[..n], self_id, client_next, server_next, now) else {
+        let Some(rep) = Replication::new(
+            &set[..n],
+            self_id,
+            client_next,
+            server_next,
+            seg.window,
+            now,
+        ) else {
             // Not a replica (membership moved since the SYN): no entry,
             // so the connection is left to the other hooks.
             return;
@@ -270,7 +274,7 @@ impl Node {
             rep,
             tr,
             latest_echo: tr.ts_delta.wrapping_add(own.tsval.unwrap_or(0)),
-            clamped: None,
+            held: None,
             need_ack: false,
             takeover: false,
             release: false,
@@ -296,7 +300,12 @@ impl Node {
             let Some(e) = table.find(&p.tuple) else {
                 continue;
             };
-            e.rep.heard(sender, p.received, p.sent, now);
+            let ends = Ends {
+                received: p.received,
+                sent: p.sent,
+                window_end: p.window_end,
+            };
+            e.rep.heard(sender, &ends, now);
             let was = e.rep.role();
             if e.rep.take_view(sender, p.members) {
                 e.takeover = true;
@@ -307,11 +316,9 @@ impl Node {
                 kick = true;
             }
             // A clamp the backups have moved past: the client must hear.
-            if let (Some(c), Some(end)) = (e.clamped, e.rep.acknowledgeable_end()) {
-                if after(end, c) {
-                    e.need_ack = true;
-                    kick = true;
-                }
+            if e.held.is_some_and(|h| e.rep.lifts(&h)) {
+                e.need_ack = true;
+                kick = true;
             }
         }
         drop(table);
@@ -428,7 +435,7 @@ impl Node {
         };
         match &progress {
             Some(p) => {
-                if e.rep.advance_own(Some(p.rcv_nxt), None) {
+                if e.rep.advance_own(Some(p.rcv_nxt), None, Some(p.window_end)) {
                     e.dirty = true;
                     *woke = true;
                 }
@@ -490,6 +497,7 @@ impl Node {
                     received: me.received,
                     sent: me.sent,
                     members: e.rep.members_mask(),
+                    window_end: me.window_end,
                 };
                 for peer in e.rep.peers() {
                     let _ = out.push((peer, p), GFP_ATOMIC);

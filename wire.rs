@@ -53,17 +53,18 @@ pub(crate) const TLV_REPLAY_LEN: u16 = 21;
 pub(crate) const TLV_REPLAY_CHUNK: u16 = 22;
 /// TLV type of a commit's server TSval (u32).
 pub(crate) const TLV_COMMIT_TSVAL: u16 = 23;
-/// Replication progress of connections: entries of 24 bytes, each a tuple
+/// Replication progress of connections: entries of 28 bytes, each a tuple
 /// (12 bytes), the client sequence number the sender has received up to,
 /// the server sequence number (in the client's view) it has sent up to,
-/// and the replicas the sender still counts in the set (bit i: the i-th in
-/// rendezvous order), 4 bytes each.
+/// the replicas the sender still counts in the set (bit i: the i-th in
+/// rendezvous order) and the client sequence number its receive window
+/// ends at, 4 bytes each.
 pub(crate) const TLV_PROGRESS: u16 = 24;
 /// Encoded length of a [`Progress`] entry's value.
-const PROGRESS_LEN: usize = 24;
+const PROGRESS_LEN: usize = 28;
 /// Most connections one progress datagram reports: it stays under 1200
 /// bytes, well within any Ethernet MTU.
-pub(crate) const PROGRESS_MAX_ENTRIES: usize = 48;
+pub(crate) const PROGRESS_MAX_ENTRIES: usize = 40;
 /// Longest progress datagram, for sizing send buffers.
 pub(crate) const PROGRESS_MAX_LEN: usize =
     HEADER_LEN + TLV_HEADER_LEN + PROGRESS_MAX_ENTRIES * PROGRESS_LEN + MAC_LEN;
@@ -451,6 +452,9 @@ pub(crate) struct Progress {
     /// The replicas the sender still counts in the connection's set: bit
     /// i for the i-th in rendezvous order.
     pub(crate) members: u32,
+    /// The client's sequence number up to which the sender's stack takes
+    /// data: the right edge of the window it offered.
+    pub(crate) window_end: u32,
 }
 
 impl Progress {
@@ -459,7 +463,8 @@ impl Progress {
         b[..12].copy_from_slice(&self.tuple.to_wire());
         b[12..16].copy_from_slice(&self.received.to_be_bytes());
         b[16..20].copy_from_slice(&self.sent.to_be_bytes());
-        b[20..].copy_from_slice(&self.members.to_be_bytes());
+        b[20..24].copy_from_slice(&self.members.to_be_bytes());
+        b[24..].copy_from_slice(&self.window_end.to_be_bytes());
         b
     }
 
@@ -472,6 +477,7 @@ impl Progress {
             received: word(12),
             sent: word(16),
             members: word(20),
+            window_end: word(24),
         }
     }
 }

@@ -862,6 +862,7 @@ void tpc_tcp_progress_of(struct sock *sk, struct tpc_tcp_progress *p)
 	int state = READ_ONCE(sk->sk_state);
 
 	p->rcv_nxt = READ_ONCE(tp->rcv_nxt);
+	p->window_end = READ_ONCE(tp->rcv_wup) + READ_ONCE(tp->rcv_wnd);
 	p->copied_seq = READ_ONCE(tp->copied_seq);
 	p->write_seq = READ_ONCE(tp->write_seq);
 	p->tsval_now = tcp_time_stamp_ts(tp) + READ_ONCE(tp->tsoffset);

@@ -155,6 +155,7 @@ void tpc_replica_detach(struct net *net, const u8 *vaddr, u16 vport);
 struct net *tpc_sock_net(const struct sock *sk);
 struct tpc_tcp_progress {
 	u32 rcv_nxt;
+	u32 window_end;	/* right edge of the receive window it offered */
 	u32 copied_seq;
 	u32 write_seq;
 	u32 tsval_now;

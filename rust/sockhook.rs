@@ -33,6 +33,8 @@ pub(crate) struct GatedSocket {
 pub(crate) struct Progress {
     /// Where the stack has received up to.
     pub(crate) rcv_nxt: u32,
+    /// Where the receive window the stack offered ends.
+    pub(crate) window_end: u32,
     /// Where the application has read up to.
     pub(crate) copied_seq: u32,
     /// Where the application has written up to.
@@ -47,6 +49,7 @@ impl From<bindings::tpc_tcp_progress> for Progress {
     fn from(p: bindings::tpc_tcp_progress) -> Self {
         Self {
             rcv_nxt: p.rcv_nxt,
+            window_end: p.window_end,
             copied_seq: p.copied_seq,
             write_seq: p.write_seq,
             tsval_now: p.tsval_now,

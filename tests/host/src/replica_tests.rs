@@ -1,7 +1,7 @@
 use crate::rendezvous::Key;
 use crate::replica::{
-    after, cluster_isn, replica_set, takeover_ts_delta, translation_of, widen_window, OwnSynAck,
-    Replication, Role, MAX_SET,
+    after, cluster_isn, replica_set, takeover_ts_delta, translation_of, window_end_of, Advert,
+    Advertised, Ends, OwnSynAck, Replication, Role, MAX_SET,
 };
 use crate::wire::Tuple;
 use proptest::prelude::*;
@@ -74,7 +74,7 @@ fn every_replica_translates_to_the_same_cluster_space() {
 }
 
 fn conn(me: u32) -> Replication {
-    Replication::new(&[2, 3, 1], me, 100, 5000, 0).unwrap()
+    Replication::new(&[2, 3, 1], me, 100, 5000, 1000, 0).unwrap()
 }
 
 #[test]
@@ -92,8 +92,25 @@ fn roles_follow_exclusion() {
     assert!(!c.exclude(3), "a node never excludes itself");
     c.fence();
     assert_eq!(c.role(), Role::Fenced);
-    assert!(Replication::new(&[1, 2], 3, 0, 0, 0).is_none());
-    assert!(Replication::new(&[1, 1], 1, 0, 0, 0).is_none());
+    assert!(Replication::new(&[1, 2], 3, 0, 0, 0, 0).is_none());
+    assert!(Replication::new(&[1, 1], 1, 0, 0, 0, 0).is_none());
+}
+
+fn ends(received: u32, sent: u32, window_end: u32) -> Ends {
+    Ends {
+        received,
+        sent,
+        window_end,
+    }
+}
+
+/// The acknowledgment the primary `c` sends for its stack's `ack`.
+fn clamp_ack(c: &Replication, ack: u32) -> u32 {
+    c.advertise(Advert {
+        ack,
+        window_end: ack.wrapping_add(1 << 20),
+    })
+    .ack
 }
 
 #[test]
@@ -101,37 +118,92 @@ fn gates_wait_for_every_replica_left() {
     let mut c = conn(2);
     assert_eq!(c.readable_end(150), 100, "no one else has a byte yet");
     assert_eq!(c.sendable_end(), Some(5000));
-    assert_eq!(c.clamp_ack(150), 100);
-    assert!(c.heard(3, 140, 5100, 0));
-    assert!(c.heard(1, 120, 5200, 0));
-    assert!(!c.heard(1, 110, 5150, 0), "progress never goes back");
+    assert_eq!(clamp_ack(&c, 150), 100);
+    assert!(c.heard(3, &ends(140, 5100, 2000), 0));
+    assert!(c.heard(1, &ends(120, 5200, 2000), 0));
+    assert!(
+        !c.heard(1, &ends(110, 5150, 1900), 0),
+        "progress never goes back"
+    );
+    assert!(c.heard(1, &ends(110, 5150, 2100), 0), "a window moves too");
     assert_eq!(c.readable_end(150), 120);
     assert_eq!(c.readable_end(110), 110);
     assert_eq!(c.sendable_end(), Some(5100));
-    assert_eq!(c.clamp_ack(150), 120);
+    assert_eq!(clamp_ack(&c, 150), 120);
     assert_eq!(c.acknowledgeable_end(), Some(120));
     assert!(
-        !c.heard(2, 999, 9999, 0),
+        !c.heard(2, &ends(999, 9999, 9999), 0),
         "its own id is not a peer's report"
     );
     // A dead backup is no longer waited for.
     c.exclude(1);
     assert_eq!(c.readable_end(150), 140);
-    assert_eq!(c.clamp_ack(150), 140);
+    assert_eq!(clamp_ack(&c, 150), 140);
     c.exclude(3);
     assert_eq!(c.sendable_end(), None);
     assert_eq!(c.acknowledgeable_end(), None);
-    assert_eq!(c.clamp_ack(150), 150);
+    assert_eq!(clamp_ack(&c, 150), 150);
     assert_eq!(c.peers().count(), 0);
 }
 
 #[test]
-fn window_keeps_its_right_edge() {
-    assert_eq!(widen_window(100, 0, 7), 100);
-    assert_eq!(widen_window(100, 128, 7), 101);
-    assert_eq!(widen_window(100, 129, 7), 102);
-    assert_eq!(widen_window(65000, 1 << 30, 7), u16::MAX);
-    assert_eq!(widen_window(10, 5, 0), 15);
+fn window_ends_where_every_backup_takes_data() {
+    // Set [2, 3, 1] seen from the primary 2; every replica starts with
+    // the SYN-ACK's window: 100 + 1000.
+    let mut c = conn(2);
+    let stack = Advert {
+        ack: 150,
+        window_end: window_end_of(150, 20, 7),
+    };
+    assert_eq!(stack.window_end, 150 + 20 * 128);
+    let a = c.advertise(stack);
+    assert_eq!(
+        a,
+        Advertised {
+            ack: 100,
+            window_end: 1100,
+            ack_held: true,
+            window_held: true,
+        }
+    );
+    assert_eq!(a.window_field(7), 7, "1000 bytes, rounded down");
+    assert!(!c.lifts(&a));
+    c.heard(3, &ends(150, 5000, 5000), 0);
+    assert!(!c.lifts(&a), "replica 1 still holds both back");
+    c.heard(1, &ends(120, 5000, 1100), 0);
+    assert!(c.lifts(&a), "the acknowledgment can move");
+    let a = c.advertise(stack);
+    assert_eq!((a.ack, a.window_end), (120, 1100));
+    c.heard(1, &ends(150, 5000, 9000), 0);
+    let a = c.advertise(stack);
+    assert_eq!(
+        a,
+        Advertised {
+            ack: 150,
+            window_end: stack.window_end,
+            ack_held: false,
+            window_held: false
+        }
+    );
+    assert_eq!(a.window_field(7), 20);
+    assert!(!c.lifts(&a), "nothing held back, nothing to lift");
+    // A window that ends before the acknowledgment offers nothing.
+    let shut = Advertised {
+        ack: 10,
+        window_end: 5,
+        ack_held: false,
+        window_held: true,
+    };
+    assert_eq!(shut.window_field(0), 0);
+    assert_eq!(
+        Advertised {
+            ack: 0,
+            window_end: 1 << 30,
+            ..shut
+        }
+        .window_field(2),
+        u16::MAX
+    );
 }
 
 #[test]
@@ -149,17 +221,20 @@ proptest! {
     /// application read or write past what every live replica allows.
     #[test]
     fn clamps_hold(base in any::<u32>(),
-                   reports in proptest::collection::vec((1u32..4, 0u32..100_000, 0u32..100_000), 0..40),
+                   reports in proptest::collection::vec((1u32..4, 0u32..100_000, 0u32..100_000, 0u32..200_000), 0..40),
                    dead in proptest::collection::vec(1u32..4, 0..3),
-                   own in 0u32..100_000, ack in 0u32..100_000) {
-        let mut c = Replication::new(&[1, 2, 3], 1, base, base, 0).unwrap();
+                   own in 0u32..100_000, ack in 0u32..100_000, window in 0u32..100_000) {
+        let mut c = Replication::new(&[1, 2, 3], 1, base, base, 0, 0).unwrap();
         let mut best = [base; 4];
         let mut best_sent = [base; 4];
-        for (id, r, s) in reports {
-            c.heard(id, base.wrapping_add(r), base.wrapping_add(s), 0);
+        let mut best_window = [base; 4];
+        for (id, r, s, w) in reports {
+            c.heard(id, &ends(base.wrapping_add(r), base.wrapping_add(s), base.wrapping_add(w)), 0);
             if id != 1 {
-                best[id as usize] = crate::replica::seq_max(best[id as usize], base.wrapping_add(r));
-                best_sent[id as usize] = crate::replica::seq_max(best_sent[id as usize], base.wrapping_add(s));
+                let max = crate::replica::seq_max;
+                best[id as usize] = max(best[id as usize], base.wrapping_add(r));
+                best_sent[id as usize] = max(best_sent[id as usize], base.wrapping_add(s));
+                best_window[id as usize] = max(best_window[id as usize], base.wrapping_add(w));
             }
         }
         for id in dead {
@@ -167,20 +242,26 @@ proptest! {
         }
         let live: Vec<u32> = c.peers().collect();
         let ack = base.wrapping_add(ack);
-        let clamped = c.clamp_ack(ack);
+        let stack = Advert { ack, window_end: ack.wrapping_add(window) };
+        let told = c.advertise(stack);
+        let clamped = told.ack;
         prop_assert!(!after(clamped, ack));
+        prop_assert!(!after(told.window_end, stack.window_end));
+        prop_assert_eq!(told.ack_held, clamped != ack);
+        prop_assert!(!c.lifts(&told), "nothing moved since");
         let own = base.wrapping_add(own);
         let readable = c.readable_end(own);
         prop_assert!(!after(readable, own));
         for id in &live {
             prop_assert!(!after(clamped, best[*id as usize]));
+            prop_assert!(!after(told.window_end, best_window[*id as usize]));
             prop_assert!(!after(readable, best[*id as usize]));
             if let Some(end) = c.sendable_end() {
                 prop_assert!(!after(end, best_sent[*id as usize]));
             }
         }
         if live.is_empty() {
-            prop_assert_eq!(clamped, ack);
+            prop_assert_eq!(told, Advertised { ack, window_end: stack.window_end, ack_held: false, window_held: false });
             prop_assert_eq!(c.sendable_end(), None);
         }
     }
@@ -238,10 +319,10 @@ fn the_primary_view_is_final() {
     assert!(!c.take_view(2, 0b001));
     assert_eq!(c.role(), Role::Fenced, "counted out: can never take over");
     // Silence: only the primary drops a silent backup.
-    let mut p = Replication::new(&[2, 3, 1], 2, 0, 0, 1000).unwrap();
-    let mut b = Replication::new(&[2, 3, 1], 3, 0, 0, 1000).unwrap();
+    let mut p = Replication::new(&[2, 3, 1], 2, 0, 0, 0, 1000).unwrap();
+    let mut b = Replication::new(&[2, 3, 1], 3, 0, 0, 0, 1000).unwrap();
     assert_eq!(b.exclude_silent(10_000, 500), 0);
-    p.heard(3, 5, 5, 1800);
+    p.heard(3, &ends(5, 5, 5), 1800);
     assert_eq!(p.exclude_silent(2000, 500), 1, "1 never reported");
     assert_eq!(p.members_mask(), 0b011);
     assert_eq!(p.exclude_silent(2200, 500), 0);

@@ -682,6 +682,7 @@ fn progress(i: u32) -> crate::wire::Progress {
         received: 0xffff_fff0u32.wrapping_add(i),
         sent: i.wrapping_mul(0x0101_0101),
         members: i ^ 0x5,
+        window_end: 0x8000_0000u32.wrapping_sub(i),
     }
 }
 
@@ -692,7 +693,7 @@ fn progress_round_trips() {
         let entries: Vec<_> = (0..n as u32).map(progress).collect();
         let mut buf = vec![0; PROGRESS_MAX_LEN];
         let len = encode_progress(&mut buf, &header(), &entries, &mac()).unwrap();
-        assert_eq!(len, HEADER_LEN + 4 + 24 * n + MAC_LEN);
+        assert_eq!(len, HEADER_LEN + 4 + 28 * n + MAC_LEN);
         let d = decode(&buf[..len], &mac(), CLUSTER).unwrap();
         assert_eq!(d.kind(), Kind::Progress);
         let Message::Progress(list) = d.message else {
@@ -711,7 +712,7 @@ fn progress_round_trips() {
         encode_progress(&mut buf, &header(), &many, &mac()),
         Err(EncodeError::BufferTooSmall)
     );
-    let mut short = vec![0; HEADER_LEN + 4 + 24 + MAC_LEN - 1];
+    let mut short = vec![0; HEADER_LEN + 4 + 28 + MAC_LEN - 1];
     assert_eq!(
         encode_progress(&mut short, &header(), &[progress(1)], &mac()),
         Err(EncodeError::BufferTooSmall)
@@ -724,9 +725,9 @@ fn progress_malformed() {
     // No entry, a partial entry, no progress TLV at all.
     for body in [
         tlv(TLV_PROGRESS, &[]),
-        tlv(TLV_PROGRESS, &[0; 23]),
-        tlv(TLV_PROGRESS, &[0; 49]),
-        tlv(1, &[0; 24]),
+        tlv(TLV_PROGRESS, &[0; 27]),
+        tlv(TLV_PROGRESS, &[0; 57]),
+        tlv(1, &[0; 28]),
         vec![],
     ] {
         assert_eq!(
@@ -736,10 +737,10 @@ fn progress_malformed() {
         );
     }
     // Too many entries.
-    let body = tlv(TLV_PROGRESS, &vec![0; 24 * 49]);
+    let body = tlv(TLV_PROGRESS, &vec![0; 28 * 41]);
     assert_eq!(decode_err(&seal(3, &body)), DecodeError::Malformed);
     // Other TLVs around it are skipped.
-    let body = [tlv(1, b"x"), tlv(TLV_PROGRESS, &[7; 48]), tlv(99, b"y")].concat();
+    let body = [tlv(1, b"x"), tlv(TLV_PROGRESS, &[7; 56]), tlv(99, b"y")].concat();
     let sealed = seal(3, &body);
     let d = decode(&sealed, &mac(), CLUSTER).unwrap();
     let Message::Progress(list) = d.message else {
