@@ -319,6 +319,24 @@ impl Membership {
         best
     }
 
+    /// Whether peer `id` is dead by a majority, as of the last
+    /// [`Membership::update`]: this node `self_id` sees it dead, and so do
+    /// enough of its live peers (their last heartbeats leave it out) to make
+    /// a majority with it. A replicated connection's backup takes over from
+    /// a dead primary only then: one lossy path from the primary to one
+    /// backup must not make a second sender.
+    pub(crate) fn dead_by_majority(&self, self_id: u32, id: u32) -> bool {
+        let Some(slot) = self.slot_of(id) else {
+            return false;
+        };
+        if self.members[slot].live {
+            return false;
+        }
+        self.is_majority(self_id, |p| {
+            p.live && p.id != id && p.reported & (1 << slot) == 0
+        })
+    }
+
     /// Whether node `self_id` may take new connections, as of the last
     /// [`Membership::update`]: see the module documentation.
     pub(crate) fn full_member(&self, self_id: u32) -> bool {

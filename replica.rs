@@ -173,6 +173,10 @@ pub(crate) struct Replication {
     len: usize,
     me: usize,
     fenced: bool,
+    /// This node lost its majority while serving the connection and has
+    /// not yet heard from a replica that still counts it: it may have
+    /// been counted out meanwhile, so as a primary it stays silent.
+    doubt: bool,
 }
 
 /// A node's role on one connection.
@@ -224,6 +228,7 @@ impl Replication {
             len: ids.len(),
             me,
             fenced: false,
+            doubt: false,
         })
     }
 
@@ -263,10 +268,16 @@ impl Replication {
             .map(|(_, r)| r)
     }
 
-    /// The ids of the other replicas still in the set (where progress
-    /// reports go).
-    pub(crate) fn peers(&self) -> impl Iterator<Item = u32> + '_ {
-        self.others().map(|r| r.id)
+    /// The ids of every other replica, excluded ones too: where progress
+    /// reports go, so that a replica counted out while it was cut off
+    /// learns it when it is back (and falls silent for good).
+    pub(crate) fn report_to(&self) -> impl Iterator<Item = u32> + '_ {
+        let me = self.me;
+        self.set[..self.len]
+            .iter()
+            .enumerate()
+            .filter(move |&(i, _)| i != me)
+            .map(|(_, r)| r.id)
     }
 
     /// Takes replica `id` out of the set for good (its node was declared
@@ -288,6 +299,26 @@ impl Replication {
         self.fenced = true;
     }
 
+    /// This node lost its majority: until a replica still in the set says
+    /// it still counts this node ([`Replication::take_view`]), or none is
+    /// left that could have counted it out, it must not send.
+    pub(crate) fn doubt(&mut self) {
+        self.doubt = !self.fenced;
+    }
+
+    /// Whether this node is in doubt (see [`Replication::doubt`]).
+    pub(crate) fn in_doubt(&self) -> bool {
+        self.doubt
+    }
+
+    /// Ends a doubt no one can settle: no other replica is left in the
+    /// set, so no one else can have taken over. Call with a majority.
+    pub(crate) fn settle_doubt_alone(&mut self) {
+        if self.others().next().is_none() {
+            self.doubt = false;
+        }
+    }
+
     /// Which replicas this node still counts: bit i for the i-th.
     pub(crate) fn members_mask(&self) -> u32 {
         self.replicas()
@@ -298,16 +329,27 @@ impl Replication {
     }
 
     /// Takes the view of the set that replica `id` reports (`mask`, as
-    /// [`Replication::members_mask`]) if `id` is this node's primary: the
-    /// primary's word on who is out is final. If it counts this node out
-    /// (it stopped waiting for it), this node can no longer take over and
-    /// is fenced. Returns whether this made this node primary.
+    /// [`Replication::members_mask`]). If it counts this node out, this
+    /// node is fenced: whoever excluded it did so with a majority (a death
+    /// declared, or as primary), and may have taken over or stopped waiting
+    /// for it. If it still counts this node and is itself still in the
+    /// set, any doubt ends. If it is this node's primary, its word on who
+    /// else is out is final. Returns whether this made this node primary.
     pub(crate) fn take_view(&mut self, id: u32, mask: u32) -> bool {
-        if self.primary() != Some(id) || self.fenced {
+        if self.fenced || id == self.me().id {
             return false;
         }
+        let Some(at) = self.replicas().iter().position(|r| r.id == id) else {
+            return false;
+        };
         if mask & (1 << self.me) == 0 {
             self.fence();
+            return false;
+        }
+        if !self.set[at].excluded {
+            self.doubt = false;
+        }
+        if self.primary() != Some(id) {
             return false;
         }
         let out: [Option<u32>; MAX_SET] = core::array::from_fn(|i| {
@@ -439,15 +481,13 @@ impl Replication {
     /// held back (`held`): the client should hear of it now, not at the
     /// stack's next segment.
     pub(crate) fn lifts(&self, held: &Advertised) -> bool {
-        let ack = held.ack_held
-            && self
-                .acknowledgeable_end()
-                .is_none_or(|end| after(end, held.ack));
-        let window = held.window_held
-            && self
-                .offerable_end()
-                .is_none_or(|end| after(end, held.window_end));
-        ack || window
+        // No backup left: nothing holds the stack back any more.
+        let past = |end: Option<u32>, told: u32| match end {
+            Some(end) => after(end, told),
+            None => true,
+        };
+        (held.ack_held && past(self.acknowledgeable_end(), held.ack))
+            || (held.window_held && past(self.offerable_end(), held.window_end))
     }
 }
 

@@ -186,7 +186,7 @@ impl Node {
         let sent = seg.end.wrapping_add(tr.seq_delta);
         let moved = seg.flags & RST == 0 && entry.rep.advance_own(None, Some(sent), None);
         entry.dirty |= moved;
-        let emit = entry.rep.role() == Role::Primary && self.may_send();
+        let emit = entry.rep.role() == Role::Primary && !entry.rep.in_doubt() && self.may_send();
         let mut clamp = None;
         // A SYN-ACK needs none: every replica starts where it does.
         if let (true, Some(ack), 0) = (emit, seg.ack, seg.flags & SYN) {
@@ -360,7 +360,12 @@ impl crate::sys::ticker::Tick<Work> for Node {
         let mut n_dead = 0;
         let quorum = {
             let cluster = self.cluster.lock();
-            for m in cluster.membership.members().filter(|m| !m.live) {
+            let membership = &cluster.membership;
+            let self_id = cluster.self_id;
+            for m in membership
+                .members()
+                .filter(|m| membership.dead_by_majority(self_id, m.id))
+            {
                 if let Some(slot) = dead.get_mut(n_dead) {
                     *slot = m.id;
                     n_dead += 1;
@@ -377,8 +382,11 @@ impl crate::sys::ticker::Tick<Work> for Node {
             for e in table.iter_mut() {
                 let was = e.rep.role();
                 if !quorum {
-                    e.rep.fence();
+                    // Silent until a replica still counting this node is
+                    // heard from (or one that counted it out: fenced).
+                    e.rep.doubt();
                 } else {
+                    e.rep.settle_doubt_alone();
                     for &id in dead {
                         if e.rep.replicas().iter().any(|r| r.id == id && !r.excluded) {
                             e.takeover |= e.rep.exclude(id);
@@ -499,7 +507,7 @@ impl Node {
                     members: e.rep.members_mask(),
                     window_end: me.window_end,
                 };
-                for peer in e.rep.peers() {
+                for peer in e.rep.report_to() {
                     let _ = out.push((peer, p), GFP_ATOMIC);
                 }
             }
@@ -598,6 +606,22 @@ impl SocketGate for Node {
                 return Err(ERESTARTSYS);
             }
             self.replica_wait.wait_interruptible(seen, WAIT_SLICE_MS)?;
+        }
+    }
+}
+
+/// A read-only view of the table, for the control plane (`replica-get`).
+impl Node {
+    /// Most replicated connections [`Node::replica_each`] can show.
+    pub(crate) const REPLICA_ENTRIES: usize = MAX_ENTRIES;
+
+    /// Calls `f` with the tuple and replication state of each replicated
+    /// connection, under the table's lock: `f` must neither sleep nor
+    /// allocate. Process context or softirq.
+    pub(crate) fn replica_each(&self, mut f: impl FnMut(&Tuple, &Replication)) {
+        let table = self.replicas.lock();
+        for e in table.iter() {
+            f(&e.tuple, &e.rep);
         }
     }
 }

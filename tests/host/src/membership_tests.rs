@@ -276,3 +276,28 @@ fn quorum_is_a_live_majority() {
     let m = membership(&[1]);
     assert!(!m.has_quorum(2));
 }
+
+/// A peer one node stopped hearing is dead for taking over only once a
+/// majority says so: the others' heartbeats must leave it out too.
+#[test]
+fn dead_by_majority_needs_the_others_word() {
+    let mut m = membership(&[2, 3]);
+    // Node 3 hears 2 and says so; node 1 stopped hearing 2.
+    m.heard(2, peer(2).addr, 1, 1, &[2, 1, 3], 1, 0).unwrap();
+    m.heard(3, peer(3).addr, 1, 1, &[3, 1, 2], 1, 900).unwrap();
+    update(&mut m, 1000);
+    assert_eq!(m.is_live(2), Some(false));
+    assert!(!m.dead_by_majority(1, 2), "3 still hears 2");
+    m.heard(3, peer(3).addr, 2, 1, &[3, 1], 1, 950).unwrap();
+    assert!(m.dead_by_majority(1, 2), "3 no longer does: 1 and 3 agree");
+    assert!(!m.dead_by_majority(1, 3), "3 is live");
+    assert!(!m.dead_by_majority(1, 9), "no such peer");
+    // Two nodes: the one holding the lowest id decides alone.
+    let mut low = membership(&[2]);
+    update(&mut low, 0);
+    assert!(low.dead_by_majority(1, 2));
+    let mut high = Membership::new();
+    high.set_peers(&[peer(1)]);
+    update(&mut high, 0);
+    assert!(!high.dead_by_majority(2, 1));
+}

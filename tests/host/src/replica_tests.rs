@@ -143,7 +143,7 @@ fn gates_wait_for_every_replica_left() {
     assert_eq!(c.sendable_end(), None);
     assert_eq!(c.acknowledgeable_end(), None);
     assert_eq!(clamp_ack(&c, 150), 150);
-    assert_eq!(c.peers().count(), 0);
+    assert_eq!(c.members_mask(), 0b001);
 }
 
 #[test]
@@ -240,7 +240,7 @@ proptest! {
         for id in dead {
             c.exclude(id);
         }
-        let live: Vec<u32> = c.peers().collect();
+        let live: Vec<u32> = c.replicas().iter().filter(|r| r.id != 1 && !r.excluded).map(|r| r.id).collect();
         let ack = base.wrapping_add(ack);
         let stack = Advert { ack, window_end: ack.wrapping_add(window) };
         let told = c.advertise(stack);
@@ -326,4 +326,38 @@ fn the_primary_view_is_final() {
     assert_eq!(p.exclude_silent(2000, 500), 1, "1 never reported");
     assert_eq!(p.members_mask(), 0b011);
     assert_eq!(p.exclude_silent(2200, 500), 0);
+}
+
+/// A node that lost its majority sends nothing until a replica still in
+/// the set says it still counts it; one that counted it out fences it,
+/// whoever it is.
+#[test]
+fn doubt_ends_by_a_replica_word() {
+    let mut p = conn(2); // set [2, 3, 1]: 2 is primary
+    p.doubt();
+    assert!(p.in_doubt());
+    assert_eq!(p.role(), Role::Primary);
+    assert!(!p.take_view(9, 0b111), "no replica: no word");
+    assert!(p.in_doubt());
+    assert!(!p.take_view(1, 0b111));
+    assert!(!p.in_doubt(), "1 still counts 2");
+    // Counted out by a backup (it declared 2 dead with a majority and
+    // took over): fenced for good.
+    p.doubt();
+    assert!(!p.take_view(3, 0b110));
+    assert_eq!(p.role(), Role::Fenced);
+    p.doubt();
+    assert!(!p.in_doubt(), "a fenced node is beyond doubt");
+    // Alone in the set: nobody could have taken over.
+    let mut q = conn(2);
+    q.exclude(3);
+    q.doubt();
+    q.settle_doubt_alone();
+    assert!(q.in_doubt(), "1 is still in the set");
+    q.exclude(1);
+    q.settle_doubt_alone();
+    assert!(!q.in_doubt());
+    // Reports go to excluded replicas too.
+    assert_eq!(q.report_to().collect::<Vec<_>>(), [3, 1]);
+    assert_eq!(q.members_mask(), 0b001);
 }
