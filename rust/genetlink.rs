@@ -237,6 +237,29 @@ impl Message {
     pub(crate) fn put_ipv4(&mut self, ty: u32, v: Ipv4) -> Result {
         self.put(ty, &v.0)
     }
+
+    /// Appends nested attribute `ty` (with `NLA_F_NESTED`) holding the
+    /// attributes `fill` writes; `EMSGSIZE` when full, and then the
+    /// message is as it was before.
+    pub(crate) fn nest(&mut self, ty: u32, fill: impl FnOnce(&mut Message) -> Result) -> Result {
+        let ty = i32::try_from(ty).map_err(|_| EINVAL)?;
+        // SAFETY: `skb` is valid (type invariant).
+        let start = unsafe { bindings::tpc_nla_nest_start(self.skb, ty) };
+        if start.is_null() {
+            return Err(emsgsize());
+        }
+        match fill(self) {
+            // SAFETY: `start` is the header `nla_nest_start` put into
+            // `skb`, and every attribute after it is inside the nest.
+            Ok(()) => unsafe { bindings::tpc_nla_nest_end(self.skb, start) },
+            Err(e) => {
+                // SAFETY: as above; trims `skb` back to before the nest.
+                unsafe { bindings::tpc_nla_nest_cancel(self.skb, start) };
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A `dumpit` call of the family: fills one reply buffer with entries,

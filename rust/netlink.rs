@@ -98,4 +98,5 @@ dumpit_entry! {
     tpcluster_nl_service_get_dumpit => control::service_dump;
     tpcluster_nl_member_get_dumpit => control::member_dump;
     tpcluster_nl_stats_get_dumpit => control::stats_dump;
+    tpcluster_nl_replica_get_dumpit => control::replica_dump;
 }

@@ -162,6 +162,11 @@ static const struct genl_split_ops tpcluster_nl_ops[] = {
 		.maxattr	= TPCLUSTER_A_HANDOVER_REPLAY,
 		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
+	{
+		.cmd	= TPCLUSTER_CMD_REPLICA_GET,
+		.dumpit	= tpcluster_nl_replica_get_dumpit,
+		.flags	= GENL_CMD_CAP_DUMP,
+	},
 };
 
 static const struct genl_multicast_group tpcluster_nl_mcgrps[] = {

@@ -30,6 +30,8 @@ int tpcluster_nl_member_get_dumpit(struct sk_buff *skb,
 int tpcluster_nl_stats_get_dumpit(struct sk_buff *skb,
 				  struct netlink_callback *cb);
 int tpcluster_nl_handover_doit(struct sk_buff *skb, struct genl_info *info);
+int tpcluster_nl_replica_get_dumpit(struct sk_buff *skb,
+				    struct netlink_callback *cb);
 
 enum {
 	TPCLUSTER_NLGRP_MONITOR,

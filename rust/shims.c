@@ -204,6 +204,22 @@ void tpc_dump_set_cursor(struct netlink_callback *cb, long cursor)
 	cb->args[0] = cursor;
 }
 
+/* Nested attributes (NLA_F_NESTED set): start, end, or drop one. */
+struct nlattr *tpc_nla_nest_start(struct sk_buff *skb, int type)
+{
+	return nla_nest_start(skb, type);
+}
+
+void tpc_nla_nest_end(struct sk_buff *skb, struct nlattr *start)
+{
+	nla_nest_end(skb, start);
+}
+
+void tpc_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start)
+{
+	nla_nest_cancel(skb, start);
+}
+
 u64 tpc_now_ms(void)
 {
 	return ktime_get_ns() / NSEC_PER_MSEC;

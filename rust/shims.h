@@ -16,6 +16,7 @@ struct net_device;
 struct packet_type;
 struct netlink_callback;
 struct netlink_ext_ack;
+struct nlattr;
 struct proc_dir_entry;
 struct sk_buff;
 struct sock;
@@ -64,6 +65,11 @@ struct net *tpc_dump_net(const struct netlink_callback *cb);
 void *tpc_genlmsg_put_dump(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd);
 long tpc_dump_cursor(const struct netlink_callback *cb);
 void tpc_dump_set_cursor(struct netlink_callback *cb, long cursor);
+
+/* Nested attributes. */
+struct nlattr *tpc_nla_nest_start(struct sk_buff *skb, int type);
+void tpc_nla_nest_end(struct sk_buff *skb, struct nlattr *start);
+void tpc_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start);
 
 /* Clocks. */
 u64 tpc_now_ms(void);

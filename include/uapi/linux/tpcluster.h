@@ -40,6 +40,35 @@ enum tpcluster_member_state {
 	TPCLUSTER_MEMBER_STATE_DEAD,
 };
 
+/**
+ * enum tpcluster_conn_role - This node's role on a replicated connection.
+ * @TPCLUSTER_CONN_ROLE_PRIMARY: it sends to the client
+ * @TPCLUSTER_CONN_ROLE_BACKUP: its stack processes the client's segments
+ *   silently
+ * @TPCLUSTER_CONN_ROLE_FENCED: it lost its majority while serving the
+ *   connection; silent for good
+ */
+enum tpcluster_conn_role {
+	TPCLUSTER_CONN_ROLE_PRIMARY,
+	TPCLUSTER_CONN_ROLE_BACKUP,
+	TPCLUSTER_CONN_ROLE_FENCED,
+};
+
+/**
+ * enum tpcluster_replica_role - A replica's role in its connection's replica
+ *   set.
+ * @TPCLUSTER_REPLICA_ROLE_PRIMARY: the first replica not excluded; it sends to
+ *   the client
+ * @TPCLUSTER_REPLICA_ROLE_BACKUP: in the set, silent, ready to take over
+ * @TPCLUSTER_REPLICA_ROLE_EXCLUDED: out of the set for good (declared dead, or
+ *   silent)
+ */
+enum tpcluster_replica_role {
+	TPCLUSTER_REPLICA_ROLE_PRIMARY,
+	TPCLUSTER_REPLICA_ROLE_BACKUP,
+	TPCLUSTER_REPLICA_ROLE_EXCLUDED,
+};
+
 enum {
 	TPCLUSTER_A_NODE_ID = 1,
 	TPCLUSTER_A_NODE_ADDR,
@@ -114,6 +143,28 @@ enum {
 };
 
 enum {
+	TPCLUSTER_A_REPLICA_ID = 1,
+	TPCLUSTER_A_REPLICA_ROLE,
+	TPCLUSTER_A_REPLICA_RECEIVED,
+	TPCLUSTER_A_REPLICA_SENT,
+
+	__TPCLUSTER_A_REPLICA_MAX,
+	TPCLUSTER_A_REPLICA_MAX = (__TPCLUSTER_A_REPLICA_MAX - 1)
+};
+
+enum {
+	TPCLUSTER_A_REPLICA_CONN_CLIENT_ADDR = 1,
+	TPCLUSTER_A_REPLICA_CONN_CLIENT_PORT,
+	TPCLUSTER_A_REPLICA_CONN_VIP,
+	TPCLUSTER_A_REPLICA_CONN_PORT,
+	TPCLUSTER_A_REPLICA_CONN_ROLE,
+	TPCLUSTER_A_REPLICA_CONN_REPLICA,
+
+	__TPCLUSTER_A_REPLICA_CONN_MAX,
+	TPCLUSTER_A_REPLICA_CONN_MAX = (__TPCLUSTER_A_REPLICA_CONN_MAX - 1)
+};
+
+enum {
 	TPCLUSTER_CMD_NODE_GET = 1,
 	TPCLUSTER_CMD_NODE_SET,
 	TPCLUSTER_CMD_PEER_ADD,
@@ -129,6 +180,7 @@ enum {
 	TPCLUSTER_CMD_MEMBER_NTF,
 	TPCLUSTER_CMD_STATS_GET,
 	TPCLUSTER_CMD_HANDOVER,
+	TPCLUSTER_CMD_REPLICA_GET,
 
 	__TPCLUSTER_CMD_MAX,
 	TPCLUSTER_CMD_MAX = (__TPCLUSTER_CMD_MAX - 1)

@@ -161,6 +161,14 @@ pub(crate) fn get(attrs: &[Attr], ty: u16) -> Option<&[u8]> {
         .map(|(_, v)| v.as_slice())
 }
 
+/// The payloads of every attribute `ty` (a multi-attr), in order.
+pub(crate) fn get_all(attrs: &[Attr], ty: u16) -> impl Iterator<Item = &[u8]> {
+    attrs
+        .iter()
+        .filter(move |(t, _)| *t == ty)
+        .map(|(_, v)| v.as_slice())
+}
+
 /// Attribute `ty` as a native-endian u32.
 pub(crate) fn get_u32(attrs: &[Attr], ty: u16) -> Option<u32> {
     u32_at(get(attrs, ty)?, 0)

@@ -28,7 +28,8 @@ Objects and commands (the node of the current network namespace):
   service show | add VIP:PORT [mode balance|splice|replicate] [replicas R]
           | del VIP:PORT
   cluster show                       the members and their state
-  conn show                          this node's TCP connections to its VIPs
+  conn show                          this node's TCP connections to its VIPs;
+                                     replicated ones with role and replica set
   conn handover CLIENT:PORT VIP:PORT to N [replay FILE]
   conn handover cookie C to N [replay FILE]
                                      hand a connection of a splice service

@@ -20,6 +20,7 @@ pub(crate) const CMD_MEMBER_GET: u8 = 12;
 pub(crate) const CMD_MEMBER_NTF: u8 = 13;
 pub(crate) const CMD_STATS_GET: u8 = 14;
 pub(crate) const CMD_HANDOVER: u8 = 15;
+pub(crate) const CMD_REPLICA_GET: u8 = 16;
 
 /// The multicast group of membership notifications.
 pub(crate) const MCGRP_MONITOR: &str = "monitor";
@@ -62,8 +63,24 @@ pub(crate) const A_HANDOVER_REPLAY: u16 = 7;
 pub(crate) const A_COUNTER_NAME: u16 = 1;
 pub(crate) const A_COUNTER_VALUE: u16 = 2;
 
+pub(crate) const A_REPLICA_ID: u16 = 1;
+pub(crate) const A_REPLICA_ROLE: u16 = 2;
+pub(crate) const A_REPLICA_RECEIVED: u16 = 3;
+pub(crate) const A_REPLICA_SENT: u16 = 4;
+
+pub(crate) const A_REPLICA_CONN_CLIENT_ADDR: u16 = 1;
+pub(crate) const A_REPLICA_CONN_CLIENT_PORT: u16 = 2;
+pub(crate) const A_REPLICA_CONN_VIP: u16 = 3;
+pub(crate) const A_REPLICA_CONN_PORT: u16 = 4;
+pub(crate) const A_REPLICA_CONN_ROLE: u16 = 5;
+pub(crate) const A_REPLICA_CONN_REPLICA: u16 = 6;
+
 pub(crate) const MODES: [&str; 3] = ["balance", "splice", "replicate"];
 pub(crate) const MEMBER_STATES: [&str; 3] = ["self", "live", "dead"];
+/// `conn-role`: this node's role on a replicated connection.
+pub(crate) const CONN_ROLES: [&str; 3] = ["primary", "backup", "fenced"];
+/// `replica-role`: a replica's role in its connection's set.
+pub(crate) const REPLICA_ROLES: [&str; 3] = ["primary", "backup", "excluded"];
 
 #[cfg(test)]
 mod tests {
@@ -155,6 +172,38 @@ mod tests {
         );
         check("TPCLUSTER_A_COUNTER_NAME", A_COUNTER_NAME.into());
         check("TPCLUSTER_A_COUNTER_VALUE", A_COUNTER_VALUE.into());
+        check("TPCLUSTER_CMD_REPLICA_GET", CMD_REPLICA_GET.into());
+        check("TPCLUSTER_A_REPLICA_ID", A_REPLICA_ID.into());
+        check("TPCLUSTER_A_REPLICA_ROLE", A_REPLICA_ROLE.into());
+        check("TPCLUSTER_A_REPLICA_RECEIVED", A_REPLICA_RECEIVED.into());
+        check("TPCLUSTER_A_REPLICA_SENT", A_REPLICA_SENT.into());
+        check(
+            "TPCLUSTER_A_REPLICA_CONN_CLIENT_ADDR",
+            A_REPLICA_CONN_CLIENT_ADDR.into(),
+        );
+        check(
+            "TPCLUSTER_A_REPLICA_CONN_CLIENT_PORT",
+            A_REPLICA_CONN_CLIENT_PORT.into(),
+        );
+        check("TPCLUSTER_A_REPLICA_CONN_VIP", A_REPLICA_CONN_VIP.into());
+        check("TPCLUSTER_A_REPLICA_CONN_PORT", A_REPLICA_CONN_PORT.into());
+        check("TPCLUSTER_A_REPLICA_CONN_ROLE", A_REPLICA_CONN_ROLE.into());
+        check(
+            "TPCLUSTER_A_REPLICA_CONN_REPLICA",
+            A_REPLICA_CONN_REPLICA.into(),
+        );
+        for (i, r) in CONN_ROLES.iter().enumerate() {
+            check(
+                &format!("TPCLUSTER_CONN_ROLE_{}", r.to_uppercase()),
+                i as u32,
+            );
+        }
+        for (i, r) in REPLICA_ROLES.iter().enumerate() {
+            check(
+                &format!("TPCLUSTER_REPLICA_ROLE_{}", r.to_uppercase()),
+                i as u32,
+            );
+        }
         for (i, s) in MEMBER_STATES.iter().enumerate() {
             check(
                 &format!("TPCLUSTER_MEMBER_STATE_{}", s.to_uppercase()),
