@@ -304,6 +304,8 @@ class Test:
         elif word == "INFO":
             if self.args.show_info:
                 log("  [vm%d] %s" % (vm.n, rest))
+        elif word == "DATA":
+            pass  # for the host's tools (plots): in the transcript only
         elif word == "EXIT":
             vm.exit_code = int(rest) if rest.strip().lstrip("-").isdigit() else 1
         elif word == "BARRIER":

@@ -1,18 +1,45 @@
-# A node of the replicate test (vm1..vm3 are this one script, also after
-# a power cut).
-# Services, both replicate: port 80 (R=2) and 83 (R=3) stream the same
-# $BYTES from seed 7 to each client. Port 90 on the node's own address
-# tells its counters.
-BYTES=$((24 * 1024 * 1024))
+# A node of the replicate tests (vm1..vm3 are this one script, also after
+# a power cut; replicate_failover runs it too).
+# Services, all replicate: port 80 (R=2) and 83 (R=3) stream the same
+# $BYTES from seed 7 to each client; 81 (R=2) and 82 (R=3) read what the
+# client sends and answer its SHA-256; 84 (R=2) answers requests
+# (`tptest rr`). Port 90 on the node's own address
+# tells its counters, once the node is a full member.
+BYTES=$((100 * 1024 * 1024))
 tp_join_cluster "$(printf '5c%.0s' $(seq 32))"
 tptest serve 80 stream $BYTES 7 &
 tptest serve 83 stream $BYTES 7 &
-tptest serve 90 stats &
+tptest serve 81 hash &
+tptest serve 82 hash &
+tptest serve 84 rr &
 sleep 0.3
 tpctl service add 10.0.0.100:80 mode replicate replicas 2
 tpctl service add 10.0.0.100:83 mode replicate replicas 3
+tpctl service add 10.0.0.100:81 mode replicate replicas 2
+tpctl service add 10.0.0.100:82 mode replicate replicas 3
+tpctl service add 10.0.0.100:84 mode replicate replicas 2
 tp_wait_full_member 30
+tptest serve 90 stats &
+# In the replicate test, what `tpctl conn show` says of the replicated
+# connections, twice a second.
+if [ "$TP_TEST" = replicate ]; then
+	while :; do tpctl conn show >> /tmp/conns 2>&1; sleep 0.5; done &
+	sampler=$!
+fi
 tp_barrier done
+if [ "$TP_TEST" = replicate ]; then
+	kill $sampler
+	# A connection of the R=3 service on port 83: every node is in its
+	# set, which conn show lists with each replica's role and offsets.
+	rcv='rcv=[0-9]+ snd=[0-9]+\)'
+	row=$(grep -E "10\.0\.0\.100:83 .*replicate (primary|backup) +set [0-9]\(primary $rcv [0-9]\(backup $rcv [0-9]\(backup $rcv" /tmp/conns | tail -n 1)
+	tp_info "conn show: $row"
+	role=$(echo "$row" | sed -n 's/.*replicate \([a-z]*\) .*/\1/p')
+	tp_expect "tpctl conn show lists an R=3 connection, its set with roles and offsets, this node a ${role:-?} in it" \
+		grep -q " $TP_VM(${role:-none} " <<-EOF
+		$row
+		EOF
+fi
 tp_info "vm$TP_VM (boot $TP_BOOT): $(grep -E '^(replica|channel_rx_good|channel_tx )' /proc/net/tpcluster | tr '\n' ' ')"
 tp_expect_eq "segments it could not rewrite" "$(tp_stat splice_drop_unwritable)" "0"
 tp_barrier reported

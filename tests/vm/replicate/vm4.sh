@@ -1,8 +1,8 @@
 # The client of the replicate test: unmodified tptest, one connection per
-# transfer, every replica up. (Transfers from the client to a replicate
-# service, and a power cut of the primary during a transfer, are
-# not part of the suite yet: see Documentation/replicate.rst, Status.)
-BYTES=$((24 * 1024 * 1024))
+# transfer, every replica up, each way: to ports 81 (R=2) and 82 (R=3),
+# whose servers answer the SHA-256 of what they read, and from ports 80
+# (R=2) and 83 (R=3).
+BYTES=$((100 * 1024 * 1024))
 WANT=$(tptest digest $BYTES 7)
 # wait_nodes: until every node answers on its counters port.
 wait_nodes() {
@@ -22,16 +22,22 @@ sleep 3
 # shows every node's replica counters and kills it.
 watch() {
 	i=0
-	while kill -0 $1 2>/dev/null && [ $i -lt 300 ]; do sleep 1; i=$((i + 1)); done
+	while kill -0 $1 2>/dev/null && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done
 	if kill -0 $1 2>/dev/null; then
 		for n in 1 2 3; do
 			tp_info "$2 stuck: vm$n: $(tptest cat 10.0.0.$n 90 2>/dev/null | grep -E '^(replica|channel_rx_good|vip_drop|splice_drop)' | tr '\n' ' ')"
 		done
 		kill $1
 	fi
-	wait $1
+	wait $1 || true
 }
 
+WANT_UP=$(tptest digest $BYTES 9)
+for port in 81 82; do
+	tptest source 10.0.0.100 $port $BYTES 9 > /tmp/transfer.up 2>&1 &
+	watch $! "port $port"
+	tp_expect_eq "port $port, all replicas up: bytes and SHA-256" "$(cat /tmp/transfer.up)" "$WANT_UP answer $WANT_UP"
+done
 for port in 80 83; do
 	tptest fetch 10.0.0.100 $port > /tmp/transfer.up 2>&1 &
 	watch $! "port $port"

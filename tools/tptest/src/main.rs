@@ -20,12 +20,20 @@
 //!                                    name; `hash`: read to EOF, answer
 //!                                    `bytes=N sha256=HEX`; `stream`: send
 //!                                    the stream of BYTES and SEED; `echo`:
-//!                                    answer each line with `NAME LINE`
+//!                                    answer each line with `NAME LINE`;
+//!                                    `rr`: answer each request (rr.rs)
+//!   tptest rr HOST PORT COUNT SIZE [SPLIT_MS]
+//!                                    COUNT requests for SIZE bytes on one
+//!                                    connection, each sent in two halves
+//!                                    SPLIT_MS apart; print `requests=N ok=K`
+//!                                    and round-trip percentiles
 //!   tptest connect-many HOST PORT N  N connections one after the other, each
 //!                                    read to EOF; print `connections=N
 //!                                    failed=F` and `REPLY=COUNT` per reply
 //!   tptest fetch HOST PORT           one connection read to EOF; print
 //!                                    `bytes=N sha256=HEX` of what arrived
+//!   (`fetch` and `source` write a timeline of the transfer to the file
+//!   `TPTEST_TIMELINE` names, if set: see timeline.rs)
 //!   tptest hold HOST PORT N SECONDS [INTERVAL_MS]
 //!                                    N long-lived connections to an `echo`
 //!                                    server, each talking every INTERVAL_MS;
@@ -63,6 +71,8 @@ use std::{
 mod hold;
 mod http;
 mod rogue;
+mod rr;
+mod timeline;
 
 // tpctl's netlink client, to send requests tpctl itself would never build
 // (attributes of the wrong type or length) and see the kernel refuse them.
@@ -153,14 +163,17 @@ fn sink_on(listener: &TcpListener) -> std::io::Result<String> {
 
 /// Reads `conn` to EOF: the byte count and SHA-256 of what arrived.
 fn drain(conn: &mut TcpStream) -> std::io::Result<String> {
+    let mut timeline = timeline::Timeline::from_env()?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; CHUNK];
     let mut total = 0u64;
     loop {
         let n = conn.read(&mut buf)?;
         if n == 0 {
+            timeline.finish()?;
             return Ok(report(total, h));
         }
+        timeline.moved(n)?;
         h.update(&buf[..n]);
         total += n as u64;
     }
@@ -177,6 +190,7 @@ fn serve_one(mut conn: TcpStream, mode: &str, bytes: u64, seed: u64) -> std::io:
             conn.write_all(line.as_bytes())?;
         }
         "echo" => return hold::echo(conn),
+        "rr" => return rr::serve(conn),
         // This node's counters: how a test tells which replica is primary.
         "stats" => conn.write_all(&std::fs::read("/proc/net/tpcluster")?)?,
         _ => generate(bytes, seed, |c| conn.write_all(c))?,
@@ -222,9 +236,11 @@ fn source(
     pause: Duration,
 ) -> std::io::Result<String> {
     let mut conn = TcpStream::connect((host, port))?;
+    let mut timeline = timeline::Timeline::from_env()?;
     let mut h = Sha256::new();
     generate(bytes, seed, |c| {
         conn.write_all(c)?;
+        timeline.moved(c.len())?;
         h.update(c);
         if !pause.is_zero() {
             std::thread::sleep(pause);
@@ -236,6 +252,7 @@ fn source(
     // `hash` server's answer comes first.
     let mut answer = String::new();
     conn.read_to_string(&mut answer)?;
+    timeline.finish()?;
     let sent = report(bytes, h);
     Ok(if answer.is_empty() {
         sent
@@ -269,7 +286,7 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
         Some("digest") => Ok(Ok(digest(number(args, 1, None)?, number(args, 2, Some(1))?))),
         Some("serve") => {
             let mode = args.get(2).map(String::as_str).ok_or("missing MODE")?;
-            if !["name", "hash", "stream", "echo", "stats"].contains(&mode) {
+            if !["name", "hash", "stream", "echo", "stats", "rr"].contains(&mode) {
                 return Err(format!("unknown mode '{mode}'"));
             }
             Ok(serve(number(args, 1, None)?, mode, number(args, 3, Some(0))?, number(args, 4, Some(1))?))
@@ -282,6 +299,16 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
             let host = args.get(1).ok_or("missing HOST")?;
             let port: u16 = number(args, 2, None)?;
             Ok(TcpStream::connect((host.as_str(), port)).and_then(|mut c| drain(&mut c)))
+        }
+        Some("rr") => {
+            let host = args.get(1).ok_or("missing HOST")?;
+            Ok(rr::client(
+                host,
+                number(args, 2, None)?,
+                number(args, 3, None)?,
+                number(args, 4, None)?,
+                Duration::from_millis(number(args, 5, Some(0))?),
+            ))
         }
         Some("cat") => {
             let host = args.get(1).ok_or("missing HOST")?;
@@ -347,7 +374,7 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
         }
         _ => Err("usage: tptest sink PORT | source HOST PORT BYTES [SEED] [PAUSE_MS] | digest BYTES [SEED] | cat HOST PORT \
                   | run-as UID PROG [ARGS] | serve PORT MODE [BYTES [SEED]] \
-                  | connect-many HOST PORT N | fetch HOST PORT | hold HOST PORT N SECONDS [INTERVAL_MS] \
+                  | connect-many HOST PORT N | fetch HOST PORT | rr HOST PORT COUNT SIZE [SPLIT_MS] | hold HOST PORT N SECONDS [INTERVAL_MS] \
                   | rogue capture IFNAME PORT COUNT FILE | rogue send IFNAME PORT FILE MODE \
                   | nl-raw CMD [TYPE:HEX...] | http HOST PORT [--pipeline] PATH... | http HOST PORT --stdin \
                   | http-bench HOST PORT COUNT PATH..."

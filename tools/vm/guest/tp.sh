@@ -24,6 +24,9 @@ tp_line() { printf '%s\n' "$(printf '%s' "$*" | tr '\n' ' ')" >&3; }
 tp_info() { tp_line "INFO $*"; }
 tp_pass() { tp_line "PASS $*"; }
 tp_fail() { tp_line "FAIL $*"; }
+# tp_data WORDS: a line for the host's tools (a plot's points, say): kept
+# in the transcript, never shown.
+tp_data() { tp_line "DATA $*"; }
 
 # tp_barrier NAME [KEY=VALUE...]: wait until every live VM of the test has
 # reached NAME; afterwards tp_value KEY returns what any of them shared.
