@@ -6,7 +6,8 @@
 //! (almost everything stops at the MAC), and with its header fixed up and
 //! its MAC recomputed, which drives every input into the body parser. The
 //! decoder must not panic, and whatever it accepts must be what it says:
-//! an accepted handover re-encodes to itself; an accepted heartbeat re-encodes to the input less its unknown TLVs (to
+//! an accepted handover or progress report re-encodes to itself; an
+//! accepted heartbeat re-encodes to the input less its unknown TLVs (to
 //! the input itself when it has none), and an unknown kind's body is the
 //! input's body.
 
@@ -22,8 +23,8 @@ use blake2::{
 };
 use libfuzzer_sys::fuzz_target;
 use wire::{
-    decode, encode_handover, encode_heartbeat, Datagram, Mac, Message, HANDOVER_MAX_LEN,
-    HEADER_LEN, HEARTBEAT_MAX_LEN, MAC_LEN, MAGIC, VERSION,
+    decode, encode_handover, encode_heartbeat, encode_progress, Datagram, Mac, Message,
+    HANDOVER_MAX_LEN, HEADER_LEN, HEARTBEAT_MAX_LEN, MAC_LEN, MAGIC, PROGRESS_MAX_LEN, VERSION,
 };
 
 /// A fixed key: the fuzzer is not meant to forge MACs.
@@ -94,6 +95,18 @@ fn check(data: &[u8], mac: &Blake2sMac128) {
             let n = encode_handover(&mut out, &header, &h, mac).unwrap();
             let again = decode(&out[..n], mac, CLUSTER).unwrap();
             assert_eq!(again.message, Message::Handover(h));
+            assert_eq!(again.header, header);
+        }
+        Message::Progress(list) => {
+            let entries: Vec<_> = list.iter().collect();
+            assert!(!entries.is_empty(), "an accepted report has entries");
+            let mut out = [0u8; PROGRESS_MAX_LEN];
+            let n = encode_progress(&mut out, &header, &entries, mac).unwrap();
+            let again = decode(&out[..n], mac, CLUSTER).unwrap();
+            let Message::Progress(back) = again.message else {
+                panic!("a progress report re-decodes as another kind");
+            };
+            assert_eq!(back.iter().collect::<Vec<_>>(), entries);
             assert_eq!(again.header, header);
         }
         Message::Unknown { kind, body: got } => {

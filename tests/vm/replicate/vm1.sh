@@ -3,7 +3,7 @@
 # Services, all replicate: port 80 (R=2) and 83 (R=3) stream the same
 # $BYTES from seed 7 to each client; 81 (R=2) and 82 (R=3) read what the
 # client sends and answer its SHA-256; 84 (R=2) answers requests
-# (`tptest rr`). Port 90 on the node's own address
+# (`tptest rr`); 86 (R=3) streams 8 MiB. Port 90 on the node's own address
 # tells its counters, once the node is a full member.
 BYTES=$((100 * 1024 * 1024))
 tp_join_cluster "$(printf '5c%.0s' $(seq 32))"
@@ -12,12 +12,14 @@ tptest serve 83 stream $BYTES 7 &
 tptest serve 81 hash &
 tptest serve 82 hash &
 tptest serve 84 rr &
+tptest serve 86 stream $((8 * 1024 * 1024)) 7 &
 sleep 0.3
 tpctl service add 10.0.0.100:80 mode replicate replicas 2
 tpctl service add 10.0.0.100:83 mode replicate replicas 3
 tpctl service add 10.0.0.100:81 mode replicate replicas 2
 tpctl service add 10.0.0.100:82 mode replicate replicas 3
 tpctl service add 10.0.0.100:84 mode replicate replicas 2
+tpctl service add 10.0.0.100:86 mode replicate replicas 3
 tp_wait_full_member 30
 tptest serve 90 stats &
 # In the replicate test, what `tpctl conn show` says of the replicated
