@@ -24,14 +24,16 @@
 //!   sent ([`Replication::sendable_end`]), so a backup that takes over holds
 //!   every byte the client may have seen;
 //! * the primary never acknowledges to the client a byte a backup lacks
-//!   ([`Replication::clamp_ack`]), so the client still holds every byte a
+//!   ([`Replication::advertise`]), nor offers a window beyond a backup's,
+//!   so the client still holds every byte a
 //!   backup that takes over may need.
 //!
-//! A replica that its node declares dead (while the node has a majority)
-//! leaves the set of that connection for good ([`Replication::exclude`]):
-//! a node that comes back has lost the connection's state. A node that
-//! loses its majority fences its replicated connections: it never sends on
-//! them again ([`Replication::fence`]).
+//! A replica declared dead by a majority leaves the set of that connection
+//! for good ([`Replication::exclude`]): a node that comes back has lost the
+//! connection's state. A primary that goes without a fresh majority is in
+//! doubt and silent until every backup left vouches for it
+//! ([`Replication::doubt`]); a node a replica counts out is fenced: it never
+//! sends on the connection again ([`Replication::fence`]).
 //!
 //! Kernel-independent: built into the module and into the host test crate.
 
@@ -157,6 +159,9 @@ pub(crate) struct Replica {
     pub(crate) window_end: u32,
     /// Declared dead: out of the set for good.
     pub(crate) excluded: bool,
+    /// It reported, since this node's doubt began, that it still counts
+    /// this node.
+    pub(crate) vouched: bool,
     /// When its last report was taken (or the connection was set up), ms.
     pub(crate) heard_ms: u64,
 }
@@ -173,9 +178,9 @@ pub(crate) struct Replication {
     len: usize,
     me: usize,
     fenced: bool,
-    /// This node lost its majority while serving the connection and has
-    /// not yet heard from a replica that still counts it: it may have
-    /// been counted out meanwhile, so as a primary it stays silent.
+    /// This node, as primary, went without a fresh majority and has not
+    /// yet heard from every other replica that it still counts it: it may
+    /// have been counted out meanwhile, so it stays silent.
     doubt: bool,
 }
 
@@ -186,7 +191,7 @@ pub(crate) enum Role {
     Primary,
     /// Processes the client's segments silently, ready to take over.
     Backup,
-    /// Lost its majority while serving the connection: silent for good.
+    /// Counted out of the set by a replica: silent for good.
     Fenced,
 }
 
@@ -214,6 +219,7 @@ impl Replication {
             sent: server_next,
             window_end: client_next.wrapping_add(u32::from(window)),
             excluded: false,
+            vouched: false,
             heard_ms: now_ms,
         };
         let mut set = [blank; MAX_SET];
@@ -299,11 +305,18 @@ impl Replication {
         self.fenced = true;
     }
 
-    /// This node lost its majority: until a replica still in the set says
-    /// it still counts this node ([`Replication::take_view`]), or none is
-    /// left that could have counted it out, it must not send.
+    /// This node, primary, went without a fresh majority: the others may
+    /// have declared it dead and one of them taken over. Until every other
+    /// replica still in the set has said since that it still counts this
+    /// node ([`Replication::take_view`]), it must not send.
     pub(crate) fn doubt(&mut self) {
-        self.doubt = !self.fenced;
+        if self.fenced || self.doubt {
+            return;
+        }
+        self.doubt = true;
+        for r in self.set[..self.len].iter_mut() {
+            r.vouched = false;
+        }
     }
 
     /// Whether this node is in doubt (see [`Replication::doubt`]).
@@ -311,12 +324,15 @@ impl Replication {
         self.doubt
     }
 
-    /// Ends a doubt no one can settle: no other replica is left in the
-    /// set, so no one else can have taken over. Call with a majority.
-    pub(crate) fn settle_doubt_alone(&mut self) {
-        if self.others().next().is_none() {
-            self.doubt = false;
+    /// Ends the doubt if every other replica still in the set has vouched
+    /// for this node since it began (at once if none is left: whoever was
+    /// excluded was declared dead by a majority). Returns whether it ended.
+    pub(crate) fn settle_doubt(&mut self) -> bool {
+        if !self.doubt || self.others().any(|r| !r.vouched) {
+            return false;
         }
+        self.doubt = false;
+        true
     }
 
     /// Which replicas this node still counts: bit i for the i-th.
@@ -329,12 +345,13 @@ impl Replication {
     }
 
     /// Takes the view of the set that replica `id` reports (`mask`, as
-    /// [`Replication::members_mask`]). If it counts this node out, this
-    /// node is fenced: whoever excluded it did so with a majority (a death
-    /// declared, or as primary), and may have taken over or stopped waiting
-    /// for it. If it still counts this node and is itself still in the
-    /// set, any doubt ends. If it is this node's primary, its word on who
-    /// else is out is final. Returns whether this made this node primary.
+    /// [`Replication::members_mask`]). Every exclusion was decided with a
+    /// majority (a death declared by one) or by the primary, so this node
+    /// follows each: whoever `id` counts out, this node counts out too. If
+    /// that is this node, it is fenced: it may have been taken over from,
+    /// or no longer be waited for. If `id` is still in the set, it vouches
+    /// for this node (see [`Replication::doubt`]). Returns whether this
+    /// made this node primary.
     pub(crate) fn take_view(&mut self, id: u32, mask: u32) -> bool {
         if self.fenced || id == self.me().id {
             return false;
@@ -347,10 +364,7 @@ impl Replication {
             return false;
         }
         if !self.set[at].excluded {
-            self.doubt = false;
-        }
-        if self.primary() != Some(id) {
-            return false;
+            self.set[at].vouched = true;
         }
         let out: [Option<u32>; MAX_SET] = core::array::from_fn(|i| {
             (i < self.len && mask & (1 << i) == 0).then(|| self.set[i].id)
@@ -364,9 +378,10 @@ impl Replication {
 
     /// On the primary: takes out of the set the backups not heard from
     /// for `silence_ms` (their node is up, but their connection is not:
-    /// never set up, or gone). Returns how many.
+    /// never set up, or gone). Returns how many. Not in doubt: then the
+    /// silence may be a cut that made them count this node out.
     pub(crate) fn exclude_silent(&mut self, now_ms: u64, silence_ms: u64) -> usize {
-        if self.role() != Role::Primary {
+        if self.role() != Role::Primary || self.doubt {
             return 0;
         }
         let me = self.me;

@@ -71,6 +71,8 @@ pub(crate) struct Entry {
     need_ack: bool,
     /// The work must start this node's primaryship (it just became one).
     takeover: bool,
+    /// The work must make the stack send what it held back in doubt.
+    resume: bool,
     /// The work must close the socket silently (fenced).
     release: bool,
     /// Progress moved since the last report.
@@ -186,7 +188,14 @@ impl Node {
         let sent = seg.end.wrapping_add(tr.seq_delta);
         let moved = seg.flags & RST == 0 && entry.rep.advance_own(None, Some(sent), None);
         entry.dirty |= moved;
-        let emit = entry.rep.role() == Role::Primary && !entry.rep.in_doubt() && self.may_send();
+        let primary = entry.rep.role() == Role::Primary;
+        let fresh = self.may_send();
+        if primary && !fresh {
+            // Whether it was counted out meanwhile, only the others can
+            // tell: until they do, silence (see Replication::doubt).
+            entry.rep.doubt();
+        }
+        let emit = primary && fresh && !entry.rep.in_doubt();
         let mut clamp = None;
         // A SYN-ACK needs none: every replica starts where it does.
         if let (true, Some(ack), 0) = (emit, seg.ack, seg.flags & SYN) {
@@ -277,6 +286,7 @@ impl Node {
             held: None,
             need_ack: false,
             takeover: false,
+            resume: false,
             release: false,
             dirty: true,
             reported_ms: 0,
@@ -309,6 +319,10 @@ impl Node {
             let was = e.rep.role();
             if e.rep.take_view(sender, p.members) {
                 e.takeover = true;
+                kick = true;
+            }
+            if e.rep.role() == Role::Primary && e.rep.settle_doubt() {
+                e.resume = true;
                 kick = true;
             }
             if was != Role::Fenced && e.rep.role() == Role::Fenced {
@@ -345,6 +359,7 @@ struct Chore {
     tuple: Tuple,
     need_ack: bool,
     takeover: bool,
+    resume: bool,
     release: bool,
     report: bool,
 }
@@ -374,6 +389,7 @@ impl crate::sys::ticker::Tick<Work> for Node {
             cluster.membership.has_quorum(cluster.self_id)
         };
         let dead = &dead[..n_dead];
+        let fresh = self.may_send();
         let Ok(mut chores) = KVec::<Chore>::with_capacity(MAX_ENTRIES, GFP_KERNEL) else {
             return WORK_MS;
         };
@@ -381,12 +397,10 @@ impl crate::sys::ticker::Tick<Work> for Node {
             let mut table = self.replicas.lock();
             for e in table.iter_mut() {
                 let was = e.rep.role();
-                if !quorum {
-                    // Silent until a replica still counting this node is
-                    // heard from (or one that counted it out: fenced).
+                if was == Role::Primary && !fresh {
                     e.rep.doubt();
-                } else {
-                    e.rep.settle_doubt_alone();
+                }
+                if quorum {
                     for &id in dead {
                         if e.rep.replicas().iter().any(|r| r.id == id && !r.excluded) {
                             e.takeover |= e.rep.exclude(id);
@@ -395,6 +409,11 @@ impl crate::sys::ticker::Tick<Work> for Node {
                     }
                     let silent = e.rep.exclude_silent(now, SILENCE_MS);
                     self.counters.add(Counter::ReplicaExcluded, silent as u64);
+                    // With every backup left vouching or gone, a doubt
+                    // ends; the stack must then send what it held back.
+                    e.resume |= e.rep.role() == Role::Primary && e.rep.settle_doubt();
+                    // Backups gone may have freed what the clamp held.
+                    e.need_ack |= e.held.is_some_and(|h| e.rep.lifts(&h));
                 }
                 if was != Role::Fenced && e.rep.role() == Role::Fenced {
                     e.release = true;
@@ -405,6 +424,7 @@ impl crate::sys::ticker::Tick<Work> for Node {
                         tuple: e.tuple,
                         need_ack: core::mem::take(&mut e.need_ack),
                         takeover: core::mem::take(&mut e.takeover),
+                        resume: core::mem::take(&mut e.resume),
                         release: core::mem::take(&mut e.release),
                         report,
                     },
@@ -472,6 +492,8 @@ impl Node {
         if c.takeover {
             self.counters.bump(Counter::ReplicaTakeovers);
             pr_info!("took over a replicated connection as its primary\n");
+        }
+        if c.takeover || c.resume {
             tcp::ack_now(self.net, &c.tuple, true);
             *woke = true;
         } else if c.need_ack {

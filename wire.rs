@@ -59,7 +59,10 @@ pub(crate) const TLV_COMMIT_TSVAL: u16 = 23;
 /// the replicas the sender still counts in the set (bit i: the i-th in
 /// rendezvous order) and the client sequence number its receive window
 /// ends at, 4 bytes each.
-pub(crate) const TLV_PROGRESS: u16 = 24;
+/// (Type 24 carried entries of 24 bytes, without the window end: an
+/// incompatible layout gets a new type, so that nodes of both kinds refuse
+/// each other's reports rather than misread them.)
+pub(crate) const TLV_PROGRESS: u16 = 25;
 /// Encoded length of a [`Progress`] entry's value.
 const PROGRESS_LEN: usize = 28;
 /// Most connections one progress datagram reports: it stays under 1200

@@ -165,7 +165,7 @@ static const struct genl_split_ops tpcluster_nl_ops[] = {
 	{
 		.cmd	= TPCLUSTER_CMD_REPLICA_GET,
 		.dumpit	= tpcluster_nl_replica_get_dumpit,
-		.flags	= GENL_CMD_CAP_DUMP,
+		.flags	= GENL_ADMIN_PERM | GENL_CMD_CAP_DUMP,
 	},
 };
 

@@ -887,16 +887,40 @@ void tpc_tcp_progress_of(struct sock *sk, struct tpc_tcp_progress *p)
 				    TCPF_FIN_WAIT2));
 }
 
-/* The sequence state of the connection's full socket, if it has one. */
+/*
+ * The sequence state of the connection's socket, if it has a full one or
+ * one in TIME_WAIT. A TIME_WAIT socket has received everything up to and
+ * with the peer's FIN (its replicas must learn that too, or the peer's FIN
+ * is never acknowledged) and moves no more data.
+ */
 bool tpc_tcp_progress(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr, u16 vport,
 		      struct tpc_tcp_progress *p)
 {
-	struct sock *sk = tpc_full_sock(net, caddr, cport, vaddr, vport);
+	__be32 c, v;
+	struct sock *sk;
 
+	memcpy(&c, caddr, 4);
+	memcpy(&v, vaddr, 4);
+	sk = __inet_lookup_established(net, net->ipv4.tcp_death_row.hashinfo, c, htons(cport), v,
+				       vport, 0, 0);
 	if (!sk)
 		return false;
-	tpc_tcp_progress_of(sk, p);
-	sock_put(sk);
+	if (sk->sk_state == TCP_TIME_WAIT) {
+		const struct tcp_timewait_sock *tw = tcp_twsk(sk);
+
+		p->rcv_nxt = READ_ONCE(tw->tw_rcv_nxt);
+		p->window_end = p->rcv_nxt;
+		p->copied_seq = p->rcv_nxt;
+		p->write_seq = READ_ONCE(tw->tw_snd_nxt);
+		p->tsval_now = 0;
+		p->done = true;
+	} else if (sk_fullsock(sk)) {
+		tpc_tcp_progress_of(sk, p);
+	} else {
+		sock_gen_put(sk);
+		return false;
+	}
+	sock_gen_put(sk);
 	return true;
 }
 

@@ -10,6 +10,7 @@
 #            throughput and connections per second; also the VIP served by
 #            one node alone, which tells the hook's own cost from what the
 #            other nodes' receiving every frame costs on shared host cores.
+# BENCH="part ..." runs only those parts (splice, balance, replicate).
 # The VMs run under TCG unless KVM really works, so absolute figures are
 # those of emulated CPUs; the ratios are what to read.
 set -euo pipefail
@@ -23,9 +24,23 @@ export TPC_EXTRA_DYNAMIC=$(command -v haproxy)
 echo "==> building"
 tools/vm/build.sh "$results/base.initrd" > "$results/build.log" 2>&1 ||
 	{ tail -n 40 "$results/build.log"; echo "build failed (log: $results/build.log)"; exit 1; }
-echo "==> splice (DTS) against HAProxy (results in $results)"
-tools/vm/run.py --kernel "$(tpc_kdir)/arch/x86/boot/bzImage" --initrd "$results/base.initrd" \
-	--results "$results" --show-info tools/bench/splice
-echo "==> balance mode against plain TCP (results in $results)"
-tools/vm/run.py --kernel "$(tpc_kdir)/arch/x86/boot/bzImage" --initrd "$results/base.initrd" \
-	--results "$results" --show-info tools/bench/balance
+# part NAME: whether BENCH (default: all) names this part.
+part() { case " ${BENCH:-splice balance replicate} " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+if part splice; then
+	echo "==> splice (DTS) against HAProxy (results in $results)"
+	tools/vm/run.py --kernel "$(tpc_kdir)/arch/x86/boot/bzImage" --initrd "$results/base.initrd" \
+		--results "$results" --show-info tools/bench/splice
+fi
+if part balance; then
+	echo "==> balance mode against plain TCP (results in $results)"
+	tools/vm/run.py --kernel "$(tpc_kdir)/arch/x86/boot/bzImage" --initrd "$results/base.initrd" \
+		--results "$results" --show-info tools/bench/balance
+fi
+if part replicate; then
+	echo "==> replicate mode against plain TCP (results in $results)"
+	tools/vm/run.py --kernel "$(tpc_kdir)/arch/x86/boot/bzImage" --initrd "$results/base.initrd" \
+		--results "$results" --show-info tools/bench/replicate
+	python3 tools/plot_timeline.py "$results/replicate/vm4.ctl.log" "$results/replicate-failover.svg" \
+		"replicate (R=2): client throughput while the primary is power-cut" &&
+		echo "==> plot: $results/replicate-failover.svg"
+fi

@@ -3,7 +3,9 @@
 # one private L2 hub, showing balance mode: one address served by three
 # nodes, each new connection by one of them; splice mode: a live keep-alive
 # connection handed from node to node by an HTTP router; a node power-cut
-# and the survivors taking its share.
+# and the survivors taking its share; replicate mode: a download carrying
+# on, byte-exact, while the node sending it is power-cut (and a plot of
+# the client's throughput over time across it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/kernel/paths.sh
@@ -25,7 +27,13 @@ cat <<'TEXT'
     Act 3: vm1 power-cuts vm3 while the client holds 20 connections; the
     survivors see it dead within ~250 ms, keep their connections, and take
     all new connections between them.
+    Act 4: vm3 comes back. A download from a replicate service (R=2): two
+    nodes' stacks run the connection, one sends; that one is power-cut
+    mid-download and the other takes over: no byte lost, no reset.
 TEXT
 tools/vm/run.py --kernel "$(tpc_kdir)/arch/x86/boot/bzImage" --initrd "$results/base.initrd" \
 	--results "$results" --show-info tools/demo/cluster
+python3 tools/plot_timeline.py "$results/cluster/vm4.ctl.log" "$results/replicate-failover.svg" \
+	"act 4: client throughput of a replicated download across its primary's power cut" &&
+	echo "==> act 4's throughput over time: $results/replicate-failover.svg"
 echo "==> consoles and transcripts: $results/cluster"

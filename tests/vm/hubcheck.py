@@ -8,7 +8,8 @@ new connection; two nodes answering one attempt show as SYN-ACKs for the
 same 4-tuple and acknowledgement from two MAC addresses.
 
 Used by the tests' check.py: `hubcheck.run(run_dir, at_least)` prints
-PASS/FAIL lines, `at_least` being how many connections the test made."""
+PASS/FAIL lines, `at_least` being how many connections the test made;
+`only` narrows the capture (a tcpdump filter)."""
 
 import re
 import subprocess
@@ -16,8 +17,8 @@ import subprocess
 LINE = re.compile(r"^\S+ (\S+) > \S+, .*?: (\S+) > (\S+): Flags \[([^\]]*)\](?:, seq (\d+))?(?:, ack (\d+))?")
 
 
-def run(run_dir, at_least):
-    out = subprocess.run(["tcpdump", "-nn", "-e", "-r", run_dir + "/hub.pcap", "tcp"],
+def run(run_dir, at_least, only="tcp"):
+    out = subprocess.run(["tcpdump", "-nn", "-e", "-r", run_dir + "/hub.pcap", only],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
     resets = 0
     synacks = {}
@@ -40,3 +41,31 @@ def run(run_dir, at_least):
           % ("PASS" if answered >= at_least else "FAIL", answered, at_least))
     print("%s TCP resets on the hub: %d" % ("PASS" if resets == 0 else "FAIL", resets))
     print("%s connections answered by two nodes: %d" % ("PASS" if duplicated == 0 else "FAIL", duplicated))
+
+
+EMITTED = re.compile(r"^(\S+) (\S+) > \S+, .*?: 10\.0\.0\.100\.(\d+) > (\S+): Flags")
+
+
+def emitters(run_dir, ports):
+    """Who sent the service's side of each connection on the VIP's ports
+    `ports` (a tcpdump port range, "80-86"): per (port, client endpoint),
+    the MACs in the order they took turns emitting, and the longest
+    silence of the service on it, in seconds."""
+    out = subprocess.run(["tcpdump", "-nn", "-e", "-r", run_dir + "/hub.pcap",
+                          "tcp and src host 10.0.0.100 and src portrange " + ports],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
+    turns = {}
+    silence = {}
+    for line in out.splitlines():
+        m = EMITTED.match(line)
+        if not m:
+            continue
+        stamp, mac, port, client = m.groups()
+        h, mi, sec = stamp.split(":")
+        t = (int(h) * 60 + int(mi)) * 60 + float(sec)
+        gap, last = silence.get((port, client), (0.0, t))
+        silence[(port, client)] = (max(gap, t - last), t)
+        seen = turns.setdefault((port, client), [])
+        if not seen or seen[-1] != mac:
+            seen.append(mac)
+    return turns, {conn: gap for conn, (gap, _) in silence.items()}

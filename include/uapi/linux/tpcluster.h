@@ -45,8 +45,8 @@ enum tpcluster_member_state {
  * @TPCLUSTER_CONN_ROLE_PRIMARY: it sends to the client
  * @TPCLUSTER_CONN_ROLE_BACKUP: its stack processes the client's segments
  *   silently
- * @TPCLUSTER_CONN_ROLE_FENCED: it lost its majority while serving the
- *   connection; silent for good
+ * @TPCLUSTER_CONN_ROLE_FENCED: a replica counted it out of the set; silent for
+ *   good
  */
 enum tpcluster_conn_role {
 	TPCLUSTER_CONN_ROLE_PRIMARY,

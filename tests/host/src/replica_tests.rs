@@ -308,10 +308,10 @@ fn segment_fields_and_ack_rewrite() {
 }
 
 #[test]
-fn the_primary_view_is_final() {
+fn exclusions_spread_and_only_the_primary_drops_the_silent() {
     let mut c = conn(1); // set [2, 3, 1]: node 1 is the second backup
     assert_eq!(c.members_mask(), 0b111);
-    assert!(!c.take_view(3, 0b101), "only the primary's word counts");
+    assert!(!c.take_view(3, 0b111));
     assert_eq!(c.members_mask(), 0b111);
     assert!(!c.take_view(2, 0b101), "3 out");
     assert_eq!(c.members_mask(), 0b101);
@@ -328,36 +328,52 @@ fn the_primary_view_is_final() {
     assert_eq!(p.exclude_silent(2200, 500), 0);
 }
 
-/// A node that lost its majority sends nothing until a replica still in
-/// the set says it still counts it; one that counted it out fences it,
-/// whoever it is.
+/// A primary that went without a fresh majority sends nothing until every
+/// other replica still in the set has said it still counts it; one that
+/// counted it out fences it, whoever it is; exclusions spread from any
+/// replica.
 #[test]
-fn doubt_ends_by_a_replica_word() {
+fn doubt_ends_when_every_backup_vouches() {
     let mut p = conn(2); // set [2, 3, 1]: 2 is primary
     p.doubt();
     assert!(p.in_doubt());
     assert_eq!(p.role(), Role::Primary);
     assert!(!p.take_view(9, 0b111), "no replica: no word");
-    assert!(p.in_doubt());
     assert!(!p.take_view(1, 0b111));
-    assert!(!p.in_doubt(), "1 still counts 2");
+    assert!(!p.settle_doubt(), "3 has not vouched yet");
+    assert!(p.in_doubt());
+    assert!(!p.take_view(3, 0b111));
+    assert!(p.settle_doubt(), "1 and 3 still count 2");
+    assert!(!p.in_doubt());
+    // A new doubt needs new words: the old ones do not count.
+    p.doubt();
+    assert!(!p.settle_doubt());
+    // A replica excluded by another's word (declared dead by a majority)
+    // is no longer waited for.
+    assert!(!p.take_view(3, 0b011), "3 counts 1 out");
+    assert_eq!(p.members_mask(), 0b011);
+    assert!(p.settle_doubt(), "3 vouched, 1 is out");
+    // Silence is no exclusion while in doubt.
+    p.doubt();
+    assert_eq!(p.exclude_silent(1_000_000, 10), 0);
     // Counted out by a backup (it declared 2 dead with a majority and
     // took over): fenced for good.
-    p.doubt();
-    assert!(!p.take_view(3, 0b110));
+    assert!(!p.take_view(3, 0b010));
     assert_eq!(p.role(), Role::Fenced);
     p.doubt();
-    assert!(!p.in_doubt(), "a fenced node is beyond doubt");
-    // Alone in the set: nobody could have taken over.
+    // Alone in the set: nobody is left to vouch, and nobody to have taken
+    // over (whoever was excluded was dead by a majority).
     let mut q = conn(2);
     q.exclude(3);
-    q.doubt();
-    q.settle_doubt_alone();
-    assert!(q.in_doubt(), "1 is still in the set");
     q.exclude(1);
-    q.settle_doubt_alone();
-    assert!(!q.in_doubt());
+    q.doubt();
+    assert!(q.settle_doubt());
     // Reports go to excluded replicas too.
     assert_eq!(q.report_to().collect::<Vec<_>>(), [3, 1]);
     assert_eq!(q.members_mask(), 0b001);
+    // A backup follows a backup's exclusions: 3 learns from 1 that 2 is
+    // out and becomes primary.
+    let mut b = conn(3);
+    assert!(b.take_view(1, 0b110));
+    assert_eq!(b.role(), Role::Primary);
 }

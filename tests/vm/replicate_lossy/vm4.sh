@@ -39,8 +39,6 @@ sleep 2
 for n in 1 2 3; do
 	tp_host netem $n loss 10% duplicate 10% delay 4ms reorder 25%
 done
-before=""
-for n in 1 2 3; do before="$before $(tptest cat 10.0.0.$n 90 | sed -n 's/^channel_rx_good //p')"; done
 run "to port 81 (R=2)" "$WANT_UP answer $WANT_UP" tptest source 10.0.0.100 81 $BYTES 9
 run "to port 82 (R=3)" "$WANT_UP answer $WANT_UP" tptest source 10.0.0.100 82 $BYTES 9
 run "requests on port 84 (R=2)" "requests=200 ok=200" tptest rr 10.0.0.100 84 200 20000

@@ -1,12 +1,24 @@
 # A cluster node (vm1..vm3 are this one script): tpcluster behind the VIP
-# 10.0.0.100, in balance mode on ports 80 and 83 and splice mode on 8080,
+# 10.0.0.100, in balance mode on ports 80 and 83, splice mode on 8080,
 # where tprouter hands each request's connection to the node its path
-# names (/nK/ to node K). The nodes report in turn, so the screen reads in
-# order; vm1 also speaks for the cluster and, in act 3, power-cuts vm3.
+# names (/nK/ to node K), and replicate mode (R=2) on 85, which streams
+# 64 MiB. The nodes report in turn, so the screen reads in order; vm1 also
+# speaks for the cluster and, in act 3, power-cuts vm3. In act 4 the client
+# boots vm3 again: it rejoins and serves, then waits for the end.
 tp_join_cluster "$(printf '5a%.0s' $(seq 32))" 80 83
 tpctl service add 10.0.0.100:8080 mode splice
 tptest serve 80 name &
 tptest serve 83 echo &
+tptest serve 85 stream $((64 * 1024 * 1024)) 9 &
+tpctl service add 10.0.0.100:85 mode replicate replicas 2
+if [ "$TP_BOOT" -gt 1 ]; then
+	tp_wait_full_member 60
+	tptest serve 90 stats &
+	tp_info "vm$TP_VM (boot $TP_BOOT) is back: $(tpctl cluster show | tr '\n' ' ')"
+	tp_barrier done
+	exit 0
+fi
+tptest serve 90 stats &
 tprouter --node $TP_VM --listen 10.0.0.100:8080 --route /n1/=1 --route /n2/=2 --route /n3/=3 \
 	2> /tmp/router.log &
 tp_wait_full_member 30

@@ -32,7 +32,7 @@
 //!                                    failed=F` and `REPLY=COUNT` per reply
 //!   tptest fetch HOST PORT           one connection read to EOF; print
 //!                                    `bytes=N sha256=HEX` of what arrived
-//!   (`fetch` and `source` write a timeline of the transfer to the file
+//!   (`fetch`, `source` and `rr` write a timeline of the transfer to the file
 //!   `TPTEST_TIMELINE` names, if set: see timeline.rs)
 //!   tptest hold HOST PORT N SECONDS [INTERVAL_MS]
 //!                                    N long-lived connections to an `echo`

@@ -43,6 +43,7 @@ pub(crate) fn client(
 ) -> std::io::Result<String> {
     let mut conn = TcpStream::connect((host, port))?;
     conn.set_nodelay(true)?;
+    let mut timeline = crate::timeline::Timeline::from_env()?;
     let mut buf = vec![0u8; CHUNK];
     let mut times = Vec::new();
     let mut ok = 0;
@@ -64,6 +65,7 @@ pub(crate) fn client(
                     "closed after {ok} of {count} answers"
                 )));
             }
+            timeline.moved(n)?;
             h.update(&buf[..n]);
             left -= n as u64;
         }
@@ -72,6 +74,7 @@ pub(crate) fn client(
             ok += 1;
         }
     }
+    timeline.finish()?;
     times.sort();
     let at = |q: f64| {
         times

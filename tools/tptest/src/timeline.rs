@@ -1,5 +1,5 @@
 //! How a transfer went over time, for stall measurements and plots: with
-//! `TPTEST_TIMELINE=FILE` in the environment, `fetch` and `source` write
+//! `TPTEST_TIMELINE=FILE` in the environment, `fetch`, `source` and `rr` write
 //! `MS BYTES` lines to FILE (milliseconds since the connection opened,
 //! bytes moved so far), at most one per 10 ms and a last one at the end.
 //! A stall shows as two lines far apart.

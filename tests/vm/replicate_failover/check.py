@@ -1,0 +1,33 @@
+"""Host-side checks of the replicate failover test from the hub capture:
+no reset, no connection attempt answered by two nodes, and on every
+connection of a replicate service (ports 80-86) one node emitting at a
+time: once another replica has taken over, the one before never emits
+again (a power-cut primary cannot; a fenced one must not). Also prints,
+per connection, the longest silence of the service on it (the stall a
+failover caused, as the client's network sees it, and the time the
+client waits for its FIN to be acknowledged)."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import hubcheck  # noqa: E402
+
+run_dir = sys.argv[1]
+# Connections whose primary the client cut: 2 x 10 transfers, 2 of
+# requests, 2 partitions; and 2 more whose backup it cut.
+takeovers = 24
+# The nodes' own addresses are left out: the client asks a rebooting
+# node for its counters until it answers.
+hubcheck.run(run_dir, takeovers + 2, "tcp and host 10.0.0.100")
+
+turns, silence = hubcheck.emitters(run_dir, "80-86")
+took_over = sum(1 for macs in turns.values() if len(macs) > 1)
+back = [conn for conn, macs in turns.items() if len(set(macs)) != len(macs)]
+print("INFO %d replicated connections, %d taken over by another replica" % (len(turns), took_over))
+print("%s connections on which a replica emitted again after another took over: %d %s"
+      % ("PASS" if not back else "FAIL", len(back), back[:5]))
+print("%s connections taken over: %d (at least %d)"
+      % ("PASS" if took_over >= takeovers else "FAIL", took_over, takeovers))
+print("INFO longest silence of the service per connection, ms: %s"
+      % sorted(int(gap * 1000) for gap in silence.values()))

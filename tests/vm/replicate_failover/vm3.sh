@@ -1,0 +1,1 @@
+../replicate/vm1.sh
