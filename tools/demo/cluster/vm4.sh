@@ -40,7 +40,7 @@ tp_barrier act3-turn2
 tp_barrier act3-turn3
 
 tp_info "act 4: vm3 boots again and rejoins. Then one download of 64 MiB from 10.0.0.100:85, a replicate"
-tp_info "service (R=2): two nodes' stacks both run the connection, one sends. 1.5 s in, that one loses power;"
+tp_info "service (R=2): two nodes' stacks both run the connection, one sends. Mid-download that one loses power;"
 tp_info "the other replica takes over in the client's sequence space and the download carries on"
 tp_host restart 3
 w=0
