@@ -84,7 +84,7 @@ trial() {
 	fi
 	at=$(tail -n 1 /tmp/timeline 2>/dev/null | cut -d' ' -f2)
 	j=0
-	while kill -0 $pid 2>/dev/null && [ $j -lt 120 ]; do sleep 1; j=$((j + 1)); done
+	while kill -0 $pid 2>/dev/null && [ $j -lt $((120 * TP_SLOW)) ]; do sleep 1; j=$((j + 1)); done
 	if kill -0 $pid 2>/dev/null; then
 		for n in 1 2 3; do
 			tp_info "trial $1 stuck: vm$n: $(tptest cat 10.0.0.$n 90 2>/dev/null | grep -E '^(replica|channel_rx_good)' | tr '\n' ' ')"

@@ -18,14 +18,14 @@ wait_node() {
 	w=0
 	while ! tptest cat 10.0.0.$1 90 > /dev/null 2>&1 && [ $w -lt 900 ]; do sleep 0.2; w=$((w + 1)); done
 }
-# run WHAT WANT COMMAND...: runs a transfer, at most 400 s.
+# run WHAT WANT COMMAND...: runs a transfer, at most 300 s (900 s on the debug kernel).
 run() {
 	what=$1 want=$2
 	shift 2
 	"$@" > /tmp/transfer 2>&1 &
 	pid=$!
 	j=0
-	while kill -0 $pid 2>/dev/null && [ $j -lt 400 ]; do sleep 1; j=$((j + 1)); done
+	while kill -0 $pid 2>/dev/null && [ $j -lt $((300 * TP_SLOW)) ]; do sleep 1; j=$((j + 1)); done
 	kill $pid 2>/dev/null || true
 	wait $pid || true
 	tp_info "$what: $j s"
