@@ -467,17 +467,31 @@ void tpc_ticker_kick(struct tpc_ticker *t)
 	mod_delayed_work(system_wq, &t->work, 0);
 }
 
-/* The full socket (not TIME_WAIT, not a request) of the connection, with a reference. */
-static struct sock *tpc_full_sock(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr,
-				  u16 vport)
+/*
+ * The connection's socket in the established hash (full, TIME_WAIT or a
+ * request), with a reference; ports in host order. Any context.
+ */
+static struct sock *tpc_established(struct net *net, const u8 *caddr, u16 cport,
+				    const u8 *vaddr, u16 vport)
 {
 	__be32 c, v;
 	struct sock *sk;
 
 	memcpy(&c, caddr, 4);
 	memcpy(&v, vaddr, 4);
+	rcu_read_lock();
 	sk = __inet_lookup_established(net, net->ipv4.tcp_death_row.hashinfo, c, htons(cport), v,
 				       vport, 0, 0);
+	rcu_read_unlock();
+	return sk;
+}
+
+/* The full socket (not TIME_WAIT, not a request) of the connection, with a reference. */
+static struct sock *tpc_full_sock(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr,
+				  u16 vport)
+{
+	struct sock *sk = tpc_established(net, caddr, cport, vaddr, vport);
+
 	if (sk && !sk_fullsock(sk)) {
 		sock_gen_put(sk);
 		sk = NULL;
@@ -654,15 +668,8 @@ u32 tpc_tcp_tsval(const struct sock *sk)
 bool tpc_tcp_socket_exists(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr,
 			   u16 vport)
 {
-	__be32 c, v;
-	struct sock *sk;
+	struct sock *sk = tpc_established(net, caddr, cport, vaddr, vport);
 
-	memcpy(&c, caddr, 4);
-	memcpy(&v, vaddr, 4);
-	rcu_read_lock();
-	sk = __inet_lookup_established(net, net->ipv4.tcp_death_row.hashinfo, c, htons(cport),
-				       v, vport, 0, 0);
-	rcu_read_unlock();
 	if (!sk)
 		return false;
 	sock_gen_put(sk);
@@ -896,13 +903,8 @@ void tpc_tcp_progress_of(struct sock *sk, struct tpc_tcp_progress *p)
 bool tpc_tcp_progress(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr, u16 vport,
 		      struct tpc_tcp_progress *p)
 {
-	__be32 c, v;
-	struct sock *sk;
+	struct sock *sk = tpc_established(net, caddr, cport, vaddr, vport);
 
-	memcpy(&c, caddr, 4);
-	memcpy(&v, vaddr, 4);
-	sk = __inet_lookup_established(net, net->ipv4.tcp_death_row.hashinfo, c, htons(cport), v,
-				       vport, 0, 0);
 	if (!sk)
 		return false;
 	if (sk->sk_state == TCP_TIME_WAIT) {

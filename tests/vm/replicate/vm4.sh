@@ -11,10 +11,6 @@ wait_nodes() {
 		while ! tptest cat 10.0.0.$n 90 > /dev/null 2>&1 && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
 	done
 }
-# stat_of N NAME: node N's counter NAME (-1 if it does not answer).
-stat_of() {
-	tptest cat 10.0.0.$1 90 2>/dev/null | sed -n "s/^$2 //p" | grep . || echo -1
-}
 wait_nodes
 sleep 3
 
@@ -48,11 +44,11 @@ done
 senders=0
 backups=0
 for n in 1 2 3; do
-	o=$(stat_of $n replica_out)
-	s=$(stat_of $n replica_suppressed)
+	o=$(tp_node_stat $n replica_out)
+	s=$(tp_node_stat $n replica_suppressed)
 	[ "$o" -gt 0 ] && senders=$((senders + 1))
 	[ "$s" -gt 0 ] && backups=$((backups + 1))
-	tp_info "vm$n: replica_out=$o suppressed=$s clamped=$(stat_of $n replica_ack_clamped)"
+	tp_info "vm$n: replica_out=$o suppressed=$s clamped=$(tp_node_stat $n replica_ack_clamped)"
 done
 tp_expect "primaries sent ($senders nodes) and at least two nodes held a backup's output back ($backups)" \
 	[ $senders -ge 1 -a $backups -ge 2 ]

@@ -20,10 +20,6 @@ WANT_DOWN=$(tptest digest $BYTES 7)
 WANT_UP=$(tptest digest $BYTES 9)
 REQUESTS=300
 
-# stat_of N NAME: node N's counter NAME (-1 if it does not answer).
-stat_of() {
-	tptest cat 10.0.0.$1 90 2>/dev/null | sed -n "s/^$2 //p" | grep . || echo -1
-}
 # wait_node N: until node N answers on its counters port (it does once a
 # full member), at most 180 s.
 wait_node() {
@@ -34,21 +30,17 @@ wait_node() {
 # (its replica_out moves), or one whose stack's output is held back (its
 # replica_suppressed moves) and that does not send.
 replica_of() {
-	for n in 1 2 3; do eval "o$n=$(stat_of $n replica_out) s$n=$(stat_of $n replica_suppressed)"; done
+	for n in 1 2 3; do eval "o$n=$(tp_node_stat $n replica_out) s$n=$(tp_node_stat $n replica_suppressed)"; done
 	sleep 0.3
 	found=0
 	for n in 1 2 3; do
-		eval "do=\$(($(stat_of $n replica_out) - o$n)) ds=\$(($(stat_of $n replica_suppressed) - s$n))"
+		eval "do=\$(($(tp_node_stat $n replica_out) - o$n)) ds=\$(($(tp_node_stat $n replica_suppressed) - s$n))"
 		case $1 in
 		primary) [ $do -gt 0 ] && found=$n ;;
 		backup) [ $do -eq 0 -a $ds -gt 0 ] && found=$n ;;
 		esac
 	done
 	echo $found
-}
-# longest_gap FILE: the longest time (ms) between two lines of a timeline.
-longest_gap() {
-	awk 'NR > 1 { g = $1 - p; if (g > m) m = g } { p = $1 } END { print m + 0 }' "$1"
 }
 
 # trial N PORT ROLE [partition]: transfer N on PORT, its ROLE replica cut
@@ -72,7 +64,7 @@ trial() {
 	victim=$(replica_of $3)
 	running=no
 	kill -0 $pid 2>/dev/null && running=yes
-	fenced_before=$(stat_of $victim replica_fenced)
+	fenced_before=$(tp_node_stat $victim replica_fenced)
 	if [ $victim -eq 0 ]; then
 		:
 	elif [ "${4:-}" = partition ]; then
@@ -96,11 +88,11 @@ trial() {
 		[ $victim -ne 0 -a $running = yes ]
 	got=$(cat /tmp/transfer)
 	[ $2 = 84 ] && got=$(echo "$got" | cut -d' ' -f1-2) && tp_info "trial $1: $(cat /tmp/transfer)"
-	tp_expect_eq "trial $1 ($way): bytes and SHA-256 (application's longest wait $(longest_gap /tmp/timeline) ms)" \
+	tp_expect_eq "trial $1 ($way): bytes and SHA-256 (application's longest wait $(tp_longest_gap /tmp/timeline) ms)" \
 		"$got" "$want"
 	if [ "${4:-}" = partition ]; then
 		sleep 2
-		fenced=$(($(stat_of $victim replica_fenced) - fenced_before))
+		fenced=$(($(tp_node_stat $victim replica_fenced) - fenced_before))
 		tp_expect "trial $1: the cut-off primary vm$victim fenced its connection ($fenced)" [ "$fenced" -ge 1 ]
 	fi
 	[ $victim -ne 0 ] && wait_node $victim

@@ -25,9 +25,6 @@ measure() {
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 ratio() { awk -v a=$1 -v b=$2 'BEGIN { printf "%.2f", a / b }'; }
-stat_of() {
-	tptest cat 10.0.0.$1 90 2>/dev/null | sed -n "s/^$2 //p" | grep . || echo -1
-}
 
 tp_barrier servers
 # The intra-cluster round trip: guest to guest on the hub, as node to node.
@@ -51,21 +48,15 @@ pid=$!
 w=0
 while [ ! -s /tmp/timeline ] && [ $w -lt 100 ]; do sleep 0.1; w=$((w + 1)); done
 sleep 2
-for n in 1 2 3; do eval "o$n=$(stat_of $n replica_out)"; done
-sleep 0.2
-victim=0
-for n in 1 2 3; do
-	eval "moved=\$(($(stat_of $n replica_out) - o$n))"
-	if [ $moved -gt 0 ]; then victim=$n; fi
-done
+victim=$(tp_sending_node)
 if [ $victim = 0 ]; then tp_fail "failover: no node sends the download"; fi
 t_kill=$(awk 'END { print $1 }' /tmp/timeline)
 tp_host kill $victim
 wait $pid || true
 [ "$(cat /tmp/failover)" = "$want" ] || tp_fail "failover: stream damaged: $(cat /tmp/failover)"
-gap=$(awk 'NR > 1 { g = $1 - p; if (g > m) m = g } { p = $1 } END { print m + 0 }' /tmp/timeline)
+gap=$(tp_longest_gap /tmp/timeline)
 tp_info "RESULT failover stall (ms): $gap, primary vm$victim power-cut at $t_kill ms (goal <= 300)"
-# The timeline, in 50 ms steps, for the host's plot.
-tp_data "TIMELINE kill=$t_kill $(awk '{ b = int($1 / 50); v[b] = $2; if (b > n) n = b } END { for (i = 0; i <= n; i++) { if (!(i in v)) v[i] = v[i - 1]; printf "%d:%d ", i * 50, v[i] } }' /tmp/timeline)"
+# The timeline, for the host's plot.
+tp_timeline_data /tmp/timeline $t_kill
 tp_barrier replicate-done
 tp_pass "measured"

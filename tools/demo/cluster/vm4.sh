@@ -46,30 +46,23 @@ tp_host restart 3
 w=0
 while ! tptest cat 10.0.0.3 90 > /dev/null 2>&1 && [ $w -lt 300 ]; do sleep 0.2; w=$((w + 1)); done
 sleep 1
-stat_of() { tptest cat 10.0.0.$1 90 2>/dev/null | sed -n "s/^$2 //p" | grep . || echo -1; }
 TPTEST_TIMELINE=/tmp/timeline tptest fetch 10.0.0.100 85 > /tmp/fetch &
 pid=$!
 w=0
 while [ ! -s /tmp/timeline ] && [ $w -lt 100 ]; do sleep 0.1; w=$((w + 1)); done
 sleep 1.5
-for n in 1 2 3; do eval "o$n=$(stat_of $n replica_out)"; done
-sleep 0.2
-victim=0
-for n in 1 2 3; do
-	eval "moved=\$(($(stat_of $n replica_out) - o$n))"
-	if [ $moved -gt 0 ]; then victim=$n; fi
-done
+victim=$(tp_sending_node)
 if [ $victim = 0 ]; then tp_fail "act 4: no node sends the download"; fi
 at=$(awk 'END { print $1 " ms, " $2 " bytes" }' /tmp/timeline)
 t_kill=$(awk 'END { print $1 }' /tmp/timeline)
 tp_host kill $victim
 tp_info "act 4: vm$victim, the primary, power-cut at $at into the download"
 wait $pid || true
-gap=$(awk 'NR > 1 { g = $1 - p; if (g > m) m = g } { p = $1 } END { print m + 0 }' /tmp/timeline)
+gap=$(tp_longest_gap /tmp/timeline)
 tp_info "act 4: download done in $(awk 'END { print $1 }' /tmp/timeline) ms; the longest the client waited for data: $gap ms"
 tp_expect_eq "act 4: 64 MiB through the failover, intact" "$(cat /tmp/fetch)" "$(tptest digest $((64 * 1024 * 1024)) 9)"
 for n in 1 2 3; do
 	[ $n = $victim ] || tp_info "vm$n: $(tptest cat 10.0.0.$n 90 | grep -E '^replica_(out|suppressed|takeovers|excluded) ' | tr '\n' ' ')"
 done
-tp_data "TIMELINE kill=$t_kill $(awk '{ b = int($1 / 50); v[b] = $2; if (b > n) n = b } END { for (i = 0; i <= n; i++) { if (!(i in v)) v[i] = v[i - 1]; printf "%d:%d ", i * 50, v[i] } }' /tmp/timeline)"
+tp_timeline_data /tmp/timeline $t_kill
 tp_barrier done

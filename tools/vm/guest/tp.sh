@@ -108,6 +108,39 @@ tp_expect_no_leaks() {
 	fi
 }
 
+# tp_node_stat N NAME: counter NAME of node N (10.0.0.N) as its
+# `tptest serve 90 stats` tells it; -1 if it does not answer.
+tp_node_stat() {
+	tptest cat 10.0.0.$1 90 2>/dev/null | sed -n "s/^$2 //p" | grep . || echo -1
+}
+
+# tp_sending_node: the node (1 .. TP_NVMS-1) whose replica_out moves over
+# 0.2 s, 0 if none: the primary of the replicated transfer under way.
+tp_sending_node() {
+	nodes=$(seq $((TP_NVMS - 1)))
+	for n in $nodes; do eval "out_$n=$(tp_node_stat $n replica_out)"; done
+	sleep 0.2
+	sender=0
+	for n in $nodes; do
+		eval "moved=\$(($(tp_node_stat $n replica_out) - out_$n))"
+		if [ $moved -gt 0 ]; then sender=$n; fi
+	done
+	echo $sender
+}
+
+# tp_longest_gap FILE: the longest time (ms) between two lines of a
+# tptest timeline (TPTEST_TIMELINE).
+tp_longest_gap() {
+	awk 'NR > 1 { g = $1 - p; if (g > m) m = g } { p = $1 } END { print m + 0 }' "$1"
+}
+
+# tp_timeline_data FILE KILL_MS: a tptest timeline in 50 ms steps, and when
+# the primary was cut, as the DATA line tools/plot_timeline.py draws.
+tp_timeline_data() {
+	tp_data "TIMELINE kill=$2 $(awk '{ b = int($1 / 50); v[b] = $2; if (b > n) n = b }
+		END { for (i = 0; i <= n; i++) { if (!(i in v)) v[i] = v[i - 1]; printf "%d:%d ", i * 50, v[i] } }' "$1")"
+}
+
 # tp_uptime_ms: milliseconds since boot, 10 ms resolution.
 tp_uptime_ms() {
 	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
