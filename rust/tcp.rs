@@ -178,8 +178,9 @@ pub(crate) fn sleep_us(us: u32) {
     unsafe { bindings::tpc_usleep(us, 2 * us) }
 }
 
-/// The sequence state of the full socket of `tuple` in `net`, if it has
-/// one. Any context.
+/// The sequence state of the socket of `tuple` in `net`, if it has a full
+/// one or one in TIME_WAIT (which has received everything, the peer's FIN
+/// included). Any context.
 pub(crate) fn progress(net: NetNs, tuple: &Tuple) -> Option<super::sockhook::Progress> {
     let mut p = bindings::tpc_tcp_progress::default();
     // SAFETY: `net` is live; the addresses are 4 bytes; `p` is writable.
