@@ -102,6 +102,10 @@ counters! {
     MemberUp => "member_up",
     /// Peers that became dead.
     MemberDown => "member_down",
+    /// Heartbeat rounds of this node that ran more than half the dead
+    /// timeout after the one before: the machine is too busy for the
+    /// timers, and peers may count it out though it works.
+    HeartbeatLate => "heartbeat_late",
     /// Connections this node handed to another (the target confirmed).
     HandoverOut => "handover_out",
     /// Connections handed to this node and now held here.

@@ -52,7 +52,7 @@ use sys::{
     seq_file::SeqFile,
     skbuff::{NetDevice, SkBuff},
     sync::{new_spinlock_bh, SpinLockBh},
-    ticker::{Kicker, Tick, Ticker},
+    ticker::{Kicker, Tick, Ticker, TickerQueue},
     udp::UdpReceiver,
     waitq::WaitQueue,
 };
@@ -68,17 +68,20 @@ module! {
 /// The module: while loaded, every network namespace is a node.
 ///
 /// Fields drop in declaration order: the netlink family and the ARP tap go
-/// before the nodes they use.
+/// before the nodes they use, and the nodes (with their tickers) before the
+/// tickers' workqueue.
 struct TpCluster {
     _family: Family,
     _arp: ArpTap<Node>,
     _nodes: pernet::Registration<Node>,
+    _tickers: TickerQueue,
 }
 
 impl kernel::Module for TpCluster {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         clock::init_default_timers();
         sys::sockhook::init::<Node>();
+        let tickers = TickerQueue::new()?;
         let nodes = pernet::Registration::new()?;
         let arp = ArpTap::register(&nodes)?;
         let family = Family::register()?;
@@ -87,6 +90,7 @@ impl kernel::Module for TpCluster {
             _family: family,
             _arp: arp,
             _nodes: nodes,
+            _tickers: tickers,
         })
     }
 }
@@ -159,6 +163,8 @@ struct Runtime {
     handover_work: Option<Ticker<Node, handover::Work>>,
     /// Reports and acts for replicated connections; kicked by `replica_kick`.
     replica_work: Option<Ticker<Node, sync::Work>>,
+    /// When this node last sent its heartbeats (0: never).
+    heartbeat_sent_ms: u64,
 }
 
 /// Ids of the peers this node sees live.
@@ -334,6 +340,10 @@ impl Tick for Node {
         for view in changed.iter().flatten() {
             self.announce(view);
         }
+        if runtime.channel.is_some() {
+            self.heartbeat_due(runtime.heartbeat_sent_ms, now, &timers);
+            runtime.heartbeat_sent_ms = now;
+        }
         if let Some(channel) = runtime.channel.as_mut() {
             let mut view = [0u32; MAX_PEERS + 1];
             view[0] = config.node().id;
@@ -349,6 +359,24 @@ impl Tick for Node {
 }
 
 impl Node {
+    /// Counts heartbeats that go out late, `now` against the last at
+    /// `last_ms`: the machine is too busy for the timers, and the peers may
+    /// count this node out (a replicated connection's backup would then take
+    /// it over) though it works. Logs it when they surely did.
+    fn heartbeat_due(&self, last_ms: u64, now: u64, timers: &crate::config::Timers) {
+        let gap = now.saturating_sub(last_ms);
+        if last_ms == 0 || gap <= u64::from(timers.dead_ms / 2) {
+            return;
+        }
+        self.counters.bump(Counter::HeartbeatLate);
+        if gap > u64::from(timers.dead_ms) {
+            pr_warn!(
+                "heartbeats went out {gap} ms apart (dead timeout {} ms): peers may count this node out\n",
+                timers.dead_ms
+            );
+        }
+    }
+
     /// Counts, logs and multicasts a peer's change of state.
     fn announce(&self, view: &MemberView) {
         let up = view.state == member_state::LIVE;
@@ -358,11 +386,15 @@ impl Node {
             Counter::MemberDown
         });
         let Ipv4([a, b, c, d]) = view.addr;
-        pr_info!(
-            "node {} ({a}.{b}.{c}.{d}) is {}\n",
-            view.id,
-            if up { "up" } else { "down" }
-        );
+        if up {
+            pr_info!("node {} ({a}.{b}.{c}.{d}) is up\n", view.id);
+        } else {
+            pr_info!(
+                "node {} ({a}.{b}.{c}.{d}) is down (silent {} ms)\n",
+                view.id,
+                view.last_heard_ms
+            );
+        }
         let _ = genetlink::notify_monitor(
             self.net.as_ptr(),
             bindings::TPCLUSTER_CMD_MEMBER_NTF as u8,
@@ -437,6 +469,7 @@ impl PerNet for Node {
                 full_member: false,
                 handover_work: None,
                 replica_work: None,
+                heartbeat_sent_ms: 0,
             }),
             cluster <- new_spinlock_bh!(Cluster::new()?, "tpcluster_cluster"),
             plane <- new_spinlock_bh!(Plane::empty(), "tpcluster_plane"),

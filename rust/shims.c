@@ -348,6 +348,27 @@ void tpc_udp_close(struct socket *sock)
 	kfree(ctx);
 }
 
+/*
+ * The tickers' workqueue. Heartbeats are sent from a ticker: on a busy
+ * machine a normal-priority worker can wait behind runnable tasks for
+ * longer than the dead timeout, and the peers then count a working node
+ * out. High-priority workers (nice -20) run first. Not WQ_MEM_RECLAIM:
+ * the work is no part of memory reclaim.
+ */
+static struct workqueue_struct *tpc_wq;
+
+int tpc_tickers_init(void)
+{
+	tpc_wq = alloc_workqueue("tpcluster", WQ_HIGHPRI, 0);
+	return tpc_wq ? 0 : -ENOMEM;
+}
+
+/* Every ticker was freed before. */
+void tpc_tickers_exit(void)
+{
+	destroy_workqueue(tpc_wq);
+}
+
 struct tpc_ticker {
 	struct delayed_work work;
 	u32 (*func)(void *arg);
@@ -358,7 +379,7 @@ static void tpc_ticker_run(struct work_struct *work)
 {
 	struct tpc_ticker *t = container_of(to_delayed_work(work), struct tpc_ticker, work);
 
-	queue_delayed_work(system_wq, &t->work, msecs_to_jiffies(t->func(t->arg)));
+	queue_delayed_work(tpc_wq, &t->work, msecs_to_jiffies(t->func(t->arg)));
 }
 
 struct tpc_ticker *tpc_ticker_new(u32 (*func)(void *arg), void *arg)
@@ -376,7 +397,7 @@ struct tpc_ticker *tpc_ticker_new(u32 (*func)(void *arg), void *arg)
 /* Starts the ticker: its function runs @ms from now, then as it asks. */
 void tpc_ticker_arm(struct tpc_ticker *t, unsigned int ms)
 {
-	queue_delayed_work(system_wq, &t->work, msecs_to_jiffies(ms));
+	queue_delayed_work(tpc_wq, &t->work, msecs_to_jiffies(ms));
 }
 
 /* Returns once the function is not running and will not run again. */
@@ -464,7 +485,7 @@ void tpc_genlmsg_multicast_monitor(struct net *net, struct sk_buff *skb)
 /* Starts the ticker's function now (from any context), then as it asks. */
 void tpc_ticker_kick(struct tpc_ticker *t)
 {
-	mod_delayed_work(system_wq, &t->work, 0);
+	mod_delayed_work(tpc_wq, &t->work, 0);
 }
 
 /*

@@ -18,6 +18,36 @@ pub(crate) trait Tick<W = ()>: Sync {
     fn tick(&self) -> u32;
 }
 
+/// The workqueue every [`Ticker`] runs on: high priority, so that a busy
+/// machine still sends its heartbeats on time (see `tpc_tickers_init`).
+///
+/// # Invariants
+///
+/// While a `TickerQueue` lives, the shims' workqueue exists; there is at
+/// most one, owned by the module.
+pub(crate) struct TickerQueue(());
+
+impl TickerQueue {
+    /// Creates the workqueue. Module init only.
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: no ticker exists yet (the module's nodes come later) and
+        // nothing else creates the workqueue.
+        let err = unsafe { bindings::tpc_tickers_init() };
+        if err != 0 {
+            return Err(Error::from_errno(err));
+        }
+        Ok(Self(()))
+    }
+}
+
+impl Drop for TickerQueue {
+    fn drop(&mut self) {
+        // SAFETY: created by `new`; the module drops it after its nodes, so
+        // every ticker has been freed.
+        unsafe { bindings::tpc_tickers_exit() };
+    }
+}
+
 /// A running periodic call of `T::tick`.
 ///
 /// # Invariants
@@ -51,6 +81,7 @@ impl<T: Tick<W>, W> Ticker<T, W> {
     /// # Safety
     ///
     /// `target` must outlive the ticker: the caller drops the ticker first.
+    /// The [`TickerQueue`] must outlive it too.
     pub(crate) unsafe fn start(target: &T, first_ms: u32) -> Result<Self> {
         // SAFETY: `run::<T>` matches `target`, which outlives the ticker
         // (the caller's contract).

@@ -69,3 +69,28 @@ def emitters(run_dir, ports):
         if not seen or seen[-1] != mac:
             seen.append(mac)
     return turns, {conn: gap for conn, (gap, _) in silence.items()}
+
+
+def show_turns(run_dir, conn, limit=6):
+    """Prints, for connection `conn` (a key of `emitters`), the service's
+    segments on either side of each change of sender: what a failed
+    one-sender check needs to be understood."""
+    port, client = conn
+    host, cport = client.rsplit(".", 1)
+    out = subprocess.run(["tcpdump", "-nn", "-e", "-r", run_dir + "/hub.pcap",
+                          "tcp and host 10.0.0.100 and port %s and host %s and port %s"
+                          % (port, host, cport)],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
+    lines = out.splitlines()
+    last = None
+    shown = 0
+    for i, line in enumerate(lines):
+        m = EMITTED.match(line)
+        if not m:
+            continue
+        if last is not None and m.group(2) != last and shown < limit:
+            shown += 1
+            print("INFO change of sender on %s:" % (conn,))
+            for near in lines[max(0, i - 3):i + 3]:
+                print("INFO   " + near[:200])
+        last = m.group(2)

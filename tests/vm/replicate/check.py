@@ -15,3 +15,5 @@ turns, _ = hubcheck.emitters(run_dir, "80-86")
 many = [conn for conn, macs in turns.items() if len(set(macs)) != 1]
 print("%s replicated connections, each with one sender: %d of %d %s"
       % ("PASS" if turns and not many else "FAIL", len(turns) - len(many), len(turns), many[:5]))
+for conn in many[:2]:
+    hubcheck.show_turns(run_dir, conn)

@@ -6,6 +6,15 @@
 # (`tptest rr`); 86 (R=3) streams 8 MiB. Port 90 on the node's own address
 # tells its counters, once the node is a full member.
 BYTES=$((100 * 1024 * 1024))
+# The replicate test checks that with every replica up only the primary
+# sends: no node may be counted out. Under emulation a busy guest's
+# heartbeats go out 100-200 ms late now and then (its heartbeat_late
+# counter, printed below), so there the dead timeout is 1 s; the failover
+# test runs the defaults (and counts such a false death as one more
+# takeover, which must be as clean as the others).
+if [ "$TP_TEST" = replicate ] && [ "$TP_KERNEL" != debug ]; then
+	TP_KO="$TP_KO dead_ms=1000"
+fi
 tp_join_cluster "$(printf '5c%.0s' $(seq 32))"
 tptest serve 80 stream $BYTES 7 &
 tptest serve 83 stream $BYTES 7 &
@@ -42,6 +51,6 @@ if [ "$TP_TEST" = replicate ]; then
 		$row
 		EOF
 fi
-tp_info "vm$TP_VM (boot $TP_BOOT): $(grep -E '^(replica|channel_rx_good|channel_tx )' /proc/net/tpcluster | tr '\n' ' ')"
+tp_info "vm$TP_VM (boot $TP_BOOT): $(grep -E '^(replica|channel_rx_good|channel_tx |heartbeat_late|member_down)' /proc/net/tpcluster | tr '\n' ' ')"
 tp_expect_eq "segments it could not rewrite" "$(tp_stat splice_drop_unwritable)" "0"
 tp_barrier reported
