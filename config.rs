@@ -24,6 +24,9 @@ pub(crate) const KEY_LEN: usize = 32;
 pub(crate) const DEFAULT_HEARTBEAT_MS: u32 = 50;
 /// Default silence after which a peer is dead (module parameter `dead_ms`).
 pub(crate) const DEFAULT_DEAD_MS: u32 = 200;
+/// Default (and largest) number of replicated connections a node tracks
+/// (module parameter `replica_conns`).
+pub(crate) const DEFAULT_REPLICA_CONNS: u32 = 256;
 /// Most replicas of a replicated connection.
 pub(crate) const MAX_REPLICAS: u32 = 8;
 

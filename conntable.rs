@@ -50,6 +50,35 @@ impl<E: Keyed> ConnTable<E> {
         self.slots.iter_mut().flatten().find(|e| e.tuple() == tuple)
     }
 
+    /// The entry of `tuple` and its slot, which stays its own while it is
+    /// in the table.
+    pub(crate) fn find_slot(&mut self, tuple: &Tuple) -> Option<(usize, &mut E)> {
+        if self.is_empty() {
+            return None;
+        }
+        self.slots
+            .iter_mut()
+            .enumerate()
+            .find_map(|(i, s)| s.as_mut().filter(|e| e.tuple() == tuple).map(|e| (i, e)))
+    }
+
+    /// The entry of `tuple` if it is in slot `slot` (a slot
+    /// [`ConnTable::find_slot`] gave), else as [`ConnTable::find_slot`].
+    pub(crate) fn find_at(&mut self, slot: usize, tuple: &Tuple) -> Option<(usize, &mut E)> {
+        let hit = self
+            .slots
+            .get(slot)
+            .is_some_and(|s| s.as_ref().is_some_and(|e| e.tuple() == tuple));
+        if hit {
+            return self
+                .slots
+                .get_mut(slot)
+                .and_then(Option::as_mut)
+                .map(|e| (slot, e));
+        }
+        self.find_slot(tuple)
+    }
+
     /// Forgets the entry of `tuple`, if there is one.
     pub(crate) fn remove(&mut self, tuple: &Tuple) {
         self.retain(|e| e.tuple() != tuple);
@@ -73,6 +102,14 @@ impl<E: Keyed> ConnTable<E> {
     /// The entries, to change.
     pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut E> {
         self.slots.iter_mut().flatten()
+    }
+
+    /// The entries with their slots, to change.
+    pub(crate) fn slots_mut(&mut self) -> impl Iterator<Item = (usize, &mut E)> {
+        self.slots
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_mut().map(|e| (i, e)))
     }
 
     /// Keeps only the entries `keep` says to keep (it may change them).

@@ -292,25 +292,31 @@ impl Membership {
 
     /// Until when node `self_id` keeps a *fresh* majority if it hears no
     /// more heartbeats: the latest time, in ms of the caller's clock, at
-    /// which the peers heard within the last `within_ms` still make a
-    /// majority with it; 0 if they do not even now; `u64::MAX` if it is
-    /// a majority alone. A replicated connection's primary sends only
-    /// before that time, and `within_ms` is shorter than the dead-node
-    /// timeout: so a primary cut off from the majority falls silent before
-    /// the majority declares it dead and a backup takes over.
+    /// which the peers heard within the last `within_ms` *and whose last
+    /// heartbeat named it live* still make a majority with it; 0 if they do
+    /// not even now; `u64::MAX` if it is a majority alone. A replicated
+    /// connection's primary sends only before that time, and `within_ms` is
+    /// shorter than the dead-node timeout: so a primary cut off from the
+    /// majority falls silent before the majority declares it dead and a
+    /// backup takes over. Counting only the peers that still name it covers
+    /// the one-way cut too: a primary that hears the others while they no
+    /// longer hear it loses its majority with the heartbeat that completes
+    /// the majority counting it dead, the same heartbeat the backup waits
+    /// for to take over ([`Membership::dead_by_majority`]).
     pub(crate) fn quorum_until(&self, self_id: u32, within_ms: u32) -> u64 {
         if self.is_majority(self_id, |_| false) {
             return u64::MAX;
         }
+        let counts = |m: &Member| m.heard && m.lists_us;
         // The latest deadline `d` such that the peers heard after
         // `d - within_ms` still make a majority: try each peer's deadline,
         // latest first.
         let mut best = 0;
-        for m in self.members().filter(|m| m.heard) {
+        for m in self.members().filter(|m| counts(m)) {
             let deadline = m.last_heard_ms.saturating_add(u64::from(within_ms));
             if deadline > best
                 && self.is_majority(self_id, |p| {
-                    p.heard && p.last_heard_ms.saturating_add(u64::from(within_ms)) >= deadline
+                    counts(p) && p.last_heard_ms.saturating_add(u64::from(within_ms)) >= deadline
                 })
             {
                 best = deadline;

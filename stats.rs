@@ -154,6 +154,10 @@ counters! {
     ReplicaProgressRx => "replica_progress_rx",
     /// Replicated connections not tracked: the table was full.
     ReplicaTableFull => "replica_table_full",
+    /// Segments this node's stack sent from a replicate service's port on
+    /// a connection it does not track (table full, or not in its set),
+    /// dropped: such a connection is answered by its replicas only.
+    ReplicaDropUntracked => "replica_drop_untracked",
 }
 
 impl Counter {

@@ -11,7 +11,8 @@
 //! node's replica work, which reads the sockets' progress, sends the
 //! reports and acts on sockets from process context. The gate runs in the
 //! application's `recvmsg`/`sendmsg`, in process context without the
-//! socket lock, and sleeps on the node's replica wait queue.
+//! socket lock, and sleeps on its connection's wait queue (one per table
+//! slot: progress on one connection wakes no caller of another).
 
 use crate::{
     config::MAX_PEERS,
@@ -19,7 +20,7 @@ use crate::{
     handover::{head_of, SegmentHead},
     replica::{
         self, after, segment_of, set_ack, takeover_ts_delta, translation_of, window_end_of, Advert,
-        Advertised, Ends, OwnSynAck, Replication, Role, MAX_SET,
+        Advertised, Ends, OwnSynAck, Replication, Role, FIN, MAX_SET,
     },
     splice::{self, Translation, ACK, RST, SYN},
     stats::Counter,
@@ -29,6 +30,7 @@ use crate::{
         skbuff::SkBuff,
         sockhook::{self, GatedSocket, SocketGate},
         tcp::{self, TcpSocket},
+        waitq::WaitQueue,
     },
     wire::{Progress, ProgressList, Tuple, PROGRESS_MAX_ENTRIES},
     Node,
@@ -36,8 +38,9 @@ use crate::{
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 
-/// Most replicated connections a node tracks.
-const MAX_ENTRIES: usize = 256;
+/// Most replicated connections a node can track; module parameter
+/// `replica_conns` says how many it does.
+const MAX_ENTRIES: usize = crate::config::DEFAULT_REPLICA_CONNS as usize;
 /// How often every connection's progress is reported even if it did not
 /// move: reports are datagrams, and any may be lost.
 const REPORT_MS: u64 = 50;
@@ -58,6 +61,9 @@ pub(crate) struct Work;
 /// One replicated connection on this node.
 pub(crate) struct Entry {
     tuple: Tuple,
+    /// The client's initial sequence number: a SYN with it again is a
+    /// retransmission, not a new connection.
+    client_isn: u32,
     rep: Replication,
     /// This node's server space to the cluster's.
     tr: Translation,
@@ -67,6 +73,8 @@ pub(crate) struct Entry {
     /// What the primary last advertised, if the backups held its
     /// acknowledgment or window back from its stack's.
     held: Option<Advertised>,
+    /// Where this node's FIN ends (cluster space), once its stack sent it.
+    fin_end: Option<u32>,
     /// The work must make the stack send an ACK (a clamp was lifted).
     need_ack: bool,
     /// The work must start this node's primaryship (it just became one).
@@ -92,9 +100,60 @@ impl Keyed for Entry {
 /// The node's replicated connections.
 pub(crate) type Table = ConnTable<Entry>;
 
-/// An empty table. Process context.
+/// An empty table of `replica_conns` slots. Process context.
 pub(crate) fn new_table() -> Result<Table> {
-    ConnTable::new(MAX_ENTRIES)
+    ConnTable::new((clock::replica_conns() as usize).clamp(1, MAX_ENTRIES))
+}
+
+/// The gate's wait queues, one per slot of the [`Table`]: a gated call
+/// sleeps on its connection's, and what moves a connection wakes only its
+/// own callers (with every connection's callers on one queue, each report
+/// woke all of them: hundreds of threads per datagram).
+pub(crate) struct Waits {
+    queues: KVec<WaitQueue>,
+}
+
+impl Waits {
+    /// One queue per slot. Process context.
+    pub(crate) fn new() -> Result<Self> {
+        let mut queues = KVec::with_capacity(MAX_ENTRIES, GFP_KERNEL)?;
+        for _ in 0..MAX_ENTRIES {
+            queues.push(WaitQueue::new()?, GFP_KERNEL)?;
+        }
+        Ok(Self { queues })
+    }
+
+    /// Wakes the callers waiting on slot `slot`'s connection. Any context.
+    fn wake(&self, slot: usize) {
+        if let Some(q) = self.queues.get(slot) {
+            q.wake();
+        }
+    }
+
+    /// Wakes the callers of every slot in `slots`. Any context.
+    fn wake_all(&self, slots: &SlotSet) {
+        for slot in slots.iter() {
+            self.wake(slot);
+        }
+    }
+}
+
+/// A set of table slots, on the stack.
+#[derive(Default)]
+struct SlotSet {
+    bits: [u64; MAX_ENTRIES / 64],
+}
+
+impl SlotSet {
+    fn insert(&mut self, slot: usize) {
+        if let Some(word) = self.bits.get_mut(slot / 64) {
+            *word |= 1 << (slot % 64);
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..MAX_ENTRIES).filter(|&i| self.bits[i / 64] & (1 << (i % 64)) != 0)
+    }
 }
 
 impl Node {
@@ -117,9 +176,12 @@ impl Node {
         let seg = segment_of(pkt, skb.len() as usize)?;
         let entry = table.find(&tuple)?;
         entry.last_ms = clock::now_ms();
-        if seg.flags & (SYN | ACK) == SYN {
+        if seg.flags & (SYN | ACK) == SYN && seg.seq != entry.client_isn {
             // The client opens a new connection on the same ports: the
             // old one's entry no longer applies (the SYN-ACK makes anew).
+            // Its SYN again (a SYN-ACK slow to arrive, or lost) is the same
+            // connection, which one replica may already have established:
+            // it goes through as any segment of it.
             table.remove(&tuple);
             return None;
         }
@@ -137,8 +199,15 @@ impl Node {
         // has not sent yet (the primary may be ahead): it would drop the
         // whole segment, data included.
         let own_sent = entry.rep.me().sent;
-        let held = match seg.ack {
-            Some(ack) if role == Role::Backup && after(ack, own_sent) => Some(own_sent),
+        // A primary whose acknowledgment is held back must not see the
+        // client acknowledge its FIN: its stack would close the socket
+        // (LAST_ACK), and the client, whose FIN it has not yet seen
+        // acknowledged, would send it again to a closed socket and get a
+        // reset. The stack stays in LAST_ACK until the clamp lifts.
+        let fin_held = role == Role::Primary && entry.held.is_some_and(|h| h.ack_held);
+        let held = match (seg.ack, entry.fin_end) {
+            (Some(ack), _) if role == Role::Backup && after(ack, own_sent) => Some(own_sent),
+            (Some(ack), Some(fin)) if fin_held && ack == fin => Some(fin.wrapping_sub(1)),
             _ => None,
         };
         let tr = entry.tr;
@@ -182,10 +251,16 @@ impl Node {
         }
         let now = clock::now_ms();
         let mut table = self.replicas.lock();
-        let entry = table.find(&tuple)?;
+        let Some(entry) = table.find(&tuple) else {
+            drop(table);
+            return self.replica_untracked(&tuple);
+        };
         let tr = entry.tr;
         entry.last_ms = now;
         let sent = seg.end.wrapping_add(tr.seq_delta);
+        if seg.flags & (FIN | RST) == FIN {
+            entry.fin_end = Some(sent);
+        }
         let moved = seg.flags & RST == 0 && entry.rep.advance_own(None, Some(sent), None);
         entry.dirty |= moved;
         let primary = entry.rep.role() == Role::Primary;
@@ -237,6 +312,25 @@ impl Node {
         Some(Verdict::Accept)
     }
 
+    /// A segment of this node's stack from a replicate service's port on a
+    /// connection it does not track: this node is in no replica set of it
+    /// (membership moved between the SYN and the SYN-ACK), or the table was
+    /// full. It must not leave: an answer in this node's own sequence space
+    /// would compete with the replicas' (a SYN-ACK) or reset the client (the
+    /// listener's RST to the replicas' handshake ACK). A connection
+    /// established before the service became a replicate one is left alone.
+    /// `None` if the segment is not for this part to judge. Softirq.
+    fn replica_untracked(&self, tuple: &Tuple) -> Option<Verdict> {
+        self.plane
+            .lock()
+            .replication_factor(tuple.vip, tuple.port)?;
+        if TcpSocket::lookup(self.net, tuple).is_some() {
+            return None;
+        }
+        self.counters.bump(Counter::ReplicaDropUntracked);
+        Some(Verdict::Drop)
+    }
+
     /// This node's stack answered a client's SYN: if it is for a replicate
     /// service, (re)sets up the connection's entry. Softirq.
     fn replica_synack(&self, tuple: &Tuple, seg: &replica::Segment, wscale: Option<u8>) {
@@ -268,22 +362,24 @@ impl Node {
             now,
         ) else {
             // Not a replica (membership moved since the SYN): no entry,
-            // so the connection is left to the other hooks.
+            // and the SYN-ACK is dropped (`replica_untracked`).
             return;
         };
         let mut table = self.replicas.lock();
         if let Some(e) = table.find(tuple) {
-            if e.rep.me().received == client_next && e.tr.seq_delta == tr.seq_delta {
+            if e.client_isn == client_next.wrapping_sub(1) && e.tr.seq_delta == tr.seq_delta {
                 // A retransmitted SYN-ACK of the same connection.
                 return;
             }
         }
         let inserted = table.insert(Entry {
             tuple: *tuple,
+            client_isn: client_next.wrapping_sub(1),
             rep,
             tr,
             latest_echo: tr.ts_delta.wrapping_add(own.tsval.unwrap_or(0)),
             held: None,
+            fin_end: None,
             need_ack: false,
             takeover: false,
             resume: false,
@@ -304,10 +400,11 @@ impl Node {
     pub(crate) fn replica_progress(&self, sender: u32, list: &ProgressList<'_>) {
         let now = clock::now_ms();
         let mut kick = false;
+        let mut wake = SlotSet::default();
         let mut table = self.replicas.lock();
         for p in list.iter() {
             self.counters.bump(Counter::ReplicaProgressRx);
-            let Some(e) = table.find(&p.tuple) else {
+            let Some((slot, e)) = table.find_slot(&p.tuple) else {
                 continue;
             };
             let ends = Ends {
@@ -315,8 +412,9 @@ impl Node {
                 sent: p.sent,
                 window_end: p.window_end,
             };
-            e.rep.heard(sender, &ends, now);
+            let moved = e.rep.heard(sender, &ends, now);
             let was = e.rep.role();
+            let set_was = e.rep.members_mask();
             if e.rep.take_view(sender, p.members) {
                 e.takeover = true;
                 kick = true;
@@ -334,9 +432,14 @@ impl Node {
                 e.need_ack = true;
                 kick = true;
             }
+            // What the gate waits for: the others' offsets, the set, the
+            // role. A report that only repeats moves none of them.
+            if moved || e.rep.role() != was || e.rep.members_mask() != set_was {
+                wake.insert(slot);
+            }
         }
         drop(table);
-        self.replica_wait.wake();
+        self.replica_waits.wake_all(&wake);
         if kick {
             self.replica_kick.kick();
         }
@@ -357,6 +460,10 @@ impl Node {
 #[derive(Clone, Copy)]
 struct Chore {
     tuple: Tuple,
+    /// Its slot in the table.
+    slot: usize,
+    /// The set or the role changed: the gate's callers must look again.
+    wake: bool,
     need_ack: bool,
     takeover: bool,
     resume: bool,
@@ -371,6 +478,15 @@ impl crate::sys::ticker::Tick<Work> for Node {
     /// [`WORK_MS`].
     fn tick(&self) -> u32 {
         let now = clock::now_ms();
+        let timers = self.config.lock().node().timers(clock::default_timers());
+        // A peer dead by a majority is taken out of the sets only half a
+        // heartbeat interval after this node counted it dead: that long
+        // after this node's heartbeat saying so went out. If that word
+        // completed the majority, the peer — alive but cut off one way —
+        // loses its fresh majority with it and must have fallen silent
+        // before a connection of it is taken over here.
+        let takeover_after = u64::from(timers.dead_ms) + u64::from(timers.heartbeat_ms / 2);
+        let mut next = WORK_MS;
         let mut dead = [0u32; MAX_PEERS];
         let mut n_dead = 0;
         let quorum = {
@@ -381,6 +497,12 @@ impl crate::sys::ticker::Tick<Work> for Node {
                 .members()
                 .filter(|m| membership.dead_by_majority(self_id, m.id))
             {
+                let silent = now.saturating_sub(m.last_heard_ms);
+                if silent < takeover_after {
+                    let wait = u32::try_from(takeover_after - silent).unwrap_or(WORK_MS);
+                    next = next.min(wait.max(1));
+                    continue;
+                }
                 if let Some(slot) = dead.get_mut(n_dead) {
                     *slot = m.id;
                     n_dead += 1;
@@ -390,13 +512,23 @@ impl crate::sys::ticker::Tick<Work> for Node {
         };
         let dead = &dead[..n_dead];
         let fresh = self.may_send();
+        // Kicks come with every segment that moves a connection: between
+        // two sweeps of every connection (each WORK_MS: its socket read, a
+        // report due), a kicked run does only the connections that moved
+        // or have something to do.
+        let sweep =
+            now.saturating_sub(self.replica_swept_ms.load(Ordering::Relaxed)) >= WORK_MS.into();
+        if sweep {
+            self.replica_swept_ms.store(now, Ordering::Relaxed);
+        }
         let Ok(mut chores) = KVec::<Chore>::with_capacity(MAX_ENTRIES, GFP_KERNEL) else {
             return WORK_MS;
         };
         {
             let mut table = self.replicas.lock();
-            for e in table.iter_mut() {
+            for (slot, e) in table.slots_mut() {
                 let was = e.rep.role();
+                let set_was = e.rep.members_mask();
                 if was == Role::Primary && !fresh {
                     e.rep.doubt();
                 }
@@ -419,9 +551,16 @@ impl crate::sys::ticker::Tick<Work> for Node {
                     e.release = true;
                 }
                 let report = e.dirty || now.saturating_sub(e.reported_ms) >= REPORT_MS;
+                let wake = e.rep.role() != was || e.rep.members_mask() != set_was;
+                let busy = e.dirty || e.need_ack || e.takeover || e.resume || e.release;
+                if !(sweep || busy || wake) {
+                    continue;
+                }
                 let _ = chores.push(
                     Chore {
                         tuple: e.tuple,
+                        slot,
+                        wake,
                         need_ack: core::mem::take(&mut e.need_ack),
                         takeover: core::mem::take(&mut e.takeover),
                         resume: core::mem::take(&mut e.resume),
@@ -432,15 +571,15 @@ impl crate::sys::ticker::Tick<Work> for Node {
                 );
             }
         }
-        let mut woke = false;
         for c in chores.iter() {
+            let mut woke = c.wake;
             self.replica_chore(c, now, &mut woke);
-        }
-        if woke {
-            self.replica_wait.wake();
+            if woke {
+                self.replica_waits.wake(c.slot);
+            }
         }
         self.send_progress(&chores, now);
-        WORK_MS
+        next
     }
 }
 
@@ -458,7 +597,7 @@ impl Node {
         }
         let progress = tcp::progress(self.net, &c.tuple);
         let mut table = self.replicas.lock();
-        let Some(e) = table.find(&c.tuple) else {
+        let Some((_, e)) = table.find_at(c.slot, &c.tuple) else {
             return;
         };
         match &progress {
@@ -513,7 +652,7 @@ impl Node {
         {
             let mut table = self.replicas.lock();
             for c in chores.iter().filter(|c| c.report) {
-                let Some(e) = table.find(&c.tuple) else {
+                let Some((_, e)) = table.find_at(c.slot, &c.tuple) else {
                     continue;
                 };
                 if e.rep.role() == Role::Fenced {
@@ -590,14 +729,27 @@ impl Node {
 impl SocketGate for Node {
     fn budget(&self, sk: &GatedSocket, want: usize, nonblock: bool, send: bool) -> Result<usize> {
         let tuple = sk.tuple();
+        let Some((mut slot, _)) = self.replicas.lock().find_slot(&tuple) else {
+            return Ok(want);
+        };
         loop {
-            let seen = self.replica_wait.generation();
+            // Read before the condition: a wake after it is not missed.
+            let Some(queue) = self.replica_waits.queues.get(slot) else {
+                return Ok(want);
+            };
+            let seen = queue.generation();
             let p = sk.progress();
             let end = {
                 let mut table = self.replicas.lock();
-                let Some(e) = table.find(&tuple) else {
+                let Some((now_at, e)) = table.find_at(slot, &tuple) else {
                     return Ok(want);
                 };
+                if now_at != slot {
+                    // Forgotten and tracked anew meanwhile: its queue is
+                    // another one.
+                    slot = now_at;
+                    continue;
+                }
                 match (send, e.rep.role()) {
                     (_, Role::Fenced) => return Ok(want),
                     (true, Role::Backup) => return Ok(want),
@@ -627,7 +779,7 @@ impl SocketGate for Node {
             if sockhook::signal_pending() {
                 return Err(ERESTARTSYS);
             }
-            self.replica_wait.wait_interruptible(seen, WAIT_SLICE_MS)?;
+            queue.wait_interruptible(seen, WAIT_SLICE_MS)?;
         }
     }
 }

@@ -140,11 +140,14 @@ struct Node {
     replicas: SpinLockBh<sync::Table>,
     /// Runs the replica work now.
     replica_kick: Kicker,
-    /// Wakes gated `recvmsg`/`sendmsg` calls when progress moves.
-    replica_wait: WaitQueue,
+    /// Wakes gated `recvmsg`/`sendmsg` calls when their connection's
+    /// progress moves.
+    replica_waits: sync::Waits,
     /// Until when, in ms of `clock::now_ms`, this node has a fresh majority
     /// (`Membership::quorum_until`): a primary sends only before then.
     quorum_until: AtomicU64,
+    /// When the replica work last went over every replicated connection.
+    replica_swept_ms: AtomicU64,
     /// The freshness `quorum_until` asks for, ms.
     fresh_ms: core::sync::atomic::AtomicU32,
     /// Whether any service replicates: the outbound hook's fast path.
@@ -410,8 +413,11 @@ impl UdpReceiver for Node {
             let received = channel::receive(&mut cluster, from, data, &self.counters);
             if matches!(received, Received::Nothing | Received::Disagreement) {
                 let fresh = self.fresh_ms.load(Ordering::Relaxed);
+                // Stored, not raised: a heartbeat that no longer names
+                // this node takes that peer's support back at once. Under
+                // the lock, as in `refresh_quorum`, so the last word stays.
                 let until = cluster.membership.quorum_until(cluster.self_id, fresh);
-                self.quorum_until.fetch_max(until, Ordering::Relaxed);
+                self.quorum_until.store(until, Ordering::Relaxed);
             }
             received
         };
@@ -478,8 +484,9 @@ impl PerNet for Node {
             handover_wait: WaitQueue::new()?,
             replicas <- new_spinlock_bh!(sync::new_table()?, "tpcluster_replicas"),
             replica_kick: Kicker::new(),
-            replica_wait: WaitQueue::new()?,
+            replica_waits: sync::Waits::new()?,
             quorum_until: AtomicU64::new(0),
+            replica_swept_ms: AtomicU64::new(0),
             fresh_ms: core::sync::atomic::AtomicU32::new(0),
             replicating: AtomicBool::new(false),
         })

@@ -3,7 +3,7 @@
 //! Clocks and the module's parameters.
 
 use super::bindings;
-use crate::config::{Timers, DEFAULT_DEAD_MS, DEFAULT_HEARTBEAT_MS};
+use crate::config::{Timers, DEFAULT_DEAD_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_REPLICA_CONNS};
 
 /// Milliseconds of the monotonic clock: for timeouts.
 pub(crate) fn now_ms() -> u64 {
@@ -22,7 +22,16 @@ pub(crate) fn real_ns() -> u64 {
 /// command line. Call once, at module init, before any node exists.
 pub(crate) fn init_default_timers() {
     // SAFETY: plain writes of module parameters.
-    unsafe { bindings::tpc_params_default(DEFAULT_HEARTBEAT_MS, DEFAULT_DEAD_MS) }
+    unsafe {
+        bindings::tpc_params_default(DEFAULT_HEARTBEAT_MS, DEFAULT_DEAD_MS, DEFAULT_REPLICA_CONNS)
+    }
+}
+
+/// Most replicated connections a node created from now on tracks: module
+/// parameter `replica_conns` (read-only once loaded).
+pub(crate) fn replica_conns() -> u32 {
+    // SAFETY: a plain read of a module parameter.
+    unsafe { bindings::tpc_param_replica_conns() }
 }
 
 /// The timers of nodes that set none: module parameters `heartbeat_ms` and

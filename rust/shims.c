@@ -410,9 +410,10 @@ void tpc_ticker_free(struct tpc_ticker *t)
 /* 0 until set: tpc_params_default() then puts the module's defaults. */
 static unsigned int tpc_heartbeat_ms;
 static unsigned int tpc_dead_ms;
+static unsigned int tpc_replica_conns;
 
-static int tpc_param_set_ms(const char *val, const struct kernel_param *kp, unsigned int min,
-			    unsigned int max)
+static int tpc_param_set_range(const char *val, const struct kernel_param *kp, unsigned int min,
+			       unsigned int max)
 {
 	unsigned int ms;
 	int err = kstrtouint(val, 0, &ms);
@@ -428,12 +429,18 @@ static int tpc_param_set_ms(const char *val, const struct kernel_param *kp, unsi
 /* Same ranges as the netlink attributes (see the YNL spec). */
 static int tpc_param_set_heartbeat(const char *val, const struct kernel_param *kp)
 {
-	return tpc_param_set_ms(val, kp, 10, 10000);
+	return tpc_param_set_range(val, kp, 10, 10000);
 }
 
 static int tpc_param_set_dead(const char *val, const struct kernel_param *kp)
 {
-	return tpc_param_set_ms(val, kp, 30, 60000);
+	return tpc_param_set_range(val, kp, 30, 60000);
+}
+
+/* At most 256: the replica work's per-slot sets and wait queues are sized for that. */
+static int tpc_param_set_replica_conns(const char *val, const struct kernel_param *kp)
+{
+	return tpc_param_set_range(val, kp, 1, 256);
 }
 
 static const struct kernel_param_ops tpc_heartbeat_ops = {
@@ -446,18 +453,27 @@ static const struct kernel_param_ops tpc_dead_ops = {
 	.get = param_get_uint,
 };
 
+static const struct kernel_param_ops tpc_replica_conns_ops = {
+	.set = tpc_param_set_replica_conns,
+	.get = param_get_uint,
+};
+
 module_param_cb(heartbeat_ms, &tpc_heartbeat_ops, &tpc_heartbeat_ms, 0644);
 MODULE_PARM_DESC(heartbeat_ms, "Heartbeat interval of nodes that set none, ms (10-10000)");
 module_param_cb(dead_ms, &tpc_dead_ops, &tpc_dead_ms, 0644);
 MODULE_PARM_DESC(dead_ms, "Silence after which a peer is dead, for nodes that set none, ms (30-60000)");
+module_param_cb(replica_conns, &tpc_replica_conns_ops, &tpc_replica_conns, 0444);
+MODULE_PARM_DESC(replica_conns, "Most replicated connections a node tracks (1-256)");
 
 /* Module init, after the command line's parameters were parsed: fills in the unset ones. */
-void tpc_params_default(unsigned int heartbeat_ms, unsigned int dead_ms)
+void tpc_params_default(unsigned int heartbeat_ms, unsigned int dead_ms, unsigned int replica_conns)
 {
 	if (!READ_ONCE(tpc_heartbeat_ms))
 		WRITE_ONCE(tpc_heartbeat_ms, heartbeat_ms);
 	if (!READ_ONCE(tpc_dead_ms))
 		WRITE_ONCE(tpc_dead_ms, dead_ms);
+	if (!READ_ONCE(tpc_replica_conns))
+		WRITE_ONCE(tpc_replica_conns, replica_conns);
 }
 
 unsigned int tpc_param_heartbeat_ms(void)
@@ -468,6 +484,11 @@ unsigned int tpc_param_heartbeat_ms(void)
 unsigned int tpc_param_dead_ms(void)
 {
 	return READ_ONCE(tpc_dead_ms);
+}
+
+unsigned int tpc_param_replica_conns(void)
+{
+	return READ_ONCE(tpc_replica_conns);
 }
 
 void *tpc_genlmsg_put_notify(struct sk_buff *skb, u8 cmd)

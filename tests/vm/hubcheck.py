@@ -94,3 +94,22 @@ def show_turns(run_dir, conn, limit=6):
             for near in lines[max(0, i - 3):i + 3]:
                 print("INFO   " + near[:200])
         last = m.group(2)
+
+
+def attempts(run_dir, port):
+    """The client ports that sent a SYN to the VIP's `port`, and those
+    that got a SYN-ACK from it, as two sets."""
+    out = subprocess.run(["tcpdump", "-nn", "-r", run_dir + "/hub.pcap",
+                          "tcp and host 10.0.0.100 and port %d and tcp[tcpflags] & tcp-syn != 0" % port],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
+    syns, synacks = set(), set()
+    for line in out.splitlines():
+        m = re.search(r" (\S+) > (\S+): Flags \[(S\.?)\]", line)
+        if not m:
+            continue
+        src, dst, flags = m.groups()
+        if flags == "S":
+            syns.add(src)
+        else:
+            synacks.add(dst)
+    return syns, synacks

@@ -337,14 +337,14 @@ class Test:
                 hub.link(n, False)
             elif cmd == "link-up":
                 hub.link(n, True)
-            elif cmd in ("netem", "netem-clear"):
+            elif cmd in ("netem", "netem-clear", "mute", "unmute"):
                 reply = vms[n - 1].ask_agent(" ".join(argv[:1] + argv[2:]))
                 if not reply.startswith("OK"):
                     return reply
             else:
                 return "ERR unknown command %s" % cmd
         except (IndexError, ValueError):
-            return "ERR usage: kill|restart|link-down|link-up|netem|netem-clear N [args]"
+            return "ERR usage: kill|restart|link-down|link-up|netem|netem-clear|mute|unmute N [args]"
         except subprocess.CalledProcessError as e:
             return "ERR %s" % e.output.strip().replace("\n", " ")
         return "OK"

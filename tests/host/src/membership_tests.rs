@@ -222,9 +222,17 @@ fn zeroed_table_is_empty() {
     assert_eq!(update(&mut m, 1), [(2, true)]);
 }
 
-/// A heartbeat of peer `id` at `now`, counter `counter`.
+/// A heartbeat of peer `id` at `now`, counter `counter`, naming node 1
+/// (this node) live.
 fn hear(m: &mut Membership, id: u32, counter: u64, now: u64) {
-    m.heard(id, Ipv4([10, 0, 0, id as u8]), counter, 1, &[id, 1], 1, now)
+    hear_by(m, 1, id, counter, now, true);
+}
+
+/// A heartbeat of peer `id` taken by node `me` at `now`, counter
+/// `counter`, naming `me` live or not.
+fn hear_by(m: &mut Membership, me: u32, id: u32, counter: u64, now: u64, names_me: bool) {
+    let view = if names_me { vec![id, me] } else { vec![id] };
+    m.heard(id, Ipv4([10, 0, 0, id as u8]), counter, 1, &view, me, now)
         .unwrap();
 }
 
@@ -254,11 +262,37 @@ fn fresh_quorum_lasts_while_a_majority_was_heard_recently() {
         "1 with 4 alone is half, with the lowest id"
     );
     let mut m = membership(&[1, 3, 4]);
-    hear(&mut m, 1, 1, 1000);
-    hear(&mut m, 3, 1, 2000);
+    hear_by(&mut m, 2, 1, 1, 1000, true);
+    hear_by(&mut m, 2, 3, 1, 2000, true);
     // Node 2 with node 1 (the lowest id) is half, enough; 2 and 3 without
     // 1 are half without the lowest id: too few.
     assert_eq!(m.quorum_until(2, 100), 1100);
+}
+
+/// The one-way cut: a node that still hears its peers while they no longer
+/// hear it (their heartbeats leave it out) has no majority, from the first
+/// heartbeat that leaves it out, whatever came before.
+#[test]
+fn fresh_quorum_counts_only_peers_that_name_this_node() {
+    let mut m = membership(&[2, 3]);
+    hear_by(&mut m, 1, 2, 1, 1000, false);
+    hear_by(&mut m, 1, 3, 1, 1000, false);
+    assert_eq!(m.quorum_until(1, 100), 0, "heard, but nobody hears us");
+    hear_by(&mut m, 1, 2, 2, 1050, true);
+    assert_eq!(m.quorum_until(1, 100), 1150);
+    hear_by(&mut m, 1, 3, 2, 1060, true);
+    assert_eq!(m.quorum_until(1, 100), 1160);
+    // Node 3 counts us dead: node 2 still names us.
+    hear_by(&mut m, 1, 3, 3, 1070, false);
+    assert_eq!(m.quorum_until(1, 100), 1150);
+    // And node 2 too: the majority is gone at once, though both were
+    // heard a moment ago.
+    hear_by(&mut m, 1, 2, 3, 1080, false);
+    assert_eq!(m.quorum_until(1, 100), 0);
+    // Alone a majority (two nodes, this one the lowest id): still for ever.
+    let mut m = membership(&[2]);
+    hear_by(&mut m, 1, 2, 1, 1000, false);
+    assert_eq!(m.quorum_until(1, 100), u64::MAX);
 }
 
 #[test]

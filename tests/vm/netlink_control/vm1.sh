@@ -80,6 +80,8 @@ tp_expect_eq "the refused address was not taken" "$(tpctl -j node show | grep -o
 params=/sys/module/tpcluster/parameters
 tp_expect_eq "default timers (module parameters)" "$(cat $params/heartbeat_ms) $(cat $params/dead_ms)" "$TP_HEARTBEAT_MS $TP_DEAD_MS"
 tp_expect "an out-of-range parameter is refused" sh -c "! echo 5 > $params/heartbeat_ms"
+tp_expect_eq "replicated connections a node tracks (module parameter, read-only)" \
+	"$(cat $params/replica_conns) $(stat -c %a $params/replica_conns)" "256 444"
 echo 80 > $params/heartbeat_ms
 tp_expect_eq "a node without timers of its own follows the parameters" \
 	"$(unshare -n tpctl -j node show | grep -o '"heartbeat_ms":[0-9]*,"dead_ms":[0-9]*')" "\"heartbeat_ms\":80,\"dead_ms\":$TP_DEAD_MS"

@@ -3,7 +3,8 @@
 # Services, all replicate: port 80 (R=2) and 83 (R=3) stream the same
 # $BYTES from seed 7 to each client; 81 (R=2) and 82 (R=3) read what the
 # client sends and answer its SHA-256; 84 (R=2) answers requests
-# (`tptest rr`); 86 (R=3) streams 8 MiB. Port 90 on the node's own address
+# (`tptest rr`); 85 (R=3) echoes lines (`tptest hold`); 86 (R=3) streams
+# 8 MiB. Port 90 on the node's own address
 # tells its counters, once the node is a full member.
 BYTES=$((100 * 1024 * 1024))
 # The replicate test checks that with every replica up only the primary
@@ -12,8 +13,10 @@ BYTES=$((100 * 1024 * 1024))
 # counter, printed below), so there the dead timeout is 1 s; the failover
 # test runs the defaults (and counts such a false death as one more
 # takeover, which must be as clean as the others).
-if [ "$TP_TEST" = replicate ] && [ "$TP_KERNEL" != debug ]; then
-	TP_KO="$TP_KO dead_ms=1000"
+# It also fills the table of replicated connections, made small for that.
+if [ "$TP_TEST" = replicate ]; then
+	TP_KO="$TP_KO replica_conns=8"
+	[ "$TP_KERNEL" = debug ] || TP_KO="$TP_KO dead_ms=1000"
 fi
 tp_join_cluster "$(printf '5c%.0s' $(seq 32))"
 tptest serve 80 stream $BYTES 7 &
@@ -21,6 +24,7 @@ tptest serve 83 stream $BYTES 7 &
 tptest serve 81 hash &
 tptest serve 82 hash &
 tptest serve 84 rr &
+tptest serve 85 echo &
 tptest serve 86 stream $((8 * 1024 * 1024)) 7 &
 sleep 0.3
 tpctl service add 10.0.0.100:80 mode replicate replicas 2
@@ -28,6 +32,7 @@ tpctl service add 10.0.0.100:83 mode replicate replicas 3
 tpctl service add 10.0.0.100:81 mode replicate replicas 2
 tpctl service add 10.0.0.100:82 mode replicate replicas 3
 tpctl service add 10.0.0.100:84 mode replicate replicas 2
+tpctl service add 10.0.0.100:85 mode replicate replicas 3
 tpctl service add 10.0.0.100:86 mode replicate replicas 3
 tp_wait_full_member 30
 tptest serve 90 stats &

@@ -28,6 +28,43 @@ watch() {
 	wait $1 || true
 }
 
+# A node tracks at most `replica_conns` replicated connections, 8 here. 8
+# echo connections held open on the R=3 service (port 85) fill every
+# node's table; one more is never answered: every replica's stack answers
+# its SYN and every replica drops that SYN-ACK, as it cannot track the
+# connection (an answer outside the replicas' sequence space would compete
+# with theirs). The 8 keep answering meanwhile. First, while the table is
+# empty.
+untracked=0
+full=0
+for n in 1 2 3; do
+	untracked=$((untracked + $(tp_node_stat $n replica_drop_untracked)))
+	full=$((full + $(tp_node_stat $n replica_table_full)))
+done
+tptest hold 10.0.0.100 85 8 $((15 * TP_SLOW)) 200 > /tmp/held 2>&1 &
+held=$!
+sleep $((4 * TP_SLOW))
+if echo one-too-many | timeout 10 nc -w 4 10.0.0.100 85 > /tmp/extra 2>&1; then
+	extra="answered: $(cat /tmp/extra)"
+else
+	extra=unanswered
+fi
+tp_expect_eq "a 9th connection while 8 fill the table" "$extra" unanswered
+now_untracked=0
+now_full=0
+for n in 1 2 3; do
+	now_untracked=$((now_untracked + $(tp_node_stat $n replica_drop_untracked)))
+	now_full=$((now_full + $(tp_node_stat $n replica_table_full)))
+done
+tp_expect "every replica dropped its SYN-ACK: table full $full -> $now_full, untracked segments dropped $untracked -> $now_untracked" \
+	[ $((now_full - full)) -ge 3 -a $((now_untracked - untracked)) -ge 3 ]
+wait $held || true
+tp_info "held: $(tr '\n' ' ' < /tmp/held)"
+tp_expect_eq "the 8 held connections kept answering" \
+	"$(sed -n 's/.* ok=\([0-9]*\) .*/\1/p' /tmp/held | awk '{ ok += $1 } END { print ok + 0 }')" 8
+# Their entries go 5 s after their sockets.
+sleep $((7 * TP_SLOW))
+
 WANT_UP=$(tptest digest $BYTES 9)
 for port in 81 82; do
 	tptest source 10.0.0.100 $port $BYTES 9 > /tmp/transfer.up 2>&1 &

@@ -15,8 +15,8 @@ import hubcheck  # noqa: E402
 
 run_dir = sys.argv[1]
 # Connections whose primary the client cut: 2 x 10 transfers, 2 of
-# requests, 2 partitions; and 2 more whose backup it cut.
-takeovers = 24
+# requests, 2 partitions, 2 one-way cuts; and 2 more whose backup it cut.
+takeovers = 26
 # The nodes' own addresses are left out: the client asks a rebooting
 # node for its counters until it answers.
 hubcheck.run(run_dir, takeovers + 2, "tcp and host 10.0.0.100")

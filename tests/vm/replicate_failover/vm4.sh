@@ -12,6 +12,11 @@
 #  - Two partitions (ports 80 and 82): the primary's link is cut for 3 s
 #    instead; the majority takes over, and the cut-off primary, fenced,
 #    never sends on the connection again once its link is back.
+#  - Two one-way cuts (ports 83 and 81): for 3 s nothing the primary sends
+#    reaches the other nodes, while it still hears them and still reaches
+#    the client. The majority takes over; the primary must fall silent
+#    before the new one speaks (check.py: no replica emits again after
+#    another took over), and it is fenced.
 # Between trials the cut node boots again (or its link comes back) and
 # rejoins.
 BYTES=$((100 * 1024 * 1024))
@@ -43,8 +48,10 @@ replica_of() {
 	echo $found
 }
 
-# trial N PORT ROLE [partition]: transfer N on PORT, its ROLE replica cut
-# in the middle: power cut, or with `partition` its link cut for 3 s.
+# trial N PORT ROLE [partition|oneway]: transfer N on PORT, its ROLE
+# replica cut in the middle: power cut, or with `partition` its link cut
+# for 3 s, or with `oneway` what it sends to the other nodes dropped for
+# 3 s.
 trial() {
 	rm -f /tmp/timeline
 	case $2 in
@@ -71,6 +78,11 @@ trial() {
 		tp_host link-down $victim
 		sleep 3
 		tp_host link-up $victim
+	elif [ "${4:-}" = oneway ]; then
+		others=$(for n in 1 2 3; do [ $n = $victim ] || printf '10.0.0.%s ' $n; done)
+		tp_host mute $victim $others
+		sleep 3
+		tp_host unmute $victim $others
 	else
 		tp_host restart $victim
 	fi
@@ -90,7 +102,7 @@ trial() {
 	[ $2 = 84 ] && got=$(echo "$got" | cut -d' ' -f1-2) && tp_info "trial $1: $(cat /tmp/transfer)"
 	tp_expect_eq "trial $1 ($way): bytes and SHA-256 (application's longest wait $(tp_longest_gap /tmp/timeline) ms)" \
 		"$got" "$want"
-	if [ "${4:-}" = partition ]; then
+	if [ -n "${4:-}" ]; then
 		sleep 2
 		fenced=$(($(tp_node_stat $victim replica_fenced) - fenced_before))
 		tp_expect "trial $1: the cut-off primary vm$victim fenced its connection ($fenced)" [ "$fenced" -ge 1 ]
@@ -113,6 +125,8 @@ trial $((i + 3)) 80 backup
 trial $((i + 4)) 82 backup
 trial $((i + 5)) 80 primary partition
 trial $((i + 6)) 82 primary partition
+trial $((i + 7)) 83 primary oneway
+trial $((i + 8)) 81 primary oneway
 
 tp_barrier done
 tp_barrier reported
