@@ -35,12 +35,14 @@ watch() {
 # connection (an answer outside the replicas' sequence space would compete
 # with theirs). The 8 keep answering meanwhile. First, while the table is
 # empty.
-untracked=0
-full=0
-for n in 1 2 3; do
-	untracked=$((untracked + $(tp_node_stat $n replica_drop_untracked)))
-	full=$((full + $(tp_node_stat $n replica_table_full)))
-done
+# total NAME: counter NAME summed over the nodes.
+total() {
+	sum=0
+	for n in 1 2 3; do sum=$((sum + $(tp_node_stat $n $1))); done
+	echo $sum
+}
+untracked=$(total replica_drop_untracked)
+full=$(total replica_table_full)
 tptest hold 10.0.0.100 85 8 $((15 * TP_SLOW)) 200 > /tmp/held 2>&1 &
 held=$!
 sleep $((4 * TP_SLOW))
@@ -50,12 +52,8 @@ else
 	extra=unanswered
 fi
 tp_expect_eq "a 9th connection while 8 fill the table" "$extra" unanswered
-now_untracked=0
-now_full=0
-for n in 1 2 3; do
-	now_untracked=$((now_untracked + $(tp_node_stat $n replica_drop_untracked)))
-	now_full=$((now_full + $(tp_node_stat $n replica_table_full)))
-done
+now_untracked=$(total replica_drop_untracked)
+now_full=$(total replica_table_full)
 tp_expect "every replica dropped its SYN-ACK: table full $full -> $now_full, untracked segments dropped $untracked -> $now_untracked" \
 	[ $((now_full - full)) -ge 3 -a $((now_untracked - untracked)) -ge 3 ]
 wait $held || true
