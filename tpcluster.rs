@@ -495,8 +495,9 @@ impl PerNet for Node {
     fn start(&self) -> Result {
         let first_ms = clock::default_timers().heartbeat_ms;
         // SAFETY: the node stays in its pernet slot until it is dropped, and
-        // `PinnedDrop` drops the ticker first.
-        let ticker = unsafe { Ticker::start(self, first_ms)? };
+        // `PinnedDrop` drops the ticker first; the module drops its
+        // `TickerQueue` after every node. Urgent: it sends the heartbeats.
+        let ticker = unsafe { Ticker::start_urgent(self, first_ms)? };
         // SAFETY: as above.
         let work = unsafe { Ticker::<Node, handover::Work>::start(self, 1_000)? };
         // SAFETY: `PinnedDrop` disarms the kicker, once nothing can kick it,

@@ -349,10 +349,12 @@ void tpc_udp_close(struct socket *sock)
 }
 
 /*
- * The tickers' workqueue. Heartbeats are sent from a ticker: on a busy
- * machine a normal-priority worker can wait behind runnable tasks for
+ * The urgent tickers' workqueue. Heartbeats are sent from a ticker: on a
+ * busy machine a normal-priority worker can wait behind runnable tasks for
  * longer than the dead timeout, and the peers then count a working node
- * out. High-priority workers (nice -20) run first. Not WQ_MEM_RECLAIM:
+ * out. High-priority workers (nice -20) run first. The bulk work (progress
+ * reports, handovers) stays on system_wq: at high priority it would run
+ * at every kick ahead of the applications it serves. Not WQ_MEM_RECLAIM:
  * the work is no part of memory reclaim.
  */
 static struct workqueue_struct *tpc_wq;
@@ -371,6 +373,7 @@ void tpc_tickers_exit(void)
 
 struct tpc_ticker {
 	struct delayed_work work;
+	struct workqueue_struct *wq;
 	u32 (*func)(void *arg);
 	void *arg;
 };
@@ -379,16 +382,17 @@ static void tpc_ticker_run(struct work_struct *work)
 {
 	struct tpc_ticker *t = container_of(to_delayed_work(work), struct tpc_ticker, work);
 
-	queue_delayed_work(tpc_wq, &t->work, msecs_to_jiffies(t->func(t->arg)));
+	queue_delayed_work(t->wq, &t->work, msecs_to_jiffies(t->func(t->arg)));
 }
 
-struct tpc_ticker *tpc_ticker_new(u32 (*func)(void *arg), void *arg)
+struct tpc_ticker *tpc_ticker_new(u32 (*func)(void *arg), void *arg, bool urgent)
 {
 	struct tpc_ticker *t = kzalloc(sizeof(*t), GFP_KERNEL);
 
 	if (!t)
 		return NULL;
 	INIT_DELAYED_WORK(&t->work, tpc_ticker_run);
+	t->wq = urgent ? tpc_wq : system_wq;
 	t->func = func;
 	t->arg = arg;
 	return t;
@@ -397,7 +401,7 @@ struct tpc_ticker *tpc_ticker_new(u32 (*func)(void *arg), void *arg)
 /* Starts the ticker: its function runs @ms from now, then as it asks. */
 void tpc_ticker_arm(struct tpc_ticker *t, unsigned int ms)
 {
-	queue_delayed_work(tpc_wq, &t->work, msecs_to_jiffies(ms));
+	queue_delayed_work(t->wq, &t->work, msecs_to_jiffies(ms));
 }
 
 /* Returns once the function is not running and will not run again. */
@@ -506,7 +510,7 @@ void tpc_genlmsg_multicast_monitor(struct net *net, struct sk_buff *skb)
 /* Starts the ticker's function now (from any context), then as it asks. */
 void tpc_ticker_kick(struct tpc_ticker *t)
 {
-	mod_delayed_work(tpc_wq, &t->work, 0);
+	mod_delayed_work(t->wq, &t->work, 0);
 }
 
 /*

@@ -90,12 +90,15 @@ int tpc_udp_open(struct net *net, const u8 *addr, u16 port, void *owner, tpc_udp
 int tpc_udp_send(struct socket *sock, const u8 *daddr, u16 dport, const u8 *data, size_t len);
 void tpc_udp_close(struct socket *sock);
 
-/* The tickers' high-priority workqueue: created before the first ticker, destroyed after the last. */
+/* The urgent tickers' high-priority workqueue: created before the first ticker, destroyed after the last. */
 int tpc_tickers_init(void);
 void tpc_tickers_exit(void);
 
-/* A periodic work item calling @func(@arg) in process context; it returns the next delay, ms. */
-struct tpc_ticker *tpc_ticker_new(u32 (*func)(void *arg), void *arg);
+/*
+ * A periodic work item calling @func(@arg) in process context; it returns the next delay, ms.
+ * @urgent: on the high-priority workqueue, else on system_wq.
+ */
+struct tpc_ticker *tpc_ticker_new(u32 (*func)(void *arg), void *arg, bool urgent);
 void tpc_ticker_arm(struct tpc_ticker *t, unsigned int ms);
 void tpc_ticker_free(struct tpc_ticker *t);
 

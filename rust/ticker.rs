@@ -18,8 +18,9 @@ pub(crate) trait Tick<W = ()>: Sync {
     fn tick(&self) -> u32;
 }
 
-/// The workqueue every [`Ticker`] runs on: high priority, so that a busy
+/// The workqueue urgent [`Ticker`]s run on: high priority, so that a busy
 /// machine still sends its heartbeats on time (see `tpc_tickers_init`).
+/// Other tickers run on the kernel's `system_wq`.
 ///
 /// # Invariants
 ///
@@ -81,14 +82,34 @@ impl<T: Tick<W>, W> Ticker<T, W> {
     /// # Safety
     ///
     /// `target` must outlive the ticker: the caller drops the ticker first.
-    /// The [`TickerQueue`] must outlive it too.
     pub(crate) unsafe fn start(target: &T, first_ms: u32) -> Result<Self> {
+        // SAFETY: the caller's contract; not urgent, so no `TickerQueue`.
+        unsafe { Self::start_on(target, first_ms, false) }
+    }
+
+    /// Like [`Ticker::start`], on the high-priority workqueue: for work
+    /// that must run on time on a busy machine (heartbeats).
+    ///
+    /// # Safety
+    ///
+    /// As [`Ticker::start`]; the [`TickerQueue`] must outlive the ticker
+    /// too.
+    pub(crate) unsafe fn start_urgent(target: &T, first_ms: u32) -> Result<Self> {
+        // SAFETY: the caller's contract.
+        unsafe { Self::start_on(target, first_ms, true) }
+    }
+
+    /// # Safety
+    ///
+    /// As [`Ticker::start_urgent`] if `urgent`, else as [`Ticker::start`].
+    unsafe fn start_on(target: &T, first_ms: u32, urgent: bool) -> Result<Self> {
         // SAFETY: `run::<T>` matches `target`, which outlives the ticker
-        // (the caller's contract).
+        // (the caller's contract), as does the workqueue it names.
         let ticker = unsafe {
             bindings::tpc_ticker_new(
                 Some(run::<T, W>),
                 core::ptr::from_ref(target).cast_mut().cast(),
+                urgent,
             )
         };
         if ticker.is_null() {
