@@ -44,10 +44,7 @@ impl<E: Keyed> ConnTable<E> {
 
     /// The entry of `tuple`.
     pub(crate) fn find(&mut self, tuple: &Tuple) -> Option<&mut E> {
-        if self.is_empty() {
-            return None;
-        }
-        self.slots.iter_mut().flatten().find(|e| e.tuple() == tuple)
+        self.find_slot(tuple).map(|(_, e)| e)
     }
 
     /// The entry of `tuple` and its slot, which stays its own while it is
