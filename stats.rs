@@ -158,6 +158,10 @@ counters! {
     /// a connection it does not track (table full, or not in its set),
     /// dropped: such a connection is answered by its replicas only.
     ReplicaDropUntracked => "replica_drop_untracked",
+    /// The client's acknowledgment of the SYN-ACK played to this node's
+    /// stack, which still waited for it (lost on the way here, or dropped
+    /// by the stack) when the client had sent it.
+    ReplicaHandshakePlayed => "replica_handshake_played",
 }
 
 impl Counter {

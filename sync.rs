@@ -18,6 +18,7 @@ use crate::{
     config::MAX_PEERS,
     conntable::{ConnTable, Keyed},
     handover::{head_of, SegmentHead},
+    handshake::ClientHandshake,
     replica::{
         self, after, segment_of, set_ack, takeover_ts_delta, translation_of, window_end_of, Advert,
         Advertised, Ends, OwnSynAck, Replication, Role, FIN, MAX_SET,
@@ -70,6 +71,9 @@ pub(crate) struct Entry {
     /// The newest TSval the client echoed (cluster space): a primary
     /// taking over sends none older.
     latest_echo: u32,
+    /// The client's side of the handshake, to play its acknowledgment to
+    /// this node's stack if that still waits for it.
+    handshake: ClientHandshake,
     /// What the primary last advertised, if the backups held its
     /// acknowledgment or window back from its stack's.
     held: Option<Advertised>,
@@ -195,6 +199,7 @@ impl Node {
                 entry.latest_echo = ecr;
             }
         }
+        entry.handshake.saw(seg.flags, seg.window, seg.timestamps);
         // A backup's stack must never see an acknowledgment of bytes it
         // has not sent yet (the primary may be ahead): it would drop the
         // whole segment, data included.
@@ -352,6 +357,12 @@ impl Node {
         };
         let tr = translation_of(&key, tuple, &own);
         let server_next = replica::cluster_isn(&key, tuple).wrapping_add(1);
+        let handshake = ClientHandshake::new(
+            client_next,
+            server_next,
+            seg.timestamps
+                .map(|(tsval, ecr)| (tsval.wrapping_add(tr.ts_delta), ecr)),
+        );
         let now = clock::now_ms();
         let Some(rep) = Replication::new(
             &set[..n],
@@ -368,7 +379,19 @@ impl Node {
         let mut table = self.replicas.lock();
         if let Some(e) = table.find(tuple) {
             if e.client_isn == client_next.wrapping_sub(1) && e.tr.seq_delta == tr.seq_delta {
-                // A retransmitted SYN-ACK of the same connection.
+                // A retransmitted SYN-ACK of the same connection: the
+                // stack still waits for the client's acknowledgment. If
+                // the client sent it, the stack missed it, and a backup's
+                // retransmission never reaches the client to ask again (a
+                // primary's does: the client answers it).
+                let play = match e.rep.role() {
+                    Role::Backup => e.handshake.ack_to_play(*tuple),
+                    Role::Primary | Role::Fenced => None,
+                };
+                drop(table);
+                if let Some(ack) = play {
+                    self.replica_play(&ack);
+                }
                 return;
             }
         }
@@ -378,6 +401,7 @@ impl Node {
             rep,
             tr,
             latest_echo: tr.ts_delta.wrapping_add(own.tsval.unwrap_or(0)),
+            handshake,
             held: None,
             fin_end: None,
             need_ack: false,
@@ -394,6 +418,22 @@ impl Node {
         } else {
             Counter::ReplicaTableFull
         });
+    }
+
+    /// Plays `seg`, a segment in the client's view, to this node's stack
+    /// as if the client had sent it: it goes through the inbound hook's
+    /// translation like the client's own. Softirq.
+    fn replica_play(&self, seg: &splice::Segment<'_>) {
+        let Some(ifindex) = self.plane.lock().vip_ifindex(seg.tuple.vip) else {
+            return;
+        };
+        let mut pkt = [0u8; splice::SEGMENT_HEADERS_MAX];
+        let Some(n) = splice::build_segment(&mut pkt, seg) else {
+            return;
+        };
+        if tcp::play_ipv4(self.net, ifindex, &pkt[..n]).is_ok() {
+            self.counters.bump(Counter::ReplicaHandshakePlayed);
+        }
     }
 
     /// Takes a peer's progress report. Softirq.
@@ -413,6 +453,9 @@ impl Node {
                 window_end: p.window_end,
             };
             let moved = e.rep.heard(sender, &ends, now);
+            if p.client_acked {
+                e.handshake.reported();
+            }
             let was = e.rep.role();
             let set_was = e.rep.members_mask();
             if e.rep.take_view(sender, p.members) {
@@ -666,6 +709,7 @@ impl Node {
                     received: me.received,
                     sent: me.sent,
                     members: e.rep.members_mask(),
+                    client_acked: e.handshake.acked(),
                     window_end: me.window_end,
                 };
                 for peer in e.rep.report_to() {

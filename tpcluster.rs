@@ -27,6 +27,7 @@ mod conntable;
 mod control;
 mod csum;
 mod handover;
+mod handshake;
 mod membership;
 mod packet;
 mod rendezvous;

@@ -65,6 +65,11 @@ pub(crate) const TLV_COMMIT_TSVAL: u16 = 23;
 pub(crate) const TLV_PROGRESS: u16 = 25;
 /// Encoded length of a [`Progress`] entry's value.
 const PROGRESS_LEN: usize = 28;
+/// The bits of a progress entry's members word that hold the set.
+pub(crate) const PROGRESS_MEMBERS_MASK: u32 = 0x7fff_ffff;
+/// The bit of a progress entry's members word that says the sender saw
+/// the client complete the handshake ([`Progress::client_acked`]).
+const PROGRESS_CLIENT_ACKED: u32 = 1 << 31;
 /// Most connections one progress datagram reports: it stays under 1200
 /// bytes, well within any Ethernet MTU.
 pub(crate) const PROGRESS_MAX_ENTRIES: usize = 40;
@@ -453,8 +458,12 @@ pub(crate) struct Progress {
     /// sender's stack has sent (written and transmitted) every byte.
     pub(crate) sent: u32,
     /// The replicas the sender still counts in the connection's set: bit
-    /// i for the i-th in rendezvous order.
+    /// i for the i-th in rendezvous order (at most [`PROGRESS_MEMBERS_MASK`]).
     pub(crate) members: u32,
+    /// The sender saw the client acknowledge a SYN-ACK: the client has
+    /// completed the handshake, so a replica whose stack still waits for
+    /// that acknowledgment may be given it (`sync.rs`).
+    pub(crate) client_acked: bool,
     /// The client's sequence number up to which the sender's stack takes
     /// data: the right edge of the window it offered.
     pub(crate) window_end: u32,
@@ -466,7 +475,13 @@ impl Progress {
         b[..12].copy_from_slice(&self.tuple.to_wire());
         b[12..16].copy_from_slice(&self.received.to_be_bytes());
         b[16..20].copy_from_slice(&self.sent.to_be_bytes());
-        b[20..24].copy_from_slice(&self.members.to_be_bytes());
+        let word = (self.members & PROGRESS_MEMBERS_MASK)
+            | if self.client_acked {
+                PROGRESS_CLIENT_ACKED
+            } else {
+                0
+            };
+        b[20..24].copy_from_slice(&word.to_be_bytes());
         b[24..].copy_from_slice(&self.window_end.to_be_bytes());
         b
     }
@@ -479,7 +494,8 @@ impl Progress {
             tuple: Tuple::from_wire(tuple),
             received: word(12),
             sent: word(16),
-            members: word(20),
+            members: word(20) & PROGRESS_MEMBERS_MASK,
+            client_acked: word(20) & PROGRESS_CLIENT_ACKED != 0,
             window_end: word(24),
         }
     }

@@ -55,6 +55,9 @@ class Hub:
         for n in range(1, nvms + 1):
             self._ip("tuntap", "add", self.tap(n), "mode", "tap")
             self._ip("link", "set", self.tap(n), "master", "hub", "up")
+        # Where drop_acks sends what it takes away: a tap left down, which
+        # drops all it is given.
+        self._ip("tuntap", "add", "sink", "mode", "tap")
 
     @staticmethod
     def tap(n):
@@ -68,6 +71,22 @@ class Hub:
 
     def link(self, n, up):
         self._ip("link", "set", self.tap(n), "up" if up else "down")
+
+    def drop_acks(self, n, port):
+        """From now on the hub drops, on their way to VM n, the pure
+        acknowledgments (no payload, timestamps option) sent to TCP port
+        `port`: a client's handshake ACK, for one. IPv4 without options."""
+        sh(*self.exec_prefix(), "tc", "qdisc", "replace", "dev", self.tap(n), "clsact")
+        sh(*self.exec_prefix(), "tc", "filter", "add", "dev", self.tap(n), "egress", "protocol", "ip",
+           "prio", "1", "u32",
+           "match", "u16", "52", "0xffff", "at", "2",  # total length: 20 + 20 + 12
+           "match", "u8", "6", "0xff", "at", "9",  # TCP
+           "match", "u16", str(port), "0xffff", "at", "22",  # destination port
+           "match", "u8", "0x10", "0xff", "at", "33",  # flags: ACK alone
+           "action", "mirred", "egress", "redirect", "dev", "sink")
+
+    def drop_acks_clear(self, n):
+        sh(*self.exec_prefix(), "tc", "qdisc", "del", "dev", self.tap(n), "clsact", check=False)
 
     def destroy(self):
         sh("ip", "netns", "del", self.ns, check=False)
@@ -337,6 +356,10 @@ class Test:
                 hub.link(n, False)
             elif cmd == "link-up":
                 hub.link(n, True)
+            elif cmd == "drop-acks":
+                hub.drop_acks(n, int(argv[2]))
+            elif cmd == "drop-acks-clear":
+                hub.drop_acks_clear(n)
             elif cmd in ("netem", "netem-clear", "mute", "unmute"):
                 reply = vms[n - 1].ask_agent(" ".join(argv[:1] + argv[2:]))
                 if not reply.startswith("OK"):
@@ -344,7 +367,7 @@ class Test:
             else:
                 return "ERR unknown command %s" % cmd
         except (IndexError, ValueError):
-            return "ERR usage: kill|restart|link-down|link-up|netem|netem-clear|mute|unmute N [args]"
+            return "ERR usage: kill|restart|link-down|link-up|drop-acks|drop-acks-clear|netem|netem-clear|mute|unmute N [args]"
         except subprocess.CalledProcessError as e:
             return "ERR %s" % e.output.strip().replace("\n", " ")
         return "OK"

@@ -9,6 +9,8 @@ pub mod balance;
 pub mod config;
 #[path = "../../../csum.rs"]
 pub mod csum;
+#[path = "../../../handshake.rs"]
+pub mod handshake;
 #[path = "../../../membership.rs"]
 pub mod membership;
 #[path = "../../../packet.rs"]
@@ -32,6 +34,8 @@ mod balance_tests;
 mod config_tests;
 #[cfg(test)]
 mod csum_tests;
+#[cfg(test)]
+mod handshake_tests;
 #[cfg(test)]
 mod membership_tests;
 #[cfg(test)]

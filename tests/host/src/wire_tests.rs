@@ -682,6 +682,7 @@ fn progress(i: u32) -> crate::wire::Progress {
         received: 0xffff_fff0u32.wrapping_add(i),
         sent: i.wrapping_mul(0x0101_0101),
         members: i ^ 0x5,
+        client_acked: i % 2 == 1,
         window_end: 0x8000_0000u32.wrapping_sub(i),
     }
 }
@@ -717,6 +718,37 @@ fn progress_round_trips() {
         encode_progress(&mut short, &header(), &[progress(1)], &mac()),
         Err(EncodeError::BufferTooSmall)
     );
+}
+
+/// The members word carries the set in its low bits and, in bit 31, that
+/// the sender saw the client complete the handshake: one never leaks into
+/// the other.
+#[test]
+fn progress_members_word_carries_the_handshake_flag() {
+    use crate::wire::{encode_progress, PROGRESS_MAX_LEN};
+    for (members, acked, word) in [
+        (0b101, true, 0x8000_0005u32),
+        (0b101, false, 0x0000_0005),
+        (0xffff_ffff, false, 0x7fff_ffff),
+    ] {
+        let mut p = progress(0);
+        p.members = members;
+        p.client_acked = acked;
+        let mut buf = vec![0; PROGRESS_MAX_LEN];
+        let len = encode_progress(&mut buf, &header(), &[p], &mac()).unwrap();
+        // Header, TLV header, then the entry: tuple, received, sent, word.
+        let at = HEADER_LEN + 4 + 20;
+        assert_eq!(buf[at..at + 4], word.to_be_bytes());
+        let d = decode(&buf[..len], &mac(), CLUSTER).unwrap();
+        let Message::Progress(list) = d.message else {
+            panic!()
+        };
+        let got = list.iter().next().unwrap();
+        assert_eq!(
+            (got.members, got.client_acked),
+            (members & 0x7fff_ffff, acked)
+        );
+    }
 }
 
 #[test]

@@ -48,7 +48,8 @@ tp_value() {
 
 # tp_host CMD ARGS: ask the host for a failure primitive: kill N, link-down N,
 # link-up N, netem N QDISC-ARGS..., netem-clear N, mute N ADDR... (VM N's
-# packets to ADDR... dropped: a one-way cut), unmute N ADDR....
+# packets to ADDR... dropped: a one-way cut), unmute N ADDR..., drop-acks N
+# PORT (pure ACKs to PORT dropped on their way to VM N), drop-acks-clear N.
 tp_host() {
 	echo "HOST $*" >&3
 	read -r TP_REPLY <&3
