@@ -162,6 +162,10 @@ counters! {
     /// stack, which still waited for it (lost on the way here, or dropped
     /// by the stack) when the client had sent it.
     ReplicaHandshakePlayed => "replica_handshake_played",
+    /// The client's acknowledgment played to this node's stack, a backup's,
+    /// of what the stack sent only after the client had acknowledged it
+    /// (its FIN, after the primary's was acknowledged).
+    ReplicaAckPlayed => "replica_ack_played",
 }
 
 impl Counter {

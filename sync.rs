@@ -15,10 +15,10 @@
 //! slot: progress on one connection wakes no caller of another).
 
 use crate::{
+    client_acks::ClientAcks,
     config::MAX_PEERS,
     conntable::{ConnTable, Keyed},
     handover::{head_of, SegmentHead},
-    handshake::ClientHandshake,
     replica::{
         self, after, segment_of, set_ack, takeover_ts_delta, translation_of, window_end_of, Advert,
         Advertised, Ends, OwnSynAck, Replication, Role, FIN, MAX_SET,
@@ -71,9 +71,9 @@ pub(crate) struct Entry {
     /// The newest TSval the client echoed (cluster space): a primary
     /// taking over sends none older.
     latest_echo: u32,
-    /// The client's side of the handshake, to play its acknowledgment to
-    /// this node's stack if that still waits for it.
-    handshake: ClientHandshake,
+    /// The client's acknowledgments, to play one to this node's stack if
+    /// it missed it (`client_acks.rs`).
+    acks: ClientAcks,
     /// What the primary last advertised, if the backups held its
     /// acknowledgment or window back from its stack's.
     held: Option<Advertised>,
@@ -199,17 +199,24 @@ impl Node {
                 entry.latest_echo = ecr;
             }
         }
-        entry.handshake.saw(seg.flags, seg.window, seg.timestamps);
+        let client_fin_before = entry.acks.fin_seen();
+        entry
+            .acks
+            .saw(seg.flags, seg.end, seg.ack, seg.window, seg.timestamps);
         // A backup's stack must never see an acknowledgment of bytes it
         // has not sent yet (the primary may be ahead): it would drop the
         // whole segment, data included.
         let own_sent = entry.rep.me().sent;
         // A primary whose acknowledgment is held back must not see the
-        // client acknowledge its FIN: its stack would close the socket
-        // (LAST_ACK), and the client, whose FIN it has not yet seen
-        // acknowledged, would send it again to a closed socket and get a
-        // reset. The stack stays in LAST_ACK until the clamp lifts.
-        let fin_held = role == Role::Primary && entry.held.is_some_and(|h| h.ack_held);
+        // client acknowledge its FIN after the client's own FIN: its stack
+        // would close the socket (LAST_ACK), and the client, whose FIN it
+        // has not yet seen acknowledged, would send it again to a closed
+        // socket and get a reset. The stack stays in LAST_ACK until the
+        // clamp lifts and the client acknowledges its FIN sent again. Had
+        // this FIN come first, the stack goes on to FIN-WAIT-2 and
+        // TIME_WAIT, which answer a FIN again: nothing to hold.
+        let fin_held =
+            role == Role::Primary && client_fin_before && entry.held.is_some_and(|h| h.ack_held);
         let held = match (seg.ack, entry.fin_end) {
             (Some(ack), _) if role == Role::Backup && after(ack, own_sent) => Some(own_sent),
             (Some(ack), Some(fin)) if fin_held && ack == fin => Some(fin.wrapping_sub(1)),
@@ -289,9 +296,25 @@ impl Node {
             }
             entry.held = held.then_some(told);
         }
+        // A backup's stack sending what the client has acknowledged
+        // already (its FIN after the primary's was acknowledged) waits for
+        // an acknowledgment the client will not send again. (A primary's
+        // goes to the client, which answers it: played as well, the
+        // client's answer would find the socket closed and draw a reset.)
+        let catch_up = match (entry.rep.role(), seg.flags & (SYN | RST)) {
+            (Role::Backup, 0) => {
+                entry
+                    .acks
+                    .covering(tuple, seg.seq.wrapping_add(tr.seq_delta), sent)
+            }
+            _ => None,
+        };
         drop(table);
         if moved {
             self.replica_kick.kick();
+        }
+        if let Some(ack) = catch_up {
+            self.replica_play(&ack, Counter::ReplicaAckPlayed);
         }
         if !emit {
             self.counters.bump(Counter::ReplicaSuppressed);
@@ -357,7 +380,7 @@ impl Node {
         };
         let tr = translation_of(&key, tuple, &own);
         let server_next = replica::cluster_isn(&key, tuple).wrapping_add(1);
-        let handshake = ClientHandshake::new(
+        let acks = ClientAcks::new(
             client_next,
             server_next,
             seg.timestamps
@@ -385,12 +408,12 @@ impl Node {
                 // retransmission never reaches the client to ask again (a
                 // primary's does: the client answers it).
                 let play = match e.rep.role() {
-                    Role::Backup => e.handshake.ack_to_play(*tuple),
+                    Role::Backup => e.acks.handshake_ack(*tuple),
                     Role::Primary | Role::Fenced => None,
                 };
                 drop(table);
                 if let Some(ack) = play {
-                    self.replica_play(&ack);
+                    self.replica_play(&ack, Counter::ReplicaHandshakePlayed);
                 }
                 return;
             }
@@ -401,7 +424,7 @@ impl Node {
             rep,
             tr,
             latest_echo: tr.ts_delta.wrapping_add(own.tsval.unwrap_or(0)),
-            handshake,
+            acks,
             held: None,
             fin_end: None,
             need_ack: false,
@@ -422,8 +445,9 @@ impl Node {
 
     /// Plays `seg`, a segment in the client's view, to this node's stack
     /// as if the client had sent it: it goes through the inbound hook's
-    /// translation like the client's own. Softirq.
-    fn replica_play(&self, seg: &splice::Segment<'_>) {
+    /// translation like the client's own. Counts it under `counter`.
+    /// Softirq.
+    fn replica_play(&self, seg: &splice::Segment<'_>, counter: Counter) {
         let Some(ifindex) = self.plane.lock().vip_ifindex(seg.tuple.vip) else {
             return;
         };
@@ -432,7 +456,7 @@ impl Node {
             return;
         };
         if tcp::play_ipv4(self.net, ifindex, &pkt[..n]).is_ok() {
-            self.counters.bump(Counter::ReplicaHandshakePlayed);
+            self.counters.bump(counter);
         }
     }
 
@@ -454,7 +478,7 @@ impl Node {
             };
             let moved = e.rep.heard(sender, &ends, now);
             if p.client_acked {
-                e.handshake.reported();
+                e.acks.handshake_reported();
             }
             let was = e.rep.role();
             let set_was = e.rep.members_mask();
@@ -709,7 +733,7 @@ impl Node {
                     received: me.received,
                     sent: me.sent,
                     members: e.rep.members_mask(),
-                    client_acked: e.handshake.acked(),
+                    client_acked: e.acks.handshake_done(),
                     window_end: me.window_end,
                 };
                 for peer in e.rep.report_to() {

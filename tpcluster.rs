@@ -22,12 +22,12 @@ mod sys;
 
 mod balance;
 mod channel;
+mod client_acks;
 mod config;
 mod conntable;
 mod control;
 mod csum;
 mod handover;
-mod handshake;
 mod membership;
 mod packet;
 mod rendezvous;

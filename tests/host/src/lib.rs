@@ -5,12 +5,12 @@
 
 #[path = "../../../balance.rs"]
 pub mod balance;
+#[path = "../../../client_acks.rs"]
+pub mod client_acks;
 #[path = "../../../config.rs"]
 pub mod config;
 #[path = "../../../csum.rs"]
 pub mod csum;
-#[path = "../../../handshake.rs"]
-pub mod handshake;
 #[path = "../../../membership.rs"]
 pub mod membership;
 #[path = "../../../packet.rs"]
@@ -31,11 +31,11 @@ pub mod wire;
 #[cfg(test)]
 mod balance_tests;
 #[cfg(test)]
+mod client_acks_tests;
+#[cfg(test)]
 mod config_tests;
 #[cfg(test)]
 mod csum_tests;
-#[cfg(test)]
-mod handshake_tests;
 #[cfg(test)]
 mod membership_tests;
 #[cfg(test)]

@@ -55,6 +55,24 @@ if [ "$TP_TEST" = replicate ]; then
 		grep -q " $TP_VM(${role:-none} " <<-EOF
 		$row
 		EOF
+	# Every transfer is over: every replica's socket of it has closed
+	# (TIME_WAIT at most), a backup's too, though the client acknowledged
+	# the primary's FIN before that backup's stack had sent its own (the
+	# backup plays the acknowledgment to its stack). /proc/net/tcp: the
+	# local port in hex, 0x50-0x56 (80-86); states 0A LISTEN, 06
+	# TIME_WAIT, and 03 SYN-RECV: the ninth connection of the full table
+	# stage, never answered, waits there for a minute.
+	closing() {
+		awk 'NR > 1 { split($2, l, ":"); if (l[2] ~ /^005[0-6]$/ && $4 !~ /^(0A|06|03)$/) n++ } END { print n + 0 }' /proc/net/tcp
+	}
+	i=0
+	while [ "$(closing)" -gt 0 ] && [ $i -lt $((10 * TP_SLOW)) ]; do sleep 0.5; i=$((i + 1)); done
+	tp_info "sockets of the services at the end: $(awk 'NR > 1 { split($2, l, ":"); if (l[2] ~ /^005[0-6]$/) s[$4]++ } END { for (k in s) printf "%s:%d ", k, s[k] }' /proc/net/tcp)(ack played $(tp_stat replica_ack_played))"
+	if [ "$(closing)" -gt 0 ]; then
+		tp_info "still closing: $(awk 'NR > 1 { split($2, l, ":"); if (l[2] ~ /^005[0-6]$/ && $4 !~ /^(0A|06|03)$/) print }' /proc/net/tcp | tr -s ' ' | tr '\n' '|')"
+		tp_info "conn show: $(tpctl conn show 2>&1 | grep replicate | tr -s ' ' | tr '\n' '|')"
+	fi
+	tp_expect_eq "sockets of the finished connections still closing, 5 s after the last" "$(closing)" 0
 fi
 tp_info "vm$TP_VM (boot $TP_BOOT): $(grep -E '^(replica|channel_rx_good|channel_tx |heartbeat_late|member_down)' /proc/net/tpcluster | tr '\n' ' ')"
 tp_expect_eq "segments it could not rewrite" "$(tp_stat splice_drop_unwritable)" "0"
