@@ -262,11 +262,18 @@ impl Node {
             }
         }
         let now = clock::now_ms();
+        // Looked up outside the table's lock; resets are rare.
+        let reset_without_socket = seg.flags & RST != 0 && self.has_no_socket(&tuple);
         let mut table = self.replicas.lock();
         let Some(entry) = table.find(&tuple) else {
             drop(table);
             return self.replica_untracked(&tuple);
         };
+        if reset_without_socket && entry.fin_end.is_some() && entry.acks.fin_seen() {
+            drop(table);
+            self.counters.bump(Counter::ReplicaDropUntracked);
+            return Some(Verdict::Drop);
+        }
         let tr = entry.tr;
         entry.last_ms = now;
         let sent = seg.end.wrapping_add(tr.seq_delta);
@@ -357,6 +364,23 @@ impl Node {
         }
         self.counters.bump(Counter::ReplicaDropUntracked);
         Some(Verdict::Drop)
+    }
+
+    /// Whether a reset of this node's stack has no socket behind it. On a
+    /// replicated connection both sides have closed (each FIN sent), it
+    /// then is the stack's answer to a segment that came after the close — the
+    /// client acknowledging a FIN sent twice — and must not leave, as none
+    /// does once the entry is gone ([`Node::replica_untracked`]). The
+    /// client has had the whole connection; a reset would only cut its
+    /// TIME_WAIT short. Any context (an RCU lookup).
+    fn has_no_socket(&self, tuple: &Tuple) -> bool {
+        !tcp::socket_exists(
+            self.net,
+            tuple.client,
+            tuple.client_port,
+            tuple.vip,
+            tuple.port,
+        )
     }
 
     /// This node's stack answered a client's SYN: if it is for a replicate
