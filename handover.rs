@@ -541,13 +541,7 @@ impl Node {
         }
         // Any socket of the tuple, TIME_WAIT included, would answer the
         // played SYN itself.
-        if tcp::socket_exists(
-            self.net,
-            tuple.client,
-            tuple.client_port,
-            tuple.vip,
-            tuple.port,
-        ) {
+        if tcp::socket_exists(self.net, tuple) {
             return Err(code(EEXIST));
         }
         if !tcp::listening(self.net, tuple.vip, tuple.port) {
@@ -590,14 +584,7 @@ impl crate::sys::ticker::Tick<Work> for Node {
                     // A handover request is running: it ends the entry.
                     Phase::Frozen | Phase::TargetReady | Phase::TargetRefused(_) => false,
                     Phase::Spliced => {
-                        idle > FORGET_CLOSED_MS
-                            && !tcp::socket_exists(
-                                self.net,
-                                e.tuple.client,
-                                e.tuple.client_port,
-                                e.tuple.vip,
-                                e.tuple.port,
-                            )
+                        idle > FORGET_CLOSED_MS && !tcp::socket_exists(self.net, &e.tuple)
                     }
                     _ => idle > FORGET_IDLE_MS,
                 };

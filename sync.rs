@@ -262,8 +262,14 @@ impl Node {
             }
         }
         let now = clock::now_ms();
-        // Looked up outside the table's lock; resets are rare.
-        let reset_without_socket = seg.flags & RST != 0 && self.has_no_socket(&tuple);
+        // A reset with no socket behind it, on a connection both sides have
+        // closed (each FIN sent), is the stack's answer to a segment that
+        // came after the close — the client acknowledging a FIN sent twice.
+        // It does not leave, as none does once the entry is gone
+        // (`replica_untracked`): the client has had the whole connection,
+        // and a reset would only cut its TIME_WAIT short. Looked up outside
+        // the table's lock; resets are rare.
+        let reset_without_socket = seg.flags & RST != 0 && !tcp::socket_exists(self.net, &tuple);
         let mut table = self.replicas.lock();
         let Some(entry) = table.find(&tuple) else {
             drop(table);
@@ -364,23 +370,6 @@ impl Node {
         }
         self.counters.bump(Counter::ReplicaDropUntracked);
         Some(Verdict::Drop)
-    }
-
-    /// Whether a reset of this node's stack has no socket behind it. On a
-    /// replicated connection both sides have closed (each FIN sent), it
-    /// then is the stack's answer to a segment that came after the close — the
-    /// client acknowledging a FIN sent twice — and must not leave, as none
-    /// does once the entry is gone ([`Node::replica_untracked`]). The
-    /// client has had the whole connection; a reset would only cut its
-    /// TIME_WAIT short. Any context (an RCU lookup).
-    fn has_no_socket(&self, tuple: &Tuple) -> bool {
-        !tcp::socket_exists(
-            self.net,
-            tuple.client,
-            tuple.client_port,
-            tuple.vip,
-            tuple.port,
-        )
     }
 
     /// This node's stack answered a client's SYN: if it is for a replicate
@@ -700,13 +689,7 @@ impl Node {
             }
             None => {
                 if now.saturating_sub(e.last_ms) > FORGET_MS
-                    && !tcp::socket_exists(
-                        self.net,
-                        c.tuple.client,
-                        c.tuple.client_port,
-                        c.tuple.vip,
-                        c.tuple.port,
-                    )
+                    && !tcp::socket_exists(self.net, &c.tuple)
                 {
                     table.remove(&c.tuple);
                     return;

@@ -133,22 +133,16 @@ pub(crate) fn listening(net: NetNs, vip: [u8; 4], port: u16) -> bool {
 }
 
 /// Whether `net` has a TCP socket of any state, TIME_WAIT included, for the
-/// connection from `client:client_port` to `vip:port`. Any context.
-pub(crate) fn socket_exists(
-    net: NetNs,
-    client: [u8; 4],
-    client_port: u16,
-    vip: [u8; 4],
-    port: u16,
-) -> bool {
+/// connection `tuple`. Any context.
+pub(crate) fn socket_exists(net: NetNs, tuple: &Tuple) -> bool {
     // SAFETY: `net` is live; the addresses are 4 bytes.
     unsafe {
         bindings::tpc_tcp_socket_exists(
             net.as_ptr(),
-            client.as_ptr(),
-            client_port,
-            vip.as_ptr(),
-            port,
+            tuple.client.as_ptr(),
+            tuple.client_port,
+            tuple.vip.as_ptr(),
+            tuple.port,
         )
     }
 }
