@@ -154,6 +154,23 @@ impl Plane {
             .map(|(_, _, _, r)| *r)
     }
 
+    /// The replicate services, as the listeners given the socket gate
+    /// need them.
+    pub(crate) fn listener_services(&self) -> ListenerServices {
+        let mut l = ListenerServices {
+            list: [([0; 4], 0); MAX_SERVICES],
+            n: 0,
+        };
+        for (a, p, _, _) in self.services[..self.n_services]
+            .iter()
+            .filter(|(_, _, m, _)| *m == Mode::Replicate)
+        {
+            l.list[l.n] = (a.0, *p);
+            l.n += 1;
+        }
+        l
+    }
+
     /// Whether any service is a replicate one.
     pub(crate) fn replicates(&self) -> bool {
         self.services[..self.n_services]
@@ -217,15 +234,23 @@ impl Plane {
         rendezvous::owner(&self.key, tuple, &self.members[..self.n_members])
     }
 
-    /// Decides for one received IPv4 packet. `holds_socket` tells whether
-    /// this node holds a TCP socket for the segment's connection; it is
-    /// asked only for TCP segments other than a SYN.
+    /// Decides for one received IPv4 packet. `held_here` tells whether
+    /// this node's stack takes what comes for a connection: it holds the
+    /// connection's socket, or (a TCP segment) the segment completes a
+    /// handshake the stack answered with a SYN cookie. It is asked for TCP
+    /// segments other than a SYN, and for ICMP errors about a connection
+    /// of a VIP, which go to the connection's holder whatever their outer
+    /// addresses (path MTU discovery among them).
     ///
     /// A SYN goes to the owner of its 5-tuple (every port: a port that is
     /// no service is refused by one node, not all); other traffic for a VIP
     /// (ICMP, UDP) to the owner of its addresses and protocol, so that one
     /// node answers a ping.
-    pub(crate) fn decide(&self, pkt: &Ipv4Packet, holds_socket: impl FnOnce() -> bool) -> Decision {
+    pub(crate) fn decide(
+        &self,
+        pkt: &Ipv4Packet,
+        held_here: impl FnOnce(&Tuple) -> bool,
+    ) -> Decision {
         if !self.is_vip(pkt.daddr) {
             return Decision::NotVip;
         }
@@ -235,16 +260,33 @@ impl Plane {
         if self.self_id == 0 {
             return Decision::Unconfigured;
         }
-        let (sport, dport, new) = match pkt.tcp {
-            Some(t) if t.syn && !t.ack => (t.sport, t.dport, true),
-            Some(_) => {
-                return if holds_socket() {
-                    Decision::Held
-                } else {
-                    Decision::NotHeld
-                };
+        let held = |t: Tuple| {
+            if held_here(&t) {
+                Decision::Held
+            } else {
+                Decision::NotHeld
             }
-            None => (0, 0, false),
+        };
+        let (sport, dport, new) = match (pkt.tcp, pkt.icmp_about) {
+            (Some(t), _) if t.syn && !t.ack => (t.sport, t.dport, true),
+            (Some(t), _) => {
+                return held(Tuple {
+                    client: pkt.saddr,
+                    client_port: t.sport,
+                    vip: pkt.daddr,
+                    port: t.dport,
+                });
+            }
+            // An error about a segment the VIP sent.
+            (None, Some(q)) if q.saddr == pkt.daddr => {
+                return held(Tuple {
+                    client: q.daddr,
+                    client_port: q.dport,
+                    vip: q.saddr,
+                    port: q.sport,
+                });
+            }
+            (None, _) => (0, 0, false),
         };
         let tuple = FiveTuple {
             saddr: u32::from_be_bytes(pkt.saddr),
@@ -280,5 +322,23 @@ impl Plane {
         } else {
             Decision::Owned
         }
+    }
+}
+
+/// The replicate services of a plane, copied out of it so that the gated
+/// listeners can be checked against them without holding the plane.
+pub(crate) struct ListenerServices {
+    list: [([u8; 4], u16); MAX_SERVICES],
+    n: usize,
+}
+
+impl ListenerServices {
+    /// Whether a listener bound to `addr` (`[0; 4]`: the wildcard) and
+    /// `port` is one the stack may pick for a connection of a replicate
+    /// service, and so must keep the socket gate.
+    pub(crate) fn gates(&self, addr: [u8; 4], port: u16) -> bool {
+        self.list[..self.n]
+            .iter()
+            .any(|&(vip, p)| p == port && (addr == vip || addr == [0; 4]))
     }
 }

@@ -12,7 +12,7 @@
 
 use crate::{
     config::{Config, Ipv4, KEY_LEN},
-    membership::Membership,
+    membership::{Membership, Recipient},
     stats::{Counter, Counters},
     sys::{clock, crypto, netdev::NetNs, udp::UdpReceiver, udp::UdpSocket},
     wire::{
@@ -86,6 +86,9 @@ impl ChannelSettings {
 pub(crate) struct Cluster {
     /// Keys of the open channel; `None` while it is closed.
     pub(crate) keys: Option<Keys>,
+    /// The open channel's epoch (0: none open), which datagrams to this
+    /// node must be bound to.
+    pub(crate) epoch: u32,
     /// This node's id.
     pub(crate) self_id: u32,
     /// The peers and their liveness (on the heap: it is large).
@@ -101,6 +104,7 @@ impl Cluster {
     pub(crate) fn new() -> Result<Self> {
         Ok(Self {
             keys: None,
+            epoch: 0,
             self_id: 0,
             membership: KBox::init(kernel::init::zeroed(), GFP_KERNEL)?,
         })
@@ -118,6 +122,11 @@ pub(crate) struct Channel {
     next_counter: u64,
     /// This opening's incarnation: real-time seconds when it opened.
     incarnation: u32,
+    /// This opening's epoch: a random number, never 0, that peers learn
+    /// from its heartbeats and bind their datagrams to, so that nothing
+    /// sent to an earlier opening (a recorded datagram replayed after a
+    /// restart) is taken by this one.
+    epoch: u32,
 }
 
 impl Channel {
@@ -140,6 +149,7 @@ impl Channel {
             keys: Keys::derive(&settings.key),
             next_counter: now,
             incarnation: (now / 1_000_000_000) as u32,
+            epoch: crypto::random_nonzero_u32(),
         })
     }
 
@@ -153,24 +163,30 @@ impl Channel {
         self.keys
     }
 
+    /// Its epoch, for the receive side.
+    pub(crate) fn epoch(&self) -> u32 {
+        self.epoch
+    }
+
     /// Sends one heartbeat, naming the peers this node sees live (`live`),
-    /// to each of `peers`.
+    /// to each of `peers`: one datagram each, bound to it.
     pub(crate) fn send_heartbeats(
         &mut self,
-        peers: impl Iterator<Item = Ipv4>,
+        peers: impl Iterator<Item = Recipient>,
         live: &[u32],
         counters: &Counters,
     ) {
-        let Some(hb) = Heartbeat::new(self.incarnation, self.settings.addr.0, live) else {
+        let Some(hb) = Heartbeat::new(self.incarnation, self.epoch, self.settings.addr.0, live)
+        else {
             return;
         };
-        let header = self.next_header();
         let mut buf = [0u8; HEARTBEAT_MAX_LEN];
-        let Ok(len) = wire::encode_heartbeat(&mut buf, &header, &hb, &self.keys) else {
-            return;
-        };
         for to in peers {
-            match self.socket.send(to, self.settings.port, &buf[..len]) {
+            let header = self.next_header(&to);
+            let Ok(len) = wire::encode_heartbeat(&mut buf, &header, &hb, &self.keys) else {
+                return;
+            };
+            match self.socket.send(to.addr, self.settings.port, &buf[..len]) {
                 Ok(()) => counters.bump(Counter::ChannelTx),
                 Err(_) => counters.bump(Counter::ChannelTxErrors),
             }
@@ -205,12 +221,14 @@ pub(crate) enum Received<'a> {
 }
 
 impl Channel {
-    /// The header of the next datagram: its counter is taken.
-    fn next_header(&mut self) -> Header {
+    /// The header of the next datagram, to `to`: its counter is taken.
+    fn next_header(&mut self, to: &Recipient) -> Header {
         let header = Header {
             sender: self.settings.id,
             cluster: self.keys.cluster_id,
             counter: self.next_counter,
+            recipient: to.id,
+            epoch: to.epoch,
         };
         self.next_counter += 1;
         header
@@ -220,16 +238,16 @@ impl Channel {
     /// sends it to `to`, counting it.
     fn send_one(
         &mut self,
-        to: Ipv4,
+        to: Recipient,
         max_len: usize,
         encode: impl FnOnce(&mut [u8], &Header, &Keys) -> Result<usize, wire::EncodeError>,
         counters: &Counters,
     ) -> Result {
-        let header = self.next_header();
+        let header = self.next_header(&to);
         // On the heap: more than a kernel stack frame should hold.
         let mut buf = KVec::from_elem(0u8, max_len, GFP_KERNEL)?;
         let len = encode(&mut buf, &header, &self.keys).map_err(|_| EINVAL)?;
-        let sent = self.socket.send(to, self.settings.port, &buf[..len]);
+        let sent = self.socket.send(to.addr, self.settings.port, &buf[..len]);
         counters.bump(if sent.is_ok() {
             Counter::ChannelTx
         } else {
@@ -241,7 +259,7 @@ impl Channel {
     /// Sends one handover message to `to`.
     pub(crate) fn send_handover(
         &mut self,
-        to: Ipv4,
+        to: Recipient,
         h: &Handover<'_>,
         counters: &Counters,
     ) -> Result {
@@ -253,7 +271,7 @@ impl Channel {
     /// Sends one progress report to `to`.
     pub(crate) fn send_progress(
         &mut self,
-        to: Ipv4,
+        to: Recipient,
         entries: &[Progress],
         counters: &Counters,
     ) -> Result {
@@ -285,10 +303,20 @@ pub(crate) fn receive<'a>(
         }
     };
     let header = datagram.header;
+    // Bound to this node: a datagram replayed to another node, or recorded
+    // before this node's channel opened, is not this one's to take.
+    if header.recipient != cluster.self_id {
+        counters.bump(Counter::ChannelDropWrongRecipient);
+        return Received::Nothing;
+    }
+    // Bound to this node's current channel epoch; or to none, as a peer
+    // that has not heard this node yet sends its heartbeats.
+    let bound = cluster.epoch != 0 && header.epoch == cluster.epoch;
+    let unbound = header.epoch == 0;
     let hb = match datagram.message {
         Message::Heartbeat(hb) => hb,
         Message::Handover(handover) => {
-            return if admit(cluster, &header, from, counters) {
+            return if admit(cluster, &header, from, bound, counters) {
                 Received::Handover {
                     sender: header.sender,
                     handover,
@@ -298,7 +326,7 @@ pub(crate) fn receive<'a>(
             };
         }
         Message::Progress(list) => {
-            return if admit(cluster, &header, from, counters) {
+            return if admit(cluster, &header, from, bound, counters) {
                 Received::Progress {
                     sender: header.sender,
                     list,
@@ -312,6 +340,11 @@ pub(crate) fn receive<'a>(
             return Received::Nothing;
         }
     };
+    // Bound to an earlier epoch: recorded before this channel opened.
+    if !bound && !unbound {
+        counters.bump(Counter::ChannelDropStaleEpoch);
+        return Received::Nothing;
+    }
     // The sender names its own address under the MAC: a datagram relayed
     // from elsewhere is refused even if its source was rewritten.
     if Ipv4(hb.address()) != from {
@@ -323,10 +356,17 @@ pub(crate) fn receive<'a>(
         from,
         header.counter,
         hb.incarnation(),
+        hb.epoch(),
+        bound,
         hb.live(),
         cluster.self_id,
         clock::now_ms(),
     ) {
+        // It taught the sender's epoch only.
+        Ok(_) if !bound => {
+            counters.bump(Counter::ChannelRxUnbound);
+            Received::Nothing
+        }
         Ok(true) => {
             counters.bump(Counter::ChannelRxGood);
             Received::Nothing
@@ -344,10 +384,16 @@ pub(crate) fn receive<'a>(
 
 /// Whether a datagram other than a heartbeat is admitted (from a
 /// configured peer at its address, fresh); counted either way.
-fn admit(cluster: &mut Cluster, header: &Header, from: Ipv4, counters: &Counters) -> bool {
+fn admit(
+    cluster: &mut Cluster,
+    header: &Header,
+    from: Ipv4,
+    bound: bool,
+    counters: &Counters,
+) -> bool {
     match cluster
         .membership
-        .admit(header.sender, from, header.counter)
+        .admit(header.sender, from, header.counter, bound)
     {
         Ok(()) => {
             counters.bump(Counter::ChannelRxGood);

@@ -169,6 +169,12 @@ pub(crate) fn vip_add(node: &Node, req: &Request<'_>) -> Result {
         let _ = config.del_vip(vip.addr);
         return Err(if e == ENODEV {
             req.refuse(e, c"no interface with this ifindex", None)
+        } else if e.to_errno() == crate::sys::netdev::NOT_ETHERNET {
+            req.refuse(
+                e,
+                c"not an Ethernet interface: a cluster MAC needs 6-byte hardware addresses and ARP",
+                None,
+            )
         } else {
             req.refuse(e, c"cannot join the cluster MAC on this interface", None)
         });
@@ -255,9 +261,8 @@ pub(crate) fn service_del(node: &Node, req: &Request<'_>) -> Result {
     let (vip, port) = service_key(req)?;
     let mut config = node.config.lock();
     config.del_service(vip, port).map_err(|e| refuse(req, e))?;
+    // Its listeners get tcp_prot back (if it was a replicate service).
     republish(node, &config);
-    // Its listener gets tcp_prot back (if it was a replicate service).
-    crate::sys::sockhook::detach(node.net, vip.0, port);
     Ok(())
 }
 

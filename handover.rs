@@ -48,6 +48,8 @@ const RESEND_MS: u64 = 100;
 /// How long the dispatcher waits for the target's answer to an offer, at
 /// least (twice the failure-detection time if that is longer).
 const ANSWER_WAIT_MS: u64 = 1_000;
+/// The longest a dispatcher waits for that answer, whatever the timers.
+const ANSWER_WAIT_MAX_MS: u64 = 10_000;
 /// How long the dispatcher waits for the target's confirmation of a commit.
 const CONFIRM_WAIT_MS: u64 = 2_000;
 /// Largest segment payload played to the new holder.
@@ -231,10 +233,25 @@ impl Node {
         entry.last_ms = clock::now_ms();
         let fresh_syn = flags & (SYN | splice::ACK) == SYN;
         if fresh_syn && matches!(entry.phase, Phase::Gone { .. } | Phase::Spliced) {
-            // The client opens a new connection on the same ports: what
-            // was kept of the old one no longer applies.
-            table.remove(&tuple);
-            return InboundVerdict::Default;
+            // The client opens a new connection on the same ports once
+            // the old one is over: what was kept of it no longer applies.
+            // While this node's stack holds it live (it was spliced here),
+            // the SYN is forged or stray: the stack answers it with a
+            // challenge ACK, translated as any segment of the connection.
+            let live = || {
+                entry.phase == Phase::Spliced
+                    && self.net.holds_tcp_socket(
+                        tuple.client,
+                        tuple.client_port,
+                        tuple.vip,
+                        tuple.port,
+                        skb.ifindex(),
+                    )
+            };
+            if splice::syn_forgets_entry(false, live) {
+                table.remove(&tuple);
+                return InboundVerdict::Default;
+            }
         }
         match entry.phase.inbound(flags, entry.translation) {
             Inbound::Default => InboundVerdict::Default,
@@ -552,13 +569,13 @@ impl Node {
 
     /// Sends one handover message to peer `to`. Process context.
     fn send_handover(&self, to: u32, h: &Handover<'_>) -> Result {
-        let addr = self.cluster.lock().membership.addr_of(to).ok_or(ENOENT)?;
+        let to = self.cluster.lock().membership.recipient(to).ok_or(ENOENT)?;
         let mut runtime = self.runtime.lock();
         let channel = runtime
             .channel
             .as_mut()
             .ok_or(errno(kernel::bindings::ENOTCONN))?;
-        channel.send_handover(addr, h, &self.counters)
+        channel.send_handover(to, h, &self.counters)
     }
 }
 
@@ -756,10 +773,14 @@ pub(crate) fn handover(node: &Node, req: &Request<'_>) -> Result {
     result
 }
 
-/// Milliseconds to wait for an answer to an offer.
+/// Milliseconds to wait for an answer to an offer: long enough for the
+/// target to be found dead, never longer than [`ANSWER_WAIT_MAX_MS`] (the
+/// request holds the netlink family's lock meanwhile).
 fn answer_wait_ms(node: &Node) -> u64 {
     let timers = node.config.lock().node().timers(clock::default_timers());
-    ANSWER_WAIT_MS.max(2 * u64::from(timers.dead_ms))
+    ANSWER_WAIT_MS
+        .max(2 * u64::from(timers.dead_ms))
+        .min(ANSWER_WAIT_MAX_MS)
 }
 
 /// The dispatcher's side, once the request is known to be sound.
@@ -830,19 +851,17 @@ fn dispatch(
             .map_err(|e| refuse(req, e, c"too many connections in handover"))?;
         translation
     };
-    let unfreeze = |node: &Node| {
-        let mut table = node.splice.lock();
-        match (table.find(&tuple), translation) {
-            (Some(e), Some(_)) if e.id == id => e.phase = Phase::Spliced,
-            (Some(e), None) if e.id == id => table.remove(&tuple),
-            _ => {}
-        }
+    // Every way out of the request from here, but the commit, unfreezes.
+    let frozen = Frozen {
+        node,
+        tuple,
+        id,
+        spliced: translation.is_some(),
     };
     tcp::synchronize_net();
     let snap = match sock.snapshot(&mut unread) {
         Ok(s) => s.state,
         Err(e) => {
-            unfreeze(node);
             return Err(refuse(
                 req,
                 e,
@@ -852,7 +871,6 @@ fn dispatch(
     };
     let n_unread = snap.unread as usize;
     if consumed.len() + n_unread > REPLAY_MAX {
-        unfreeze(node);
         return Err(refuse(
             req,
             E2BIG,
@@ -860,7 +878,6 @@ fn dispatch(
         ));
     }
     if consumed.len() as u64 > snap.bytes_received.saturating_sub(n_unread as u64) {
-        unfreeze(node);
         return Err(refuse(
             req,
             EINVAL,
@@ -918,10 +935,15 @@ fn dispatch(
         if now - start > wait {
             break Err(errno(kernel::bindings::ETIMEDOUT).to_errno().unsigned_abs());
         }
+        // A signal (the caller gave up, or is killed) ends the wait; the
+        // connection stays here.
+        if crate::sys::sockhook::signal_pending() {
+            break Err(errno(kernel::bindings::EINTR).to_errno().unsigned_abs());
+        }
         node.handover_wait.wait(seen, RESEND_MS as u32);
     };
     if let Err(errno) = answer {
-        unfreeze(node);
+        drop(frozen);
         let e = Error::from_errno(-(errno as i32));
         return Err(refuse(
             req,
@@ -931,6 +953,7 @@ fn dispatch(
     }
 
     // Commit: the connection leaves this node without a word to the client.
+    core::mem::forget(frozen);
     sock.release_silently();
     if let Some(e) = node.splice.lock().find(&tuple) {
         e.phase = Phase::Gone { confirmed: false };
@@ -968,6 +991,30 @@ fn dispatch(
             ));
         }
         node.handover_wait.wait(seen, RESEND_MS as u32);
+    }
+}
+
+/// A connection the dispatcher froze for a handover: dropped, it is
+/// unfrozen (it goes back to its translation, if it had one, or is
+/// forgotten), so that a handover that fails after the freeze leaves the
+/// connection working where it was. Forgotten on commit.
+struct Frozen<'a> {
+    node: &'a Node,
+    tuple: Tuple,
+    /// The handover's id: a later handover's entry is not this one's.
+    id: u64,
+    /// The connection had been spliced here before (it has a translation).
+    spliced: bool,
+}
+
+impl Drop for Frozen<'_> {
+    fn drop(&mut self) {
+        let mut table = self.node.splice.lock();
+        match table.find(&self.tuple) {
+            Some(e) if e.id == self.id && self.spliced => e.phase = Phase::Spliced,
+            Some(e) if e.id == self.id => table.remove(&self.tuple),
+            _ => {}
+        }
     }
 }
 

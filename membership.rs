@@ -47,6 +47,22 @@ pub(crate) enum Refusal {
     WrongAddress,
     /// The counter was seen before or is too old.
     Replay(Rejection),
+    /// Bound to another epoch of this node's channel than the current one
+    /// (recorded before it opened, or sent before its sender heard of
+    /// it), and no heartbeat.
+    StaleEpoch,
+}
+
+/// The recipient of a datagram: a peer, its address and its channel epoch
+/// as last heard (0: none heard yet).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Recipient {
+    /// Its node id.
+    pub(crate) id: u32,
+    /// Its channel address.
+    pub(crate) addr: Ipv4,
+    /// Its channel epoch.
+    pub(crate) epoch: u32,
 }
 
 /// A peer as membership sees it; a slot with id 0 is free.
@@ -58,6 +74,9 @@ pub(crate) struct Member {
     pub(crate) addr: Ipv4,
     /// Incarnation from its last heartbeat, 0 before the first.
     pub(crate) incarnation: u32,
+    /// Its channel's epoch from its last heartbeat, 0 before the first:
+    /// what this node binds its datagrams to it to.
+    pub(crate) epoch: u32,
     /// A heartbeat of it was taken, at `last_heard_ms`.
     pub(crate) heard: bool,
     /// When its last heartbeat was taken, in ms of the caller's clock.
@@ -78,6 +97,7 @@ impl Member {
         id: 0,
         addr: Ipv4([0; 4]),
         incarnation: 0,
+        epoch: 0,
         heard: false,
         last_heard_ms: 0,
         live: false,
@@ -161,9 +181,17 @@ impl Membership {
     }
 
     /// Records a heartbeat whose MAC has verified: from node `sender` at
-    /// address `from`, with datagram counter `counter` and the sender's live
-    /// view `view`, at `now_ms`; `self_id` is this node's id. Returns whether
-    /// the sender agrees with this node's current view.
+    /// address `from`, with datagram counter `counter`, the sender's
+    /// channel `epoch` and live view `view`, at `now_ms`; `self_id` is this
+    /// node's id. Returns whether the sender agrees with this node's
+    /// current view.
+    ///
+    /// A heartbeat that is not `bound` to this node's current channel
+    /// epoch (its sender has not heard of it yet, or it was recorded
+    /// before this channel opened) only teaches the sender's epoch, so
+    /// that this node's datagrams to it are bound to it; it says nothing
+    /// of the sender's liveness, which only a heartbeat bound to this
+    /// node's epoch does (one the sender made after hearing this node).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn heard(
         &mut self,
@@ -171,6 +199,8 @@ impl Membership {
         from: Ipv4,
         counter: u64,
         incarnation: u32,
+        epoch: u32,
+        bound: bool,
         view: &[u32],
         self_id: u32,
         now_ms: u64,
@@ -196,6 +226,10 @@ impl Membership {
             return Err(Refusal::WrongAddress);
         }
         member.window.accept(counter).map_err(Refusal::Replay)?;
+        member.epoch = epoch;
+        if !bound {
+            return Ok(true);
+        }
         member.incarnation = incarnation;
         member.lists_us = lists_us;
         member.reported = reported;
@@ -206,14 +240,24 @@ impl Membership {
     }
 
     /// Admits a datagram other than a heartbeat whose MAC has verified:
-    /// from node `sender` at `from` with counter `counter`. It must come
-    /// from a configured peer at its address and be fresh; it says nothing
-    /// about liveness.
-    pub(crate) fn admit(&mut self, sender: u32, from: Ipv4, counter: u64) -> Result<(), Refusal> {
+    /// from node `sender` at `from` with counter `counter`, `bound` to this
+    /// node's current channel epoch or not. It must come from a configured
+    /// peer at its address, be bound and fresh; it says nothing about
+    /// liveness.
+    pub(crate) fn admit(
+        &mut self,
+        sender: u32,
+        from: Ipv4,
+        counter: u64,
+        bound: bool,
+    ) -> Result<(), Refusal> {
         let slot = self.slot_of(sender).ok_or(Refusal::UnknownSender)?;
         let member = &mut self.members[slot];
         if member.addr != from {
             return Err(Refusal::WrongAddress);
+        }
+        if !bound {
+            return Err(Refusal::StaleEpoch);
         }
         member.window.accept(counter).map_err(Refusal::Replay)
     }
@@ -223,9 +267,13 @@ impl Membership {
         self.members().find(|m| m.id == id).map(|m| m.live)
     }
 
-    /// The address of peer `id`.
-    pub(crate) fn addr_of(&self, id: u32) -> Option<Ipv4> {
-        self.members().find(|m| m.id == id).map(|m| m.addr)
+    /// Where a datagram to peer `id` goes, and the epoch it is bound to.
+    pub(crate) fn recipient(&self, id: u32) -> Option<Recipient> {
+        self.members().find(|m| m.id == id).map(|m| Recipient {
+            id: m.id,
+            addr: m.addr,
+            epoch: m.epoch,
+        })
     }
 
     /// The slot of peer `id`.

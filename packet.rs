@@ -17,6 +17,24 @@ pub(crate) struct Ipv4Packet {
     pub(crate) fragment: bool,
     /// Ports and flags, for an unfragmented TCP segment.
     pub(crate) tcp: Option<TcpPorts>,
+    /// The TCP segment an unfragmented ICMP error (destination
+    /// unreachable, fragmentation needed among them; source quench; time
+    /// exceeded; parameter problem) quotes, when it quotes one.
+    pub(crate) icmp_about: Option<QuotedTcp>,
+}
+
+/// The addresses and ports of the TCP segment an ICMP error quotes: one
+/// this side sent, so `saddr`/`sport` are this side's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct QuotedTcp {
+    /// Source address of the quoted segment.
+    pub(crate) saddr: [u8; 4],
+    /// Its destination address.
+    pub(crate) daddr: [u8; 4],
+    /// Its source port.
+    pub(crate) sport: u16,
+    /// Its destination port.
+    pub(crate) dport: u16,
 }
 
 /// The start of a TCP header.
@@ -34,10 +52,39 @@ pub(crate) struct TcpPorts {
 
 /// IP protocol number of TCP.
 pub(crate) const IPPROTO_TCP: u8 = 6;
+/// IP protocol number of ICMP.
+pub(crate) const IPPROTO_ICMP: u8 = 1;
 
 /// Bytes a caller must make linear for [`parse_ipv4`] to see the TCP
-/// ports and flags behind the longest IPv4 header.
-pub(crate) const IPV4_TCP_HEADERS_MAX: usize = 60 + 14;
+/// ports and flags behind the longest IPv4 header, or the ports of the TCP
+/// segment an ICMP error quotes behind two of them.
+pub(crate) const IPV4_TCP_HEADERS_MAX: usize = 60 + 8 + 60 + 4;
+
+/// ICMP errors that quote the datagram they are about (RFC 792): the
+/// types the stack hands to TCP's error handler.
+fn icmp_type_quotes(t: u8) -> bool {
+    matches!(t, 3 | 4 | 11 | 12)
+}
+
+/// The TCP segment the ICMP message at `b[at..]` quotes, if it is an error
+/// that quotes one with its ports.
+fn quoted_tcp(b: &[u8], at: usize) -> Option<QuotedTcp> {
+    if !icmp_type_quotes(*b.get(at)?) {
+        return None;
+    }
+    let inner = at + 8;
+    let first = *b.get(inner)?;
+    let ihl = usize::from(first & 0x0f) * 4;
+    if first >> 4 != 4 || ihl < 20 || *b.get(inner + 9)? != IPPROTO_TCP {
+        return None;
+    }
+    Some(QuotedTcp {
+        saddr: addr(b, inner + 12)?,
+        daddr: addr(b, inner + 16)?,
+        sport: be16(b, inner + ihl)?,
+        dport: be16(b, inner + ihl + 2)?,
+    })
+}
 
 fn be16(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
@@ -48,7 +95,8 @@ fn addr(b: &[u8], at: usize) -> Option<[u8; 4]> {
 }
 
 /// Parses an IPv4 header, and the TCP ports and flags behind it when the
-/// packet is an unfragmented TCP segment and `b` holds them.
+/// packet is an unfragmented TCP segment and `b` holds them, or the TCP
+/// segment an unfragmented ICMP error quotes.
 pub(crate) fn parse_ipv4(b: &[u8]) -> Option<Ipv4Packet> {
     let first = *b.first()?;
     let ihl = usize::from(first & 0x0f) * 4;
@@ -69,12 +117,18 @@ pub(crate) fn parse_ipv4(b: &[u8]) -> Option<Ipv4Packet> {
     } else {
         None
     };
+    let icmp_about = if proto == IPPROTO_ICMP && !fragment {
+        quoted_tcp(b, ihl)
+    } else {
+        None
+    };
     Some(Ipv4Packet {
         saddr: addr(b, 12)?,
         daddr: addr(b, 16)?,
         proto,
         fragment,
         tcp,
+        icmp_about,
     })
 }
 

@@ -592,3 +592,19 @@ pub(crate) fn ack_and_window(pkt: &[u8]) -> Option<(u32, u16)> {
     }
     Some((be32(pkt, t + 8)?, be16(pkt, t + 14)?))
 }
+
+/// What a SYN that opens a connection (no ACK) does to a connection the
+/// module tracks on the same ports: whether it forgets the entry.
+///
+/// A SYN with the connection's own initial sequence number is that
+/// connection's SYN sent again, and goes through as any segment of it. One
+/// with another number opens a new connection only where the old one is
+/// over: while this node's stack holds the old one live (TIME_WAIT aside,
+/// where a SYN may reopen the port), the stack answers it with a challenge
+/// ACK and keeps the connection (RFC 5961, section 4), so the module keeps
+/// the entry and translates that answer like any other segment; a forged
+/// SYN then changes nothing a plain stack would let it change.
+/// `socket_live` is asked only for a SYN with another number.
+pub(crate) fn syn_forgets_entry(same_isn: bool, socket_live: impl FnOnce() -> bool) -> bool {
+    !same_isn && !socket_live()
+}

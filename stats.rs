@@ -166,6 +166,25 @@ counters! {
     /// of what the stack sent only after the client had acknowledged it
     /// (its FIN, after the primary's was acknowledged).
     ReplicaAckPlayed => "replica_ack_played",
+    /// SYNs for a replicate service dropped: a listener of it has a proto
+    /// other than TCP's (a ULP or a BPF sockmap replaced it), so the socket
+    /// gate cannot be added to it.
+    ReplicaDropForeignListener => "replica_drop_foreign_listener",
+    /// SYNs for a replicate service dropped: its listeners are more than
+    /// the node can give the socket gate.
+    ReplicaDropListenersFull => "replica_drop_listeners_full",
+    /// Authentic channel datagrams for another node, dropped: recorded on
+    /// the way to it and replayed here.
+    ChannelDropWrongRecipient => "channel_drop_wrong_recipient",
+    /// Authentic datagrams bound to an earlier epoch of this node's
+    /// channel (recorded before it opened, and replayed; or sent before the
+    /// sender heard of the current one), and handover or progress
+    /// datagrams bound to no epoch, dropped.
+    ChannelDropStaleEpoch => "channel_drop_stale_epoch",
+    /// Heartbeats not bound to this node's current channel epoch (the
+    /// sender had not heard of it yet): they only taught the sender's own
+    /// epoch, not its liveness.
+    ChannelRxUnbound => "channel_rx_unbound",
 }
 
 impl Counter {
@@ -190,6 +209,7 @@ impl Counter {
             Refusal::WrongAddress => Counter::ChannelDropWrongAddress,
             Refusal::Replay(Rejection::Duplicate) => Counter::ChannelDropReplay,
             Refusal::Replay(Rejection::TooOld) => Counter::ChannelDropTooOld,
+            Refusal::StaleEpoch => Counter::ChannelDropStaleEpoch,
         }
     }
 

@@ -29,7 +29,7 @@ use crate::{
         clock,
         netfilter::Verdict,
         skbuff::SkBuff,
-        sockhook::{self, GatedSocket, SocketGate},
+        sockhook::{self, GatedSocket, Gating, SocketGate},
         tcp::{self, TcpSocket},
         waitq::WaitQueue,
     },
@@ -55,6 +55,9 @@ const FORGET_MS: u64 = 5_000;
 const WAIT_SLICE_MS: u32 = 100;
 /// Period of the replica work when nothing kicks it.
 const WORK_MS: u32 = 50;
+/// Most listeners a node gives the socket gate: those of every replicate
+/// service, IPv4 and IPv6, every member of their reuseport groups.
+pub(crate) const MAX_GATED_LISTENERS: usize = 256;
 
 /// Marks the node's replica work among its periodic works.
 pub(crate) struct Work;
@@ -180,14 +183,26 @@ impl Node {
         let seg = segment_of(pkt, skb.len() as usize)?;
         let entry = table.find(&tuple)?;
         entry.last_ms = clock::now_ms();
-        if seg.flags & (SYN | ACK) == SYN && seg.seq != entry.client_isn {
-            // The client opens a new connection on the same ports: the
-            // old one's entry no longer applies (the SYN-ACK makes anew).
-            // Its SYN again (a SYN-ACK slow to arrive, or lost) is the same
-            // connection, which one replica may already have established:
-            // it goes through as any segment of it.
-            table.remove(&tuple);
-            return None;
+        if seg.flags & (SYN | ACK) == SYN {
+            // The client opens a new connection on the same ports once
+            // the old one is over: the old one's entry no longer applies
+            // (the SYN-ACK makes anew). Its SYN again (a SYN-ACK slow to
+            // arrive, or lost), or any SYN while this replica's stack
+            // holds the connection live (a forged one: the stack answers
+            // it with a challenge ACK), goes through as any segment of it.
+            let live = || {
+                self.net.holds_tcp_socket(
+                    tuple.client,
+                    tuple.client_port,
+                    tuple.vip,
+                    tuple.port,
+                    skb.ifindex(),
+                )
+            };
+            if splice::syn_forgets_entry(seg.seq == entry.client_isn, live) {
+                table.remove(&tuple);
+                return None;
+            }
         }
         let role = entry.rep.role();
         if role == Role::Fenced {
@@ -525,14 +540,30 @@ impl Node {
         }
     }
 
-    /// Gives the listener of replicate service `vip:port` the gate, if one
-    /// listens. Any context.
+    /// Gives every listener of replicate service `vip:port` the gate;
+    /// whether they have it (and one listens). Any context.
     pub(crate) fn replica_listener(&self, vip: [u8; 4], port: u16) -> bool {
-        let ok = sockhook::attach(self.net, vip, port);
-        if !ok {
-            self.counters.bump(Counter::ReplicaDropNoListener);
+        let gating = self.gated.lock().gate(self.net, vip, port);
+        match gating {
+            Gating::Gated => return true,
+            Gating::NoListener => self.counters.bump(Counter::ReplicaDropNoListener),
+            Gating::Foreign => self.counters.bump(Counter::ReplicaDropForeignListener),
+            Gating::Full => self.counters.bump(Counter::ReplicaDropListenersFull),
         }
-        ok
+        false
+    }
+
+    /// Gives TCP's proto back to the gated listeners that stopped
+    /// listening or whose service is gone. Process context.
+    pub(crate) fn release_gated_listeners(&self) {
+        if self.gated.lock().is_empty() {
+            return;
+        }
+        // The plane first, then the listeners: never both locks at once.
+        let services = self.plane.lock().listener_services();
+        self.gated
+            .lock()
+            .release_unless(|addr, port| services.gates(addr, port));
     }
 }
 
@@ -558,6 +589,9 @@ impl crate::sys::ticker::Tick<Work> for Node {
     /// [`WORK_MS`].
     fn tick(&self) -> u32 {
         let now = clock::now_ms();
+        // A gated listener its application closed holds its socket, its
+        // namespace and the module until it is given back.
+        self.release_gated_listeners();
         let timers = self.config.lock().node().timers(clock::default_timers());
         // A peer dead by a majority is taken out of the sets only half a
         // heartbeat interval after this node counted it dead: that long
@@ -671,7 +705,12 @@ impl Node {
                 sk.release_silently();
             }
             self.counters.bump(Counter::ReplicaFenced);
-            pr_info!("replicated connection fenced: this node no longer serves it\n");
+            if crate::sys::log::ratelimited() {
+                pr_info!(
+                    "{}: replicated connection fenced: this node no longer serves it\n",
+                    c.tuple
+                );
+            }
             self.replicas.lock().remove(&c.tuple);
             return;
         }
@@ -704,7 +743,12 @@ impl Node {
         drop(table);
         if c.takeover {
             self.counters.bump(Counter::ReplicaTakeovers);
-            pr_info!("took over a replicated connection as its primary\n");
+            if crate::sys::log::ratelimited() {
+                pr_info!(
+                    "{}: took over the replicated connection as its primary\n",
+                    c.tuple
+                );
+            }
         }
         if c.takeover || c.resume {
             tcp::ack_now(self.net, &c.tuple, true);
@@ -784,20 +828,10 @@ impl Node {
     }
 
     fn send_progress_to(&self, to: u32, entries: &[Progress]) -> Result {
-        let addr = self.cluster.lock().membership.addr_of(to).ok_or(ENOENT)?;
+        let to = self.cluster.lock().membership.recipient(to).ok_or(ENOENT)?;
         let mut runtime = self.runtime.lock();
         let channel = runtime.channel.as_mut().ok_or(ENODEV)?;
-        channel.send_progress(addr, entries, &self.counters)
-    }
-
-    /// Gives replicate services' listeners back `tcp_prot`: the service
-    /// is gone, or the node. Process context.
-    pub(crate) fn replica_detach_all(&self, config: &crate::config::Config) {
-        for s in config.services().as_slice() {
-            if s.mode == crate::config::Mode::Replicate {
-                sockhook::detach(self.net, s.vip.0, s.port);
-            }
-        }
+        channel.send_progress(to, entries, &self.counters)
     }
 }
 

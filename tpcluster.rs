@@ -52,6 +52,7 @@ use sys::{
     pernet::{self, PerNet},
     seq_file::SeqFile,
     skbuff::{NetDevice, SkBuff},
+    sockhook::GatedListeners,
     sync::{new_spinlock_bh, SpinLockBh},
     ticker::{Kicker, Tick, Ticker, TickerQueue},
     udp::UdpReceiver,
@@ -105,8 +106,8 @@ impl Drop for TpCluster {
 /// The node of one network namespace.
 ///
 /// Locks are taken in declaration order: `config`, `runtime`, `cluster`,
-/// `plane`, `splice`, `replicas`; the packet handlers (softirq) take only
-/// the last four, and never two at once.
+/// `plane`, `splice`, `replicas`, `gated`; the packet handlers (softirq)
+/// take only the last five, and never two at once.
 #[pin_data(PinnedDrop)]
 struct Node {
     net: NetNs,
@@ -139,6 +140,11 @@ struct Node {
     /// (process context).
     #[pin]
     replicas: SpinLockBh<sync::Table>,
+    /// The listeners of replicate services given the socket gate: by the
+    /// hook (softirq) when a SYN comes for one, released when the service
+    /// goes or the listener stops listening (process context).
+    #[pin]
+    gated: SpinLockBh<GatedListeners>,
     /// Runs the replica work now.
     replica_kick: Kicker,
     /// Wakes gated `recvmsg`/`sendmsg` calls when their connection's
@@ -206,6 +212,7 @@ impl Node {
             let mut cluster = self.cluster.lock();
             cluster.membership.set_peers(config.peers().as_slice());
             cluster.keys = runtime.channel.as_ref().map(Channel::keys);
+            cluster.epoch = runtime.channel.as_ref().map_or(0, Channel::epoch);
             cluster.self_id = config.node().id;
             (
                 LiveSet::of(&cluster),
@@ -217,6 +224,9 @@ impl Node {
         self.replicating
             .store(plane.replicates(), Ordering::Relaxed);
         *self.plane.lock() = plane;
+        // A listener of a replicate service that is gone (the service, or
+        // its VIP) gets TCP's proto back now.
+        self.release_gated_listeners();
         self.refresh_quorum(config);
         opened
     }
@@ -317,6 +327,8 @@ impl Tick for Node {
         let now = clock::now_ms();
         let mut changed = [None; MAX_PEERS];
         let mut n_changed = 0;
+        // The peers, each with the epoch its heartbeats go bound to.
+        let mut recipients = [None; MAX_PEERS];
         let (live, full_member) = {
             let mut cluster = self.cluster.lock();
             cluster.membership.update(now, timers.dead_ms, |m| {
@@ -325,6 +337,9 @@ impl Tick for Node {
                     n_changed += 1;
                 }
             });
+            for (slot, peer) in recipients.iter_mut().zip(config.peers().as_slice()) {
+                *slot = cluster.membership.recipient(peer.id);
+            }
             (
                 LiveSet::of(&cluster),
                 cluster.membership.full_member(config.node().id),
@@ -353,7 +368,7 @@ impl Tick for Node {
             view[0] = config.node().id;
             view[1..=live.len].copy_from_slice(live.as_slice());
             channel.send_heartbeats(
-                config.peers().as_slice().iter().map(|p| p.addr),
+                recipients.iter().flatten().copied(),
                 &view[..=live.len],
                 &self.counters,
             );
@@ -453,7 +468,7 @@ impl PinnedDrop for Node {
         drop(work);
         // Listeners the gate was given get tcp_prot back; connections they
         // accepted keep it and pin the module until they are freed.
-        self.replica_detach_all(&self.config.lock());
+        self.gated.lock().release_all();
         // Leave the cluster MACs. When the namespace itself goes away its
         // devices are gone already, and there is nothing to leave.
         for vip in self.config.lock().vips().as_slice() {
@@ -484,6 +499,10 @@ impl PerNet for Node {
             handover_kick: Kicker::new(),
             handover_wait: WaitQueue::new()?,
             replicas <- new_spinlock_bh!(sync::new_table()?, "tpcluster_replicas"),
+            gated <- new_spinlock_bh!(
+                GatedListeners::new(sync::MAX_GATED_LISTENERS)?,
+                "tpcluster_gated"
+            ),
             replica_kick: Kicker::new(),
             replica_waits: sync::Waits::new()?,
             quorum_until: AtomicU64::new(0),
@@ -543,16 +562,19 @@ impl Ipv4Hooks for Node {
                 handover::InboundVerdict::Drop => return Verdict::Drop,
             }
         }
-        let holds_socket = || match pkt.tcp {
-            Some(t) => {
-                self.net
-                    .holds_tcp_socket(pkt.saddr, t.sport, pkt.daddr, t.dport, skb.ifindex())
-            }
-            None => false,
+        // Whether this node's stack takes what comes for connection `t`: it
+        // holds the socket, or the segment completes a handshake it
+        // answered with a SYN cookie (no node holds a socket for that one
+        // yet).
+        let held_here = |t: &wire::Tuple| {
+            self.net
+                .holds_tcp_socket(t.client, t.client_port, t.vip, t.port, skb.ifindex())
+                || (pkt.tcp.is_some_and(|t| t.ack)
+                    && self.net.completes_cookie_handshake(skb.head(&mut headers)))
         };
         let (decision, replicated) = {
             let plane = self.plane.lock();
-            let decision = plane.decide(&pkt, holds_socket);
+            let decision = plane.decide(&pkt, held_here);
             let replicated = match (decision, pkt.tcp) {
                 (Decision::NewConnection, Some(t)) => plane
                     .replication_factor(pkt.daddr, t.dport)

@@ -19,10 +19,12 @@ use core::hint::black_box;
 
 /// First two bytes of every datagram: "TP".
 pub(crate) const MAGIC: u16 = 0x5450;
-/// The format version this codec speaks.
-pub(crate) const VERSION: u8 = 1;
+/// The format version this codec speaks. (Version 1 had no recipient and
+/// no epoch in the header: its datagrams could be replayed to another node,
+/// or to a node that restarted.)
+pub(crate) const VERSION: u8 = 2;
 /// Length of the fixed header.
-pub(crate) const HEADER_LEN: usize = 24;
+pub(crate) const HEADER_LEN: usize = 32;
 /// Length of the MAC trailer.
 pub(crate) const MAC_LEN: usize = 16;
 /// Length of a TLV's type and length fields.
@@ -36,6 +38,9 @@ pub(crate) const TLV_INCARNATION: u16 = 1;
 pub(crate) const TLV_ADDRESS: u16 = 2;
 /// TLV type of a heartbeat's live view (u32 node ids).
 pub(crate) const TLV_LIVE_VIEW: u16 = 3;
+/// TLV type of a heartbeat's sender epoch (u32): the random number its
+/// channel drew when it opened, which its peers bind their datagrams to.
+pub(crate) const TLV_EPOCH: u16 = 4;
 
 /// TLV type of a handover's id (u64, chosen by the dispatcher).
 pub(crate) const TLV_HANDOVER_ID: u16 = 16;
@@ -96,7 +101,7 @@ pub(crate) const HANDOVER_MAX_LEN: usize = HEADER_LEN
 
 /// Longest heartbeat datagram, for sizing send buffers.
 pub(crate) const HEARTBEAT_MAX_LEN: usize =
-    HEADER_LEN + 3 * TLV_HEADER_LEN + 4 + 4 + 4 * MAX_LIVE + MAC_LEN;
+    HEADER_LEN + 4 * TLV_HEADER_LEN + 4 + 4 + 4 + 4 * MAX_LIVE + MAC_LEN;
 
 /// A message authentication code over header and body.
 ///
@@ -154,6 +159,13 @@ pub(crate) struct Header {
     pub(crate) cluster: u32,
     /// Strictly increasing per sender, for the receiver's replay window.
     pub(crate) counter: u64,
+    /// Node id of the recipient: a datagram replayed to another node is
+    /// refused there.
+    pub(crate) recipient: u32,
+    /// The recipient's epoch as the sender knows it ([`TLV_EPOCH`]), 0 if
+    /// it knows none yet: a datagram recorded before the recipient's
+    /// channel opened is refused there.
+    pub(crate) epoch: u32,
 }
 
 /// Body of a heartbeat: who the sender is and whom it considers live.
@@ -164,6 +176,8 @@ pub(crate) struct Header {
 pub(crate) struct Heartbeat {
     /// Boot incarnation of the sender.
     incarnation: u32,
+    /// The sender's channel epoch.
+    epoch: u32,
     /// The sender's channel address, IPv4 octets in network order.
     address: [u8; 4],
     /// Live node ids, in the sender's order; `live[live_len..]` is zero.
@@ -174,9 +188,15 @@ pub(crate) struct Heartbeat {
 
 impl Heartbeat {
     /// A heartbeat, or `None` if `live` has more than [`MAX_LIVE`] ids.
-    pub(crate) fn new(incarnation: u32, address: [u8; 4], live: &[u32]) -> Option<Self> {
+    pub(crate) fn new(
+        incarnation: u32,
+        epoch: u32,
+        address: [u8; 4],
+        live: &[u32],
+    ) -> Option<Self> {
         let mut hb = Heartbeat {
             incarnation,
+            epoch,
             address,
             live: [0; MAX_LIVE],
             live_len: live.len(),
@@ -188,6 +208,11 @@ impl Heartbeat {
     /// Boot incarnation of the sender.
     pub(crate) fn incarnation(&self) -> u32 {
         self.incarnation
+    }
+
+    /// The sender's channel epoch.
+    pub(crate) fn epoch(&self) -> u32 {
+        self.epoch
     }
 
     /// The sender's channel address, IPv4 octets in network order.
@@ -204,7 +229,7 @@ impl Heartbeat {
 
     /// Length of the encoded body.
     fn body_len(&self) -> usize {
-        3 * TLV_HEADER_LEN + 4 + 4 + 4 * self.live().len()
+        4 * TLV_HEADER_LEN + 4 + 4 + 4 + 4 * self.live().len()
     }
 
     /// Length of the whole encoded datagram.
@@ -224,6 +249,18 @@ pub(crate) struct Tuple {
     pub(crate) vip: [u8; 4],
     /// The service's port.
     pub(crate) port: u16,
+}
+
+/// `client:port -> vip:port`, as log lines name a connection.
+impl core::fmt::Display for Tuple {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let ([a, b, c, d], [e, g, h, i]) = (self.client, self.vip);
+        write!(
+            f,
+            "{a}.{b}.{c}.{d}:{} -> {e}.{g}.{h}.{i}:{}",
+            self.client_port, self.port
+        )
+    }
 }
 
 impl Tuple {
@@ -684,6 +721,9 @@ pub(crate) fn encode_heartbeat(
     for id in hb.live() {
         w.put(&id.to_be_bytes())?;
     }
+    w.put(&TLV_EPOCH.to_be_bytes())?;
+    w.put(&4u16.to_be_bytes())?;
+    w.put(&hb.epoch.to_be_bytes())?;
     w.seal(mac)
 }
 
@@ -714,6 +754,8 @@ pub(crate) fn decode<'a>(
     let counter = r.u64().ok_or(DecodeError::TooShort)?;
     let body_len = r.u16().ok_or(DecodeError::TooShort)?;
     let reserved = r.u16().ok_or(DecodeError::TooShort)?;
+    let recipient = r.u32().ok_or(DecodeError::TooShort)?;
+    let epoch = r.u32().ok_or(DecodeError::TooShort)?;
 
     if magic != MAGIC {
         return Err(DecodeError::BadMagic);
@@ -752,6 +794,8 @@ pub(crate) fn decode<'a>(
             sender,
             cluster,
             counter,
+            recipient,
+            epoch,
         },
         message,
     })
@@ -765,22 +809,26 @@ fn tags_equal(a: &[u8; MAC_LEN], b: &[u8; MAC_LEN]) -> bool {
     black_box(diff) == 0
 }
 
-/// Parses a heartbeat body: each of the three known TLVs exactly once.
+/// Parses a heartbeat body: each of the four known TLVs exactly once.
 fn parse_heartbeat(body: &[u8]) -> Result<Heartbeat, DecodeError> {
     let mut incarnation = None;
+    let mut epoch = None;
     let mut address = None;
     let mut live = None;
     for tlv in Tlvs::new(body) {
         let (typ, value) = tlv?;
         match typ {
             TLV_INCARNATION => incarnation = Some(u32::from_be_bytes(exact(value)?)),
+            TLV_EPOCH => epoch = Some(u32::from_be_bytes(exact(value)?)),
             TLV_ADDRESS => address = Some(exact(value)?),
             TLV_LIVE_VIEW => live = Some(value),
             // Unknown TLVs are skipped so that the format can grow.
             _ => {}
         }
     }
-    let (Some(incarnation), Some(address), Some(live)) = (incarnation, address, live) else {
+    let (Some(incarnation), Some(epoch), Some(address), Some(live)) =
+        (incarnation, epoch, address, live)
+    else {
         return Err(DecodeError::Malformed);
     };
     if live.len() % 4 != 0 || live.len() > 4 * MAX_LIVE {
@@ -788,6 +836,7 @@ fn parse_heartbeat(body: &[u8]) -> Result<Heartbeat, DecodeError> {
     }
     let mut hb = Heartbeat {
         incarnation,
+        epoch,
         address,
         live: [0; MAX_LIVE],
         live_len: live.len() / 4,
@@ -1017,5 +1066,7 @@ fn write_header(
     w.put(&hdr.cluster.to_be_bytes())?;
     w.put(&hdr.counter.to_be_bytes())?;
     w.put(&body_len.to_be_bytes())?;
-    w.put(&0u16.to_be_bytes())
+    w.put(&0u16.to_be_bytes())?;
+    w.put(&hdr.recipient.to_be_bytes())?;
+    w.put(&hdr.epoch.to_be_bytes())
 }

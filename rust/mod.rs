@@ -12,6 +12,7 @@ pub(crate) mod bindings;
 pub(crate) mod clock;
 pub(crate) mod crypto;
 pub(crate) mod genetlink;
+pub(crate) mod log;
 pub(crate) mod netdev;
 pub(crate) mod netfilter;
 pub(crate) mod netlink;

@@ -20,6 +20,10 @@ unsafe impl Send for NetNs {}
 // SAFETY: as above.
 unsafe impl Sync for NetNs {}
 
+/// The errno [`NetNs::set_multicast`] gives for a device that is not
+/// Ethernet (`EOPNOTSUPP`, which the kernel crate does not name), negated.
+pub(crate) const NOT_ETHERNET: i32 = -(bindings::EOPNOTSUPP as i32);
+
 impl NetNs {
     /// The namespace `net`.
     ///
@@ -31,7 +35,9 @@ impl NetNs {
     }
 
     /// Adds (`join`) or removes the multicast `mac` to the receive filter of
-    /// interface `ifindex`. `ENODEV` if there is no such interface.
+    /// interface `ifindex`. `ENODEV` if there is no such interface,
+    /// `EOPNOTSUPP` if it is no Ethernet device (its hardware addresses
+    /// are not 6 bytes, or it does not resolve addresses with ARP).
     pub(crate) fn set_multicast(self, ifindex: u32, mac: &[u8; 6], join: bool) -> Result {
         let ifindex = i32::try_from(ifindex).map_err(|_| ENODEV)?;
         // SAFETY: the namespace is live (type invariant); the device, if
@@ -40,10 +46,13 @@ impl NetNs {
         if dev.is_null() {
             return Err(ENODEV);
         }
-        // SAFETY: `dev` is held; `mac` is 6 bytes, the length of an
-        // Ethernet address, which is what a VIP's interface has.
+        // SAFETY: `dev` is held. `dev_mc_add` reads `dev->addr_len` bytes
+        // of `mac`, which is 6 bytes long: only an Ethernet device's
+        // addresses are that long.
         let ret = unsafe {
-            if join {
+            if !bindings::tpc_dev_is_ethernet(dev) {
+                NOT_ETHERNET
+            } else if join {
                 bindings::dev_mc_add(dev, mac.as_ptr())
             } else {
                 bindings::dev_mc_del(dev, mac.as_ptr())
@@ -83,6 +92,23 @@ impl NetNs {
                 ifindex,
             )
         }
+    }
+
+    /// Whether the TCP segment whose IPv4 header `head` starts with
+    /// completes a handshake this namespace's stack answered with a SYN
+    /// cookie (`head`: the IPv4 header and at least 14 bytes of TCP's).
+    /// Such a segment has no socket anywhere yet, and only the node that
+    /// made the cookie can tell it is one.
+    ///
+    /// Call from the packet path, which runs under the RCU read lock.
+    pub(crate) fn completes_cookie_handshake(self, head: &[u8]) -> bool {
+        let Ok(len) = u32::try_from(head.len()) else {
+            return false;
+        };
+        // SAFETY: the namespace is live (type invariant); `head` is `len`
+        // readable bytes; the listener lookup runs under the caller's RCU
+        // read lock and keeps no reference.
+        unsafe { bindings::tpc_tcp_cookie_ack(self.0, head.as_ptr(), len) }
     }
 
     /// The raw namespace, for the binding layer.

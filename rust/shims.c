@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* C shims (see shims.h). */
 
+#include <linux/if_arp.h>
 #include <linux/if_ether.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
@@ -16,6 +17,9 @@
 #include <net/inet_timewait_sock.h>
 #include <net/tcp_states.h>
 #include <net/tcp.h>
+#include <net/ipv6.h>
+#include <net/transp_v6.h>
+#include <linux/module.h>
 #include <linux/delay.h>
 #include <crypto/blake2s.h>
 #include <linux/moduleparam.h>
@@ -82,6 +86,12 @@ int tpc_dev_ifindex(const struct net_device *dev)
 void tpc_dev_put(struct net_device *dev)
 {
 	dev_put(dev);
+}
+
+/* Whether @dev is an Ethernet device: 6-byte hardware addresses, ARP. */
+bool tpc_dev_is_ethernet(const struct net_device *dev)
+{
+	return dev->type == ARPHRD_ETHER && dev->addr_len == ETH_ALEN;
 }
 
 /*
@@ -258,6 +268,43 @@ bool tpc_tcp_socket_held(struct net *net, __be32 saddr, __be16 sport, __be32 dad
 	held = !(sk->sk_state == TCP_TIME_WAIT && inet_twsk(sk)->tw_substate == TCP_TIME_WAIT);
 	sock_gen_put(sk);
 	return held;
+}
+
+/*
+ * Whether the TCP segment whose IPv4 header starts at @hdr (@len bytes: the
+ * IPv4 header and at least the first 14 of TCP's) completes a handshake
+ * this namespace's stack answered with a SYN cookie: an ACK (no SYN, no
+ * RST) to a listener that sent cookies lately, acknowledging a cookie made
+ * with this host's secret. The stack will make a connection of it; the
+ * stacks of other nodes, whose secrets differ, would not. Packet path
+ * (RCU read lock held).
+ */
+bool tpc_tcp_cookie_ack(struct net *net, const u8 *hdr, u32 len)
+{
+#ifdef CONFIG_SYN_COOKIES
+	struct tcphdr th = {};
+	struct iphdr iph;
+	struct sock *sk;
+	u32 ihl;
+
+	if (len < sizeof(iph) || !READ_ONCE(net->ipv4.sysctl_tcp_syncookies))
+		return false;
+	memcpy(&iph, hdr, sizeof(iph));
+	ihl = iph.ihl * 4;
+	if (ihl < sizeof(iph) || len < ihl + 14)
+		return false;
+	/* Ports, sequence, acknowledgment and flags: all the check reads. */
+	memcpy(&th, hdr + ihl, 14);
+	if (!th.ack || th.syn || th.rst)
+		return false;
+	sk = __inet_lookup_listener(net, net->ipv4.tcp_death_row.hashinfo, NULL, 0, iph.saddr,
+				    th.source, iph.daddr, ntohs(th.dest), 0, 0);
+	if (!sk || tcp_synq_no_recent_overflow(sk))
+		return false;
+	return __cookie_v4_check(&iph, &th) != 0;
+#else
+	return false;
+#endif
 }
 
 /* What the channel socket's sk_user_data points at. */
@@ -624,6 +671,11 @@ void tpc_sock_put(struct sock *sk)
 	sock_gen_put(sk);
 }
 
+void tpc_sock_hold(struct sock *sk)
+{
+	sock_hold(sk);
+}
+
 /*
  * Takes what a handover needs of @sk: -EBUSY while it has data in flight
  * or out of order (the caller waits), -ENOTCONN unless established. The
@@ -833,8 +885,35 @@ void tpc_waitq_wait(struct tpc_waitq *q, u32 seen, unsigned int ms)
 
 /* Replicate mode: the socket-layer hook (see shims.h). */
 
+/*
+ * The gated copies of TCP's protos: IPv4 listeners get the first, IPv6 ones
+ * (dual-stack, accepting IPv4) the second.
+ */
 static struct proto tpc_replica_prot;
+#if IS_ENABLED(CONFIG_IPV6)
+static struct proto tpc_replica_prot6;
+#endif
 static tpc_budget_func tpc_budget;
+
+/* The proto a TCP socket of @sk's family has when nobody changed it. */
+static struct proto *tpc_tcp_prot_of(const struct sock *sk)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6)
+		return &tcpv6_prot;
+#endif
+	return &tcp_prot;
+}
+
+/* The gated copy of it. */
+static struct proto *tpc_gated_prot_of(const struct sock *sk)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6)
+		return &tpc_replica_prot6;
+#endif
+	return &tpc_replica_prot;
+}
 
 static int tpc_replica_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
 			       int *addr_len)
@@ -847,7 +926,7 @@ static int tpc_replica_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, 
 			return budget;
 		len = min_t(size_t, len, budget);
 	}
-	return tcp_prot.recvmsg(sk, msg, len, flags, addr_len);
+	return tpc_tcp_prot_of(sk)->recvmsg(sk, msg, len, flags, addr_len);
 }
 
 static int tpc_replica_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
@@ -865,7 +944,7 @@ static int tpc_replica_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 		if (budget > left)
 			budget = left;
 		iov_iter_truncate(&msg->msg_iter, budget);
-		ret = tcp_prot.sendmsg(sk, msg, budget);
+		ret = tpc_tcp_prot_of(sk)->sendmsg(sk, msg, budget);
 		iov_iter_reexpand(&msg->msg_iter, count - (ret > 0 ? ret : 0));
 		if (ret <= 0)
 			return done ? done : ret;
@@ -876,47 +955,114 @@ static int tpc_replica_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 	return done;
 }
 
+static void tpc_replica_prot_init(struct proto *gated, const struct proto *orig)
+{
+	*gated = *orig;
+	gated->recvmsg = tpc_replica_recvmsg;
+	gated->sendmsg = tpc_replica_sendmsg;
+	/* Every socket cloned from a gated listener pins the module. */
+	gated->owner = THIS_MODULE;
+}
+
 void tpc_replica_init(tpc_budget_func budget)
 {
 	tpc_budget = budget;
-	tpc_replica_prot = tcp_prot;
-	tpc_replica_prot.recvmsg = tpc_replica_recvmsg;
-	tpc_replica_prot.sendmsg = tpc_replica_sendmsg;
-	/* Every socket cloned from an attached listener pins the module. */
-	tpc_replica_prot.owner = THIS_MODULE;
+	tpc_replica_prot_init(&tpc_replica_prot, &tcp_prot);
+#if IS_ENABLED(CONFIG_IPV6)
+	tpc_replica_prot_init(&tpc_replica_prot6, &tcpv6_prot);
+#endif
 }
 
 /*
- * Gives the listener of @vaddr:@vport the replicating proto; whether one
- * listens (with it, now). Any context: listeners never use recvmsg or
- * sendmsg, so the swap is one pointer store.
+ * Every listener of @net that takes TCP connections for @vaddr:@vport (port
+ * in host order): bound to that address or to the wildcard, IPv4 or IPv6
+ * without IPV6_V6ONLY, each member of a reuseport group. They are the
+ * sockets __inet_lookup_listener() chooses among, and sit in the same two
+ * lhash2 buckets (an IPv6 wildcard or v4-mapped address hashes as its IPv4
+ * counterpart does). Stores up to @max of them in @out, each with a
+ * reference; returns how many match (more than @max: some left out). Any
+ * context.
  */
-bool tpc_replica_attach(struct net *net, const u8 *vaddr, u16 vport)
+int tpc_tcp_listeners(struct net *net, const u8 *vaddr, u16 vport, struct sock **out, int max)
 {
-	struct sock *sk;
-	bool ok = false;
+	struct inet_hashinfo *h = net->ipv4.tcp_death_row.hashinfo;
+	__be32 addrs[2] = { 0, 0 };
+	int i, n = 0;
 
+	memcpy(&addrs[0], vaddr, 4);
 	rcu_read_lock();
-	sk = tpc_listener(net, vaddr, vport);
-	if (sk && sk->sk_family == AF_INET) {
-		if (READ_ONCE(sk->sk_prot) == &tcp_prot)
-			WRITE_ONCE(sk->sk_prot, &tpc_replica_prot);
-		ok = READ_ONCE(sk->sk_prot) == &tpc_replica_prot;
+	for (i = 0; i < 2; i++) {
+		u32 hash = ipv4_portaddr_hash(net, addrs[i], vport);
+		struct inet_listen_hashbucket *ilb2 = inet_lhash2_bucket(h, hash);
+		struct hlist_nulls_node *node;
+		struct sock *sk;
+
+		sk_nulls_for_each_rcu(sk, node, &ilb2->nulls_head) {
+			if (!net_eq(sock_net(sk), net) || sk->sk_num != vport ||
+			    ipv6_only_sock(sk) || sk->sk_rcv_saddr != addrs[i] ||
+			    READ_ONCE(sk->sk_state) != TCP_LISTEN)
+				continue;
+			if (n < max) {
+				/* Listeners are freed after a grace period. */
+				if (!refcount_inc_not_zero(&sk->sk_refcnt))
+					continue;
+				out[n] = sk;
+			}
+			n++;
+		}
 	}
 	rcu_read_unlock();
-	return ok;
+	return n;
 }
 
-/* Gives the listener of @vaddr:@vport tcp_prot back. */
-void tpc_replica_detach(struct net *net, const u8 *vaddr, u16 vport)
+/*
+ * Gives listener @sk the gated proto unless something else (a ULP, a BPF
+ * sockmap) replaced TCP's; whether it has the gated one now. Any context: a
+ * listener calls neither recvmsg nor sendmsg, and the connections it
+ * accepts take whichever proto it has when they are cloned.
+ */
+bool tpc_replica_gate(struct sock *sk)
 {
-	struct sock *sk;
+	struct proto *old = tpc_tcp_prot_of(sk);
+	struct proto *gated = tpc_gated_prot_of(sk);
 
-	rcu_read_lock();
-	sk = tpc_listener(net, vaddr, vport);
-	if (sk && READ_ONCE(sk->sk_prot) == &tpc_replica_prot)
-		WRITE_ONCE(sk->sk_prot, &tcp_prot);
-	rcu_read_unlock();
+	return try_cmpxchg(&sk->sk_prot, &old, gated) || old == gated;
+}
+
+/* Whether listener @sk has the gated proto. */
+bool tpc_replica_gated(const struct sock *sk)
+{
+	return READ_ONCE(sk->sk_prot) == tpc_gated_prot_of(sk);
+}
+
+/* Gives @sk TCP's proto back if it has the gated one. Any context. */
+void tpc_replica_ungate(struct sock *sk)
+{
+	cmpxchg(&sk->sk_prot, tpc_gated_prot_of(sk), tpc_tcp_prot_of(sk));
+}
+
+/* Whether @sk is a listening socket still. */
+bool tpc_sock_listening(const struct sock *sk)
+{
+	return READ_ONCE(sk->sk_state) == TCP_LISTEN;
+}
+
+/* The IPv4 address (0: the wildcard) and port a listener is bound to. */
+void tpc_sock_bound(const struct sock *sk, u8 *addr, u16 *port)
+{
+	memcpy(addr, &sk->sk_rcv_saddr, 4);
+	*port = sk->sk_num;
+}
+
+/* A reference on this module; false while it is being unloaded. */
+bool tpc_module_get(void)
+{
+	return try_module_get(THIS_MODULE);
+}
+
+void tpc_module_put(void)
+{
+	module_put(THIS_MODULE);
 }
 
 struct net *tpc_sock_net(const struct sock *sk)

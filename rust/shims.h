@@ -39,6 +39,7 @@ void tpc_skb_set_pkt_type_host(struct sk_buff *skb);
 struct net *tpc_dev_net(const struct net_device *dev);
 int tpc_dev_ifindex(const struct net_device *dev);
 void tpc_dev_put(struct net_device *dev);
+bool tpc_dev_is_ethernet(const struct net_device *dev);
 
 /* ARP. */
 void tpc_arp_reply(struct net_device *dev, const u8 *ip, const u8 *mac, const u8 *to_ip, const u8 *to_mac);
@@ -133,10 +134,12 @@ struct sock *tpc_tcp_lookup_cookie(struct net *net, u64 cookie);
 u64 tpc_sock_cookie(const struct sock *sk);
 void tpc_sock_tuple(const struct sock *sk, u8 *caddr, u16 *cport, u8 *vaddr, u16 *vport);
 void tpc_sock_put(struct sock *sk);
+void tpc_sock_hold(struct sock *sk);
 int tpc_tcp_snapshot(struct sock *sk, struct tpc_tcp_snapshot *s, u8 *unread, u32 cap);
 void tpc_tcp_release_silently(struct sock *sk);
 u32 tpc_tcp_tsval(const struct sock *sk);
 bool tpc_tcp_listening(struct net *net, const u8 *vaddr, u16 vport);
+bool tpc_tcp_cookie_ack(struct net *net, const u8 *hdr, u32 len);
 bool tpc_tcp_socket_exists(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr,
 			   u16 vport);
 
@@ -158,14 +161,21 @@ void tpc_waitq_wait(struct tpc_waitq *q, u32 seen, unsigned int ms);
 
 /*
  * Replicate mode: the socket-layer hook. Listeners of replicate services
- * get a module-owned copy of tcp_prot whose recvmsg and sendmsg first ask
- * @budget how many bytes they may move now (it waits as it must; a
- * negative errno ends the call); accepted children inherit it.
+ * get a module-owned copy of tcp_prot (tcpv6_prot for dual-stack IPv6
+ * listeners) whose recvmsg and sendmsg first ask @budget how many bytes
+ * they may move now (it waits as it must; a negative errno ends the call);
+ * accepted children inherit it, and pin the module while they live.
  */
 typedef long (*tpc_budget_func)(struct sock *sk, size_t want, bool nonblock, bool send);
 void tpc_replica_init(tpc_budget_func budget);
-bool tpc_replica_attach(struct net *net, const u8 *vaddr, u16 vport);
-void tpc_replica_detach(struct net *net, const u8 *vaddr, u16 vport);
+int tpc_tcp_listeners(struct net *net, const u8 *vaddr, u16 vport, struct sock **out, int max);
+bool tpc_replica_gate(struct sock *sk);
+bool tpc_replica_gated(const struct sock *sk);
+void tpc_replica_ungate(struct sock *sk);
+bool tpc_sock_listening(const struct sock *sk);
+void tpc_sock_bound(const struct sock *sk, u8 *addr, u16 *port);
+bool tpc_module_get(void);
+void tpc_module_put(void);
 struct net *tpc_sock_net(const struct sock *sk);
 struct tpc_tcp_progress {
 	u32 rcv_nxt;

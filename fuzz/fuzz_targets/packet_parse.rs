@@ -24,6 +24,12 @@ fuzz_target!(|data: &[u8]| {
             let ihl = usize::from(data[0] & 0x0f) * 4;
             assert_eq!(t.sport, u16::from_be_bytes([data[ihl], data[ihl + 1]]));
         }
+        if let Some(q) = p.icmp_about {
+            assert_eq!(p.proto, packet::IPPROTO_ICMP);
+            assert!(!p.fragment && p.tcp.is_none());
+            let ihl = usize::from(data[0] & 0x0f) * 4;
+            assert_eq!(q.saddr, data[ihl + 20..ihl + 24]);
+        }
     }
     if let Some(a) = packet::parse_arp_request(data) {
         assert!(data.len() >= packet::ARP_LEN);

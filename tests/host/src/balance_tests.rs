@@ -41,7 +41,7 @@ fn plane_live(id: u32, n: u32, live: &[u32]) -> Plane {
 
 /// Decides as for a node that holds no socket.
 fn decide(p: &Plane, pkt: &Ipv4Packet) -> Decision {
-    p.decide(pkt, || {
+    p.decide(pkt, |_| {
         panic!("a SYN or non-TCP packet needs no socket lookup")
     })
 }
@@ -64,6 +64,7 @@ fn syn(saddr: [u8; 4], sport: u16, dport: u16) -> Ipv4Packet {
         daddr: VIP,
         proto: IPPROTO_TCP,
         fragment: false,
+        icmp_about: None,
         tcp: Some(TcpPorts {
             sport,
             dport,
@@ -104,7 +105,7 @@ proptest! {
         for id in 1..=3 {
             let p = plane(id, 3);
             let want = if id == holder { Decision::Held } else { Decision::NotHeld };
-            prop_assert_eq!(p.decide(&pkt, || id == holder), want);
+            prop_assert_eq!(p.decide(&pkt, |_| id == holder), want);
         }
     }
 
@@ -284,7 +285,104 @@ fn a_node_that_is_no_full_member_takes_nothing_new() {
     assert_eq!(decide(&p, &syn([10, 0, 0, 4], 1, 80)), Decision::NotMember);
     assert_eq!(decide(&p, &ping), Decision::NotMember);
     assert_eq!(
-        p.decide(&ack([10, 0, 0, 4], 1, 80), || true),
+        p.decide(&ack([10, 0, 0, 4], 1, 80), |_| true),
         Decision::Held
     );
+}
+
+/// The listeners that keep the socket gate: those bound to a replicate
+/// service's VIP and port, or to the wildcard and that port; no other.
+#[test]
+fn gated_listeners_follow_the_replicate_services() {
+    let mut c = Config::new();
+    c.add_vip(Vip {
+        addr: Ipv4(VIP),
+        mac: [1, 0, 0x5e, 0, 0, 100],
+        ifindex: 2,
+    })
+    .unwrap();
+    c.add_service(Ipv4(VIP), 80, crate::config::Mode::Replicate, Some(2))
+        .unwrap();
+    c.add_service(Ipv4(VIP), 81, crate::config::Mode::Balance, None)
+        .unwrap();
+    let services = Plane::of(&c, [], true).listener_services();
+    assert!(services.gates(VIP, 80));
+    assert!(
+        services.gates([0; 4], 80),
+        "the wildcard takes the VIP's SYNs"
+    );
+    assert!(!services.gates([10, 0, 0, 1], 80), "another address");
+    assert!(!services.gates(VIP, 81), "a balance service");
+    assert!(!services.gates([0; 4], 82), "no service");
+    // The service goes, and so does every reason to keep the gate.
+    c.del_service(Ipv4(VIP), 80).unwrap();
+    let services = Plane::of(&c, [], true).listener_services();
+    assert!(!services.gates(VIP, 80) && !services.gates([0; 4], 80));
+    // So it does when the VIP goes with its services.
+    c.add_service(Ipv4(VIP), 80, crate::config::Mode::Replicate, Some(2))
+        .unwrap();
+    c.del_vip(Ipv4(VIP)).unwrap();
+    let services = Plane::of(&c, [], true).listener_services();
+    assert!(!services.gates(VIP, 80) && !services.gates([0; 4], 80));
+}
+
+/// An ICMP "fragmentation needed" from a router at `from` about the
+/// segment `VIP:80 -> 10.0.0.4:40000` (the VIP's side sent it).
+fn frag_needed(from: [u8; 4], quoted_src: [u8; 4]) -> Vec<u8> {
+    let mut b = vec![0x45, 0, 0, 56, 0, 1, 0, 0, 64, 1, 0, 0];
+    b.extend_from_slice(&from);
+    b.extend_from_slice(&VIP);
+    // Type 3 code 4, checksum, unused, next-hop MTU 1400.
+    b.extend_from_slice(&[3, 4, 0, 0, 0, 0, 0x05, 0x78]);
+    b.extend_from_slice(&[0x45, 0, 5, 0xdc, 0, 2, 0x40, 0, 63, 6, 0, 0]);
+    b.extend_from_slice(&quoted_src);
+    b.extend_from_slice(&[10, 0, 0, 4]);
+    b.extend_from_slice(&[0, 80, 0x9c, 0x40, 0, 0, 0, 7]);
+    b
+}
+
+/// An ICMP error about a VIP's connection goes to the node that holds the
+/// connection (whoever sent the error), and only to it; other ICMP goes to
+/// one owner by the outer addresses, as before.
+#[test]
+fn icmp_errors_follow_the_connection_they_quote() {
+    let b = frag_needed([192, 168, 1, 1], VIP);
+    let pkt = parse_ipv4(&b).unwrap();
+    let about = pkt.icmp_about.unwrap();
+    assert_eq!(
+        (about.saddr, about.sport, about.daddr, about.dport),
+        (VIP, 80, [10, 0, 0, 4], 40000)
+    );
+    let want = crate::wire::Tuple {
+        client: [10, 0, 0, 4],
+        client_port: 40000,
+        vip: VIP,
+        port: 80,
+    };
+    for id in 1..=3 {
+        let p = plane(id, 3);
+        let holder = 2;
+        let decision = p.decide(&pkt, |t| {
+            assert_eq!(*t, want, "asked about the quoted connection");
+            id == holder
+        });
+        let expected = if id == holder {
+            Decision::Held
+        } else {
+            Decision::NotHeld
+        };
+        assert_eq!(decision, expected, "node {id}");
+    }
+    // Quoting a segment the VIP did not send: plain ICMP, one owner.
+    let other = parse_ipv4(&frag_needed([192, 168, 1, 1], [10, 0, 0, 9])).unwrap();
+    let owners = (1..=3)
+        .filter(|&id| decide(&plane(id, 3), &other) == Decision::Owned)
+        .count();
+    assert_eq!(owners, 1);
+    // Too short to hold the quoted ports: plain ICMP too.
+    assert_eq!(parse_ipv4(&b[..b.len() - 6]).unwrap().icmp_about, None);
+    // An echo request quotes nothing.
+    let mut echo = b.clone();
+    echo[20] = 8;
+    assert_eq!(parse_ipv4(&echo).unwrap().icmp_about, None);
 }

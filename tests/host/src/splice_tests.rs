@@ -405,3 +405,23 @@ proptest! {
         if a.complete() { prop_assert_eq!(buf, data); }
     }
 }
+
+/// A SYN on the ports of a tracked connection: its own SYN again keeps
+/// the entry, as does any SYN while the stack holds the connection live
+/// (RFC 5961: the stack answers with a challenge ACK); only a SYN once the
+/// connection is over opens a new one.
+#[test]
+fn a_syn_forgets_a_tracked_connection_only_once_it_is_over() {
+    use crate::splice::syn_forgets_entry;
+    assert!(!syn_forgets_entry(true, || panic!(
+        "its own SYN needs no socket lookup"
+    )));
+    assert!(
+        !syn_forgets_entry(false, || true),
+        "forged SYN on a live connection"
+    );
+    assert!(
+        syn_forgets_entry(false, || false),
+        "new connection on reused ports"
+    );
+}

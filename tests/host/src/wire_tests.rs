@@ -1,7 +1,7 @@
 use crate::wire::{
     decode, encode_heartbeat, Datagram, DecodeError, EncodeError, Header, Heartbeat, Kind, Mac,
-    Message, HEADER_LEN, HEARTBEAT_MAX_LEN, MAC_LEN, MAX_LIVE, TLV_ADDRESS, TLV_INCARNATION,
-    TLV_LIVE_VIEW,
+    Message, HEADER_LEN, HEARTBEAT_MAX_LEN, MAC_LEN, MAX_LIVE, TLV_ADDRESS, TLV_EPOCH,
+    TLV_INCARNATION, TLV_LIVE_VIEW,
 };
 use blake2::{
     digest::{
@@ -41,11 +41,13 @@ fn header() -> Header {
         sender: 7,
         cluster: CLUSTER,
         counter: 0x0102_0304_0506_0708,
+        recipient: 5,
+        epoch: 11,
     }
 }
 
 fn heartbeat(live: &[u32]) -> Heartbeat {
-    Heartbeat::new(3, [10, 0, 0, 7], live).unwrap()
+    Heartbeat::new(3, 13, [10, 0, 0, 7], live).unwrap()
 }
 
 fn encode(hdr: &Header, hb: &Heartbeat) -> Vec<u8> {
@@ -69,12 +71,14 @@ fn tlv(typ: u16, value: &[u8]) -> Vec<u8> {
 
 /// A datagram of any kind and body, with a valid MAC.
 fn seal(kind: u8, body: &[u8]) -> Vec<u8> {
-    let mut d = vec![0x54, 0x50, 1, kind];
+    let mut d = vec![0x54, 0x50, 2, kind];
     d.extend_from_slice(&7u32.to_be_bytes());
     d.extend_from_slice(&CLUSTER.to_be_bytes());
     d.extend_from_slice(&9u64.to_be_bytes());
     d.extend_from_slice(&(body.len() as u16).to_be_bytes());
     d.extend_from_slice(&[0, 0]);
+    d.extend_from_slice(&5u32.to_be_bytes());
+    d.extend_from_slice(&11u32.to_be_bytes());
     d.extend_from_slice(body);
     let tag = mac().mac(&d);
     d.extend_from_slice(&tag);
@@ -88,13 +92,15 @@ fn reseal(d: &mut [u8]) {
     d[n..].copy_from_slice(&tag);
 }
 
-/// A heartbeat body of the three known TLVs, incarnation 3, address 10.0.0.7.
+/// A heartbeat body of the four known TLVs, incarnation 3, address
+/// 10.0.0.7, epoch 13.
 fn heartbeat_body(live: &[u32]) -> Vec<u8> {
     let ids: Vec<u8> = live.iter().flat_map(|id| id.to_be_bytes()).collect();
     [
         tlv(TLV_INCARNATION, &3u32.to_be_bytes()),
         tlv(TLV_ADDRESS, &[10, 0, 0, 7]),
         tlv(TLV_LIVE_VIEW, &ids),
+        tlv(TLV_EPOCH, &13u32.to_be_bytes()),
     ]
     .concat()
 }
@@ -133,14 +139,17 @@ fn test_mac_is_kernel_blake2s() {
 fn heartbeat_layout() {
     let d = encode(&header(), &heartbeat(&[1, 0xdead_beef]));
     let mut want = vec![
-        0x54, 0x50, 1, 1, // magic, version, kind
+        0x54, 0x50, 2, 1, // magic, version, kind
         0, 0, 0, 7, // sender
         0x0c, 0x1a, 0x57, 0xe4, // cluster
         1, 2, 3, 4, 5, 6, 7, 8, // counter
-        0, 28, 0, 0, // body length, reserved
+        0, 36, 0, 0, // body length, reserved
+        0, 0, 0, 5, // recipient
+        0, 0, 0, 11, // the recipient's epoch
         0, 1, 0, 4, 0, 0, 0, 3, // incarnation
         0, 2, 0, 4, 10, 0, 0, 7, // address
         0, 3, 0, 8, 0, 0, 0, 1, 0xde, 0xad, 0xbe, 0xef, // live view
+        0, 4, 0, 4, 0, 0, 0, 13, // the sender's epoch
     ];
     let tag = mac().mac(&want);
     want.extend_from_slice(&tag);
@@ -178,9 +187,12 @@ fn bad_magic() {
 #[test]
 fn bad_version() {
     let mut d = sample();
-    d[2] = 2;
-    reseal(&mut d);
-    assert_eq!(decode_err(&d), DecodeError::BadVersion);
+    // Version 1 (no recipient, no epoch) and a later one alike.
+    for v in [1, 3] {
+        d[2] = v;
+        reseal(&mut d);
+        assert_eq!(decode_err(&d), DecodeError::BadVersion);
+    }
 }
 
 #[test]
@@ -330,7 +342,9 @@ fn unknown_kind_decodes() {
             header: Header {
                 sender: 7,
                 cluster: CLUSTER,
-                counter: 9
+                counter: 9,
+                recipient: 5,
+                epoch: 11,
             },
             message: Message::Unknown { kind: 200, body },
         }
@@ -354,7 +368,7 @@ fn unknown_tlvs_are_skipped() {
     let body = [
         &tlv(0, b"before")[..],
         &heartbeat_body(&[4, 5]),
-        &tlv(4, &[]),
+        &tlv(5, &[]),
         &tlv(0xffff, &[1; 300]),
     ]
     .concat();
@@ -366,7 +380,7 @@ fn unknown_tlvs_are_skipped() {
 #[test]
 fn live_view_limits() {
     let full: Vec<u32> = (100..100 + MAX_LIVE as u32).collect();
-    assert!(Heartbeat::new(1, [0; 4], &[0; MAX_LIVE + 1]).is_none());
+    assert!(Heartbeat::new(1, 1, [0; 4], &[0; MAX_LIVE + 1]).is_none());
     let hb = heartbeat(&full);
     assert_eq!(hb.live(), &full[..]);
     assert_eq!(hb.encoded_len(), HEARTBEAT_MAX_LEN);
@@ -414,11 +428,20 @@ fn every_bit_flip_is_rejected() {
 }
 
 fn arb_header() -> impl Strategy<Value = Header> {
-    (any::<u32>(), any::<u32>(), any::<u64>()).prop_map(|(sender, cluster, counter)| Header {
-        sender,
-        cluster,
-        counter,
-    })
+    (
+        any::<u32>(),
+        any::<u32>(),
+        any::<u64>(),
+        any::<u32>(),
+        any::<u32>(),
+    )
+        .prop_map(|(sender, cluster, counter, recipient, epoch)| Header {
+            sender,
+            cluster,
+            counter,
+            recipient,
+            epoch,
+        })
 }
 
 fn arb_heartbeat() -> impl Strategy<Value = Heartbeat> {
@@ -427,7 +450,7 @@ fn arb_heartbeat() -> impl Strategy<Value = Heartbeat> {
         any::<[u8; 4]>(),
         vec(any::<u32>(), 0..=MAX_LIVE),
     )
-        .prop_map(|(inc, addr, live)| Heartbeat::new(inc, addr, &live).unwrap())
+        .prop_map(|(inc, addr, live)| Heartbeat::new(inc, inc ^ 0x5a5a, addr, &live).unwrap())
 }
 
 /// TLVs of a heartbeat body for the model: mostly the three known TLVs
@@ -441,18 +464,19 @@ fn arb_tlvs() -> impl Strategy<Value = Vec<(u16, Vec<u8>)>> {
         1 => vec(any::<u8>(), 0..12),
     ];
     let unknown = (
-        prop_oneof![Just(0u16), 4u16..8, Just(0xffff)],
+        prop_oneof![Just(0u16), 5u16..8, Just(0xffff)],
         vec(any::<u8>(), 0..10),
     );
     (
         prop::option::weighted(0.9, word()),
         prop::option::weighted(0.9, word()),
         prop::option::weighted(0.9, ids),
+        prop::option::weighted(0.9, word()),
         vec(unknown, 0..3),
         prop::bool::weighted(0.8),
     )
-        .prop_flat_map(|(inc, addr, live, unknown, sorted)| {
-            let mut tlvs: Vec<(u16, Vec<u8>)> = [(1, inc), (2, addr), (3, live)]
+        .prop_flat_map(|(inc, addr, live, epoch, unknown, sorted)| {
+            let mut tlvs: Vec<(u16, Vec<u8>)> = [(1, inc), (2, addr), (3, live), (4, epoch)]
                 .into_iter()
                 .filter_map(|(t, v)| Some((t, v?)))
                 .chain(unknown)
@@ -474,6 +498,7 @@ fn model(tlvs: &[(u16, Vec<u8>)]) -> Option<Heartbeat> {
     }
     let get = |t| tlvs.iter().find(|(typ, _)| *typ == t).map(|(_, v)| v);
     let inc: [u8; 4] = get(TLV_INCARNATION)?.as_slice().try_into().ok()?;
+    let epoch: [u8; 4] = get(TLV_EPOCH)?.as_slice().try_into().ok()?;
     let addr: [u8; 4] = get(TLV_ADDRESS)?.as_slice().try_into().ok()?;
     let live = get(TLV_LIVE_VIEW)?;
     if live.len() % 4 != 0 {
@@ -483,7 +508,12 @@ fn model(tlvs: &[(u16, Vec<u8>)]) -> Option<Heartbeat> {
         .chunks(4)
         .map(|c| u32::from_be_bytes(c.try_into().unwrap()))
         .collect();
-    Heartbeat::new(u32::from_be_bytes(inc), addr, &ids)
+    Heartbeat::new(
+        u32::from_be_bytes(inc),
+        u32::from_be_bytes(epoch),
+        addr,
+        &ids,
+    )
 }
 
 proptest! {
@@ -527,9 +557,9 @@ proptest! {
         prop_assert_eq!(got.map(|g| g.message).ok(), want.map(Message::Heartbeat));
         if let Some(hb) = want {
             let known: Vec<(u16, Vec<u8>)> =
-                tlvs.into_iter().filter(|(t, _)| (1..=3).contains(t)).collect();
+                tlvs.into_iter().filter(|(t, _)| (1..=4).contains(t)).collect();
             let canonical: Vec<u8> = known.iter().flat_map(|(t, v)| tlv(*t, v)).collect();
-            let hdr = Header { sender: 7, cluster: CLUSTER, counter: 9 };
+            let hdr = Header { sender: 7, cluster: CLUSTER, counter: 9, recipient: 5, epoch: 11 };
             prop_assert_eq!(encode(&hdr, &hb), seal(1, &canonical));
         }
     }
@@ -557,6 +587,8 @@ mod handover {
         sender: 3,
         cluster: CLUSTER,
         counter: 99,
+        recipient: 4,
+        epoch: 17,
     };
 
     fn mac() -> Blake2sMac128 {

@@ -5,6 +5,8 @@
 
 # count OUTPUT ADDR: how many datagrams a tptest rogue line gave to ADDR.
 count() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+# count0 OUTPUT ADDR: the same, 0 for none.
+count0() { c=$(count "$1" "$2"); echo "${c:-0}"; }
 
 tp_barrier ready
 cap=$(tptest rogue capture eth0 7000 60 /tmp/cap)
@@ -21,6 +23,32 @@ done
 sleep 0.2
 tp_barrier sent to1=$(count "$cap" 10.0.0.1) to2=$(count "$cap" 10.0.0.2) to3=$(count "$cap" 10.0.0.3)
 tp_barrier checked
+
+# Progress datagrams between the replicas of two replicated connections,
+# each sent to the third node.
+tp_barrier service
+tptest hold 10.0.0.100 85 2 6 200 > /tmp/held 2>&1 &
+held=$!
+sleep 2
+pcap=$(tptest rogue capture eth0 7000 20 /tmp/progress 3)
+tp_info "progress: $pcap"
+wait $held || true
+tp_barrier progress-captured
+tp_barrier redirect-armed
+out=$(tptest rogue send eth0 7000 /tmp/progress redirect)
+tp_info "$out"
+sleep 0.2
+tp_barrier redirected to1=$(count0 "$out" 10.0.0.1) to2=$(count0 "$out" 10.0.0.2) to3=$(count0 "$out" 10.0.0.3)
+
+# What vm2 and vm3 send vm1, replayed to it once it reloaded.
+cap1=$(tptest rogue capture eth0 7000 30 /tmp/to1 0 10.0.0.1)
+tp_info "to vm1: $cap1"
+tp_barrier captured1
+tp_barrier reloaded
+out=$(tptest rogue send eth0 7000 /tmp/to1 replay)
+tp_info "$out"
+sleep 0.2
+tp_barrier replayed1 to1=$(count0 "$out" 10.0.0.1)
 tp_host kill 3
 tp_barrier dead
 out=$(tptest rogue send eth0 7000 /tmp/cap replay)

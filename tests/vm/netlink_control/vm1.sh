@@ -93,6 +93,11 @@ tp_expect_eq "counters over netlink are the /proc/net/tpcluster counters" \
 expect_refusal "bad key (tpctl)" 2 "64 hexadecimal digits" tpctl node set key abcd
 expect_refusal "unknown mode (tpctl)" 2 "unknown mode" tpctl service add 10.0.0.100:83 mode fast
 expect_refusal "unknown interface (tpctl)" 1 "no interface 'eth9'" tpctl vip add 10.0.0.102 mac 01:00:5e:00:00:66 dev eth9
+# sit0 (IPv6-in-IPv4) has 4-byte hardware addresses, lo no ARP: neither
+# can take a cluster MAC.
+expect_refusal "VIP on a tunnel device" 1 "not an Ethernet interface" tpctl vip add 10.0.0.102 mac 01:00:5e:00:00:66 dev sit0
+expect_refusal "VIP on the loopback device" 1 "not an Ethernet interface" tpctl vip add 10.0.0.102 mac 01:00:5e:00:00:66 dev lo
+tp_expect_eq "neither added a VIP" "$(tpctl -j vip show | grep -c 10.0.0.102 || true)" 0
 expect_refusal "unprivileged change" 1 "Operation not permitted" tptest run-as 65534 /bin/tpctl peer add id 7 addr 10.0.0.7
 tp_expect_eq "unprivileged read" "$(tptest run-as 65534 /bin/tpctl -j peer show)" \
 	'[{"id":2,"addr":"10.0.0.2"},{"id":3,"addr":"10.0.0.3"}]'

@@ -21,7 +21,12 @@
 //!                                    `bytes=N sha256=HEX`; `stream`: send
 //!                                    the stream of BYTES and SEED; `echo`:
 //!                                    answer each line with `NAME LINE`;
-//!                                    `rr`: answer each request (rr.rs)
+//!                                    `rr`: answer each request (rr.rs).
+//!                                    It listens on 0.0.0.0, or on the
+//!                                    address `TPTEST_LISTEN` names (`::`:
+//!                                    dual-stack), with `TPTEST_REUSEPORT`
+//!                                    sockets in one SO_REUSEPORT group
+//!                                    (default 1, no group)
 //!   tptest rr HOST PORT COUNT SIZE [SPLIT_MS]
 //!                                    COUNT requests for SIZE bytes on one
 //!                                    connection, each sent in two halves
@@ -51,8 +56,15 @@
 //!                                    requests/s and time to first byte
 //!   tptest nl-raw CMD [TYPE:HEX...]  a tpcluster netlink request with raw
 //!                                    attributes; print `ok` or the refusal
-//!   tptest rogue capture IFNAME PORT COUNT FILE
-//!   tptest rogue send IFNAME PORT FILE replay|forge|short|magic
+//!   tptest icmp-frag-needed TO SRC SPORT DST DPORT [MTU]
+//!                                    send TO an ICMP "fragmentation needed"
+//!                                    about the segment SRC:SPORT -> DST:DPORT
+//!                                    (next-hop MTU, default 1400)
+//!   tptest tcp-syn SRC SPORT DST DPORT SEQ
+//!                                    send DST a bare SYN from SRC:SPORT (this
+//!                                    host's address) with sequence SEQ
+//!   tptest rogue capture IFNAME PORT COUNT FILE [KIND [DST]]
+//!   tptest rogue send IFNAME PORT FILE replay|forge|short|magic|redirect
 //!                                    capture others' UDP datagrams to PORT
 //!                                    from the wire, send them back replayed,
 //!                                    forged (a bit flipped) or mangled
@@ -70,6 +82,8 @@ use std::{
 
 mod hold;
 mod http;
+mod icmp;
+mod listen;
 mod rogue;
 mod rr;
 mod timeline;
@@ -199,12 +213,22 @@ fn serve_one(mut conn: TcpStream, mode: &str, bytes: u64, seed: u64) -> std::io:
 }
 
 fn serve(port: u16, mode: &str, bytes: u64, seed: u64) -> std::io::Result<String> {
-    let listener = TcpListener::bind(("0.0.0.0", port))?;
-    loop {
-        let (conn, _) = listener.accept()?;
+    let listeners = listen::from_env(port)?;
+    let mut threads = Vec::new();
+    for listener in listeners {
         let mode = mode.to_string();
-        std::thread::spawn(move || serve_one(conn, &mode, bytes, seed));
+        threads.push(std::thread::spawn(move || -> std::io::Result<()> {
+            loop {
+                let (conn, _) = listener.accept()?;
+                let mode = mode.clone();
+                std::thread::spawn(move || serve_one(conn, &mode, bytes, seed));
+            }
+        }));
     }
+    for t in threads {
+        t.join().unwrap_or(Ok(()))?;
+    }
+    Ok(String::new())
 }
 
 fn connect_many(host: &str, port: u16, n: u32) -> String {
@@ -329,6 +353,19 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
                 number(args, 5, Some(50))?,
             )))
         }
+        Some("icmp-frag-needed") => {
+            let to: std::net::Ipv4Addr = args.get(1).ok_or("missing TO")?.parse().map_err(|e| format!("TO: {e}"))?;
+            let src: std::net::Ipv4Addr = args.get(2).ok_or("missing SRC")?.parse().map_err(|e| format!("SRC: {e}"))?;
+            let dst: std::net::Ipv4Addr = args.get(4).ok_or("missing DST")?.parse().map_err(|e| format!("DST: {e}"))?;
+            let msg = icmp::frag_needed(src, number(args, 3, None)?, dst, number(args, 5, None)?, 0, number(args, 6, Some(1400))?);
+            Ok(icmp::send(to, &msg).map(|()| "sent".to_string()))
+        }
+        Some("tcp-syn") => {
+            let src: std::net::Ipv4Addr = args.get(1).ok_or("missing SRC")?.parse().map_err(|e| format!("SRC: {e}"))?;
+            let dst: std::net::Ipv4Addr = args.get(3).ok_or("missing DST")?.parse().map_err(|e| format!("DST: {e}"))?;
+            let seg = icmp::tcp_syn(src, number(args, 2, None)?, dst, number(args, 4, None)?, number(args, 5, None)?);
+            Ok(icmp::send_tcp(dst, &seg).map(|()| "sent".to_string()))
+        }
         Some("rogue") => {
             let what = args.get(1).map(String::as_str);
             let ifname = args.get(2).ok_or("missing IFNAME")?;
@@ -336,7 +373,9 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
             match what {
                 Some("capture") => {
                     let file = args.get(5).ok_or("missing FILE")?;
-                    Ok(rogue::capture(ifname, port, number(args, 4, None)?, file))
+                    let kind = number(args, 6, Some(0))?;
+                    let dst = args.get(7).map(String::as_str);
+                    Ok(rogue::capture(ifname, port, number(args, 4, None)?, file, kind, dst))
                 }
                 Some("send") => {
                     let file = args.get(4).ok_or("missing FILE")?;

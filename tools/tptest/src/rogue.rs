@@ -147,9 +147,18 @@ fn fix_headers(frame: &mut Vec<u8>, l: &Udp, len: usize) {
     frame[l.udp + 6..l.udp + 8].copy_from_slice(&[0, 0]);
 }
 
-/// `rogue capture IFNAME PORT COUNT FILE`: saves the next COUNT datagrams to
-/// PORT seen on IFNAME (sent by others) to FILE.
-pub(crate) fn capture(ifname: &str, port: u16, count: u32, file: &str) -> std::io::Result<String> {
+/// `rogue capture IFNAME PORT COUNT FILE [KIND [DST]]`: saves the next COUNT
+/// datagrams to PORT seen on IFNAME (sent by others) to FILE; only those of
+/// channel kind KIND (1 heartbeat, 2 handover, 3 progress; 0: any), and
+/// only those to address DST, if given.
+pub(crate) fn capture(
+    ifname: &str,
+    port: u16,
+    count: u32,
+    file: &str,
+    kind: u8,
+    dst: Option<&str>,
+) -> std::io::Result<String> {
     let raw = Raw::open(ifname)?;
     let mut out = std::fs::File::create(file)?;
     let mut buf = vec![0u8; 65536];
@@ -161,6 +170,12 @@ pub(crate) fn capture(ifname: &str, port: u16, count: u32, file: &str) -> std::i
         let Some(l) = udp_to(frame, port) else {
             continue;
         };
+        if kind != 0 && frame.get(l.payload + 3) != Some(&kind) {
+            continue;
+        }
+        if dst.is_some_and(|d| d != dst_ip(frame, &l)) {
+            continue;
+        }
         *per_dst.entry(dst_ip(frame, &l)).or_default() += 1;
         out.write_all(&(n as u32).to_be_bytes())?;
         out.write_all(frame)?;
@@ -172,7 +187,9 @@ pub(crate) fn capture(ifname: &str, port: u16, count: u32, file: &str) -> std::i
 /// `rogue send IFNAME PORT FILE MODE`: sends every frame of FILE back, as
 /// MODE makes it: `replay` with the same payload; `forge` with one bit of the body
 /// flipped (the MAC no longer verifies); `short` cut to 10 bytes;
-/// `magic` with a wrong first byte. Prints how many went to each address.
+/// `magic` with a wrong first byte; `redirect` unchanged but to the node
+/// of 10.0.0.1-3 that is neither its sender nor its recipient (the VMs'
+/// MACs are 52:54:00:00:00:0N). Prints how many went to each address.
 pub(crate) fn send(ifname: &str, port: u16, file: &str, mode: &str) -> std::io::Result<String> {
     let raw = Raw::open(ifname)?;
     let data = std::fs::read(file)?;
@@ -202,6 +219,15 @@ pub(crate) fn send(ifname: &str, port: u16, file: &str, mode: &str) -> std::io::
             "short" => fix_headers(&mut frame, &l, payload_len.min(10)),
             "magic" => {
                 frame[l.payload] ^= 0xff;
+                fix_headers(&mut frame, &l, payload_len);
+            }
+            "redirect" => {
+                let (src, dst) = (frame[l.ip + 15], frame[l.ip + 19]);
+                let Some(third) = (1..=3u8).find(|n| *n != src && *n != dst) else {
+                    continue;
+                };
+                frame[..6].copy_from_slice(&[0x52, 0x54, 0, 0, 0, third]);
+                frame[l.ip + 19] = third;
                 fix_headers(&mut frame, &l, payload_len);
             }
             _ => return Err(std::io::Error::other(format!("unknown mode '{mode}'"))),

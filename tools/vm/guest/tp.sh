@@ -75,6 +75,11 @@ tp_stat() {
 	awk -v k="$1" '$1 == k { print $2; found = 1 } END { exit !found }' "${2:-/proc/net/tpcluster}"
 }
 
+# tp_netstat NAME: a TcpExt counter of /proc/net/netstat (SyncookiesRecv...).
+tp_netstat() {
+	awk -v k="$1" '$1 == "TcpExt:" { if (!h) { for (i = 2; i <= NF; i++) col[$i] = i; h = 1 } else print $(col[k]) }' /proc/net/netstat
+}
+
 # tp_wait_full_member [SECONDS]: wait until this node takes new connections
 # (sees a majority live, and every live peer reports the same live set);
 # fails after SECONDS (default 10).
