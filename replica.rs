@@ -10,9 +10,11 @@
 //! excluded, sends to the client. Each stack chooses its own initial
 //! sequence number and timestamp clock, so every replica translates
 //! between its own server space and a *cluster* space that all replicas
-//! derive from the tuple and the cluster key alone ([`cluster_isn`],
-//! [`cluster_tsval`]): no message is needed to agree on it, and a backup
-//! that takes over already speaks the client's numbers.
+//! derive from the tuple, the client's initial sequence number and the
+//! cluster key alone ([`cluster_isn`], [`cluster_tsval`]): no message is
+//! needed to agree on it, a backup that takes over already speaks the
+//! client's numbers, and a new connection on the same ports (the client
+//! picks a new ISN for it) gets new server numbers (RFC 6528).
 //!
 //! Replicas tell each other, over the channel, how far they have come
 //! ([`crate::wire::Progress`]): the client byte they have received up to
@@ -92,28 +94,32 @@ pub(crate) fn replica_set(
     rendezvous::rank(key, &five_tuple(tuple), live, &mut out[..n])
 }
 
-/// A keyed hash of `tuple` for `purpose`: the same on every node of the
-/// cluster, unpredictable without the key.
-fn tuple_hash(key: &Key, tuple: &Tuple, purpose: u8) -> u32 {
-    let mut msg = [0u8; 13];
+/// A keyed hash of the connection `tuple` that the client opened with
+/// initial sequence number `client_isn`, for `purpose`: the same on every
+/// node of the cluster, unpredictable without the key.
+fn tuple_hash(key: &Key, tuple: &Tuple, client_isn: u32, purpose: u8) -> u32 {
+    let mut msg = [0u8; 17];
     msg[0] = purpose;
     msg[1..5].copy_from_slice(&tuple.client);
     msg[5..7].copy_from_slice(&tuple.client_port.to_be_bytes());
     msg[7..11].copy_from_slice(&tuple.vip);
     msg[11..13].copy_from_slice(&tuple.port.to_be_bytes());
+    msg[13..17].copy_from_slice(&client_isn.to_be_bytes());
     rendezvous::siphash24(key, &msg) as u32
 }
 
-/// The initial sequence number the client sees for `tuple`, whichever
-/// replica is primary.
-pub(crate) fn cluster_isn(key: &Key, tuple: &Tuple) -> u32 {
-    tuple_hash(key, tuple, 1)
+/// The initial sequence number the client sees for connection `tuple`
+/// that it opened with `client_isn`, whichever replica is primary. The
+/// client's ISN is in it so that a new connection on the same ports gets
+/// a new one (RFC 6528), as every replica's stack does for itself.
+pub(crate) fn cluster_isn(key: &Key, tuple: &Tuple, client_isn: u32) -> u32 {
+    tuple_hash(key, tuple, client_isn, 1)
 }
 
-/// The TSval the client sees on the SYN-ACK of `tuple`; later TSvals
-/// follow each replica's own clock from there.
-pub(crate) fn cluster_tsval(key: &Key, tuple: &Tuple) -> u32 {
-    tuple_hash(key, tuple, 2)
+/// The TSval the client sees on the SYN-ACK of that connection; later
+/// TSvals follow each replica's own clock from there.
+pub(crate) fn cluster_tsval(key: &Key, tuple: &Tuple, client_isn: u32) -> u32 {
+    tuple_hash(key, tuple, client_isn, 2)
 }
 
 /// What a replica's answer to the client's SYN says of its stack.
@@ -134,11 +140,12 @@ pub(crate) struct OwnSynAck {
 /// TCP buffer settings choose the same one (`Documentation/replicate.rst`).
 pub(crate) fn translation_of(key: &Key, tuple: &Tuple, own: &OwnSynAck) -> Translation {
     let wscale = own.wscale.unwrap_or(0).min(crate::splice::MAX_WSCALE);
+    let client_isn = own.client_next.wrapping_sub(1);
     Translation {
-        seq_delta: cluster_isn(key, tuple).wrapping_sub(own.isn),
-        ts_delta: own
-            .tsval
-            .map_or(0, |ts| cluster_tsval(key, tuple).wrapping_sub(ts)),
+        seq_delta: cluster_isn(key, tuple, client_isn).wrapping_sub(own.isn),
+        ts_delta: own.tsval.map_or(0, |ts| {
+            cluster_tsval(key, tuple, client_isn).wrapping_sub(ts)
+        }),
         client_view_wscale: wscale,
         local_wscale: wscale,
     }

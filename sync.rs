@@ -190,15 +190,7 @@ impl Node {
             // arrive, or lost), or any SYN while this replica's stack
             // holds the connection live (a forged one: the stack answers
             // it with a challenge ACK), goes through as any segment of it.
-            let live = || {
-                self.net.holds_tcp_socket(
-                    tuple.client,
-                    tuple.client_port,
-                    tuple.vip,
-                    tuple.port,
-                    skb.ifindex(),
-                )
-            };
+            let live = || tcp::socket_held(self.net, &tuple, skb.ifindex());
             if splice::syn_forgets_entry(seg.seq == entry.client_isn, live) {
                 table.remove(&tuple);
                 return None;
@@ -407,7 +399,8 @@ impl Node {
             wscale,
         };
         let tr = translation_of(&key, tuple, &own);
-        let server_next = replica::cluster_isn(&key, tuple).wrapping_add(1);
+        let server_next =
+            replica::cluster_isn(&key, tuple, client_next.wrapping_sub(1)).wrapping_add(1);
         let acks = ClientAcks::new(
             client_next,
             server_next,

@@ -63,14 +63,40 @@ fn every_replica_translates_to_the_same_cluster_space() {
         wscale: Some(7),
     };
     let (ta, tb) = (translation_of(&k, &t, &a), translation_of(&k, &t, &b));
-    assert_eq!(a.isn.wrapping_add(ta.seq_delta), cluster_isn(&k, &t));
-    assert_eq!(b.isn.wrapping_add(tb.seq_delta), cluster_isn(&k, &t));
+    assert_eq!(a.isn.wrapping_add(ta.seq_delta), cluster_isn(&k, &t, 76));
+    assert_eq!(b.isn.wrapping_add(tb.seq_delta), cluster_isn(&k, &t, 76));
     assert_eq!(
         5u32.wrapping_add(ta.ts_delta),
         900_000u32.wrapping_add(tb.ts_delta)
     );
-    assert_ne!(cluster_isn(&k, &t), cluster_isn(&k, &tuple(4243)));
-    assert_ne!(cluster_isn(&k, &t), cluster_isn(&Key::new(&[8; 16]), &t));
+    assert_ne!(cluster_isn(&k, &t, 76), cluster_isn(&k, &tuple(4243), 76));
+    assert_ne!(
+        cluster_isn(&k, &t, 76),
+        cluster_isn(&Key::new(&[8; 16]), &t, 76)
+    );
+}
+
+/// A new connection on the same ports (the client reused them, with a new
+/// initial sequence number of its own) gets a new server ISN and TSval in
+/// the cluster space, which every replica still derives alike (RFC 6528).
+#[test]
+fn a_reused_tuple_gets_new_server_numbers() {
+    let k = Key::new(&[9; 16]);
+    let t = tuple(4242);
+    let own = |client_next: u32| OwnSynAck {
+        isn: 1000,
+        client_next,
+        tsval: Some(5),
+        wscale: None,
+    };
+    let (first, again) = (
+        translation_of(&k, &t, &own(77)),
+        translation_of(&k, &t, &own(90_077)),
+    );
+    assert_ne!(first.seq_delta, again.seq_delta, "server ISN");
+    assert_ne!(first.ts_delta, again.ts_delta, "TSval offset");
+    assert_eq!(first, translation_of(&k, &t, &own(77)), "replicas agree");
+    assert_ne!(cluster_isn(&k, &t, 76), cluster_isn(&k, &t, 90_076));
 }
 
 fn conn(me: u32) -> Replication {
