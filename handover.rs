@@ -239,14 +239,7 @@ impl Node {
             // the SYN is forged or stray: the stack answers it with a
             // challenge ACK, translated as any segment of the connection.
             let live = || {
-                entry.phase == Phase::Spliced
-                    && self.net.holds_tcp_socket(
-                        tuple.client,
-                        tuple.client_port,
-                        tuple.vip,
-                        tuple.port,
-                        skb.ifindex(),
-                    )
+                entry.phase == Phase::Spliced && tcp::socket_held(self.net, &tuple, skb.ifindex())
             };
             if splice::syn_forgets_entry(false, live) {
                 table.remove(&tuple);

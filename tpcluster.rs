@@ -567,8 +567,7 @@ impl Ipv4Hooks for Node {
         // answered with a SYN cookie (no node holds a socket for that one
         // yet).
         let held_here = |t: &wire::Tuple| {
-            self.net
-                .holds_tcp_socket(t.client, t.client_port, t.vip, t.port, skb.ifindex())
+            sys::tcp::socket_held(self.net, t, skb.ifindex())
                 || (pkt.tcp.is_some_and(|t| t.ack)
                     && self.net.completes_cookie_handshake(skb.head(&mut headers)))
         };

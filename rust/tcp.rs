@@ -132,6 +132,20 @@ pub(crate) fn listening(net: NetNs, vip: [u8; 4], port: u16) -> bool {
     unsafe { bindings::tpc_tcp_listening(net.as_ptr(), vip.as_ptr(), port) }
 }
 
+/// Whether `net` holds the connection `tuple` live, as the packet path
+/// asks for a segment received on `ifindex`: in handshake, established or
+/// closing, but not in TIME_WAIT ([`NetNs::holds_tcp_socket`]). Packet
+/// path (RCU read lock held).
+pub(crate) fn socket_held(net: NetNs, tuple: &Tuple, ifindex: i32) -> bool {
+    net.holds_tcp_socket(
+        tuple.client,
+        tuple.client_port,
+        tuple.vip,
+        tuple.port,
+        ifindex,
+    )
+}
+
 /// Whether `net` has a TCP socket of any state, TIME_WAIT included, for the
 /// connection `tuple`. Any context.
 pub(crate) fn socket_exists(net: NetNs, tuple: &Tuple) -> bool {
