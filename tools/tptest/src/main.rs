@@ -21,7 +21,9 @@
 //!                                    `bytes=N sha256=HEX`; `stream`: send
 //!                                    the stream of BYTES and SEED; `echo`:
 //!                                    answer each line with `NAME LINE`;
-//!                                    `rr`: answer each request (rr.rs).
+//!                                    `rr`: answer each request (rr.rs);
+//!                                    `stats`: this node's counters and CPU
+//!                                    time (`cpu_busy_ticks`).
 //!                                    It listens on 0.0.0.0, or on the
 //!                                    address `TPTEST_LISTEN` names (`::`:
 //!                                    dual-stack), with `TPTEST_REUSEPORT`
@@ -56,6 +58,10 @@
 //!                                    requests/s and time to first byte
 //!   tptest nl-raw CMD [TYPE:HEX...]  a tpcluster netlink request with raw
 //!                                    attributes; print `ok` or the refusal
+//!   tptest nl-fuzz COUNT [SEED [check]]
+//!                                    COUNT random and mutated requests of the
+//!                                    family (nlfuzz.rs); with `check`, none
+//!                                    refused may change the configuration
 //!   tptest icmp-frag-needed TO SRC SPORT DST DPORT [MTU]
 //!                                    send TO an ICMP "fragmentation needed"
 //!                                    about the segment SRC:SPORT -> DST:DPORT
@@ -84,6 +90,7 @@ mod hold;
 mod http;
 mod icmp;
 mod listen;
+mod nlfuzz;
 mod rogue;
 mod rr;
 mod timeline;
@@ -206,10 +213,38 @@ fn serve_one(mut conn: TcpStream, mode: &str, bytes: u64, seed: u64) -> std::io:
         "echo" => return hold::echo(conn),
         "rr" => return rr::serve(conn),
         // This node's counters: how a test tells which replica is primary.
-        "stats" => conn.write_all(&std::fs::read("/proc/net/tpcluster")?)?,
+        "stats" => {
+            // The counters while the module is loaded; the CPU time always.
+            if let Ok(counters) = std::fs::read("/proc/net/tpcluster") {
+                conn.write_all(&counters)?;
+            }
+            conn.write_all(cpu_busy().as_bytes())?;
+        }
         _ => generate(bytes, seed, |c| conn.write_all(c))?,
     }
     conn.shutdown(Shutdown::Write)
+}
+
+/// This host's CPU time so far, as `stats` adds it to the counters: busy
+/// ticks over all CPUs (user, nice, system, irq, softirq, steal: all but
+/// idle and iowait, from /proc/stat) and how many ticks make a second.
+fn cpu_busy() -> String {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let busy: u64 = stat
+        .lines()
+        .find(|l| l.starts_with("cpu "))
+        .map(|l| {
+            let f: Vec<u64> = l
+                .split_whitespace()
+                .skip(1)
+                .filter_map(|v| v.parse().ok())
+                .collect();
+            [0, 1, 2, 5, 6, 7].iter().filter_map(|&i| f.get(i)).sum()
+        })
+        .unwrap_or(0);
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    format!("cpu_busy_ticks {busy}\ncpu_ticks_per_s {hz}\n")
 }
 
 fn serve(port: u16, mode: &str, bytes: u64, seed: u64) -> std::io::Result<String> {
@@ -360,6 +395,12 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
             let msg = icmp::frag_needed(src, number(args, 3, None)?, dst, number(args, 5, None)?, 0, number(args, 6, Some(1400))?);
             Ok(icmp::send(to, &msg).map(|()| "sent".to_string()))
         }
+        Some("nl-fuzz") => Ok(nlfuzz::nl_fuzz(
+            number(args, 1, None)?,
+            number(args, 2, Some(1))?,
+            args.get(3).is_some_and(|a| a == "check"),
+        )
+        .map_err(std::io::Error::other)),
         Some("tcp-syn") => {
             let src: std::net::Ipv4Addr = args.get(1).ok_or("missing SRC")?.parse().map_err(|e| format!("SRC: {e}"))?;
             let dst: std::net::Ipv4Addr = args.get(3).ok_or("missing DST")?.parse().map_err(|e| format!("DST: {e}"))?;
