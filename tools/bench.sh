@@ -10,6 +10,16 @@
 #            throughput and connections per second; also the VIP served by
 #            one node alone, which tells the hook's own cost from what the
 #            other nodes' receiving every frame costs on shared host cores.
+#   replicate: replicate mode (R=2) against plain TCP to the same node:
+#            throughput, request round trip; then the primary power-cut at a
+#            random 30-70 % of a transfer, BENCH_CUTS times (default 5) for
+#            each of download and upload, R=2 and R=3 (20 in all): the
+#            stall's p50, p99 and max, per kind and over all.
+# Balance and replicate alternate baseline and subject over BENCH_ROUNDS
+# rounds (default 5) and report each node's CPU-seconds per GiB (and per
+# 1000 connections) by its part. Every figure's raw values go to
+# results/bench-*/bench.json, with a Markdown table (bench.md);
+# tools/bench-compare A.json B.json puts two runs side by side.
 # BENCH="part ..." runs only those parts (splice, balance, replicate).
 # The VMs run under TCG unless KVM really works, so absolute figures are
 # those of emulated CPUs; the ratios are what to read.
@@ -44,3 +54,5 @@ if part replicate; then
 		"replicate (R=2): client throughput while the primary is power-cut" &&
 		echo "==> plot: $results/replicate-failover.svg"
 fi
+echo "==> figures (results/$(basename "$results")/bench.json, bench.md)"
+python3 tools/bench_report.py "$results"

@@ -30,7 +30,9 @@ def main():
         (t0, b0), (t1, b1) = points[i - step], points[i]
         rates.append((t1 / 1000, (b1 - b0) * 8 / 1000 / max(t1 - t0, 1)))
     w, h, left, bottom, top, right = 720, 360, 60, 40, 30, 20
-    tmax = max(t for t, _ in rates) if rates else 1
+    # A margin after the transfer's end, so that its last points and the
+    # cut are not on the frame's edge.
+    tmax = (max(t for t, _ in rates) if rates else 1) * 1.05
     rmax = max([r for _, r in rates] + [1]) * 1.1
     x = lambda t: left + (w - left - right) * t / tmax  # noqa: E731
     y = lambda r: h - bottom - (h - bottom - top) * r / rmax  # noqa: E731
@@ -54,7 +56,13 @@ def main():
     kx = x(kill / 1000)
     svg.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#c0392b" stroke-dasharray="4 3"/>'
                % (kx, top, kx, h - bottom))
-    svg.append('<text x="%.1f" y="%d" fill="#c0392b">primary power-cut</text>' % (kx + 4, top + 12))
+    # The label on the side of the line with room for it, inside the frame.
+    label = "primary power-cut at %.2f s" % (kill / 1000)
+    if kx + 4 + 7 * len(label) > w - right:
+        svg.append('<text x="%.1f" y="%d" fill="#c0392b" text-anchor="end">%s</text>'
+                   % (kx - 4, top + 12, label))
+    else:
+        svg.append('<text x="%.1f" y="%d" fill="#c0392b">%s</text>' % (kx + 4, top + 12, label))
     svg.append("</svg>")
     with open(out, "w") as f:
         f.write("\n".join(svg) + "\n")

@@ -1,18 +1,25 @@
-# A server (vm1..vm3 are this one script), in two phases:
-#  plain:     no module; vm1 serves on its own address.
-#  replicate: tpcluster on all three; the VIP's services replicate on two
-#             nodes (R=2), every replica running the same servers.
-# Servers: port 82 streams 100 MiB (seed 7), port 84 answers requests
-# (`tptest rr`). Port 90 tells this node's counters.
-tptest serve 82 stream $((100 * 1024 * 1024)) 7 &
-tptest serve 84 rr &
-tp_barrier servers
-tp_barrier plain-done
+# A server of the replicate benchmark (vm1..vm3 are this one script, also
+# after a power cut). The module runs on every node, with the VIP's
+# replicate services: 82 (100 MiB stream, R=2), 84 (requests, R=2), 83
+# (stream, R=3), 81 (upload: answers the SHA-256, R=2), 85 (upload, R=3).
+# The baseline servers are the same programs on ports that are no service
+# (92 stream, 94 requests): plain TCP to a node's own address, on the same
+# node with the same module loaded, and no gate. Port 90 tells this node's
+# counters and CPU time.
+BYTES=$((100 * 1024 * 1024))
 tp_join_cluster "$(printf '5b%.0s' $(seq 32))"
-tpctl service add 10.0.0.100:82 mode replicate replicas 2
-tpctl service add 10.0.0.100:84 mode replicate replicas 2
+tptest serve 82 stream $BYTES 7 &
+tptest serve 83 stream $BYTES 7 &
+tptest serve 84 rr &
+tptest serve 81 hash &
+tptest serve 85 hash &
+tptest serve 92 stream $BYTES 7 &
+tptest serve 94 rr &
+sleep 0.3
+for s in 82:2 84:2 81:2 83:3 85:3; do
+	tpctl service add 10.0.0.100:${s%:*} mode replicate replicas ${s#*:}
+done
 tp_wait_full_member 30
 tptest serve 90 stats &
-tp_barrier cluster
-tp_barrier replicate-done
-tp_pass "vm$TP_VM served"
+tp_barrier done
+tp_pass "vm$TP_VM served (boot $TP_BOOT)"

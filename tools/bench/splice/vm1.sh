@@ -33,6 +33,7 @@ CFG
 	haproxy -f /tmp/haproxy.cfg -db 2> /tmp/haproxy.log &
 fi
 tp_wait_full_member 30
+tptest serve 90 stats &
 tp_barrier ready
 tp_barrier done
 if [ $TP_VM = 1 ]; then

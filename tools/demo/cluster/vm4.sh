@@ -50,9 +50,16 @@ TPTEST_TIMELINE=/tmp/timeline tptest fetch 10.0.0.100 85 > /tmp/fetch &
 pid=$!
 w=0
 while [ ! -s /tmp/timeline ] && [ $w -lt 100 ]; do sleep 0.1; w=$((w + 1)); done
-sleep 1.5
 victim=$(tp_sending_node)
 if [ $victim = 0 ]; then tp_fail "act 4: no node sends the download"; fi
+# The cut by bytes, not by time: at 40 % of the download, whatever its
+# speed, so that the recovery is on screen.
+w=0
+while [ "$(tail -n 1 /tmp/timeline | cut -d' ' -f2)" -lt $((64 * 1024 * 1024 * 4 / 10)) ] &&
+	kill -0 $pid 2>/dev/null && [ $w -lt 1500 ]; do
+	sleep 0.02
+	w=$((w + 1))
+done
 at=$(awk 'END { print $1 " ms, " $2 " bytes" }' /tmp/timeline)
 t_kill=$(awk 'END { print $1 }' /tmp/timeline)
 tp_host kill $victim

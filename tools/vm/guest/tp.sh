@@ -203,3 +203,9 @@ tp_kill_watched() {
 	wait $watcher
 	echo $(($(tp_uptime_ms) - t0))
 }
+
+# tp_metric NAME UNIT VALUE: one measurement of a benchmark figure, as a
+# DATA line that tools/bench_report.py gathers (raw values, one a line).
+tp_metric() {
+	tp_data "METRIC $1 $2 $3"
+}
