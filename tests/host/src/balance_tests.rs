@@ -178,8 +178,8 @@ fn other_traffic_and_fragments() {
     assert_eq!(p.vip_mac(VIP, 3), None);
 }
 
-#[test]
-fn unconfigured_node_keeps_nothing_for_a_vip() {
+/// A configuration with the VIP only (no node id, no peers).
+fn config_with_vip() -> Config {
     let mut c = Config::new();
     c.add_vip(Vip {
         addr: Ipv4(VIP),
@@ -187,6 +187,12 @@ fn unconfigured_node_keeps_nothing_for_a_vip() {
         ifindex: 2,
     })
     .unwrap();
+    c
+}
+
+#[test]
+fn unconfigured_node_keeps_nothing_for_a_vip() {
+    let c = config_with_vip();
     assert_eq!(
         decide(&Plane::of(&c, [], true), &syn([10, 0, 0, 4], 1, 80)),
         Decision::Unconfigured
@@ -294,13 +300,7 @@ fn a_node_that_is_no_full_member_takes_nothing_new() {
 /// service's VIP and port, or to the wildcard and that port; no other.
 #[test]
 fn gated_listeners_follow_the_replicate_services() {
-    let mut c = Config::new();
-    c.add_vip(Vip {
-        addr: Ipv4(VIP),
-        mac: [1, 0, 0x5e, 0, 0, 100],
-        ifindex: 2,
-    })
-    .unwrap();
+    let mut c = config_with_vip();
     c.add_service(Ipv4(VIP), 80, crate::config::Mode::Replicate, Some(2))
         .unwrap();
     c.add_service(Ipv4(VIP), 81, crate::config::Mode::Balance, None)

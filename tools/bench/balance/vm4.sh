@@ -11,7 +11,6 @@ ROUNDS=${BENCH_ROUNDS:-5}
 CONNS=1000
 BYTES=$((100 * 1024 * 1024))
 want=$(tptest digest $BYTES 7)
-hz=$(tp_node_stat 1 cpu_ticks_per_s)
 
 # cpu_all PREFIX: each node's busy ticks and new connections taken, into
 # PREFIX_N and PREFIXn_N.
@@ -64,6 +63,11 @@ measure() {
 ratio() { awk -v a=$1 -v b=$2 'BEGIN { printf "%.3f", a / b }'; }
 
 tp_barrier servers
+# Ticks per second of /proc/stat (USER_HZ), as the nodes tell it.
+w=0
+while [ "$(tp_node_stat 1 cpu_ticks_per_s)" -le 0 ] && [ $w -lt 50 ]; do sleep 0.1; w=$((w + 1)); done
+hz=$(tp_node_stat 1 cpu_ticks_per_s)
+[ "$hz" -gt 0 ] || { tp_fail "no CPU time from vm1"; hz=100; }
 for r in $(seq $ROUNDS); do
 	tp_barrier plain-$r
 	measure $r plain

@@ -31,6 +31,8 @@ backend n3
 	server n3 10.0.0.3:9000
 CFG
 	haproxy -f /tmp/haproxy.cfg -db 2> /tmp/haproxy.log &
+	sleep 1
+	kill -0 $! 2>/dev/null || tp_fail "HAProxy did not start: $(cat /tmp/haproxy.log)"
 fi
 tp_wait_full_member 30
 tptest serve 90 stats &
