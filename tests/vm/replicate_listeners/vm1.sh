@@ -54,7 +54,15 @@ for c in replica_drop_no_listener replica_drop_foreign_listener replica_drop_lis
 done
 
 # Giving the gate back. An application that closes its listeners: they
-# are released (the 86 connections closed seconds ago).
+# are released. First the 86 connections' own sockets must be gone (a
+# replica's may take seconds to close), so that only the listeners move.
+sockets86() {
+	awk 'NR > 1 { split($2, l, ":"); if (l[2] == "0056" && $4 != "0A") n++ } END { print n + 0 }' \
+		/proc/net/tcp /proc/net/tcp6
+}
+i=0
+while [ "$(sockets86)" -gt 0 ] && [ $i -lt $((300 * TP_SLOW)) ]; do sleep 0.1; i=$((i + 1)); done
+tp_expect_eq "sockets of the 86 connections left" "$(sockets86)" 0
 before=$(refcnt)
 kill $srv86
 wait_refcnt $((before - 3)) 2
