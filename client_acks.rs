@@ -92,9 +92,13 @@ impl ClientAcks {
     }
 
     /// Takes a segment from the client (cluster space, before
-    /// translation): its `flags`, where it ends, its acknowledgment, window
-    /// field and timestamps. One with an ACK, and neither SYN nor RST,
-    /// means the client has completed the handshake.
+    /// translation) whose acknowledgment the hook found acceptable
+    /// ([`crate::replica::Replication::check_ack`]): its `flags`, where it
+    /// ends, its acknowledgment, window field and timestamps. One with an
+    /// ACK of the SYN-ACK or later, and neither SYN nor RST, means the
+    /// client has completed the handshake; an earlier acknowledgment is
+    /// not the client's answer to it (every replica's stack, in SYN-RECV,
+    /// rejects it), and teaches nothing.
     pub(crate) fn saw(
         &mut self,
         flags: u8,
@@ -105,6 +109,9 @@ impl ClientAcks {
     ) {
         let Some(ack) = ack else { return };
         if flags & (ACK | SYN | RST) != ACK {
+            return;
+        }
+        if !self.handshake_done && after(self.server_next, ack) {
             return;
         }
         self.handshake_done = true;

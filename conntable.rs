@@ -7,8 +7,15 @@
 //! (softirq) never allocate; a lookup is a linear scan over them, skipped
 //! while the table is empty, which is what most nodes see most of the time.
 
-use crate::wire::Tuple;
-use kernel::prelude::*;
+use crate::{
+    sys::sync::{SpinLockBh, SpinLockBhBackend},
+    wire::Tuple,
+};
+use core::{
+    ops::{Deref, DerefMut},
+    sync::atomic::{AtomicUsize, Ordering},
+};
+use kernel::{prelude::*, sync::lock::Guard};
 
 /// An entry of a [`ConnTable`]: one connection's.
 pub(crate) trait Keyed {
@@ -40,6 +47,11 @@ impl<E: Keyed> ConnTable<E> {
     /// Whether no connection is tracked.
     pub(crate) fn is_empty(&self) -> bool {
         self.used == 0
+    }
+
+    /// How many connections are tracked.
+    pub(crate) fn len(&self) -> usize {
+        self.used
     }
 
     /// The entry of `tuple`.
@@ -117,5 +129,89 @@ impl<E: Keyed> ConnTable<E> {
                 self.used -= 1;
             }
         }
+    }
+}
+
+/// What a [`Counted`] lock counts: the entries of the table it guards.
+pub(crate) trait Len {
+    /// How many entries there are.
+    fn len(&self) -> usize;
+}
+
+impl<E: Keyed> Len for ConnTable<E> {
+    fn len(&self) -> usize {
+        self.used
+    }
+}
+
+/// A table behind a [`SpinLockBh`] whose number of entries can be read
+/// without taking the lock, so that the hooks of a node that tracks no
+/// connection (most nodes, most of the time) take no lock at all.
+///
+/// A hook that finds the table empty goes on as if it had taken the lock
+/// just before whoever is adding an entry: the count is stored (release)
+/// as every critical section ends and loaded (acquire) by the hook, so the
+/// hook sees either the table before that section or after it, as it would
+/// with the lock.
+///
+/// # Invariants
+///
+/// Outside a critical section, `count` is the table's [`Len::len`]: every
+/// [`CountedGuard`] stores it as it drops, and only guards change the
+/// table.
+#[pin_data]
+pub(crate) struct Counted<T: Len> {
+    #[pin]
+    lock: SpinLockBh<T>,
+    count: AtomicUsize,
+}
+
+impl<T: Len> Counted<T> {
+    /// A counted lock around the empty table that `lock` initialises.
+    pub(crate) fn new(lock: impl PinInit<SpinLockBh<T>>) -> impl PinInit<Self> {
+        pin_init!(Self {
+            lock <- lock,
+            count: AtomicUsize::new(0),
+        })
+    }
+
+    /// Whether the table was empty when last let go of. Any context.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.count.load(Ordering::Acquire) == 0
+    }
+
+    /// Takes the lock.
+    pub(crate) fn lock(&self) -> CountedGuard<'_, T> {
+        CountedGuard {
+            guard: self.lock.lock(),
+            count: &self.count,
+        }
+    }
+}
+
+/// The lock of a [`Counted`] table, held: the table's count is brought up
+/// to date when it drops.
+pub(crate) struct CountedGuard<'a, T: Len> {
+    guard: Guard<'a, T, SpinLockBhBackend>,
+    count: &'a AtomicUsize,
+}
+
+impl<T: Len> Deref for CountedGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.guard
+    }
+}
+
+impl<T: Len> DerefMut for CountedGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.guard
+    }
+}
+
+impl<T: Len> Drop for CountedGuard<'_, T> {
+    fn drop(&mut self) {
+        self.count.store(self.guard.len(), Ordering::Release);
     }
 }

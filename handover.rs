@@ -14,7 +14,7 @@
 
 use crate::{
     config::Mode,
-    conntable::{ConnTable, Keyed},
+    conntable::{ConnTable, Keyed, Len},
     splice::{
         self, ack_and_window, client_segment, parse_syn_ack, replay_budget, syn_of, Assembly,
         Checksum, Inbound, Outbound, Phase, Translation, SEGMENT_HEADERS_MAX, SYN,
@@ -122,11 +122,15 @@ impl Table {
             scratch: KVec::from_elem(0u8, SEGMENT_HEADERS_MAX + PLAY_MSS, GFP_KERNEL)?,
         })
     }
+}
 
-    fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+impl Len for Table {
+    fn len(&self) -> usize {
+        self.entries.len()
     }
+}
 
+impl Table {
     fn find(&mut self, tuple: &Tuple) -> Option<&mut Entry> {
         self.entries.find(tuple)
     }
@@ -212,11 +216,12 @@ pub(crate) enum InboundVerdict {
 impl Node {
     /// The PRE_ROUTING hook's part for connections in handover. Softirq.
     pub(crate) fn splice_inbound(&self, skb: &mut SkBuff) -> InboundVerdict {
-        let mut table = self.splice.lock();
-        // Most nodes most of the time: nothing in handover, nothing to parse.
-        if table.is_empty() {
+        // Most nodes most of the time: nothing in handover, nothing to
+        // parse, no lock to take.
+        if self.splice.is_empty() {
             return InboundVerdict::Default;
         }
+        let mut table = self.splice.lock();
         let mut head = [0u8; 120];
         let Some(SegmentHead {
             tuple,
@@ -272,10 +277,10 @@ impl Node {
     /// The POST_ROUTING hook's part for connections in handover: whether
     /// to send the packet. Softirq (or bottom halves disabled).
     pub(crate) fn splice_outbound(&self, skb: &mut SkBuff) -> bool {
-        let mut table = self.splice.lock();
-        if table.is_empty() {
+        if self.splice.is_empty() {
             return true;
         }
+        let mut table = self.splice.lock();
         let mut head = [0u8; 120];
         let Some(SegmentHead {
             tuple,

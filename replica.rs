@@ -451,6 +451,48 @@ impl Replication {
         moved
     }
 
+    /// What this node does with a client segment that acknowledges `ack`
+    /// (cluster space), before anything of it is taken (RFC 5961, section
+    /// 5.2: an acknowledgment of bytes never sent is not acceptable, and
+    /// the segment, data included, is dropped).
+    ///
+    /// The client can only acknowledge what the primary sent. The primary
+    /// writes only what every backup has already sent, so a backup has sent
+    /// at least every byte the client can acknowledge — but for the
+    /// primary's FIN (closing is not a write: one more) and for a primary
+    /// that took over ahead of this backup, whose reports say how far it
+    /// sent. Beyond that bound the acknowledgment is forged (or of another
+    /// connection): the primary's stack drops the segment, so a backup must
+    /// not take it either, or its stream would hold bytes the primary's
+    /// does not. Within it, but beyond what this backup's own stack sent,
+    /// the backup's stack sees the acknowledgment only up to that (it would
+    /// drop the whole segment otherwise).
+    ///
+    /// The primary's own stack judges the segment exactly; the hook only
+    /// learns nothing from one it will reject. The lower bound (an
+    /// acknowledgment too old) each replica's stack applies itself.
+    pub(crate) fn check_ack(&self, ack: u32) -> AckCheck {
+        let own = self.me().sent;
+        if self.role() == Role::Primary {
+            return if after(ack, own) {
+                AckCheck::Unsent
+            } else {
+                AckCheck::Accept
+            };
+        }
+        let bound = self
+            .others()
+            .map(|r| r.sent)
+            .fold(own.wrapping_add(1), seq_max);
+        if after(ack, bound) {
+            AckCheck::Drop
+        } else if after(ack, own) {
+            AckCheck::Clamp(own)
+        } else {
+            AckCheck::Accept
+        }
+    }
+
     /// Where the application may read up to, its stack having received up
     /// to `own_received`: the least that every replica still in the set
     /// has received.
@@ -511,6 +553,24 @@ impl Replication {
         (held.ack_held && past(self.acknowledgeable_end(), held.ack))
             || (held.window_held && past(self.offerable_end(), held.window_end))
     }
+}
+
+/// What the inbound hook does with a client segment's acknowledgment
+/// ([`Replication::check_ack`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AckCheck {
+    /// Acceptable: take it as it is.
+    Accept,
+    /// Acceptable, but beyond what this backup's stack has sent: take it
+    /// with the acknowledgment rewritten to this.
+    Clamp(u32),
+    /// On the primary, of bytes its stack never sent: its stack drops the
+    /// segment (or, in SYN-RECV, answers with a reset) as for any
+    /// connection, and the hook learns nothing from it.
+    Unsent,
+    /// On a backup, of bytes no replica has sent: the primary's stack drops
+    /// it, so this one must too.
+    Drop,
 }
 
 /// How far a replica has come, as it reports it.

@@ -166,6 +166,12 @@ counters! {
     /// of what the stack sent only after the client had acknowledged it
     /// (its FIN, after the primary's was acknowledged).
     ReplicaAckPlayed => "replica_ack_played",
+    /// Client segments dropped by a backup: they acknowledge bytes no
+    /// replica has sent, so the primary's stack drops them too (RFC 5961,
+    /// section 5.2), and a backup that took them would hold bytes, or a
+    /// handshake, the primary does not. A forged segment, or one of an
+    /// earlier connection on the same ports.
+    ReplicaDropAckUnsent => "replica_drop_ack_unsent",
     /// SYNs for a replicate service dropped: a listener of it has a proto
     /// other than TCP's (a ULP or a BPF sockmap replaced it), so the socket
     /// gate cannot be added to it.

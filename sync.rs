@@ -20,8 +20,8 @@ use crate::{
     conntable::{ConnTable, Keyed},
     handover::{head_of, SegmentHead},
     replica::{
-        self, after, segment_of, set_ack, takeover_ts_delta, translation_of, window_end_of, Advert,
-        Advertised, Ends, OwnSynAck, Replication, Role, FIN, MAX_SET,
+        self, after, segment_of, set_ack, takeover_ts_delta, translation_of, window_end_of,
+        AckCheck, Advert, Advertised, Ends, OwnSynAck, Replication, Role, FIN, MAX_SET,
     },
     splice::{self, Translation, ACK, RST, SYN},
     stats::Counter,
@@ -173,16 +173,16 @@ impl Node {
     /// The PRE_ROUTING hook's part for replicated connections: `None` if
     /// the segment is not of one. Softirq.
     pub(crate) fn replica_inbound(&self, skb: &mut SkBuff) -> Option<Verdict> {
-        let mut table = self.replicas.lock();
-        if table.is_empty() {
+        // No replicated connection here: no lock to take.
+        if self.replicas.is_empty() {
             return None;
         }
+        let mut table = self.replicas.lock();
         let mut head = [0u8; 120];
         let pkt = skb.head(&mut head);
         let SegmentHead { tuple, hdr_len, .. } = head_of(pkt, true)?;
         let seg = segment_of(pkt, skb.len() as usize)?;
         let entry = table.find(&tuple)?;
-        entry.last_ms = clock::now_ms();
         if seg.flags & (SYN | ACK) == SYN {
             // The client opens a new connection on the same ports once
             // the old one is over: the old one's entry no longer applies
@@ -201,19 +201,31 @@ impl Node {
             self.counters.bump(Counter::ReplicaSuppressed);
             return Some(Verdict::Drop);
         }
-        if let Some((_, ecr)) = seg.timestamps {
-            if after(ecr, entry.latest_echo) {
-                entry.latest_echo = ecr;
-            }
+        // The acknowledgment is judged against the cluster's sequence space
+        // before anything of the segment is taken or rewritten: a forged
+        // one must change nothing here that the primary's stack would not
+        // let it change (RFC 5961, section 5.2).
+        let check = match seg.ack {
+            Some(ack) if seg.flags & RST == 0 => entry.rep.check_ack(ack),
+            _ => AckCheck::Accept,
+        };
+        if check == AckCheck::Drop {
+            drop(table);
+            self.counters.bump(Counter::ReplicaDropAckUnsent);
+            return Some(Verdict::Drop);
         }
+        entry.last_ms = clock::now_ms();
         let client_fin_before = entry.acks.fin_seen();
-        entry
-            .acks
-            .saw(seg.flags, seg.end, seg.ack, seg.window, seg.timestamps);
-        // A backup's stack must never see an acknowledgment of bytes it
-        // has not sent yet (the primary may be ahead): it would drop the
-        // whole segment, data included.
-        let own_sent = entry.rep.me().sent;
+        if check != AckCheck::Unsent {
+            if let Some((_, ecr)) = seg.timestamps {
+                if after(ecr, entry.latest_echo) {
+                    entry.latest_echo = ecr;
+                }
+            }
+            entry
+                .acks
+                .saw(seg.flags, seg.end, seg.ack, seg.window, seg.timestamps);
+        }
         // A primary whose acknowledgment is held back must not see the
         // client acknowledge its FIN after the client's own FIN: its stack
         // would close the socket (LAST_ACK), and the client, whose FIN it
@@ -224,9 +236,12 @@ impl Node {
         // TIME_WAIT, which answer a FIN again: nothing to hold.
         let fin_held =
             role == Role::Primary && client_fin_before && entry.held.is_some_and(|h| h.ack_held);
-        let held = match (seg.ack, entry.fin_end) {
-            (Some(ack), _) if role == Role::Backup && after(ack, own_sent) => Some(own_sent),
-            (Some(ack), Some(fin)) if fin_held && ack == fin => Some(fin.wrapping_sub(1)),
+        // A backup's stack must never see an acknowledgment of bytes it
+        // has not sent yet (the primary may be ahead: its FIN, or a
+        // takeover): it would drop the whole segment, data included.
+        let held = match (check, seg.ack, entry.fin_end) {
+            (AckCheck::Clamp(own_sent), _, _) => Some(own_sent),
+            (_, Some(ack), Some(fin)) if fin_held && ack == fin => Some(fin.wrapping_sub(1)),
             _ => None,
         };
         let tr = entry.tr;

@@ -41,6 +41,7 @@ mod wire;
 use balance::{Decision, Plane};
 use channel::{Channel, ChannelSettings, Cluster, Received};
 use config::{Config, Ipv4, MAX_PEERS};
+use conntable::Counted;
 use control::{member_state, MemberView};
 use stats::{Counter, Counters};
 use sys::{
@@ -130,7 +131,7 @@ struct Node {
     /// the hooks and the channel's receive path (softirq), the handover
     /// request and the handover work (process context).
     #[pin]
-    splice: SpinLockBh<handover::Table>,
+    splice: Counted<handover::Table>,
     /// Runs the handover work now (it sends what softirq cannot).
     handover_kick: Kicker,
     /// Wakes handover requests waiting for their target's answer.
@@ -139,7 +140,7 @@ struct Node {
     /// channel's receive path (softirq) and the replica work and gate
     /// (process context).
     #[pin]
-    replicas: SpinLockBh<sync::Table>,
+    replicas: Counted<sync::Table>,
     /// The listeners of replicate services given the socket gate: by the
     /// hook (softirq) when a SYN comes for one, released when the service
     /// goes or the listener stops listening (process context).
@@ -495,10 +496,10 @@ impl PerNet for Node {
             }),
             cluster <- new_spinlock_bh!(Cluster::new()?, "tpcluster_cluster"),
             plane <- new_spinlock_bh!(Plane::empty(), "tpcluster_plane"),
-            splice <- new_spinlock_bh!(handover::Table::new()?, "tpcluster_splice"),
+            splice <- Counted::new(new_spinlock_bh!(handover::Table::new()?, "tpcluster_splice")),
             handover_kick: Kicker::new(),
             handover_wait: WaitQueue::new()?,
-            replicas <- new_spinlock_bh!(sync::new_table()?, "tpcluster_replicas"),
+            replicas <- Counted::new(new_spinlock_bh!(sync::new_table()?, "tpcluster_replicas")),
             gated <- new_spinlock_bh!(
                 GatedListeners::new(sync::MAX_GATED_LISTENERS)?,
                 "tpcluster_gated"

@@ -215,3 +215,31 @@ proptest! {
         }
     }
 }
+
+/// A forged ACK from the client's address, with an acknowledgment before
+/// the SYN-ACK's end (every replica's stack in SYN-RECV rejects it), must
+/// not make a replica play the handshake to its stack.
+#[test]
+fn an_ack_before_the_syn_ack_completes_no_handshake() {
+    let mut a = acks();
+    for ack in [
+        SERVER_NEXT - 1,
+        SERVER_NEXT - 100_000,
+        SERVER_NEXT.wrapping_sub(1 << 30),
+    ] {
+        a.saw(ACK, CLIENT_NEXT, Some(ack), 100, None);
+        assert!(!a.handshake_done(), "ack {ack}");
+    }
+    assert!(a.handshake_ack(tuple()).is_none());
+    a.saw(ACK, CLIENT_NEXT, Some(SERVER_NEXT), 100, None);
+    assert!(a.handshake_done());
+    // Once done, an old acknowledgment (reordered) is still taken.
+    a.saw(
+        ACK | PSH,
+        CLIENT_NEXT + 10,
+        Some(SERVER_NEXT - 1),
+        100,
+        None,
+    );
+    assert!(a.handshake_done());
+}

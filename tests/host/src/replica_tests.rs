@@ -1,7 +1,7 @@
 use crate::rendezvous::Key;
 use crate::replica::{
-    after, cluster_isn, replica_set, takeover_ts_delta, translation_of, window_end_of, Advert,
-    Advertised, Ends, OwnSynAck, Replication, Role, MAX_SET,
+    after, cluster_isn, replica_set, takeover_ts_delta, translation_of, window_end_of, AckCheck,
+    Advert, Advertised, Ends, OwnSynAck, Replication, Role, MAX_SET,
 };
 use crate::wire::Tuple;
 use proptest::prelude::*;
@@ -402,4 +402,85 @@ fn doubt_ends_when_every_backup_vouches() {
     let mut b = conn(3);
     assert!(b.take_view(1, 0b110));
     assert_eq!(b.role(), Role::Primary);
+}
+
+/// RFC 5961, section 5.2: the client acknowledges only what the primary
+/// sent, and the primary writes only what every backup has sent.
+#[test]
+fn a_backup_takes_only_acknowledgments_some_replica_could_have_earned() {
+    // conn(3) is a backup of [2, 3, 1]; every replica starts at 5000.
+    let mut c = conn(3);
+    assert_eq!(c.check_ack(5000), AckCheck::Accept, "the SYN-ACK's");
+    assert_eq!(
+        c.check_ack(5001),
+        AckCheck::Clamp(5000),
+        "one beyond: the primary's FIN"
+    );
+    assert_eq!(c.check_ack(5002), AckCheck::Drop, "never sent by anyone");
+    assert_eq!(c.check_ack(5000 + (1 << 30)), AckCheck::Drop);
+    // Too old is for the stack to judge (it knows its window).
+    assert_eq!(c.check_ack(4000), AckCheck::Accept);
+    // Its own stack sent up to 9000: all of it acceptable unchanged.
+    c.advance_own(None, Some(9000), None);
+    assert_eq!(c.check_ack(9000), AckCheck::Accept);
+    assert_eq!(c.check_ack(9001), AckCheck::Clamp(9000));
+    assert_eq!(c.check_ack(9002), AckCheck::Drop);
+    // The primary reports it sent further (it took over ahead of this
+    // backup): the client may acknowledge that, seen here only up to what
+    // this stack sent.
+    c.heard(2, &ends(100, 20_000, 1100), 1);
+    assert_eq!(c.check_ack(20_000), AckCheck::Clamp(9000));
+    assert_eq!(
+        c.check_ack(20_001),
+        AckCheck::Drop,
+        "what it reports sent counts its FIN"
+    );
+    // An excluded replica's word no longer counts.
+    c.exclude(2);
+    c.exclude(1);
+    assert_eq!(c.role(), Role::Primary);
+    assert_eq!(
+        c.check_ack(9001),
+        AckCheck::Unsent,
+        "its own stack is the bound"
+    );
+}
+
+#[test]
+fn a_primary_hands_its_stack_every_acknowledgment_but_learns_only_from_sent_ones() {
+    let mut c = conn(2);
+    c.heard(3, &ends(100, 30_000, 1100), 1);
+    c.advance_own(None, Some(7000), None);
+    assert_eq!(c.check_ack(7000), AckCheck::Accept);
+    assert_eq!(
+        c.check_ack(7001),
+        AckCheck::Unsent,
+        "backups ahead do not make the primary's stack take it"
+    );
+    assert_eq!(c.check_ack(3000), AckCheck::Accept);
+}
+
+proptest! {
+    /// Whatever the offsets, what a backup passes on unchanged is within
+    /// what its stack sent, and nothing beyond what some replica still in
+    /// the set sent (plus the FIN) is taken at all.
+    #[test]
+    fn backup_ack_bounds_hold(base in any::<u32>(), own in 0u32..1 << 20, other in 0u32..1 << 20,
+                              third in 0u32..1 << 20, ack in 0u32..1 << 22) {
+        let mut c = Replication::new(&[2, 3, 1], 3, 100, base, 1000, 0).unwrap();
+        c.advance_own(None, Some(base.wrapping_add(own)), None);
+        c.heard(2, &ends(100, base.wrapping_add(other), 1100), 1);
+        c.heard(1, &ends(100, base.wrapping_add(third), 1100), 1);
+        let bound = own.max(other).max(third).max(own + 1);
+        let got = c.check_ack(base.wrapping_add(ack));
+        match got {
+            AckCheck::Accept => prop_assert!(ack <= own),
+            AckCheck::Clamp(to) => {
+                prop_assert_eq!(to, base.wrapping_add(own));
+                prop_assert!(ack > own && ack <= bound);
+            }
+            AckCheck::Drop => prop_assert!(ack > bound),
+            AckCheck::Unsent => prop_assert!(false, "a backup"),
+        }
+    }
 }

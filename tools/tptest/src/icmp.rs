@@ -112,6 +112,54 @@ pub fn send_tcp(to: Ipv4Addr, seg: &[u8]) -> std::io::Result<()> {
     send_raw(libc::IPPROTO_TCP, to, seg)
 }
 
+/// A TCP segment `src:sport -> dst:dport` with any sequence number,
+/// acknowledgment, flags and payload, and no options, its checksum over
+/// the IPv4 pseudo-header.
+#[allow(clippy::too_many_arguments)]
+pub fn tcp_segment(
+    src: Ipv4Addr,
+    sport: u16,
+    dst: Ipv4Addr,
+    dport: u16,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut t = Vec::with_capacity(20 + payload.len());
+    t.extend_from_slice(&sport.to_be_bytes());
+    t.extend_from_slice(&dport.to_be_bytes());
+    t.extend_from_slice(&seq.to_be_bytes());
+    t.extend_from_slice(&ack.to_be_bytes());
+    t.extend_from_slice(&[0x50, flags, 0xfa, 0xf0, 0, 0, 0, 0]);
+    t.extend_from_slice(payload);
+    let mut pseudo = Vec::with_capacity(12 + t.len());
+    pseudo.extend_from_slice(&src.octets());
+    pseudo.extend_from_slice(&dst.octets());
+    pseudo.extend_from_slice(&[0, 6]);
+    pseudo.extend_from_slice(&(t.len() as u16).to_be_bytes());
+    pseudo.extend_from_slice(&t);
+    let c = checksum(&pseudo);
+    t[16..18].copy_from_slice(&c.to_be_bytes());
+    t
+}
+
+/// Sends the TCP segment `seg` from `src` to `dst` with an IPv4 header of
+/// its own (`IPPROTO_RAW`): from any source address, as an attacker on
+/// the segment forges one.
+pub fn send_tcp_from(src: Ipv4Addr, dst: Ipv4Addr, seg: &[u8]) -> std::io::Result<()> {
+    let total = 20 + seg.len();
+    let mut ip = vec![0x45, 0];
+    ip.extend_from_slice(&(total as u16).to_be_bytes());
+    ip.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
+    ip.extend_from_slice(&src.octets());
+    ip.extend_from_slice(&dst.octets());
+    let c = checksum(&ip);
+    ip[10..12].copy_from_slice(&c.to_be_bytes());
+    ip.extend_from_slice(seg);
+    send_raw(libc::IPPROTO_RAW, dst, &ip)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +178,20 @@ mod tests {
         assert_eq!(checksum(&m), 0, "ICMP checksum");
         assert_eq!(checksum(&m[8..28]), 0, "quoted header checksum");
         assert_eq!(&m[28..32], &[0, 83, 0x9c, 0x41]);
+    }
+
+    #[test]
+    fn a_forged_segment_checks_out() {
+        let (src, dst) = (Ipv4Addr::new(10, 0, 0, 77), Ipv4Addr::new(10, 0, 0, 100));
+        let t = tcp_segment(src, 40001, dst, 82, 7, 9, 0x18, b"abc");
+        let mut pseudo = [src.octets(), dst.octets()].concat();
+        pseudo.extend_from_slice(&[0, 6, 0, 23]);
+        pseudo.extend_from_slice(&t);
+        assert_eq!(checksum(&pseudo), 0);
+        assert_eq!(
+            (&t[8..12], t[13], &t[20..]),
+            (&[0, 0, 0, 9][..], 0x18, &b"abc"[..])
+        );
     }
 
     #[test]

@@ -28,7 +28,9 @@
 //!                                    address `TPTEST_LISTEN` names (`::`:
 //!                                    dual-stack), with `TPTEST_REUSEPORT`
 //!                                    sockets in one SO_REUSEPORT group
-//!                                    (default 1, no group)
+//!                                    (default 1, no group); `hash` also
+//!                                    appends its answer to the file
+//!                                    `TPTEST_LOG` names, if set
 //!   tptest rr HOST PORT COUNT SIZE [SPLIT_MS]
 //!                                    COUNT requests for SIZE bytes on one
 //!                                    connection, each sent in two halves
@@ -69,6 +71,15 @@
 //!   tptest tcp-syn SRC SPORT DST DPORT SEQ
 //!                                    send DST a bare SYN from SRC:SPORT (this
 //!                                    host's address) with sequence SEQ
+//!   tptest tcp-raw SRC SPORT DST DPORT SEQ ACK FLAGS [BYTES]
+//!                                    send DST a TCP segment from any SRC
+//!                                    (its own IPv4 header), FLAGS a number,
+//!                                    with BYTES bytes of payload
+//!   tptest inject HOST PORT BYTES [SEED]
+//!                                    a `hash` connection with a forged
+//!                                    segment in the middle: in window, of
+//!                                    unsent data acknowledged (inject.rs);
+//!                                    print the server's answer
 //!   tptest rogue capture IFNAME PORT COUNT FILE [KIND [DST]]
 //!   tptest rogue send IFNAME PORT FILE replay|forge|short|magic|redirect
 //!                                    capture others' UDP datagrams to PORT
@@ -89,6 +100,7 @@ use std::{
 mod hold;
 mod http;
 mod icmp;
+mod inject;
 mod listen;
 mod nlfuzz;
 mod rogue;
@@ -208,6 +220,13 @@ fn serve_one(mut conn: TcpStream, mode: &str, bytes: u64, seed: u64) -> std::io:
         }
         "hash" => {
             let line = drain(&mut conn)?;
+            if let Some(log) = std::env::var_os("TPTEST_LOG") {
+                let mut f = std::fs::OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .open(log)?;
+                writeln!(f, "{line}")?;
+            }
             conn.write_all(line.as_bytes())?;
         }
         "echo" => return hold::echo(conn),
@@ -406,6 +425,26 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
             let dst: std::net::Ipv4Addr = args.get(3).ok_or("missing DST")?.parse().map_err(|e| format!("DST: {e}"))?;
             let seg = icmp::tcp_syn(src, number(args, 2, None)?, dst, number(args, 4, None)?, number(args, 5, None)?);
             Ok(icmp::send_tcp(dst, &seg).map(|()| "sent".to_string()))
+        }
+        Some("tcp-raw") => {
+            let src: std::net::Ipv4Addr = args.get(1).ok_or("missing SRC")?.parse().map_err(|e| format!("SRC: {e}"))?;
+            let dst: std::net::Ipv4Addr = args.get(3).ok_or("missing DST")?.parse().map_err(|e| format!("DST: {e}"))?;
+            let payload = vec![b'X'; number(args, 8, Some(0))?];
+            let seg = icmp::tcp_segment(
+                src,
+                number(args, 2, None)?,
+                dst,
+                number(args, 4, None)?,
+                number(args, 5, None)?,
+                number(args, 6, None)?,
+                number(args, 7, None)?,
+                &payload,
+            );
+            Ok(icmp::send_tcp_from(src, dst, &seg).map(|()| "sent".to_string()))
+        }
+        Some("inject") => {
+            let host = args.get(1).ok_or("missing HOST")?;
+            Ok(inject::inject(host, number(args, 2, None)?, number(args, 3, None)?, number(args, 4, Some(1))?))
         }
         Some("rogue") => {
             let what = args.get(1).map(String::as_str);

@@ -1,0 +1,38 @@
+# The attacker and the client of the replicate_forged test: forged
+# segments from raw sockets (tptest tcp-raw, tptest inject), as anyone on
+# the segment can send them, and a real connection around them.
+for n in 1 2 3; do
+	i=0
+	while ! tptest cat 10.0.0.$n 90 > /dev/null 2>&1 && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
+done
+tp_barrier ready
+
+# SYNs from 10.0.0.77:4001..4004, then an ACK on each whose number is
+# spread over the sequence space: whatever the cluster's ISN, some are
+# beyond anything sent and some before it.
+i=0
+for ack in 1 1073741824 2147483648 3221225472; do
+	i=$((i + 1))
+	tptest tcp-raw 10.0.0.77 $((4000 + i)) 10.0.0.100 82 1000 0 2 > /dev/null
+done
+sleep 0.5
+i=0
+for ack in 1 1073741824 2147483648 3221225472; do
+	i=$((i + 1))
+	tptest tcp-raw 10.0.0.77 $((4000 + i)) 10.0.0.100 82 1001 $ack 16 > /dev/null
+done
+tp_barrier forged_acks
+tp_barrier handshakes_checked
+
+want=$(tptest digest 65536 11)
+tp_expect_eq "the server's answer on the attacked connection: the hash of the real stream" \
+	"$(tptest inject 10.0.0.100 82 65536 11 2>&1)" "$want"
+tp_barrier injected
+dropped=0
+for n in 1 2 3; do
+	c=$(tptest cat 10.0.0.$n 90 | awk '$1 == "replica_drop_ack_unsent" { print $2 }')
+	dropped=$((dropped + ${c:-0}))
+done
+tp_expect "the backups dropped the forged segments ($dropped), at least the injected one each" \
+	[ "$dropped" -ge 2 ]
+tp_barrier reported
