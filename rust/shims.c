@@ -509,6 +509,9 @@ static const struct kernel_param_ops tpc_replica_conns_ops = {
 	.get = param_get_uint,
 };
 
+/* Set by Kbuild: the release this module is. */
+MODULE_VERSION(TPC_VERSION);
+
 module_param_cb(heartbeat_ms, &tpc_heartbeat_ops, &tpc_heartbeat_ms, 0644);
 MODULE_PARM_DESC(heartbeat_ms, "Heartbeat interval of nodes that set none, ms (10-10000)");
 module_param_cb(dead_ms, &tpc_dead_ops, &tpc_dead_ms, 0644);

@@ -39,6 +39,8 @@ mod csum_tests;
 #[cfg(test)]
 mod membership_tests;
 #[cfg(test)]
+mod release_tests;
+#[cfg(test)]
 mod rendezvous_tests;
 #[cfg(test)]
 mod replay_tests;
