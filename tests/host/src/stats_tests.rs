@@ -117,3 +117,16 @@ fn every_drop_reason_has_its_own_counter() {
         .iter()
         .all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '_')));
 }
+
+/// Operators read the counters' meaning in the admin guide: every counter
+/// has its row there (a table row starts with the name).
+#[test]
+fn every_counter_is_documented() {
+    let guide = include_str!("../../../Documentation/admin-guide.rst");
+    let undocumented: Vec<&str> = Counter::ALL
+        .iter()
+        .map(|c| c.name())
+        .filter(|n| !guide.lines().any(|l| l.split_whitespace().next() == Some(n)))
+        .collect();
+    assert!(undocumented.is_empty(), "not in admin-guide.rst: {undocumented:?}");
+}
