@@ -20,6 +20,7 @@ use crate::packet::Ipv4Packet;
 use crate::rendezvous::{self, FiveTuple, Key};
 use crate::replica::{self, MAX_SET};
 use crate::wire::Tuple;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 /// What the hook does with a packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +64,40 @@ pub(crate) struct Plane {
     /// Address, port, mode and replication factor.
     services: [(Ipv4, u16, Mode, u32); MAX_SERVICES],
     n_services: usize,
+}
+
+/// The VIPs of the published plane, readable without its lock: the hook
+/// sends everything else (most of a node's traffic) on without taking the
+/// plane's lock. 0.0.0.0, never a VIP, marks a free slot.
+///
+/// Updated as each plane is published, before it: a packet that races a
+/// change sees the VIPs before it or after it, as with the lock.
+pub(crate) struct VipSet {
+    addrs: [AtomicU32; MAX_VIPS],
+}
+
+impl VipSet {
+    /// No VIP.
+    pub(crate) const fn new() -> Self {
+        Self {
+            addrs: [const { AtomicU32::new(0) }; MAX_VIPS],
+        }
+    }
+
+    /// Takes the VIPs of `plane`.
+    pub(crate) fn publish(&self, plane: &Plane) {
+        let vips = &plane.vips[..plane.n_vips];
+        for (i, slot) in self.addrs.iter().enumerate() {
+            let addr = vips.get(i).map_or(0, |(a, _, _)| u32::from_ne_bytes(a.0));
+            slot.store(addr, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether `addr` may be a VIP (the plane decides): any context.
+    pub(crate) fn contains(&self, addr: [u8; 4]) -> bool {
+        let addr = u32::from_ne_bytes(addr);
+        addr != 0 && self.addrs.iter().any(|a| a.load(Ordering::Relaxed) == addr)
+    }
 }
 
 /// The rendezvous key of a cluster key: a keyed hash of each half, so the

@@ -38,7 +38,7 @@ mod stats;
 mod sync;
 mod wire;
 
-use balance::{Decision, Plane};
+use balance::{Decision, Plane, VipSet};
 use channel::{Channel, ChannelSettings, Cluster, Received};
 use config::{Config, Ipv4, MAX_PEERS};
 use conntable::Counted;
@@ -127,6 +127,8 @@ struct Node {
     /// membership, rebuilt from them on every change.
     #[pin]
     plane: SpinLockBh<Plane>,
+    /// The plane's VIPs, readable without its lock.
+    vips: VipSet,
     /// Connections in handover or handed over (`handover.rs`): written by
     /// the hooks and the channel's receive path (softirq), the handover
     /// request and the handover work (process context).
@@ -224,6 +226,7 @@ impl Node {
         let plane = Plane::of(config, live.as_slice().iter().copied(), full_member);
         self.replicating
             .store(plane.replicates(), Ordering::Relaxed);
+        self.vips.publish(&plane);
         *self.plane.lock() = plane;
         // A listener of a replicate service that is gone (the service, or
         // its VIP) gets TCP's proto back now.
@@ -351,7 +354,9 @@ impl Tick for Node {
         let published = self.plane.lock().takes_new_connections();
         runtime.full_member = full_member;
         if n_changed > 0 || full_member != published {
-            *self.plane.lock() = Plane::of(&config, live.as_slice().iter().copied(), full_member);
+            let plane = Plane::of(&config, live.as_slice().iter().copied(), full_member);
+            self.vips.publish(&plane);
+            *self.plane.lock() = plane;
         }
         self.refresh_quorum(&config);
         if n_changed > 0 {
@@ -496,6 +501,7 @@ impl PerNet for Node {
             }),
             cluster <- new_spinlock_bh!(Cluster::new()?, "tpcluster_cluster"),
             plane <- new_spinlock_bh!(Plane::empty(), "tpcluster_plane"),
+            vips: VipSet::new(),
             splice <- Counted::new(new_spinlock_bh!(handover::Table::new()?, "tpcluster_splice")),
             handover_kick: Kicker::new(),
             handover_wait: WaitQueue::new()?,
@@ -562,6 +568,11 @@ impl Ipv4Hooks for Node {
                 }
                 handover::InboundVerdict::Drop => return Verdict::Drop,
             }
+        }
+        // Not for a VIP (most of a node's traffic): no lock to take.
+        if !self.vips.contains(pkt.daddr) {
+            self.counters.count_decision(Decision::NotVip);
+            return Verdict::Accept;
         }
         // Whether this node's stack takes what comes for connection `t`: it
         // holds the socket, or the segment completes a handshake it
