@@ -1,4 +1,9 @@
 //! A generic netlink socket talking to the `tpcluster` family.
+//!
+//! tpctl itself no longer uses this file: it speaks to the family through
+//! `netlink.rs`, on netlink-packet-core and netlink-packet-generic. It
+//! stays for tools/tptest, which includes it by path (with `client.rs` and
+//! `uapi.rs`) to send requests tpctl never builds.
 
 use crate::genl::{self, Attr, Reply};
 use crate::uapi;

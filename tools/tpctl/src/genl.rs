@@ -5,6 +5,12 @@
 //! (4 bytes), then attributes, each `nla_len: u16, nla_type: u16`, payload,
 //! padded to 4 bytes. Errors are `nlmsgerr` (error code, the request's
 //! header; capped, since we set NETLINK_CAP_ACK), then extended-ack TLVs.
+//!
+//! tpctl itself no longer uses this file: it speaks to the family through
+//! `netlink.rs`, on netlink-packet-core and netlink-packet-generic. It
+//! stays for tools/tptest, which includes it by path (with `client.rs` and
+//! `uapi.rs`) to send requests tpctl never builds; tpctl's tests also check
+//! that their requests and this codec's are the same bytes.
 
 pub(crate) const NLMSG_ERROR: u16 = 2;
 pub(crate) const NLMSG_DONE: u16 = 3;

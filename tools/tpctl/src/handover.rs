@@ -4,7 +4,10 @@
 //! the target node and the bytes they read and want the target's
 //! application to read first.
 
-use crate::{client::Client, uapi};
+use crate::{
+    netlink::{Attr, Client},
+    uapi,
+};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 
@@ -56,31 +59,25 @@ impl Connection {
 /// error the connection is still here and works; the message says why.
 pub fn handover(conn: &Connection, target: u32, replay: &[u8]) -> Result<(), String> {
     let mut attrs = vec![
-        (
-            uapi::A_HANDOVER_CLIENT_ADDR,
-            conn.client.0.octets().to_vec(),
-        ),
-        (
-            uapi::A_HANDOVER_CLIENT_PORT,
-            conn.client.1.to_ne_bytes().to_vec(),
-        ),
-        (uapi::A_HANDOVER_VIP, conn.service.0.octets().to_vec()),
-        (uapi::A_HANDOVER_PORT, conn.service.1.to_ne_bytes().to_vec()),
-        (uapi::A_HANDOVER_TARGET, target.to_ne_bytes().to_vec()),
-        (uapi::A_HANDOVER_REPLAY, replay.to_vec()),
+        Attr::ipv4(uapi::A_HANDOVER_CLIENT_ADDR, conn.client.0),
+        Attr::u16(uapi::A_HANDOVER_CLIENT_PORT, conn.client.1),
+        Attr::ipv4(uapi::A_HANDOVER_VIP, conn.service.0),
+        Attr::u16(uapi::A_HANDOVER_PORT, conn.service.1),
+        Attr::u32(uapi::A_HANDOVER_TARGET, target),
+        Attr::bytes(uapi::A_HANDOVER_REPLAY, replay.to_vec()),
     ];
     if let Some(c) = conn.cookie {
-        attrs.push((uapi::A_HANDOVER_COOKIE, c.to_ne_bytes().to_vec()));
+        attrs.push(Attr::u64(uapi::A_HANDOVER_COOKIE, c));
     }
-    request(&attrs)
+    request(attrs)
 }
 
 /// Hands the connection named by its `cookie` alone to node `target`.
 pub fn handover_cookie(cookie: u64, target: u32, replay: &[u8]) -> Result<(), String> {
-    request(&[
-        (uapi::A_HANDOVER_COOKIE, cookie.to_ne_bytes().to_vec()),
-        (uapi::A_HANDOVER_TARGET, target.to_ne_bytes().to_vec()),
-        (uapi::A_HANDOVER_REPLAY, replay.to_vec()),
+    request(vec![
+        Attr::u64(uapi::A_HANDOVER_COOKIE, cookie),
+        Attr::u32(uapi::A_HANDOVER_TARGET, target),
+        Attr::bytes(uapi::A_HANDOVER_REPLAY, replay.to_vec()),
     ])
 }
 
@@ -102,10 +99,10 @@ pub fn handover_stream(
     }
 }
 
-fn request(attrs: &[(u16, Vec<u8>)]) -> Result<(), String> {
-    let mut client = Client::connect().map_err(|e| e.0)?;
+fn request(attrs: Vec<Attr>) -> Result<(), String> {
+    let mut client = Client::connect().map_err(|e| e.text)?;
     client
         .request(uapi::CMD_HANDOVER, attrs)
         .map(|_| ())
-        .map_err(|e| e.0)
+        .map_err(|e| e.text)
 }

@@ -1,99 +1,136 @@
 //! `tpctl cluster show` and `tpctl monitor`: the members of the cluster as
 //! this node sees them, and their changes as they happen.
 
-use crate::client::Client;
-use crate::genl::{self, Attr};
-use crate::uapi::*;
-use crate::{objects::render, Failure};
-use std::io::Write as _;
+use crate::{
+    netlink::{Attrs, Client, Error},
+    output::{self, Member},
+    uapi::*,
+    Failure,
+};
 
-/// One member's fields, in display order.
-fn member_row(a: &[Attr]) -> Vec<(&'static str, String, bool)> {
-    let state = genl::get_u32(a, A_MEMBER_STATE)
+/// A member, from a `member-get` or `member-ntf` message.
+pub(crate) fn member(a: &Attrs) -> Option<Member> {
+    let state = a
+        .u32(A_MEMBER_STATE)
         .and_then(|s| MEMBER_STATES.get(s as usize))
         .copied()
         .unwrap_or("unknown");
-    let last = match genl::get_u32(a, A_MEMBER_LAST_HEARD_MS) {
-        Some(u32::MAX) | None => "never".to_string(),
-        Some(ms) => ms.to_string(),
-    };
-    let addr = genl::get(a, A_MEMBER_ADDR)
-        .filter(|v| v.len() == 4)
-        .map(|v| format!("{}.{}.{}.{}", v[0], v[1], v[2], v[3]))
-        .unwrap_or_else(|| "-".into());
-    vec![
-        (
-            "id",
-            genl::get_u32(a, A_MEMBER_ID).unwrap_or(0).to_string(),
-            true,
-        ),
-        ("addr", addr, false),
-        ("state", state.to_string(), false),
-        (
-            "incarnation",
-            genl::get_u32(a, A_MEMBER_INCARNATION)
-                .unwrap_or(0)
-                .to_string(),
-            true,
-        ),
-        ("last_heard_ms", last.clone(), last != "never"),
-    ]
+    Some(Member {
+        id: a.u32(A_MEMBER_ID)?,
+        addr: a.ipv4(A_MEMBER_ADDR)?,
+        state: state.to_string(),
+        incarnation: a.u32(A_MEMBER_INCARNATION)?,
+        last_heard_ms: match a.u32(A_MEMBER_LAST_HEARD_MS)? {
+            u32::MAX => None,
+            ms => Some(ms),
+        },
+    })
 }
 
-/// `tpctl cluster [show]`.
-pub(crate) fn cluster(args: &[&str], json: bool) -> Result<String, Failure> {
-    match args {
-        [] | ["show"] => {
-            let mut client = Client::connect()?;
-            let rows: Vec<_> = client
-                .dump(CMD_MEMBER_GET)?
-                .iter()
-                .map(|a| member_row(a))
-                .collect();
-            Ok(render(&rows, json, true))
+/// `tpctl cluster show`.
+pub(crate) fn show(json: bool) -> Result<String, Failure> {
+    let mut client = Client::connect()?;
+    let members = client
+        .dump(CMD_MEMBER_GET)?
+        .iter()
+        .map(|a| {
+            member(a).ok_or_else(|| Error {
+                errno: 0,
+                text: "malformed member in the kernel's reply".into(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(output::list(&members, json))
+}
+
+/// Waits until the socket `fd` has something to read. Returns false if
+/// standard output went away meanwhile (its reader closed the pipe, or it
+/// is closed): then nobody reads what `monitor` would print.
+fn wait(fd: std::os::fd::RawFd) -> Result<bool, Failure> {
+    let mut fds = [
+        libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        },
+        libc::pollfd {
+            fd: libc::STDOUT_FILENO,
+            events: 0,
+            revents: 0,
+        },
+    ];
+    loop {
+        // SAFETY: `fds` is an array of two initialised pollfds.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(Failure::Failed(format!("waiting for notifications: {e}")));
         }
-        _ => Err(Failure::Usage("usage: tpctl cluster [show]".into())),
+        if fds[1].revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
+            return Ok(false);
+        }
+        if fds[0].revents != 0 {
+            return Ok(true);
+        }
     }
 }
 
-/// `tpctl monitor [node ID] [count N]`: prints each membership change as it
-/// happens (of node ID only, if given), one line (or JSON object) each;
-/// with `count`, exits after N.
-pub(crate) fn monitor(args: &[&str], json: bool) -> Result<String, Failure> {
-    let usage = || Failure::Usage("usage: tpctl monitor [node ID] [count N]".into());
-    let (mut node, mut limit) = (None, None);
-    let mut rest = args;
-    while let [key, value, tail @ ..] = rest {
-        let n = value
-            .parse::<u64>()
-            .map_err(|_| Failure::Usage(format!("invalid {key} '{value}'")))?;
-        match *key {
-            "node" => node = Some(u32::try_from(n).map_err(|_| usage())?),
-            "count" => limit = Some(n),
-            _ => return Err(usage()),
-        }
-        rest = tail;
-    }
-    if !rest.is_empty() {
-        return Err(usage());
-    }
+/// `tpctl monitor [node ID] [count N]`: prints each membership change as
+/// it happens (of node ID only, if given), a line (or JSON object) each;
+/// with `count`, exits after N. Ends quietly once nobody reads its output.
+pub(crate) fn monitor(node: Option<u32>, count: Option<u64>, json: bool) -> Result<(), Failure> {
     let mut client = Client::connect()?;
     client.subscribe(MCGRP_MONITOR)?;
     let mut seen = 0u64;
-    let stdout = std::io::stdout();
-    while limit.map_or(true, |l| seen < l) {
-        for (cmd, attrs) in client.notifications()? {
-            if cmd != CMD_MEMBER_NTF
-                || node.is_some_and(|id| genl::get_u32(&attrs, A_MEMBER_ID) != Some(id))
-            {
+    while count.is_none_or(|n| seen < n) {
+        if !wait(client.fd())? {
+            return Err(Failure::Closed);
+        }
+        for msg in client.notifications()? {
+            let Some(m) = (msg.cmd == CMD_MEMBER_NTF)
+                .then(|| member(&msg.attrs))
+                .flatten()
+            else {
+                continue;
+            };
+            if node.is_some_and(|id| m.id != id) {
                 continue;
             }
-            let text = render(&[member_row(&attrs)], json, false);
-            let mut out = stdout.lock();
-            let _ = out.write_all(text.as_bytes());
-            let _ = out.flush();
+            crate::print(&output::one(&m, json))?;
             seen += 1;
+            if count.is_some_and(|n| seen >= n) {
+                break;
+            }
         }
     }
-    Ok(String::new())
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::netlink::Attr;
+    use std::net::Ipv4Addr;
+
+    #[test]
+    fn never_heard_is_none() {
+        let mut a = Attrs(vec![
+            Attr::u32(A_MEMBER_ID, 2),
+            Attr::ipv4(A_MEMBER_ADDR, Ipv4Addr::new(10, 0, 0, 2)),
+            Attr::u32(A_MEMBER_STATE, 2),
+            Attr::u32(A_MEMBER_INCARNATION, 0),
+            Attr::u32(A_MEMBER_LAST_HEARD_MS, u32::MAX),
+        ]);
+        let m = member(&a).unwrap();
+        assert_eq!((m.state.as_str(), m.last_heard_ms), ("dead", None));
+        a.0[2] = Attr::u32(A_MEMBER_STATE, 9);
+        a.0[4] = Attr::u32(A_MEMBER_LAST_HEARD_MS, 212);
+        let m = member(&a).unwrap();
+        assert_eq!((m.state.as_str(), m.last_heard_ms), ("unknown", Some(212)));
+        a.0.remove(0);
+        assert_eq!(member(&a), None);
+    }
 }

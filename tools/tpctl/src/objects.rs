@@ -1,349 +1,361 @@
-//! `tpctl node|peer|vip|service`: the node's configuration over netlink.
+//! The node's configuration over netlink: its settings, peers, VIPs and
+//! services, as typed requests and records.
 
 use crate::{
-    client::{Client, NlError},
-    genl::{self, Attr},
+    args::{self, Mode, KEY_LEN},
+    netlink::{Attr, Attrs, Client, Error},
+    output::{self, KeyState, Mac},
     uapi::*,
     Failure,
 };
-use std::{fmt::Write as _, net::Ipv4Addr};
+use std::{ffi::CString, io::Read as _, net::Ipv4Addr, os::unix::fs::PermissionsExt as _};
 
-impl From<NlError> for Failure {
-    fn from(e: NlError) -> Self {
-        Failure::Failed(e.0)
+/// Where `node set` takes the key from.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum KeyArg {
+    /// `key HEX64`, given on the command line.
+    Hex([u8; KEY_LEN]),
+    /// `key-file FILE`: read from FILE, or standard input for `-`.
+    File(String),
+}
+
+impl std::fmt::Debug for KeyArg {
+    // Never the key itself, not even in a debugging message.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyArg::Hex(_) => f.write_str("Hex(..)"),
+            KeyArg::File(path) => f.debug_tuple("File").field(path).finish(),
+        }
     }
 }
 
-fn usage(msg: impl Into<String>) -> Failure {
-    Failure::Usage(msg.into())
+/// `node set`: the settings to change, the others kept.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct NodeSet {
+    pub(crate) id: Option<u32>,
+    pub(crate) addr: Option<Ipv4Addr>,
+    pub(crate) port: Option<u16>,
+    pub(crate) key: Option<KeyArg>,
+    pub(crate) heartbeat: Option<u32>,
+    pub(crate) dead: Option<u32>,
 }
 
-fn ipv4(s: &str) -> Result<[u8; 4], Failure> {
-    s.parse::<Ipv4Addr>()
-        .map(|a| a.octets())
-        .map_err(|_| usage(format!("not an IPv4 address: '{s}'")))
+impl NodeSet {
+    /// The words of a `node set` line for these settings (never a key).
+    pub(crate) fn words(&self) -> String {
+        let mut out = String::from("node set");
+        let mut add = |k: &str, v: Option<String>| {
+            if let Some(v) = v {
+                out += &format!(" {k} {v}");
+            }
+        };
+        add("id", self.id.map(|v| v.to_string()));
+        add("addr", self.addr.map(|v| v.to_string()));
+        add("port", self.port.map(|v| v.to_string()));
+        if let Some(KeyArg::File(path)) = &self.key {
+            add("key-file", Some(path.clone()));
+        }
+        add("heartbeat", self.heartbeat.map(|v| v.to_string()));
+        add("dead", self.dead.map(|v| v.to_string()));
+        out
+    }
 }
 
-fn number<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, Failure> {
-    s.parse().map_err(|_| usage(format!("bad {what}: '{s}'")))
+/// `node set` ready to send: the key read.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub(crate) struct NodeChange {
+    pub(crate) id: Option<u32>,
+    pub(crate) addr: Option<Ipv4Addr>,
+    pub(crate) port: Option<u16>,
+    pub(crate) key: Option<[u8; KEY_LEN]>,
+    pub(crate) heartbeat: Option<u32>,
+    pub(crate) dead: Option<u32>,
 }
 
-fn mac(s: &str) -> Result<Vec<u8>, Failure> {
-    let bytes: Vec<u8> = s
-        .split(':')
-        .filter_map(|b| u8::from_str_radix(b, 16).ok())
-        .collect();
-    if bytes.len() == 6 && s.split(':').count() == 6 {
-        Ok(bytes)
+impl std::fmt::Debug for NodeChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeChange")
+            .field("id", &self.id)
+            .field("addr", &self.addr)
+            .field("port", &self.port)
+            .field("key", &self.key.map(|_| ".."))
+            .field("heartbeat", &self.heartbeat)
+            .field("dead", &self.dead)
+            .finish()
+    }
+}
+
+/// `vip add ADDR mac MAC dev IFNAME`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct VipAdd {
+    pub(crate) addr: Ipv4Addr,
+    pub(crate) mac: [u8; 6],
+    pub(crate) dev: String,
+}
+
+/// `service add VIP:PORT [mode M] [replicas R]`; the kernel's defaults for
+/// what is not given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ServiceAdd {
+    pub(crate) vip: Ipv4Addr,
+    pub(crate) port: u16,
+    pub(crate) mode: Option<Mode>,
+    pub(crate) replicas: Option<u32>,
+}
+
+/// The connection `conn handover` names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// The client's address and port, the VIP and port.
+    Tuple((Ipv4Addr, u16), (Ipv4Addr, u16)),
+    /// The socket's cookie.
+    Cookie(u64),
+}
+
+/// `conn handover ... to N [replay FILE]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Handover {
+    pub(crate) target: Target,
+    pub(crate) to: u32,
+    pub(crate) replay: Option<String>,
+}
+
+/// Reads the key of `key-file PATH` (`-`: standard input): 64 hex digits,
+/// whitespace around them allowed. Like `wg`, warns on standard error if
+/// the file is open to group or others, and uses it all the same.
+pub(crate) fn read_key_file(path: &str) -> Result<[u8; KEY_LEN], Failure> {
+    let failed = |e: std::io::Error| {
+        Failure::Failed(format!("reading key file {path}: {}", crate::io_text(&e)))
+    };
+    let mut text = Vec::new();
+    if path == "-" {
+        std::io::stdin().read_to_end(&mut text).map_err(failed)?;
     } else {
-        Err(usage(format!("not a MAC address: '{s}'")))
+        let file = std::fs::File::open(path).map_err(failed)?;
+        let meta = file.metadata().map_err(failed)?;
+        let mode = meta.permissions().mode();
+        if meta.is_file() && mode & 0o077 != 0 {
+            crate::warn(&format!(
+                "key file {path} is accessible by group or others (mode {:04o}): chmod 600 it",
+                mode & 0o7777
+            ));
+        }
+        // A key file is 65 bytes; a few more for whitespace. Anything
+        // longer is no key file, and not read whole.
+        file.take(4096).read_to_end(&mut text).map_err(failed)?;
+    }
+    let text = std::str::from_utf8(&text).unwrap_or("");
+    args::key(text.trim()).map_err(|e| {
+        Failure::Usage(crate::cli::usage_error(
+            &["node", "set"],
+            format!("key file {path}: {e}"),
+        ))
+    })
+}
+
+impl NodeSet {
+    /// The change to send: the key read from its file, if it comes from
+    /// one.
+    pub(crate) fn resolve(&self) -> Result<NodeChange, Failure> {
+        let key = match &self.key {
+            None => None,
+            Some(KeyArg::Hex(k)) => Some(*k),
+            Some(KeyArg::File(path)) => Some(read_key_file(path)?),
+        };
+        Ok(NodeChange {
+            id: self.id,
+            addr: self.addr,
+            port: self.port,
+            key,
+            heartbeat: self.heartbeat,
+            dead: self.dead,
+        })
     }
 }
 
-fn hex_key(s: &str) -> Result<Vec<u8>, Failure> {
-    let bad = || usage("the key is 64 hexadecimal digits (32 bytes)");
-    if s.len() != 64 {
-        return Err(bad());
+/// The index of interface `name` in this network namespace (sysfs shows
+/// the namespace it was mounted in, which `-n` does not change).
+pub(crate) fn ifindex(name: &str) -> Result<u32, Failure> {
+    let no = || Failure::Failed(format!("no interface '{name}'"));
+    let c = CString::new(name).map_err(|_| no())?;
+    // SAFETY: `c` is a valid NUL-terminated string.
+    match unsafe { libc::if_nametoindex(c.as_ptr()) } {
+        0 => Err(no()),
+        i => Ok(i),
     }
-    (0..32)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| bad()))
+}
+
+/// The name of interface `index` in this network namespace.
+pub(crate) fn ifname(index: u32) -> Option<String> {
+    let mut buf = [0u8; libc::IF_NAMESIZE];
+    // SAFETY: `buf` holds IF_NAMESIZE bytes, as if_indextoname(3) needs.
+    let p = unsafe { libc::if_indextoname(index, buf.as_mut_ptr().cast()) };
+    if p.is_null() {
+        return None;
+    }
+    let len = buf.iter().position(|&b| b == 0)?;
+    String::from_utf8(buf[..len].to_vec()).ok()
+}
+
+impl VipAdd {
+    /// The VIP to add: its interface looked up.
+    pub(crate) fn resolve(&self) -> Result<output::Vip, Failure> {
+        Ok(output::Vip {
+            addr: self.addr,
+            mac: Mac(self.mac),
+            ifindex: ifindex(&self.dev)?,
+        })
+    }
+}
+
+/// A reply without an attribute the spec says it has.
+fn malformed(what: &str) -> Error {
+    Error {
+        errno: 0,
+        text: format!("malformed {what} in the kernel's reply"),
+    }
+}
+
+pub(crate) fn node_get(c: &mut Client) -> Result<output::Node, Error> {
+    let reply = c.request(CMD_NODE_GET, vec![])?;
+    let a = reply.first().ok_or_else(|| malformed("node"))?;
+    node_of(a).ok_or_else(|| malformed("node"))
+}
+
+fn node_of(a: &Attrs) -> Option<output::Node> {
+    Some(output::Node {
+        id: a.u32(A_NODE_ID)?,
+        addr: a.ipv4(A_NODE_ADDR)?,
+        port: a.u16(A_NODE_PORT)?,
+        key: match a.u8(A_NODE_KEY_SET)? {
+            0 => KeyState::Unset,
+            _ => KeyState::Set,
+        },
+        heartbeat_ms: a.u32(A_NODE_HEARTBEAT_MS)?,
+        dead_ms: a.u32(A_NODE_DEAD_MS)?,
+        full_member: a.u8(A_NODE_FULL_MEMBER)? != 0,
+    })
+}
+
+pub(crate) fn node_set(c: &mut Client, n: &NodeChange) -> Result<(), Error> {
+    let mut attrs = Vec::new();
+    attrs.extend(n.id.map(|v| Attr::u32(A_NODE_ID, v)));
+    attrs.extend(n.addr.map(|v| Attr::ipv4(A_NODE_ADDR, v)));
+    attrs.extend(n.port.map(|v| Attr::u16(A_NODE_PORT, v)));
+    attrs.extend(n.key.map(|v| Attr::bytes(A_NODE_KEY, v.to_vec())));
+    attrs.extend(n.heartbeat.map(|v| Attr::u32(A_NODE_HEARTBEAT_MS, v)));
+    attrs.extend(n.dead.map(|v| Attr::u32(A_NODE_DEAD_MS, v)));
+    c.request(CMD_NODE_SET, attrs).map(drop)
+}
+
+/// Each entry of dump `cmd`, decoded by `of`.
+fn dump<T>(
+    c: &mut Client,
+    cmd: u8,
+    what: &str,
+    of: impl Fn(&Attrs) -> Option<T>,
+) -> Result<Vec<T>, Error> {
+    c.dump(cmd)?
+        .iter()
+        .map(|a| of(a).ok_or_else(|| malformed(what)))
         .collect()
 }
 
-fn ifindex(name: &str) -> Result<u32, Failure> {
-    let path = format!("/sys/class/net/{name}/ifindex");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|_| Failure::Failed(format!("no interface '{name}'")))?;
-    number("ifindex", text.trim())
-}
-
-/// `VIP:PORT`.
-fn vip_port(s: &str) -> Result<([u8; 4], u16), Failure> {
-    let (a, p) = s
-        .rsplit_once(':')
-        .ok_or_else(|| usage(format!("expected VIP:PORT, got '{s}'")))?;
-    Ok((ipv4(a)?, number("port", p)?))
-}
-
-/// Parses `key value` pairs, each key allowed once, all keys known.
-fn pairs<'a>(args: &[&'a str], known: &[&str]) -> Result<Vec<(&'a str, &'a str)>, Failure> {
-    if args.len() % 2 != 0 {
-        return Err(usage(format!("'{}' needs a value", args[args.len() - 1])));
-    }
-    let mut out: Vec<(&str, &str)> = Vec::new();
-    for kv in args.chunks(2) {
-        if !known.contains(&kv[0]) {
-            return Err(usage(format!(
-                "unknown argument '{}' (expected one of: {})",
-                kv[0],
-                known.join(", ")
-            )));
-        }
-        if out.iter().any(|(k, _)| *k == kv[0]) {
-            return Err(usage(format!("'{}' given twice", kv[0])));
-        }
-        out.push((kv[0], kv[1]));
-    }
-    Ok(out)
-}
-
-fn addr_text(v: Option<&[u8]>) -> String {
-    match v.and_then(|b| <[u8; 4]>::try_from(b).ok()) {
-        Some(a) => Ipv4Addr::from(a).to_string(),
-        None => "-".into(),
-    }
-}
-
-fn mac_text(v: Option<&[u8]>) -> String {
-    v.map(|b| {
-        b.iter()
-            .map(|x| format!("{x:02x}"))
-            .collect::<Vec<_>>()
-            .join(":")
+pub(crate) fn peers(c: &mut Client) -> Result<Vec<output::Peer>, Error> {
+    dump(c, CMD_PEER_GET, "peer", |a| {
+        Some(output::Peer {
+            id: a.u32(A_PEER_ID)?,
+            addr: a.ipv4(A_PEER_ADDR)?,
+        })
     })
-    .unwrap_or_else(|| "-".into())
 }
 
-/// Renders rows of (field, value) as aligned text lines or JSON objects.
-pub(crate) fn render(rows: &[Vec<(&str, String, bool)>], json: bool, list: bool) -> String {
-    let mut out = String::new();
-    if json {
-        let objs: Vec<String> = rows
-            .iter()
-            .map(|r| {
-                let fields: Vec<String> = r
-                    .iter()
-                    .map(|(k, v, num)| {
-                        if *num {
-                            format!("\"{k}\":{v}")
-                        } else {
-                            format!("\"{k}\":\"{v}\"")
-                        }
-                    })
-                    .collect();
-                format!("{{{}}}", fields.join(","))
-            })
-            .collect();
-        if list {
-            let _ = writeln!(out, "[{}]", objs.join(","));
-        } else {
-            let _ = writeln!(out, "{}", objs.first().cloned().unwrap_or_default());
-        }
-    } else {
-        for r in rows {
-            let line: Vec<String> = r.iter().map(|(k, v, _)| format!("{k} {v}")).collect();
-            let _ = writeln!(out, "{}", line.join("  "));
-        }
+pub(crate) fn peer_add(c: &mut Client, p: &output::Peer) -> Result<(), Error> {
+    c.request(
+        CMD_PEER_ADD,
+        vec![Attr::u32(A_PEER_ID, p.id), Attr::ipv4(A_PEER_ADDR, p.addr)],
+    )
+    .map(drop)
+}
+
+pub(crate) fn peer_del(c: &mut Client, id: u32) -> Result<(), Error> {
+    c.request(CMD_PEER_DEL, vec![Attr::u32(A_PEER_ID, id)])
+        .map(drop)
+}
+
+pub(crate) fn vips(c: &mut Client) -> Result<Vec<output::Vip>, Error> {
+    dump(c, CMD_VIP_GET, "VIP", |a| {
+        Some(output::Vip {
+            addr: a.ipv4(A_VIP_ADDR)?,
+            mac: Mac(a.get(A_VIP_MAC)?.try_into().ok()?),
+            ifindex: a.u32(A_VIP_IFINDEX)?,
+        })
+    })
+}
+
+pub(crate) fn vip_add(c: &mut Client, v: &output::Vip) -> Result<(), Error> {
+    c.request(
+        CMD_VIP_ADD,
+        vec![
+            Attr::ipv4(A_VIP_ADDR, v.addr),
+            Attr::bytes(A_VIP_MAC, v.mac.0.to_vec()),
+            Attr::u32(A_VIP_IFINDEX, v.ifindex),
+        ],
+    )
+    .map(drop)
+}
+
+pub(crate) fn vip_del(c: &mut Client, addr: Ipv4Addr) -> Result<(), Error> {
+    c.request(CMD_VIP_DEL, vec![Attr::ipv4(A_VIP_ADDR, addr)])
+        .map(drop)
+}
+
+pub(crate) fn services(c: &mut Client) -> Result<Vec<output::Service>, Error> {
+    dump(c, CMD_SERVICE_GET, "service", |a| {
+        Some(output::Service {
+            vip: a.ipv4(A_SERVICE_VIP)?,
+            port: a.u16(A_SERVICE_PORT)?,
+            mode: Mode::from_u32(a.u32(A_SERVICE_MODE)?)
+                .map_or("unknown", Mode::name)
+                .to_string(),
+            replicas: a.u32(A_SERVICE_REPLICAS)?,
+        })
+    })
+}
+
+pub(crate) fn service_add(c: &mut Client, s: &ServiceAdd) -> Result<(), Error> {
+    let mut attrs = vec![
+        Attr::ipv4(A_SERVICE_VIP, s.vip),
+        Attr::u16(A_SERVICE_PORT, s.port),
+    ];
+    attrs.extend(s.mode.map(|m| Attr::u32(A_SERVICE_MODE, m as u32)));
+    attrs.extend(s.replicas.map(|r| Attr::u32(A_SERVICE_REPLICAS, r)));
+    c.request(CMD_SERVICE_ADD, attrs).map(drop)
+}
+
+pub(crate) fn service_del(c: &mut Client, vip: Ipv4Addr, port: u16) -> Result<(), Error> {
+    c.request(
+        CMD_SERVICE_DEL,
+        vec![
+            Attr::ipv4(A_SERVICE_VIP, vip),
+            Attr::u16(A_SERVICE_PORT, port),
+        ],
+    )
+    .map(drop)
+}
+
+impl output::Service {
+    /// The `service add` that makes this service again: the mode always,
+    /// the replicas for replicate (the only mode that takes them).
+    pub(crate) fn to_add(&self) -> Option<ServiceAdd> {
+        let mode = Mode::ALL.into_iter().find(|m| m.name() == self.mode)?;
+        Some(ServiceAdd {
+            vip: self.vip,
+            port: self.port,
+            mode: Some(mode),
+            replicas: (mode == Mode::Replicate).then_some(self.replicas),
+        })
     }
-    out
-}
-
-fn node(client: &mut Client, args: &[&str], json: bool) -> Result<String, Failure> {
-    match args {
-        [] | ["show"] => {
-            let reply = client.request(CMD_NODE_GET, &[])?;
-            let a = reply.first().ok_or_else(|| Failure::Failed("empty reply".into()))?;
-            let n = |t| genl::get_u32(a, t).unwrap_or(0).to_string();
-            let row = vec![
-                ("id", n(A_NODE_ID), true),
-                ("addr", addr_text(genl::get(a, A_NODE_ADDR)), false),
-                ("port", genl::get_u16(a, A_NODE_PORT).unwrap_or(0).to_string(), true),
-                ("key", if genl::get(a, A_NODE_KEY_SET) == Some(&[1]) { "set" } else { "unset" }.into(), false),
-                ("heartbeat_ms", n(A_NODE_HEARTBEAT_MS), true),
-                ("dead_ms", n(A_NODE_DEAD_MS), true),
-                ("full_member", (genl::get(a, A_NODE_FULL_MEMBER) == Some(&[1])).to_string(), true),
-            ];
-            Ok(render(&[row], json, false))
-        }
-        ["set", rest @ ..] => {
-            let mut attrs: Vec<Attr> = Vec::new();
-            for (k, v) in pairs(rest, &["id", "addr", "port", "key", "heartbeat", "dead"])? {
-                attrs.push(match k {
-                    "id" => (A_NODE_ID, number::<u32>("id", v)?.to_ne_bytes().to_vec()),
-                    "addr" => (A_NODE_ADDR, ipv4(v)?.to_vec()),
-                    "port" => (A_NODE_PORT, number::<u16>("port", v)?.to_ne_bytes().to_vec()),
-                    "key" => (A_NODE_KEY, hex_key(v)?),
-                    "heartbeat" => (A_NODE_HEARTBEAT_MS, number::<u32>("heartbeat", v)?.to_ne_bytes().to_vec()),
-                    _ => (A_NODE_DEAD_MS, number::<u32>("dead", v)?.to_ne_bytes().to_vec()),
-                });
-            }
-            client.request(CMD_NODE_SET, &attrs)?;
-            Ok(String::new())
-        }
-        _ => Err(usage("usage: tpctl node [show | set [id N] [addr A] [port P] [key HEX] [heartbeat MS] [dead MS]]")),
-    }
-}
-
-fn peer(client: &mut Client, args: &[&str], json: bool) -> Result<String, Failure> {
-    match args {
-        [] | ["show"] => {
-            let rows: Vec<_> = client
-                .dump(CMD_PEER_GET)?
-                .iter()
-                .map(|a| {
-                    vec![
-                        (
-                            "id",
-                            genl::get_u32(a, A_PEER_ID).unwrap_or(0).to_string(),
-                            true,
-                        ),
-                        ("addr", addr_text(genl::get(a, A_PEER_ADDR)), false),
-                    ]
-                })
-                .collect();
-            Ok(render(&rows, json, true))
-        }
-        ["add", rest @ ..] => {
-            let mut attrs: Vec<Attr> = Vec::new();
-            for (k, v) in pairs(rest, &["id", "addr"])? {
-                attrs.push(match k {
-                    "id" => (A_PEER_ID, number::<u32>("id", v)?.to_ne_bytes().to_vec()),
-                    _ => (A_PEER_ADDR, ipv4(v)?.to_vec()),
-                });
-            }
-            client.request(CMD_PEER_ADD, &attrs)?;
-            Ok(String::new())
-        }
-        ["del", "id", id] => {
-            client.request(
-                CMD_PEER_DEL,
-                &[(A_PEER_ID, number::<u32>("id", id)?.to_ne_bytes().to_vec())],
-            )?;
-            Ok(String::new())
-        }
-        _ => Err(usage(
-            "usage: tpctl peer [show | add id N addr A | del id N]",
-        )),
-    }
-}
-
-fn vip(client: &mut Client, args: &[&str], json: bool) -> Result<String, Failure> {
-    match args {
-        [] | ["show"] => {
-            let rows: Vec<_> = client
-                .dump(CMD_VIP_GET)?
-                .iter()
-                .map(|a| {
-                    vec![
-                        ("addr", addr_text(genl::get(a, A_VIP_ADDR)), false),
-                        ("mac", mac_text(genl::get(a, A_VIP_MAC)), false),
-                        (
-                            "ifindex",
-                            genl::get_u32(a, A_VIP_IFINDEX).unwrap_or(0).to_string(),
-                            true,
-                        ),
-                    ]
-                })
-                .collect();
-            Ok(render(&rows, json, true))
-        }
-        ["add", addr, rest @ ..] => {
-            let mut attrs: Vec<Attr> = vec![(A_VIP_ADDR, ipv4(addr)?.to_vec())];
-            for (k, v) in pairs(rest, &["mac", "dev"])? {
-                attrs.push(match k {
-                    "mac" => (A_VIP_MAC, mac(v)?),
-                    _ => (A_VIP_IFINDEX, ifindex(v)?.to_ne_bytes().to_vec()),
-                });
-            }
-            client.request(CMD_VIP_ADD, &attrs)?;
-            Ok(String::new())
-        }
-        ["del", addr] => {
-            client.request(CMD_VIP_DEL, &[(A_VIP_ADDR, ipv4(addr)?.to_vec())])?;
-            Ok(String::new())
-        }
-        _ => Err(usage(
-            "usage: tpctl vip [show | add ADDR mac MAC dev IFNAME | del ADDR]",
-        )),
-    }
-}
-
-fn service(client: &mut Client, args: &[&str], json: bool) -> Result<String, Failure> {
-    match args {
-        [] | ["show"] => {
-            let rows: Vec<_> = client
-                .dump(CMD_SERVICE_GET)?
-                .iter()
-                .map(|a| {
-                    let mode = genl::get_u32(a, A_SERVICE_MODE).unwrap_or(u32::MAX);
-                    vec![
-                        ("vip", addr_text(genl::get(a, A_SERVICE_VIP)), false),
-                        (
-                            "port",
-                            genl::get_u16(a, A_SERVICE_PORT).unwrap_or(0).to_string(),
-                            true,
-                        ),
-                        (
-                            "mode",
-                            MODES.get(mode as usize).copied().unwrap_or("?").to_string(),
-                            false,
-                        ),
-                        (
-                            "replicas",
-                            genl::get_u32(a, A_SERVICE_REPLICAS)
-                                .unwrap_or(0)
-                                .to_string(),
-                            true,
-                        ),
-                    ]
-                })
-                .collect();
-            Ok(render(&rows, json, true))
-        }
-        ["add", key, rest @ ..] => {
-            let (vip, port) = vip_port(key)?;
-            let mut attrs: Vec<Attr> = vec![
-                (A_SERVICE_VIP, vip.to_vec()),
-                (A_SERVICE_PORT, port.to_ne_bytes().to_vec()),
-            ];
-            for (k, v) in pairs(rest, &["mode", "replicas"])? {
-                attrs.push(match k {
-                    "mode" => {
-                        let m = MODES.iter().position(|m| *m == v).ok_or_else(|| {
-                            usage(format!(
-                                "unknown mode '{v}' (expected one of: {})",
-                                MODES.join(", ")
-                            ))
-                        })?;
-                        (A_SERVICE_MODE, (m as u32).to_ne_bytes().to_vec())
-                    }
-                    _ => (
-                        A_SERVICE_REPLICAS,
-                        number::<u32>("replicas", v)?.to_ne_bytes().to_vec(),
-                    ),
-                });
-            }
-            client.request(CMD_SERVICE_ADD, &attrs)?;
-            Ok(String::new())
-        }
-        ["del", key] => {
-            let (vip, port) = vip_port(key)?;
-            client.request(
-                CMD_SERVICE_DEL,
-                &[
-                    (A_SERVICE_VIP, vip.to_vec()),
-                    (A_SERVICE_PORT, port.to_ne_bytes().to_vec()),
-                ],
-            )?;
-            Ok(String::new())
-        }
-        _ => Err(usage(
-            "usage: tpctl service [show | add VIP:PORT [mode M] [replicas R] | del VIP:PORT]",
-        )),
-    }
-}
-
-/// Runs `object args...` against the kernel.
-pub(crate) fn run(object: &str, args: &[&str], json: bool) -> Result<String, Failure> {
-    let handler = match object {
-        "node" => node,
-        "peer" => peer,
-        "vip" => vip,
-        "service" => service,
-        _ => return Err(usage(format!("unknown object '{object}'"))),
-    };
-    let mut client = Client::connect()?;
-    handler(&mut client, args, json)
 }
 
 #[cfg(test)]
@@ -351,35 +363,86 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_arguments() {
-        assert_eq!(ipv4("10.0.0.1").ok(), Some([10, 0, 0, 1]));
-        assert!(ipv4("10.0.0").is_err());
-        assert_eq!(
-            mac("01:00:5e:00:00:64").ok(),
-            Some(vec![1, 0, 0x5e, 0, 0, 0x64])
-        );
-        assert!(mac("01:00:5e:00:00").is_err());
-        assert!(mac("01:00:5e:00:00:zz").is_err());
-        assert_eq!(hex_key(&"ab".repeat(32)).ok(), Some(vec![0xab; 32]));
-        assert!(hex_key("abc").is_err());
-        assert_eq!(vip_port("10.0.0.100:80").ok(), Some(([10, 0, 0, 100], 80)));
-        assert!(vip_port("10.0.0.100").is_err());
-        assert!(pairs(&["id", "1", "id", "2"], &["id"]).is_err());
-        assert!(pairs(&["id"], &["id"]).is_err());
-        assert!(pairs(&["x", "1"], &["id"]).is_err());
+    fn decodes_node_get() {
+        let a = Attrs(vec![
+            Attr::u32(A_NODE_ID, 1),
+            Attr::ipv4(A_NODE_ADDR, Ipv4Addr::new(10, 0, 0, 1)),
+            Attr::u16(A_NODE_PORT, 7000),
+            Attr::bytes(A_NODE_KEY_SET, vec![1]),
+            Attr::u32(A_NODE_HEARTBEAT_MS, 100),
+            Attr::u32(A_NODE_DEAD_MS, 300),
+            Attr::bytes(A_NODE_FULL_MEMBER, vec![0]),
+        ]);
+        assert_eq!(node_of(&a), Some(output::tests::node()));
+        let mut short = a.clone();
+        short.0.pop();
+        assert_eq!(node_of(&short), None);
     }
 
     #[test]
-    fn renders_json() {
-        let rows = vec![vec![
-            ("id", "2".to_string(), true),
-            ("addr", "10.0.0.2".to_string(), false),
-        ]];
+    fn key_files() {
+        let dir = std::env::temp_dir().join(format!("tpctl-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("key");
+        std::fs::write(&path, format!("  {}\n", "0f".repeat(32))).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let p = path.to_str().unwrap();
+        assert_eq!(read_key_file(p).ok(), Some([0x0f; 32]));
+        std::fs::write(&path, "not a key\n").unwrap();
+        match read_key_file(p) {
+            Err(Failure::Usage(e)) => {
+                let text = e.to_string();
+                assert!(text.contains("64 hexadecimal digits"), "{text}");
+                assert!(!text.contains("not a key"), "{text}");
+            }
+            _ => panic!("a bad key file is a usage error"),
+        }
+        std::fs::write(&path, [0xff, 0xfe, b'\n']).unwrap();
+        assert!(matches!(read_key_file(p), Err(Failure::Usage(_))));
+        match read_key_file(dir.join("none").to_str().unwrap()) {
+            Err(Failure::Failed(m)) => assert!(m.contains("reading key file"), "{m}"),
+            _ => panic!("a missing key file is a failure"),
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn saved_services_add_back() {
+        let s = output::Service {
+            vip: Ipv4Addr::new(10, 0, 0, 100),
+            port: 81,
+            mode: "replicate".into(),
+            replicas: 3,
+        };
+        assert_eq!(s.to_add().unwrap().replicas, Some(3));
+        let b = output::Service {
+            mode: "balance".into(),
+            replicas: 1,
+            ..s.clone()
+        };
         assert_eq!(
-            render(&rows, true, true),
-            "[{\"id\":2,\"addr\":\"10.0.0.2\"}]\n"
+            b.to_add(),
+            Some(ServiceAdd {
+                vip: s.vip,
+                port: 81,
+                mode: Some(Mode::Balance),
+                replicas: None
+            })
         );
-        assert_eq!(render(&[], true, true), "[]\n");
-        assert_eq!(render(&rows, false, true), "id 2  addr 10.0.0.2\n");
+        let u = output::Service {
+            mode: "unknown".into(),
+            ..s
+        };
+        assert_eq!(u.to_add(), None);
+    }
+
+    #[test]
+    fn interfaces() {
+        let lo = ifindex("lo").unwrap();
+        assert_eq!(ifname(lo).as_deref(), Some("lo"));
+        match ifindex("nosuchif0") {
+            Err(Failure::Failed(m)) => assert_eq!(m, "no interface 'nosuchif0'"),
+            _ => panic!(),
+        }
     }
 }
