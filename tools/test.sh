@@ -22,6 +22,12 @@ grep -q '^test result:' "$results/host-tests.log" || { echo "host tests did not 
 echo "==> build"
 if tools/vm/build.sh "$results/base.initrd" > "$results/build.log" 2>&1; then
 	echo "module, tools and initramfs built"
+	echo "==> install layout (make install, make dkms-source)"
+	tools/install-check.sh > "$results/install.log" 2>&1
+	grep -E '^(FAIL|INFO)' "$results/install.log" || true
+	ok=$(grep -c '^PASS' "$results/install.log"); bad=$(grep -c '^FAIL' "$results/install.log")
+	echo "$ok passed, $bad failed"
+	passed=$((passed + ok)); failed=$((failed + bad))
 	echo "==> VM tests (results in $results)"
 	KDIR=$(tpc_kdir)
 	if [ -n "${TESTS:-}" ]; then

@@ -12,4 +12,5 @@ bin=target/x86_64-unknown-linux-gnu/release
 extra=()
 for b in ${TPC_EXTRA_DYNAMIC:-}; do extra+=(--dynamic "$b"); done
 tools/vm/initramfs.py --module tpcluster.ko --tool $bin/tpctl --tool $bin/tptest --tool $bin/tprouter \
+	--tool packaging/tpcluster-up --tool packaging/tpcluster-down \
 	--dynamic /sbin/tc "${extra[@]}" --out "$out"
