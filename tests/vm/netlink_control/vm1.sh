@@ -96,6 +96,17 @@ tp_expect_eq "a node with its own timers keeps them" \
 echo $TP_HEARTBEAT_MS > $params/heartbeat_ms
 tp_expect_eq "counters over netlink are the /proc/net/tpcluster counters" \
 	"$(tpctl stats show | awk '{ print $1 }' | tr '\n' ' ')" "$(awk '{ print $1 }' /proc/net/tpcluster | tr '\n' ' ')"
+# The Prometheus exposition: per counter a HELP, a TYPE and the sample,
+# labelled with the node, with the value /proc/net/tpcluster has (counters
+# that move by themselves, heartbeats and the hook's, left out).
+tpctl stats show -f prometheus > /tmp/prom
+tp_expect_eq "Prometheus samples, one per counter" \
+	"$(grep -c '^tpcluster_[a-z0-9_]*{node="1"} [0-9]*$' /tmp/prom)" "$(wc -l < /proc/net/tpcluster)"
+tp_expect_eq "and as many HELP and TYPE lines" \
+	"$(grep -c '^# HELP tpcluster_' /tmp/prom) $(grep -c '^# TYPE tpcluster_[a-z0-9_]* counter$' /tmp/prom)" \
+	"$(wc -l < /proc/net/tpcluster) $(wc -l < /proc/net/tpcluster)"
+tp_expect_eq "a counter's sample" "$(grep '^tpcluster_vip_drop_fragment{' /tmp/prom)" \
+	"tpcluster_vip_drop_fragment{node=\"1\"} $(tp_stat vip_drop_fragment)"
 expect_refusal "bad key (tpctl)" 2 "64 hexadecimal digits" tpctl node set key abcd
 expect_refusal "unknown mode (tpctl)" 2 "unknown mode" tpctl service add 10.0.0.100:83 mode fast
 expect_refusal "unknown interface (tpctl)" 1 "no interface 'eth9'" tpctl vip add 10.0.0.102 mac 01:00:5e:00:00:66 dev eth9

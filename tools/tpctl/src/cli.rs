@@ -251,7 +251,23 @@ enum ClusterCmd {
 #[derive(Subcommand, Debug)]
 enum StatsCmd {
     /// Show the counters
-    Show,
+    Show {
+        /// text (default; -j: JSON), json, or prometheus: the text
+        /// exposition format, for node_exporter's textfile collector
+        #[arg(short = 'f', long = "format", value_enum, default_value_t = StatsFormat::Text)]
+        format: StatsFormat,
+    },
+}
+
+/// How `stats show` prints the counters.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StatsFormat {
+    /// `name  value` lines (JSON with -j)
+    Text,
+    /// One JSON object
+    Json,
+    /// The Prometheus text exposition format
+    Prometheus,
 }
 
 #[derive(Subcommand, Debug)]
@@ -287,7 +303,7 @@ pub(crate) enum Command {
     ClusterShow,
     ConnShow,
     ConnHandover(Handover),
-    StatsShow,
+    StatsShow(StatsFormat),
     Monitor {
         node: Option<u32>,
         count: Option<u64>,
@@ -472,10 +488,10 @@ fn typed(object: Object) -> Result<Command, clap::Error> {
         | Object::Cluster {
             cmd: Some(ClusterCmd::Show),
         } => Command::ClusterShow,
-        Object::Stats { cmd: None }
-        | Object::Stats {
-            cmd: Some(StatsCmd::Show),
-        } => Command::StatsShow,
+        Object::Stats { cmd: None } => Command::StatsShow(StatsFormat::Text),
+        Object::Stats {
+            cmd: Some(StatsCmd::Show { format }),
+        } => Command::StatsShow(format),
         Object::Conn { cmd } => match cmd {
             None | Some(ConnCmd::Show) => Command::ConnShow,
             Some(ConnCmd::Handover { args }) => {
@@ -729,8 +745,12 @@ mod tests {
             Command::ServiceDel(Ipv4Addr::new(10, 0, 0, 100), 80)
         );
         assert_eq!(ok("service show"), Command::ServiceShow);
-        assert_eq!(ok("stats show"), Command::StatsShow);
-        assert_eq!(ok("stats"), Command::StatsShow);
+        assert_eq!(ok("stats show"), Command::StatsShow(StatsFormat::Text));
+        assert_eq!(
+            ok("stats show -f prometheus"),
+            Command::StatsShow(StatsFormat::Prometheus)
+        );
+        assert_eq!(ok("stats"), Command::StatsShow(StatsFormat::Text));
         assert_eq!(ok("cluster show"), Command::ClusterShow);
         assert_eq!(ok("conn show"), Command::ConnShow);
         assert_eq!(
@@ -825,7 +845,7 @@ mod tests {
             ok("vi de 10.0.0.100"),
             Command::VipDel(Ipv4Addr::new(10, 0, 0, 100))
         );
-        assert_eq!(ok("st"), Command::StatsShow);
+        assert_eq!(ok("st"), Command::StatsShow(StatsFormat::Text));
         assert_eq!(ok("cl"), Command::ClusterShow);
         assert_eq!(ok("co sh"), Command::ConnShow);
         assert_eq!(ok("-j co"), Command::ConnShow);

@@ -16,6 +16,7 @@ mod netlink;
 mod netns;
 mod objects;
 mod output;
+mod prometheus;
 mod save;
 mod stats;
 // Shared with the library, whose handover numbers the command reaches
@@ -129,7 +130,7 @@ fn execute(command: Command, json: bool) -> Result<(), Failure> {
             conns::handover(&h)?;
             String::new()
         }
-        Command::StatsShow => stats::show(json)?,
+        Command::StatsShow(format) => stats::show(json, format)?,
         Command::Monitor { node, count } => {
             members::monitor(node, count, json)?;
             String::new()

@@ -2,13 +2,16 @@
 //! pairs, in the same order, as `/proc/net/tpcluster`).
 
 use crate::{
+    cli::StatsFormat,
     netlink::{Client, Error},
+    objects,
     output::Counters,
+    prometheus,
     uapi::{A_COUNTER_NAME, A_COUNTER_VALUE, CMD_STATS_GET},
     Failure,
 };
 
-pub(crate) fn show(json: bool) -> Result<String, Failure> {
+pub(crate) fn show(json: bool, format: StatsFormat) -> Result<String, Failure> {
     let mut client = Client::connect()?;
     let counters = client
         .dump(CMD_STATS_GET)?
@@ -23,5 +26,12 @@ pub(crate) fn show(json: bool) -> Result<String, Failure> {
             },
         )
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Counters(counters).render(json))
+    Ok(match format {
+        StatsFormat::Prometheus => {
+            let node = objects::node_get(&mut client)?;
+            prometheus::render(&counters, node.id)
+        }
+        StatsFormat::Json => Counters(counters).render(true),
+        StatsFormat::Text => Counters(counters).render(json),
+    })
 }
