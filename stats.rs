@@ -9,13 +9,11 @@
 //! `stats-get` dump carries the same pairs.
 
 use crate::balance::Decision;
+use crate::counter_cells::Cells;
 use crate::membership::Refusal;
 use crate::replay::Rejection;
 use crate::wire::DecodeError;
-use core::{
-    fmt,
-    sync::atomic::{AtomicU64, Ordering},
-};
+use core::fmt;
 
 /// Defines [`Counter`], one variant per counter, and its names.
 macro_rules! counters {
@@ -240,24 +238,27 @@ const N: usize = Counter::ALL.len();
 
 /// Counters updated from any context without locks.
 ///
-/// Each counter is individually exact; a reader while packets flow may see
-/// one counter updated and another not yet.
+/// The cells are per CPU in the module (`rust/percpu.rs`: an update touches
+/// no cache line another CPU writes) and atomics in the host tests
+/// (`counter_cells`, provided by each crate). Each counter is individually
+/// exact; a reader while packets flow may see one counter updated and
+/// another not yet.
 pub(crate) struct Counters {
-    values: [AtomicU64; N],
-}
-
-impl Default for Counters {
-    fn default() -> Self {
-        Self {
-            values: [const { AtomicU64::new(0) }; N],
-        }
-    }
+    cells: Cells<N>,
 }
 
 impl Counters {
+    /// Every counter at zero; `None` if the memory for them cannot be had.
+    /// Process context.
+    pub(crate) fn new() -> Option<Self> {
+        Some(Self {
+            cells: Cells::new()?,
+        })
+    }
+
     /// Adds `n` to `counter`.
     pub(crate) fn add(&self, counter: Counter, n: u64) {
-        self.values[counter as usize].fetch_add(n, Ordering::Relaxed);
+        self.cells.add(counter as usize, n);
     }
 
     /// Adds one to `counter`.
@@ -280,7 +281,7 @@ impl Counters {
 
     /// The current value of `counter`.
     pub(crate) fn get(&self, counter: Counter) -> u64 {
-        self.values[counter as usize].load(Ordering::Relaxed)
+        self.cells.sum(counter as usize)
     }
 
     /// Writes the text form.

@@ -35,6 +35,10 @@ mod replay;
 mod replica;
 mod splice;
 mod stats;
+/// The cells of the node's counters (`stats.rs`): per CPU.
+mod counter_cells {
+    pub(crate) type Cells<const N: usize> = crate::sys::percpu::PerCpuCounters<N>;
+}
 mod sync;
 mod wire;
 
@@ -489,7 +493,7 @@ impl PerNet for Node {
     fn new(net: NetNs) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             net,
-            counters: Counters::default(),
+            counters: Counters::new().ok_or(ENOMEM)?,
             config <- new_mutex!(Config::new()),
             runtime <- new_mutex!(Runtime {
                 ticker: None,

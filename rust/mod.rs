@@ -16,6 +16,7 @@ pub(crate) mod log;
 pub(crate) mod netdev;
 pub(crate) mod netfilter;
 pub(crate) mod netlink;
+pub(crate) mod percpu;
 pub(crate) mod pernet;
 pub(crate) mod seq_file;
 pub(crate) mod skbuff;

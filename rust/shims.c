@@ -20,6 +20,7 @@
 #include <net/ipv6.h>
 #include <net/transp_v6.h>
 #include <linux/module.h>
+#include <linux/percpu.h>
 #include <linux/delay.h>
 #include <crypto/blake2s.h>
 #include <linux/moduleparam.h>
@@ -39,6 +40,34 @@ void *tpc_net_generic(const struct net *net, unsigned int id)
 struct proc_dir_entry *tpc_net_proc_dir(const struct net *net)
 {
 	return net->proc_net;
+}
+
+void *tpc_percpu_alloc(unsigned int n)
+{
+	return (void __force *)__alloc_percpu_gfp(n * sizeof(u64), sizeof(u64), GFP_KERNEL);
+}
+
+void tpc_percpu_free(void *cells)
+{
+	free_percpu((void __percpu __force *)cells);
+}
+
+void tpc_percpu_add(void *cells, unsigned int i, u64 n)
+{
+	u64 __percpu *c = (u64 __percpu __force *)cells;
+
+	this_cpu_add(c[i], n);
+}
+
+u64 tpc_percpu_sum(void *cells, unsigned int i)
+{
+	u64 __percpu *c = (u64 __percpu __force *)cells;
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu_ptr(c, cpu)[i]);
+	return sum;
 }
 
 void tpc_spin_lock_bh(spinlock_t *lock)

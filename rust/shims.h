@@ -27,6 +27,12 @@ struct tpc_ticker;
 void *tpc_net_generic(const struct net *net, unsigned int id);
 struct proc_dir_entry *tpc_net_proc_dir(const struct net *net);
 
+/* Per-CPU counters: @n u64 cells per CPU, zeroed (percpu.rs). */
+void *tpc_percpu_alloc(unsigned int n);
+void tpc_percpu_free(void *cells);
+void tpc_percpu_add(void *cells, unsigned int i, u64 n);
+u64 tpc_percpu_sum(void *cells, unsigned int i);
+
 /* Locks. */
 void tpc_spin_lock_bh(spinlock_t *lock);
 void tpc_spin_unlock_bh(spinlock_t *lock);

@@ -25,6 +25,30 @@ pub mod replica;
 pub mod splice;
 #[path = "../../../stats.rs"]
 pub mod stats;
+/// The cells of the counters (`stats.rs`): atomics here, per CPU in the
+/// module.
+pub mod counter_cells {
+    use core::sync::atomic::{AtomicU64, Ordering};
+
+    /// `N` counters.
+    pub struct Cells<const N: usize>([AtomicU64; N]);
+
+    impl<const N: usize> Cells<N> {
+        pub fn new() -> Option<Self> {
+            Some(Self([const { AtomicU64::new(0) }; N]))
+        }
+
+        pub fn add(&self, i: usize, n: u64) {
+            if let Some(c) = self.0.get(i) {
+                c.fetch_add(n, Ordering::Relaxed);
+            }
+        }
+
+        pub fn sum(&self, i: usize) -> u64 {
+            self.0.get(i).map_or(0, |c| c.load(Ordering::Relaxed))
+        }
+    }
+}
 #[path = "../../../wire.rs"]
 pub mod wire;
 
