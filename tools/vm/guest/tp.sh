@@ -82,12 +82,14 @@ tp_netstat() {
 
 # tp_wait_full_member [SECONDS]: wait until this node takes new connections
 # (sees a majority live, and every live peer reports the same live set);
-# fails after SECONDS (default 10).
+# fails after SECONDS (default 10), times TP_SLOW: its peers may still be
+# booting, which the debug kernel does several times slower.
 tp_wait_full_member() {
+	limit=$((${1:-10} * TP_SLOW))
 	i=0
 	while ! tpctl -j node show | grep -q '"full_member":true'; do
 		i=$((i + 1))
-		[ $i -gt $((${1:-10} * 10)) ] && { tp_fail "not a full member after ${1:-10} s: $(tpctl cluster show | tr '\n' ' ')"; return 1; }
+		[ $i -gt $((limit * 10)) ] && { tp_fail "not a full member after $limit s: $(tpctl cluster show | tr '\n' ' ')"; return 1; }
 		sleep 0.1
 	done
 }
