@@ -15,7 +15,7 @@
 //! softirq context under a bottom-half-safe lock, and rebuilds it from the
 //! configuration whenever that changes.
 
-use crate::config::{Config, Ipv4, Mode, MAX_PEERS, MAX_SERVICES, MAX_VIPS};
+use crate::config::{Config, Ipv4, Mode, Service, MAX_PEERS, MAX_SERVICES, MAX_VIPS};
 use crate::packet::Ipv4Packet;
 use crate::rendezvous::{self, FiveTuple, Key};
 use crate::replica::{self, MAX_SET};
@@ -62,7 +62,7 @@ pub(crate) struct Plane {
     vips: [(Ipv4, [u8; 6], u32); MAX_VIPS],
     n_vips: usize,
     /// Address, port, mode and replication factor.
-    services: [(Ipv4, u16, Mode, u32); MAX_SERVICES],
+    services: [Service; MAX_SERVICES],
     n_services: usize,
 }
 
@@ -131,7 +131,13 @@ impl Plane {
             n_members: 0,
             vips: [(Ipv4([0; 4]), [0; 6], 0); MAX_VIPS],
             n_vips: 0,
-            services: [(Ipv4([0; 4]), 0, Mode::Balance, 1); MAX_SERVICES],
+            services: [Service {
+                vip: Ipv4([0; 4]),
+                port: 0,
+                mode: Mode::Balance,
+                replicas: 1,
+                slot: 0,
+            }; MAX_SERVICES],
             n_services: 0,
         }
     }
@@ -167,26 +173,29 @@ impl Plane {
             p.n_vips += 1;
         }
         for (slot, v) in p.services.iter_mut().zip(config.services().as_slice()) {
-            *slot = (v.vip, v.port, v.mode, v.replicas);
+            *slot = *v;
             p.n_services += 1;
         }
         p
     }
 
-    /// The mode of service `vip:port`, if it is one.
-    pub(crate) fn service_mode(&self, vip: [u8; 4], port: u16) -> Option<Mode> {
+    /// Service `vip:port`, if it is one.
+    pub(crate) fn service(&self, vip: [u8; 4], port: u16) -> Option<&Service> {
         self.services[..self.n_services]
             .iter()
-            .find(|(a, p, _, _)| a.0 == vip && *p == port)
-            .map(|(_, _, m, _)| *m)
+            .find(|s| s.vip.0 == vip && s.port == port)
+    }
+
+    /// The mode of service `vip:port`, if it is one.
+    pub(crate) fn service_mode(&self, vip: [u8; 4], port: u16) -> Option<Mode> {
+        self.service(vip, port).map(|s| s.mode)
     }
 
     /// The replication factor of replicate service `vip:port`.
     pub(crate) fn replication_factor(&self, vip: [u8; 4], port: u16) -> Option<u32> {
-        self.services[..self.n_services]
-            .iter()
-            .find(|(a, p, m, _)| a.0 == vip && *p == port && *m == Mode::Replicate)
-            .map(|(_, _, _, r)| *r)
+        self.service(vip, port)
+            .filter(|s| s.mode == Mode::Replicate)
+            .map(|s| s.replicas)
     }
 
     /// The replicate services, as the listeners given the socket gate
@@ -196,11 +205,11 @@ impl Plane {
             list: [([0; 4], 0); MAX_SERVICES],
             n: 0,
         };
-        for (a, p, _, _) in self.services[..self.n_services]
+        for s in self.services[..self.n_services]
             .iter()
-            .filter(|(_, _, m, _)| *m == Mode::Replicate)
+            .filter(|s| s.mode == Mode::Replicate)
         {
-            l.list[l.n] = (a.0, *p);
+            l.list[l.n] = (s.vip.0, s.port);
             l.n += 1;
         }
         l
@@ -210,7 +219,7 @@ impl Plane {
     pub(crate) fn replicates(&self) -> bool {
         self.services[..self.n_services]
             .iter()
-            .any(|(_, _, m, _)| *m == Mode::Replicate)
+            .any(|s| s.mode == Mode::Replicate)
     }
 
     /// The replica set of a connection to replicate service `tuple.vip:

@@ -157,6 +157,9 @@ pub(crate) struct Service {
     pub(crate) mode: Mode,
     /// Replication factor: 1 unless the mode is [`Mode::Replicate`].
     pub(crate) replicas: u32,
+    /// Where its counters are (`stats::ServiceCounters`): below
+    /// [`MAX_SERVICES`], no other service's while it exists.
+    pub(crate) slot: u8,
 }
 
 /// Why a change was refused. Each reason has an errno class and a message
@@ -423,11 +426,17 @@ impl Config {
         {
             return Err(ConfigError::Exists(c"service exists"));
         }
+        // The lowest counter slot no service holds (there is one: fewer
+        // services than slots, or `push` refuses it below).
+        let slot = (0..MAX_SERVICES as u8)
+            .find(|&i| self.services.as_slice().iter().all(|s| s.slot != i))
+            .unwrap_or(0);
         let service = Service {
             vip,
             port,
             mode,
             replicas,
+            slot,
         };
         self.services
             .push(service, ConfigError::Full(c"too many services"))

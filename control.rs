@@ -252,6 +252,16 @@ pub(crate) fn service_add(node: &Node, req: &Request<'_>) -> Result {
     config
         .add_service(vip, port, mode, replicas)
         .map_err(|e| refuse(req, e))?;
+    // Its counters start at zero before the hook can see it (published
+    // below), whatever service had its slot before.
+    if let Some(s) = config
+        .services()
+        .as_slice()
+        .iter()
+        .find(|s| s.vip == vip && s.port == port)
+    {
+        node.service_counters.start(s.slot);
+    }
     republish(node, &config);
     Ok(())
 }
@@ -275,7 +285,11 @@ pub(crate) fn service_dump(node: &Node, dump: &mut Dump<'_>) -> i32 {
             m.put_ipv4(b::TPCLUSTER_A_SERVICE_VIP, s.vip)?;
             m.put_u16(b::TPCLUSTER_A_SERVICE_PORT, s.port)?;
             m.put_u32(b::TPCLUSTER_A_SERVICE_MODE, s.mode as u32)?;
-            m.put_u32(b::TPCLUSTER_A_SERVICE_REPLICAS, s.replicas)
+            m.put_u32(b::TPCLUSTER_A_SERVICE_REPLICAS, s.replicas)?;
+            m.put_u64(
+                b::TPCLUSTER_A_SERVICE_CONNECTIONS,
+                node.service_counters.connections(s.slot),
+            )
         },
     )
 }

@@ -9,11 +9,15 @@
 //! `stats-get` dump carries the same pairs.
 
 use crate::balance::Decision;
+use crate::config::MAX_SERVICES;
 use crate::counter_cells::Cells;
 use crate::membership::Refusal;
 use crate::replay::Rejection;
 use crate::wire::DecodeError;
-use core::fmt;
+use core::{
+    fmt,
+    sync::atomic::{AtomicU64, Ordering},
+};
 
 /// Defines [`Counter`], one variant per counter, and its names.
 macro_rules! counters {
@@ -290,5 +294,50 @@ impl Counters {
             writeln!(out, "{} {}", c.name(), self.get(c))?;
         }
         Ok(())
+    }
+}
+
+/// Per-service counters, by the service's counter slot
+/// (`config::Service::slot`): how many new connections this node took for
+/// each service since it was added.
+///
+/// # Invariants
+///
+/// `since[i]` is what `connections` summed to for slot `i` when its
+/// service was added: the service's count is the difference.
+pub(crate) struct ServiceCounters {
+    connections: Cells<MAX_SERVICES>,
+    since: [AtomicU64; MAX_SERVICES],
+}
+
+impl ServiceCounters {
+    /// Every slot at zero; `None` if the memory for them cannot be had.
+    /// Process context.
+    pub(crate) fn new() -> Option<Self> {
+        Some(Self {
+            connections: Cells::new()?,
+            since: [const { AtomicU64::new(0) }; MAX_SERVICES],
+        })
+    }
+
+    /// The service in `slot` starts counting from zero (it was just added).
+    pub(crate) fn start(&self, slot: u8) {
+        if let Some(since) = self.since.get(usize::from(slot)) {
+            since.store(self.connections.sum(usize::from(slot)), Ordering::Relaxed);
+        }
+    }
+
+    /// This node took a new connection for the service in `slot`.
+    pub(crate) fn connection(&self, slot: u8) {
+        self.connections.add(usize::from(slot), 1);
+    }
+
+    /// How many new connections this node took for the service in `slot`.
+    pub(crate) fn connections(&self, slot: u8) -> u64 {
+        let since = self
+            .since
+            .get(usize::from(slot))
+            .map_or(0, |s| s.load(Ordering::Relaxed));
+        self.connections.sum(usize::from(slot)).wrapping_sub(since)
     }
 }

@@ -47,7 +47,7 @@ use channel::{Channel, ChannelSettings, Cluster, Received};
 use config::{Config, Ipv4, MAX_PEERS};
 use conntable::Counted;
 use control::{member_state, MemberView};
-use stats::{Counter, Counters};
+use stats::{Counter, Counters, ServiceCounters};
 use sys::{
     arp_tap::{ArpResponder, ArpTap},
     bindings, clock, genetlink,
@@ -117,6 +117,8 @@ impl Drop for TpCluster {
 struct Node {
     net: NetNs,
     counters: Counters,
+    /// Per-service counters, by the services' counter slots.
+    service_counters: ServiceCounters,
     /// Changed by netlink requests (process context only).
     #[pin]
     config: Mutex<Config>,
@@ -494,6 +496,7 @@ impl PerNet for Node {
         try_pin_init!(Self {
             net,
             counters: Counters::new().ok_or(ENOMEM)?,
+            service_counters: ServiceCounters::new().ok_or(ENOMEM)?,
             config <- new_mutex!(Config::new()),
             runtime <- new_mutex!(Runtime {
                 ticker: None,
@@ -587,24 +590,23 @@ impl Ipv4Hooks for Node {
                 || (pkt.tcp.is_some_and(|t| t.ack)
                     && self.net.completes_cookie_handshake(skb.head(&mut headers)))
         };
-        let (decision, replicated) = {
+        let (decision, service) = {
             let plane = self.plane.lock();
             let decision = plane.decide(&pkt, held_here);
-            let replicated = match (decision, pkt.tcp) {
-                (Decision::NewConnection, Some(t)) => plane
-                    .replication_factor(pkt.daddr, t.dport)
-                    .map(|_| t.dport),
+            let service = match (decision, pkt.tcp) {
+                (Decision::NewConnection, Some(t)) => plane.service(pkt.daddr, t.dport).copied(),
                 _ => None,
             };
-            (decision, replicated)
+            (decision, service)
         };
-        // Every replica's listener must have the gate before its stack
-        // takes the connection: without one, the SYN is dropped (the
-        // client sends it again).
-        if let Some(port) = replicated {
-            if !self.replica_listener(pkt.daddr, port) {
+        if let Some(s) = service {
+            // Every replica's listener must have the gate before its stack
+            // takes the connection: without one, the SYN is dropped (the
+            // client sends it again).
+            if s.mode == config::Mode::Replicate && !self.replica_listener(pkt.daddr, s.port) {
                 return Verdict::Drop;
             }
+            self.service_counters.connection(s.slot);
         }
         self.counters.count_decision(decision);
         match decision {

@@ -241,3 +241,36 @@ proptest! {
         prop_assert_eq!(ids, model.into_iter().collect::<Vec<_>>());
     }
 }
+
+/// Each service has its own counter slot while it exists; a deleted
+/// service's slot goes to the next one added.
+#[test]
+fn services_get_distinct_counter_slots() {
+    let mut c = configured();
+    c.add_vip(vip()).unwrap();
+    for port in 1..=5 {
+        c.add_service(VIP, port, Mode::Balance, None).unwrap();
+    }
+    let slots = |c: &Config| {
+        c.services()
+            .as_slice()
+            .iter()
+            .map(|s| (s.port, s.slot))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(slots(&c), [(1, 0), (2, 1), (3, 2), (4, 3), (5, 4)]);
+    c.del_service(VIP, 2).unwrap();
+    c.del_service(VIP, 4).unwrap();
+    c.add_service(VIP, 6, Mode::Balance, None).unwrap();
+    c.add_service(VIP, 7, Mode::Balance, None).unwrap();
+    c.add_service(VIP, 8, Mode::Balance, None).unwrap();
+    assert_eq!(slots(&c), [(1, 0), (3, 2), (5, 4), (6, 1), (7, 3), (8, 5)]);
+    // Full: every slot distinct.
+    let mut port = 100;
+    while c.add_service(VIP, port, Mode::Balance, None).is_ok() {
+        port += 1;
+    }
+    let mut all: Vec<u8> = c.services().as_slice().iter().map(|s| s.slot).collect();
+    all.sort_unstable();
+    assert_eq!(all, (0..MAX_SERVICES as u8).collect::<Vec<_>>());
+}

@@ -137,3 +137,23 @@ fn every_counter_is_documented() {
         "not in admin-guide.rst: {undocumented:?}"
     );
 }
+
+/// A service's count starts at zero when it is added, though its slot
+/// counted for a service before it.
+#[test]
+fn a_service_counts_from_its_start() {
+    use crate::stats::ServiceCounters;
+    let c = ServiceCounters::new().unwrap();
+    c.connection(3);
+    c.connection(3);
+    c.connection(4);
+    assert_eq!((c.connections(3), c.connections(4)), (2, 1));
+    c.start(3);
+    assert_eq!(c.connections(3), 0, "a new service in slot 3");
+    c.connection(3);
+    assert_eq!((c.connections(3), c.connections(4)), (1, 1));
+    // Slots past the last are ignored.
+    c.connection(200);
+    c.start(200);
+    assert_eq!(c.connections(200), 0);
+}

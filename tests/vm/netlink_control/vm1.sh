@@ -39,7 +39,7 @@ tp_expect_eq "vip dump" "$(tpctl -j vip show)" "[{\"addr\":\"10.0.0.100\",\"mac\
 tpctl service add 10.0.0.100:80
 tpctl service add 10.0.0.100:81 mode replicate replicas 3
 tp_expect_eq "service dump" "$(tpctl -j service show)" \
-	'[{"vip":"10.0.0.100","port":80,"mode":"balance","replicas":1},{"vip":"10.0.0.100","port":81,"mode":"replicate","replicas":3}]'
+	'[{"vip":"10.0.0.100","port":80,"mode":"balance","replicas":1,"connections":0},{"vip":"10.0.0.100","port":81,"mode":"replicate","replicas":3,"connections":0}]'
 
 # A full table (63 peers), dumped over more than one reply buffer, comes
 # back complete and in order.

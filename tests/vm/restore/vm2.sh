@@ -39,5 +39,12 @@ tpctl save > /tmp/again
 tp_expect_eq "save after restore gives the same file" "$(cat /tmp/again)" "$(cat /tmp/saved)"
 tp_barrier restored
 tp_barrier fetched
+# The service's own count of new connections taken here: every SYN this
+# node took (the node's vip_new_connections), at least the client's
+# connections it served (a SYN sent again counts again).
+served=$(tp_value vm$TP_VM)
+conns=$(tpctl -j service show | sed -n 's/.*"port":80,[^}]*"connections":\([0-9]*\).*/\1/p')
+tp_expect_eq "the service's connections are the node's new connections" "$conns" "$(tp_stat vip_new_connections)"
+tp_expect "and at least the $served the client had from this node: $conns" [ "${conns:-0}" -ge "${served:-1}" -a "${served:-0}" -gt 0 ]
 tp_expect "tpcluster-down takes the node out" tpcluster-down /tmp/tpcluster.conf
 tp_expect_eq "no VIP left" "$(tpctl -j vip show)" "[]"

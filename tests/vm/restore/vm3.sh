@@ -9,4 +9,5 @@ tp_expect_eq "connections, and failed ones" "$(echo "$out" | head -n 1)" "connec
 for vm in vm1 vm2; do
 	tp_expect "$vm served some of them" [ "$(echo "$out" | sed -n "s/^$vm=//p")" -gt 0 ]
 done
-tp_barrier fetched
+# Each node checks its service's connection count against its share.
+tp_barrier fetched "vm1=$(echo "$out" | sed -n 's/^vm1=//p')" "vm2=$(echo "$out" | sed -n 's/^vm2=//p')"

@@ -319,6 +319,8 @@ pub(crate) fn services(c: &mut Client) -> Result<Vec<output::Service>, Error> {
                 .map_or("unknown", Mode::name)
                 .to_string(),
             replicas: a.u32(A_SERVICE_REPLICAS)?,
+            // A module without per-service counters: none counted.
+            connections: a.u64(A_SERVICE_CONNECTIONS).unwrap_or(0),
         })
     })
 }
@@ -413,6 +415,7 @@ mod tests {
             port: 81,
             mode: "replicate".into(),
             replicas: 3,
+            connections: 7,
         };
         assert_eq!(s.to_add().unwrap().replicas, Some(3));
         let b = output::Service {

@@ -176,6 +176,9 @@ pub(crate) struct Service {
     pub(crate) mode: String,
     /// Replicas per connection: 1, or 2 to 8 for replicate.
     pub(crate) replicas: u32,
+    /// New connections (SYNs) this node took for the service since it was
+    /// added.
+    pub(crate) connections: u64,
 }
 
 impl Text for Service {
@@ -185,6 +188,7 @@ impl Text for Service {
             ("port", &self.port),
             ("mode", &self.mode),
             ("replicas", &self.replicas),
+            ("connections", &self.connections),
         ])
     }
 }
@@ -388,18 +392,20 @@ pub(crate) mod tests {
                 port: 80,
                 mode: "balance".into(),
                 replicas: 1,
+                connections: 12,
             },
             Service {
                 vip: Ipv4Addr::new(10, 0, 0, 100),
                 port: 81,
                 mode: "replicate".into(),
                 replicas: 3,
+                connections: 0,
             },
         ];
         let j = list(&services, true);
         assert_eq!(
             j,
-            "[{\"vip\":\"10.0.0.100\",\"port\":80,\"mode\":\"balance\",\"replicas\":1},{\"vip\":\"10.0.0.100\",\"port\":81,\"mode\":\"replicate\",\"replicas\":3}]\n"
+            "[{\"vip\":\"10.0.0.100\",\"port\":80,\"mode\":\"balance\",\"replicas\":1,\"connections\":12},{\"vip\":\"10.0.0.100\",\"port\":81,\"mode\":\"replicate\",\"replicas\":3,\"connections\":0}]\n"
         );
         parses(&j, &services);
     }

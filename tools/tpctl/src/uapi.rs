@@ -45,6 +45,7 @@ pub(crate) const A_SERVICE_VIP: u16 = 1;
 pub(crate) const A_SERVICE_PORT: u16 = 2;
 pub(crate) const A_SERVICE_MODE: u16 = 3;
 pub(crate) const A_SERVICE_REPLICAS: u16 = 4;
+pub(crate) const A_SERVICE_CONNECTIONS: u16 = 5;
 
 pub(crate) const A_MEMBER_ID: u16 = 1;
 pub(crate) const A_MEMBER_ADDR: u16 = 2;
@@ -142,6 +143,10 @@ mod tests {
         check("TPCLUSTER_A_SERVICE_PORT", A_SERVICE_PORT.into());
         check("TPCLUSTER_A_SERVICE_MODE", A_SERVICE_MODE.into());
         check("TPCLUSTER_A_SERVICE_REPLICAS", A_SERVICE_REPLICAS.into());
+        check(
+            "TPCLUSTER_A_SERVICE_CONNECTIONS",
+            A_SERVICE_CONNECTIONS.into(),
+        );
         check("TPCLUSTER_CMD_MEMBER_GET", CMD_MEMBER_GET.into());
         check("TPCLUSTER_CMD_HANDOVER", CMD_HANDOVER.into());
         check(
