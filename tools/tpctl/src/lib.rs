@@ -8,10 +8,4 @@ mod netlink;
 #[allow(dead_code)]
 mod uapi;
 
-// The codec tpctl used before netlink-packet-*, kept for tools/tptest;
-// built here for the test that the requests did not change on the wire.
-#[cfg(test)]
-#[allow(dead_code)]
-mod genl;
-
 pub use handover::{handover, handover_cookie, handover_stream, Connection};

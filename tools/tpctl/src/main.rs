@@ -24,12 +24,6 @@ mod stats;
 #[allow(dead_code)]
 mod uapi;
 
-// The codec tpctl used before netlink-packet-*, kept for tools/tptest;
-// built here for the test that the requests did not change on the wire.
-#[cfg(test)]
-#[allow(dead_code)]
-mod genl;
-
 use cli::{Command, Parsed};
 
 /// Why tpctl stops before its work is done.

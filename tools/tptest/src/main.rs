@@ -107,13 +107,13 @@ mod rogue;
 mod rr;
 mod timeline;
 
-// tpctl's netlink client, to send requests tpctl itself would never build
-// (attributes of the wrong type or length) and see the kernel refuse them.
+// A raw generic netlink codec and socket of its own, to send requests
+// tpctl would never build (attributes of the wrong type, length or
+// nesting: nl-raw, nl-fuzz) and see the kernel refuse them; the family's
+// numbers are tpctl's.
 #[allow(dead_code)]
-#[path = "../../tpctl/src/client.rs"]
 mod client;
 #[allow(dead_code)]
-#[path = "../../tpctl/src/genl.rs"]
 mod genl;
 #[allow(dead_code)]
 #[path = "../../tpctl/src/uapi.rs"]

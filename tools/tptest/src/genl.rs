@@ -6,11 +6,9 @@
 //! padded to 4 bytes. Errors are `nlmsgerr` (error code, the request's
 //! header; capped, since we set NETLINK_CAP_ACK), then extended-ack TLVs.
 //!
-//! tpctl itself no longer uses this file: it speaks to the family through
-//! `netlink.rs`, on netlink-packet-core and netlink-packet-generic. It
-//! stays for tools/tptest, which includes it by path (with `client.rs` and
-//! `uapi.rs`) to send requests tpctl never builds; tpctl's tests also check
-//! that their requests and this codec's are the same bytes.
+//! tptest's own: tpctl speaks to the family through netlink-packet-core
+//! and netlink-packet-generic, which build only well-formed requests; the
+//! fuzzer (`nlfuzz.rs`) and `nl-raw` need to send any bytes.
 
 pub(crate) const NLMSG_ERROR: u16 = 2;
 pub(crate) const NLMSG_DONE: u16 = 3;

@@ -1,9 +1,8 @@
 //! A generic netlink socket talking to the `tpcluster` family.
 //!
-//! tpctl itself no longer uses this file: it speaks to the family through
-//! `netlink.rs`, on netlink-packet-core and netlink-packet-generic. It
-//! stays for tools/tptest, which includes it by path (with `client.rs` and
-//! `uapi.rs`) to send requests tpctl never builds.
+//! tptest's own: tpctl speaks to the family through netlink-packet-core and
+//! netlink-packet-generic, which build only well-formed requests; the
+//! fuzzer needs to send any bytes.
 
 use crate::genl::{self, Attr, Reply};
 use crate::uapi;
