@@ -35,6 +35,8 @@ tp_barrier icmp
 before=$(unreachable)
 # The client's connections to port 83 this node holds.
 mine=$(awk 'NR > 1 && $2 == "6400000A:0053" && $4 == "01"' /proc/net/tcp | wc -l)
+# Counted before the client sends the first one.
+tp_barrier icmp-counted
 tp_barrier icmp-sent
 tp_expect_eq "ICMP errors received: one per held connection of this node ($mine), none of the others'" \
 	"$(($(unreachable) - before))" "$mine"

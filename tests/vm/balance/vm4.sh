@@ -33,6 +33,7 @@ for i in $(seq 9); do
 done
 sleep 2
 tp_barrier icmp
+tp_barrier icmp-counted
 # The client ports of the established connections to 10.0.0.100:83.
 sent=0
 for p in $(awk 'NR > 1 && $3 == "6400000A:0053" && $4 == "01" { split($2, l, ":"); print l[2] }' /proc/net/tcp); do
