@@ -886,8 +886,11 @@ impl SocketGate for Node {
                     return Ok(room.min(want));
                 }
             }
-            if p.done {
-                // Errors, end of file and closing are the stack's to tell.
+            // Errors, end of file and closing are the stack's to tell. A
+            // write after the client's FIN (the answer to a half-closed
+            // request) still waits for the backups: only this side's own
+            // close ends the writes' gate.
+            if (send && p.send_done) || (!send && p.done) {
                 return Ok(want);
             }
             if nonblock {

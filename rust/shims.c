@@ -1113,9 +1113,19 @@ void tpc_tcp_progress_of(struct sock *sk, struct tpc_tcp_progress *p)
 	p->copied_seq = READ_ONCE(tp->copied_seq);
 	p->write_seq = READ_ONCE(tp->write_seq);
 	p->tsval_now = tcp_time_stamp_ts(tp) + READ_ONCE(tp->tsoffset);
-	p->done = READ_ONCE(sk->sk_err) || (READ_ONCE(sk->sk_shutdown) & SHUTDOWN_MASK) ||
+	int err = READ_ONCE(sk->sk_err);
+	u8 shutdown = READ_ONCE(sk->sk_shutdown);
+
+	p->done = err || (shutdown & SHUTDOWN_MASK) ||
 		  !((1 << state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT | TCPF_FIN_WAIT1 |
 				    TCPF_FIN_WAIT2));
+	/*
+	 * The peer's FIN ends the reads, not the writes: the answer to a
+	 * half-closed request is written after it (CLOSE_WAIT), and must wait
+	 * for the backups like any write.
+	 */
+	p->send_done = err || (shutdown & SEND_SHUTDOWN) ||
+		       !((1 << state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT));
 }
 
 /*
@@ -1140,6 +1150,7 @@ bool tpc_tcp_progress(struct net *net, const u8 *caddr, u16 cport, const u8 *vad
 		p->write_seq = READ_ONCE(tw->tw_snd_nxt);
 		p->tsval_now = 0;
 		p->done = true;
+		p->send_done = true;
 	} else if (sk_fullsock(sk)) {
 		tpc_tcp_progress_of(sk, p);
 	} else {

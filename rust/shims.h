@@ -190,6 +190,7 @@ struct tpc_tcp_progress {
 	u32 write_seq;
 	u32 tsval_now;
 	bool done;	/* error, shut down or closing: let the stack answer */
+	bool send_done;	/* error, or this side closed: writes are the stack's */
 };
 void tpc_tcp_progress_of(struct sock *sk, struct tpc_tcp_progress *p);
 bool tpc_tcp_progress(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr, u16 vport,

@@ -48,6 +48,9 @@ pub(crate) struct Progress {
     pub(crate) tsval_now: u32,
     /// Errored, shut down or closing: the stack, not the gate, answers.
     pub(crate) done: bool,
+    /// Errored, or this side closed: the stack, not the gate, answers a
+    /// write. (The peer's FIN alone ends the reads, not the writes.)
+    pub(crate) send_done: bool,
 }
 
 impl From<bindings::tpc_tcp_progress> for Progress {
@@ -59,6 +62,7 @@ impl From<bindings::tpc_tcp_progress> for Progress {
             write_seq: p.write_seq,
             tsval_now: p.tsval_now,
             done: p.done,
+            send_done: p.send_done,
         }
     }
 }

@@ -73,6 +73,11 @@ if [ "$TP_TEST" = replicate ]; then
 		tp_info "conn show: $(tpctl conn show 2>&1 | grep replicate | tr -s ' ' | tr '\n' '|')"
 	fi
 	tp_expect_eq "sockets of the finished connections still closing, 5 s after the last" "$(closing)" 0
+	# Honest clients acknowledge only what the primary sent, and the
+	# primary sends only what every backup has: no backup drops any of
+	# their segments as acknowledging unsent data (RFC 5961 5.2).
+	tp_expect_eq "client segments a backup dropped as acknowledging unsent data" \
+		"$(tp_stat replica_drop_ack_unsent)" 0
 fi
 tp_info "vm$TP_VM (boot $TP_BOOT): $(grep -E '^(replica|channel_rx_good|channel_tx |heartbeat_late|member_down)' /proc/net/tpcluster | tr '\n' ' ')"
 tp_expect_eq "segments it could not rewrite" "$(tp_stat splice_drop_unwritable)" "0"
