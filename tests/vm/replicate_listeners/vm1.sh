@@ -77,6 +77,11 @@ tpctl vip del 10.0.0.100
 # What is left is the connections' sockets: httpd closes first, so its
 # side of each fetch waits in TIME_WAIT for 60 s.
 wait_refcnt 0 $((75 * TP_SLOW))
+if [ "$(refcnt)" != 0 ]; then
+	tp_info "sockets left: $(awk 'NR > 1 && $4 != "0A"' /proc/net/tcp /proc/net/tcp6 | tr -s ' ' | tr '\n' '|')"
+	tp_info "conn show: $(tpctl conn show 2>&1 | tr -s ' ' | tr '\n' '|')"
+fi
+tp_info "vm$TP_VM: $(grep -E '^replica_(drop_ack_unsent|ack_played|handshake_played|drop_untracked)' /proc/net/tpcluster | tr '\n' ' ')"
 tp_expect_eq "module references once the sockets of past connections are gone" "$(refcnt)" 0
 tp_expect "rmmod" rmmod tpcluster
 tp_barrier unloaded

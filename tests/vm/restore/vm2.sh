@@ -8,6 +8,7 @@ key=$(printf '5c%.0s' $(seq 32))
 tp_join_cluster "$key" 80
 tptest serve 80 name &
 tp_wait_full_member 30
+tp_barrier ready
 tpctl save > /tmp/saved
 tp_info "saved: $(tr '\n' '|' < /tmp/saved)"
 tp_expect "the saved configuration has the node, its peer, the VIP and the service" sh -c \
