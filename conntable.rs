@@ -49,11 +49,6 @@ impl<E: Keyed> ConnTable<E> {
         self.used == 0
     }
 
-    /// How many connections are tracked.
-    pub(crate) fn len(&self) -> usize {
-        self.used
-    }
-
     /// The entry of `tuple`.
     pub(crate) fn find(&mut self, tuple: &Tuple) -> Option<&mut E> {
         self.find_slot(tuple).map(|(_, e)| e)
