@@ -24,11 +24,19 @@ pub(crate) const KEY_LEN: usize = 32;
 pub(crate) const DEFAULT_HEARTBEAT_MS: u32 = 50;
 /// Default silence after which a peer is dead (module parameter `dead_ms`).
 pub(crate) const DEFAULT_DEAD_MS: u32 = 200;
-/// Default (and largest) number of replicated connections a node tracks
-/// (module parameter `replica_conns`).
-pub(crate) const DEFAULT_REPLICA_CONNS: u32 = 256;
-/// Most replicas of a replicated connection.
-pub(crate) const MAX_REPLICAS: u32 = 8;
+/// Default number of replicated connections a node tracks (module
+/// parameter `replica_conns`, up to 2^20).
+pub(crate) const DEFAULT_REPLICA_CONNS: u32 = 65_536;
+/// Default number of them whose client has not completed its handshake
+/// (module parameter `replica_half_open`): a SYN flood takes at most these.
+pub(crate) const DEFAULT_REPLICA_HALF_OPEN: u32 = 16_384;
+/// Default number of connections a node tracks in or after a handover
+/// (module parameter `splice_conns`, up to 2^20).
+pub(crate) const DEFAULT_SPLICE_CONNS: u32 = 65_536;
+/// Most replicas of a replicated connection: each costs every replica 24
+/// bytes of the connection's entry, which stays within 256 bytes with 4
+/// (and a connection that survives three failures is ample).
+pub(crate) const MAX_REPLICAS: u32 = 4;
 
 /// An IPv4 address, in network byte order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -409,7 +417,7 @@ impl Config {
             (Mode::Replicate, None) => 2,
             (Mode::Replicate, Some(r)) if (2..=MAX_REPLICAS).contains(&r) => r,
             (Mode::Replicate, Some(_)) => {
-                return Err(ConfigError::Invalid(c"replicas must be 2 to 8"));
+                return Err(ConfigError::Invalid(c"replicas must be 2 to 4"));
             }
             (_, None | Some(1)) => 1,
             (_, Some(_)) => {

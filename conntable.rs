@@ -3,210 +3,392 @@
 //! A node's table of per-connection entries, keyed by the connection: the
 //! splice handover's (`handover.rs`) and replicate mode's (`sync.rs`).
 //!
-//! Its slots are allocated once, in process context, so that the hooks
-//! (softirq) never allocate; a lookup is a linear scan over them, skipped
-//! while the table is empty, which is what most nodes see most of the time.
+//! A hash table over a fixed number of slots, as IPVS's and conntrack's
+//! are over their buckets: the tuple hashes (SipHash under a key of the
+//! table's own, so that no client can aim its connections at one chain)
+//! to a bucket, the bucket heads a chain of slots, and a lookup walks one
+//! chain. Expected chain length stays below one: the buckets are at least
+//! as many as the slots. The index (bucket heads, chain links, the dense
+//! list of used slots) is allocated once, in process context, so the hooks
+//! (softirq) never allocate for it; the entries themselves are allocated
+//! by the caller (`GFP_ATOMIC` in the module: a failure is counted there)
+//! and handed in boxed, so the index costs a few words per slot whatever
+//! an entry's size.
+//!
+//! Entries whose client has not completed its handshake are *half-open*:
+//! a SYN flood makes them by the thousand. They are capped on their own,
+//! on a list oldest first (evicted first), so they can never take the
+//! slots of established connections or starve clients completing their
+//! handshake. The owner tells the table when an entry's handshake
+//! completes ([`ConnTable::settle`]).
+//!
+//! Kernel-independent: the host tests exercise this very file
+//! (`FixedVec` is provided by each crate).
 
 use crate::{
-    sys::sync::{SpinLockBh, SpinLockBhBackend},
+    fixed_vec::FixedVec,
+    rendezvous::{siphash24, Key},
     wire::Tuple,
 };
-use core::{
-    ops::{Deref, DerefMut},
-    sync::atomic::{AtomicUsize, Ordering},
-};
-use kernel::{prelude::*, sync::lock::Guard};
+use core::ops::DerefMut;
 
 /// An entry of a [`ConnTable`]: one connection's.
 pub(crate) trait Keyed {
     /// The connection, from the client's side.
     fn tuple(&self) -> &Tuple;
+
+    /// Whether the client has not completed its handshake yet. An entry
+    /// stops being half-open, never becomes it again; an entry that is
+    /// not when it goes in is never on the half-open list, and one that
+    /// stopped is never evicted as half-open.
+    fn half_open(&self) -> bool {
+        false
+    }
 }
 
-/// A fixed number of slots for per-connection entries.
+/// No slot: the end of a chain or of the free list.
+const NIL: u32 = u32::MAX;
+
+/// Most slots a table can have (slot numbers and `NIL` fit a `u32`).
+pub(crate) const MAX_CAPACITY: usize = 1 << 24;
+
+/// The connections a node tracks for one mode, boxed as `B`.
 ///
 /// # Invariants
 ///
-/// `slots` keeps the length it was allocated with, holds at most one entry
-/// per tuple, and `used` of its slots are `Some`.
-pub(crate) struct ConnTable<E> {
-    slots: KVec<Option<E>>,
+/// - `slots.len()` is the capacity; `links`, `dense`, `pos`, `older`,
+///   `newer` and `listed` have that length too; `heads.len()` is a power of
+///   two at least the capacity.
+/// - A used slot is on exactly one chain, its tuple's bucket's, linked
+///   through `links`; no two used slots hold the same tuple. A free slot is
+///   on the free list (from `free`, linked through `links`).
+/// - `dense[..used]` lists the used slots, each once; `pos[s]` is slot
+///   `s`'s index there.
+/// - The half-open list runs from `oldest` to `newest` through `newer`
+///   (back through `older`); it holds the used slots with `listed` set,
+///   `listed_len` of them, in the order they went in. Every entry
+///   inserted half-open is on it until it is settled or leaves.
+pub(crate) struct ConnTable<B> {
+    slots: FixedVec<Option<B>>,
+    links: FixedVec<u32>,
+    heads: FixedVec<u32>,
+    dense: FixedVec<u32>,
+    pos: FixedVec<u32>,
+    free: u32,
     used: usize,
+    key: Key,
+    older: FixedVec<u32>,
+    newer: FixedVec<u32>,
+    listed: FixedVec<bool>,
+    oldest: u32,
+    newest: u32,
+    listed_len: usize,
+    half_open_cap: usize,
 }
 
-impl<E: Keyed> ConnTable<E> {
-    /// An empty table of `capacity` slots. Process context.
-    pub(crate) fn new(capacity: usize) -> Result<Self> {
-        let mut slots = KVec::with_capacity(capacity, GFP_KERNEL)?;
-        for _ in 0..capacity {
-            slots.push(None, GFP_KERNEL)?;
-        }
-        Ok(Self { slots, used: 0 })
+impl<B: DerefMut> ConnTable<B>
+where
+    B::Target: Keyed,
+{
+    /// An empty table of `capacity` slots (1 to [`MAX_CAPACITY`]), at most
+    /// `half_open_cap` of them half-open, hashed under `key`; `None` if
+    /// out of memory. Process context.
+    pub(crate) fn new(capacity: usize, half_open_cap: usize, key: Key) -> Option<Self> {
+        let capacity = capacity.clamp(1, MAX_CAPACITY);
+        Some(Self {
+            slots: FixedVec::from_fn(capacity, |_| None)?,
+            // Every slot free, in order.
+            links: FixedVec::from_fn(capacity, |i| {
+                if i + 1 < capacity {
+                    i as u32 + 1
+                } else {
+                    NIL
+                }
+            })?,
+            heads: FixedVec::from_fn(capacity.next_power_of_two(), |_| NIL)?,
+            dense: FixedVec::from_fn(capacity, |_| NIL)?,
+            pos: FixedVec::from_fn(capacity, |_| NIL)?,
+            free: 0,
+            used: 0,
+            key,
+            older: FixedVec::from_fn(capacity, |_| NIL)?,
+            newer: FixedVec::from_fn(capacity, |_| NIL)?,
+            listed: FixedVec::from_fn(capacity, |_| false)?,
+            oldest: NIL,
+            newest: NIL,
+            listed_len: 0,
+            half_open_cap: half_open_cap.min(capacity),
+        })
+    }
+
+    /// How many connections are tracked.
+    pub(crate) fn len(&self) -> usize {
+        self.used
     }
 
     /// Whether no connection is tracked.
+    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.used == 0
     }
 
+    /// How many connections the table can track.
+    pub(crate) fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// How many of the tracked connections are half-open (not yet
+    /// settled).
+    pub(crate) fn half_open(&self) -> usize {
+        self.listed_len
+    }
+
+    /// Bytes the table takes: its index (allocated whole, whatever is
+    /// tracked) and the tracked entries.
+    pub(crate) fn bytes(&self) -> usize
+    where
+        B::Target: Sized,
+    {
+        self.index_bytes() + self.used * core::mem::size_of::<B::Target>()
+    }
+
+    /// Bytes the index takes, whatever is tracked (the entries apart).
+    pub(crate) fn index_bytes(&self) -> usize {
+        use core::mem::size_of;
+        self.slots.len() * (size_of::<Option<B>>() + 5 * size_of::<u32>() + size_of::<bool>())
+            + self.heads.len() * size_of::<u32>()
+    }
+
+    /// The longest chain a lookup may walk (it walks them all).
+    #[cfg(test)]
+    pub(crate) fn longest_chain(&self) -> usize {
+        self.heads
+            .iter()
+            .map(|&h| {
+                let (mut s, mut n) = (h, 0);
+                while s != NIL {
+                    n += 1;
+                    s = self.links[s as usize];
+                }
+                n
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn bucket(&self, tuple: &Tuple) -> usize {
+        // `heads.len()` is a power of two: the mask keeps the low bits.
+        (siphash24(&self.key, &tuple.to_wire()) as usize) & (self.heads.len() - 1)
+    }
+
+    /// The slot of `tuple`, if it is tracked.
+    fn slot_of(&self, tuple: &Tuple) -> Option<usize> {
+        if self.used == 0 {
+            return None;
+        }
+        let mut s = self.heads[self.bucket(tuple)];
+        while s != NIL {
+            let i = s as usize;
+            if self.slots[i].as_ref().is_some_and(|e| e.tuple() == tuple) {
+                return Some(i);
+            }
+            s = self.links[i];
+        }
+        None
+    }
+
     /// The entry of `tuple`.
-    pub(crate) fn find(&mut self, tuple: &Tuple) -> Option<&mut E> {
+    #[cfg(test)]
+    pub(crate) fn get(&self, tuple: &Tuple) -> Option<&B::Target> {
+        let i = self.slot_of(tuple)?;
+        self.slots[i].as_deref()
+    }
+
+    /// The entry of `tuple`, to change.
+    pub(crate) fn find(&mut self, tuple: &Tuple) -> Option<&mut B::Target> {
         self.find_slot(tuple).map(|(_, e)| e)
     }
 
     /// The entry of `tuple` and its slot, which stays its own while it is
     /// in the table.
-    pub(crate) fn find_slot(&mut self, tuple: &Tuple) -> Option<(usize, &mut E)> {
-        if self.is_empty() {
-            return None;
-        }
-        self.slots
-            .iter_mut()
-            .enumerate()
-            .find_map(|(i, s)| s.as_mut().filter(|e| e.tuple() == tuple).map(|e| (i, e)))
+    pub(crate) fn find_slot(&mut self, tuple: &Tuple) -> Option<(usize, &mut B::Target)> {
+        let i = self.slot_of(tuple)?;
+        self.slots[i].as_deref_mut().map(|e| (i, e))
     }
 
     /// The entry of `tuple` if it is in slot `slot` (a slot
     /// [`ConnTable::find_slot`] gave), else as [`ConnTable::find_slot`].
-    pub(crate) fn find_at(&mut self, slot: usize, tuple: &Tuple) -> Option<(usize, &mut E)> {
+    pub(crate) fn find_at(&mut self, slot: usize, tuple: &Tuple) -> Option<(usize, &mut B::Target)> {
         let hit = self
             .slots
             .get(slot)
             .is_some_and(|s| s.as_ref().is_some_and(|e| e.tuple() == tuple));
         if hit {
-            return self
-                .slots
-                .get_mut(slot)
-                .and_then(Option::as_mut)
-                .map(|e| (slot, e));
+            return self.slots[slot].as_deref_mut().map(|e| (slot, e));
         }
         self.find_slot(tuple)
     }
 
-    /// Forgets the entry of `tuple`, if there is one.
-    pub(crate) fn remove(&mut self, tuple: &Tuple) {
-        self.retain(|e| e.tuple() != tuple);
+    /// Slot `slot`'s entry completed its handshake: off the half-open
+    /// list. Nothing if it is not on it.
+    pub(crate) fn settle(&mut self, slot: usize) {
+        if slot < self.listed.len() {
+            self.unlist(slot);
+        }
     }
 
-    /// Puts `entry` in, replacing the entry of its tuple if there is one;
-    /// `ENOSPC` if every slot is taken.
-    pub(crate) fn insert(&mut self, entry: E) -> Result {
-        self.remove(entry.tuple());
-        let free = self.slots.iter_mut().find(|s| s.is_none()).ok_or(ENOSPC)?;
-        *free = Some(entry);
+    /// Puts used slot `i` at the new end of the half-open list.
+    fn list(&mut self, i: usize) {
+        self.older[i] = self.newest;
+        self.newer[i] = NIL;
+        match self.newest {
+            NIL => self.oldest = i as u32,
+            n => self.newer[n as usize] = i as u32,
+        }
+        self.newest = i as u32;
+        self.listed[i] = true;
+        self.listed_len += 1;
+    }
+
+    /// Takes slot `i` off the half-open list, if it is on it.
+    fn unlist(&mut self, i: usize) {
+        if !self.listed[i] {
+            return;
+        }
+        let (o, n) = (self.older[i], self.newer[i]);
+        match o {
+            NIL => self.oldest = n,
+            o => self.newer[o as usize] = n,
+        }
+        match n {
+            NIL => self.newest = o,
+            n => self.older[n as usize] = o,
+        }
+        self.older[i] = NIL;
+        self.newer[i] = NIL;
+        self.listed[i] = false;
+        self.listed_len -= 1;
+    }
+
+    /// Takes slot `i` (used) off its chain, the dense list and the
+    /// half-open list, onto the free list; its entry.
+    fn release(&mut self, i: usize) -> Option<B> {
+        let entry = self.slots[i].take()?;
+        let b = self.bucket(entry.tuple());
+        if self.heads[b] == i as u32 {
+            self.heads[b] = self.links[i];
+        } else {
+            let mut s = self.heads[b];
+            while s != NIL {
+                let next = self.links[s as usize];
+                if next == i as u32 {
+                    self.links[s as usize] = self.links[i];
+                    break;
+                }
+                s = next;
+            }
+        }
+        let p = self.pos[i] as usize;
+        let last = self.dense[self.used - 1];
+        self.dense[p] = last;
+        self.pos[last as usize] = p as u32;
+        self.dense[self.used - 1] = NIL;
+        self.pos[i] = NIL;
+        self.used -= 1;
+        self.unlist(i);
+        self.links[i] = self.free;
+        self.free = i as u32;
+        Some(entry)
+    }
+
+    /// Forgets the entry of `tuple`, if there is one; it.
+    pub(crate) fn remove(&mut self, tuple: &Tuple) -> Option<B> {
+        let i = self.slot_of(tuple)?;
+        self.release(i)
+    }
+
+    /// Takes the oldest half-open entry out while `more` says the list is
+    /// too long; it. An entry the owner forgot to settle is only taken off
+    /// the list.
+    fn evict_half_open(&mut self, more: impl Fn(usize) -> bool) -> Option<B> {
+        while self.oldest != NIL && more(self.listed_len) {
+            let i = self.oldest as usize;
+            if self.slots[i].as_ref().is_some_and(|e| e.half_open()) {
+                return self.release(i);
+            }
+            self.unlist(i);
+        }
+        None
+    }
+
+    /// Puts `entry` in, in place of its tuple's entry if there is one
+    /// (dropped). A half-open entry at the half-open cap, or any entry
+    /// while every slot is taken, evicts the oldest half-open entry: given
+    /// back. With none to evict (or half-open entries capped at 0), `entry`
+    /// is given back as the error.
+    pub(crate) fn insert(&mut self, entry: B) -> Result<Option<B>, B> {
+        let half_open = entry.half_open();
+        if half_open && self.half_open_cap == 0 {
+            return Err(entry);
+        }
+        drop(self.remove(entry.tuple()));
+        let cap = self.half_open_cap;
+        let mut evicted = None;
+        if half_open {
+            evicted = self.evict_half_open(|n| n >= cap);
+        }
+        if self.free == NIL && evicted.is_none() {
+            evicted = self.evict_half_open(|_| true);
+        }
+        if self.free == NIL {
+            return Err(entry);
+        }
+        let i = self.free as usize;
+        self.free = self.links[i];
+        let b = self.bucket(entry.tuple());
+        self.links[i] = self.heads[b];
+        self.heads[b] = i as u32;
+        self.dense[self.used] = i as u32;
+        self.pos[i] = self.used as u32;
         self.used += 1;
-        Ok(())
+        if half_open {
+            self.list(i);
+        }
+        self.slots[i] = Some(entry);
+        Ok(evicted)
     }
 
     /// The entries.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &E> {
-        self.slots.iter().flatten()
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &B::Target> {
+        self.dense[..self.used]
+            .iter()
+            .filter_map(|&s| self.slots[s as usize].as_deref())
     }
 
-    /// The entries, to change.
-    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut E> {
-        self.slots.iter_mut().flatten()
-    }
-
-    /// The entries with their slots, to change.
-    pub(crate) fn slots_mut(&mut self) -> impl Iterator<Item = (usize, &mut E)> {
-        self.slots
-            .iter_mut()
-            .enumerate()
-            .filter_map(|(i, s)| s.as_mut().map(|e| (i, e)))
-    }
-
-    /// Keeps only the entries `keep` says to keep (it may change them).
-    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&mut E) -> bool) {
-        for slot in self.slots.iter_mut() {
-            if slot.as_mut().is_some_and(|e| !keep(e)) {
-                *slot = None;
-                self.used -= 1;
+    /// Calls `f` with each entry and its slot, to change it.
+    pub(crate) fn for_each_mut(&mut self, mut f: impl FnMut(usize, &mut B::Target)) {
+        let Self {
+            slots, dense, used, ..
+        } = self;
+        for &s in dense[..*used].iter() {
+            if let Some(e) = slots[s as usize].as_deref_mut() {
+                f(s as usize, e);
             }
         }
     }
-}
 
-/// What a [`Counted`] lock counts: the entries of the table it guards.
-pub(crate) trait Len {
-    /// How many entries there are.
-    fn len(&self) -> usize;
-}
-
-impl<E: Keyed> Len for ConnTable<E> {
-    fn len(&self) -> usize {
-        self.used
-    }
-}
-
-/// A table behind a [`SpinLockBh`] whose number of entries can be read
-/// without taking the lock, so that the hooks of a node that tracks no
-/// connection (most nodes, most of the time) take no lock at all.
-///
-/// A hook that finds the table empty goes on as if it had taken the lock
-/// just before whoever is adding an entry: the count is stored (release)
-/// as every critical section ends and loaded (acquire) by the hook, so the
-/// hook sees either the table before that section or after it, as it would
-/// with the lock.
-///
-/// # Invariants
-///
-/// Outside a critical section, `count` is the table's [`Len::len`]: every
-/// [`CountedGuard`] stores it as it drops, and only guards change the
-/// table.
-#[pin_data]
-pub(crate) struct Counted<T: Len> {
-    #[pin]
-    lock: SpinLockBh<T>,
-    count: AtomicUsize,
-}
-
-impl<T: Len> Counted<T> {
-    /// A counted lock around the empty table that `lock` initialises.
-    pub(crate) fn new(lock: impl PinInit<SpinLockBh<T>>) -> impl PinInit<Self> {
-        pin_init!(Self {
-            lock <- lock,
-            count: AtomicUsize::new(0),
-        })
-    }
-
-    /// Whether the table was empty when last let go of. Any context.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.count.load(Ordering::Acquire) == 0
-    }
-
-    /// Takes the lock.
-    pub(crate) fn lock(&self) -> CountedGuard<'_, T> {
-        CountedGuard {
-            guard: self.lock.lock(),
-            count: &self.count,
+    /// Keeps only the entries `keep` says to keep (it may change them).
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&mut B::Target) -> bool) {
+        let mut p = 0;
+        while p < self.used {
+            let i = self.dense[p] as usize;
+            let stay = self.slots[i].as_deref_mut().is_some_and(&mut keep);
+            if stay {
+                p += 1;
+            } else {
+                // Swap-remove brings the last used slot to `p`: look again.
+                let _ = self.release(i);
+            }
         }
-    }
-}
-
-/// The lock of a [`Counted`] table, held: the table's count is brought up
-/// to date when it drops.
-pub(crate) struct CountedGuard<'a, T: Len> {
-    guard: Guard<'a, T, SpinLockBhBackend>,
-    count: &'a AtomicUsize,
-}
-
-impl<T: Len> Deref for CountedGuard<'_, T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        &self.guard
-    }
-}
-
-impl<T: Len> DerefMut for CountedGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        &mut self.guard
-    }
-}
-
-impl<T: Len> Drop for CountedGuard<'_, T> {
-    fn drop(&mut self) {
-        self.count.store(self.guard.len(), Ordering::Release);
     }
 }

@@ -11,7 +11,7 @@
 use crate::{
     config::{ConfigError, Ipv4, Mode, NodeChange, Peer, Vip},
     replica::{Replication, Role, MAX_SET},
-    stats::Counter,
+    stats::{Counter, Gauge},
     sys::{
         bindings as b,
         clock::default_timers,
@@ -335,12 +335,21 @@ pub(crate) fn member_dump(node: &Node, dump: &mut Dump<'_>) -> i32 {
 
 /// `stats-get` dump: every counter.
 pub(crate) fn stats_dump(node: &Node, dump: &mut Dump<'_>) -> i32 {
+    // The counters, then the gauges, as name and value pairs alike.
+    let gauges = node.gauges();
+    let pair = |i: usize| match Counter::ALL.get(i) {
+        Some(&c) => Some((c.name(), node.counters.get(c))),
+        None => {
+            let g = i - Counter::ALL.len();
+            Some((Gauge::ALL.get(g)?.name(), *gauges.get(g)?))
+        }
+    };
     dump.entries(
         b::TPCLUSTER_CMD_STATS_GET as u8,
-        |i| Counter::ALL.get(i).copied(),
-        |m: &mut Message, c: &Counter| {
-            m.put_str(b::TPCLUSTER_A_COUNTER_NAME, c.name())?;
-            m.put_u64(b::TPCLUSTER_A_COUNTER_VALUE, node.counters.get(*c))
+        pair,
+        |m: &mut Message, &(name, value): &(&str, u64)| {
+            m.put_str(b::TPCLUSTER_A_COUNTER_NAME, name)?;
+            m.put_u64(b::TPCLUSTER_A_COUNTER_VALUE, value)
         },
     )
 }
@@ -448,8 +457,9 @@ fn put_replica_conn(m: &mut Message, v: &ReplicaConnView) -> Result {
 /// two calls of one dump may be missed or shown twice, as in the other
 /// dumps.
 pub(crate) fn replica_dump(node: &Node, dump: &mut Dump<'_>) -> i32 {
-    let Ok(mut rows) = KVVec::<ReplicaConnView>::with_capacity(Node::REPLICA_ENTRIES, GFP_KERNEL)
-    else {
+    // Room for those counted now and a few more set up meanwhile.
+    let room = node.replica_count() + 64;
+    let Ok(mut rows) = KVVec::<ReplicaConnView>::with_capacity(room, GFP_KERNEL) else {
         return ENOMEM.to_errno();
     };
     node.replica_each(|tuple, rep| {

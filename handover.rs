@@ -14,7 +14,8 @@
 
 use crate::{
     config::Mode,
-    conntable::{ConnTable, Keyed, Len},
+    conntable::{ConnTable, Keyed},
+    counted::Len,
     splice::{
         self, ack_and_window, client_segment, parse_syn_ack, replay_budget, syn_of, Assembly,
         Checksum, Inbound, Outbound, Phase, Translation, SEGMENT_HEADERS_MAX, SYN,
@@ -31,8 +32,6 @@ use crate::{
 };
 use kernel::prelude::*;
 
-/// Most connections a node tracks in handover or handed over.
-const MAX_ENTRIES: usize = 256;
 /// A connection held here by a handover is forgotten once its socket is
 /// gone (TIME_WAIT included) and it has seen no segment this long; an idle
 /// connection is never forgotten while its socket lives.
@@ -101,6 +100,10 @@ struct Entry {
     last_ms: u64,
 }
 
+// What a connection in or after a handover costs the module, its index
+// slot and replayed bytes apart.
+const _: () = assert!(core::mem::size_of::<Entry>() <= 256, "handover entry over 256 bytes");
+
 impl Keyed for Entry {
     fn tuple(&self) -> &Tuple {
         &self.tuple
@@ -110,7 +113,7 @@ impl Keyed for Entry {
 /// The node's handover table: its entries, and where played segments are
 /// built.
 pub(crate) struct Table {
-    entries: ConnTable<Entry>,
+    entries: ConnTable<KBox<Entry>>,
     scratch: KVec<u8>,
 }
 
@@ -118,9 +121,27 @@ impl Table {
     /// An empty table. Process context.
     pub(crate) fn new() -> Result<Self> {
         Ok(Self {
-            entries: ConnTable::new(MAX_ENTRIES)?,
+            // Handover entries are never half-open: no room for any.
+            entries: ConnTable::new(
+                clock::splice_conns() as usize,
+                0,
+                crate::counted::table_key(),
+            )
+            .ok_or(ENOMEM)?,
             scratch: KVec::from_elem(0u8, SEGMENT_HEADERS_MAX + PLAY_MSS, GFP_KERNEL)?,
         })
+    }
+}
+
+impl Table {
+    /// How many entries, how many the table can hold, and the bytes it
+    /// takes.
+    pub(crate) fn usage(&self) -> (usize, usize, usize) {
+        (
+            self.entries.len(),
+            self.entries.capacity(),
+            self.entries.bytes(),
+        )
     }
 }
 
@@ -149,11 +170,17 @@ impl Table {
     }
 
     fn remove(&mut self, tuple: &Tuple) {
-        self.entries.remove(tuple)
+        drop(self.entries.remove(tuple));
     }
 
+    /// Puts `entry` in: `ENOMEM` if no memory for it (under the table's
+    /// lock, so it cannot wait), `ENOSPC` if the table is full.
     fn insert(&mut self, entry: Entry) -> Result {
-        self.entries.insert(entry)
+        let entry = KBox::new(entry, GFP_ATOMIC)?;
+        match self.entries.insert(entry) {
+            Ok(_) => Ok(()),
+            Err(_) => Err(ENOSPC),
+        }
     }
 }
 
@@ -608,14 +635,14 @@ impl crate::sys::ticker::Tick<Work> for Node {
             // A played SYN the stack has not answered (a full listen queue
             // drops it) is played again until it is, or the entry goes.
             let mut waiting_syn = false;
-            for e in table.entries.iter_mut() {
+            table.entries.for_each_mut(|_, e| {
                 if e.phase == Phase::SynPlayed {
                     waiting_syn = true;
                     if now.saturating_sub(e.syn_ms) >= SYN_REPLAY_MS {
                         self.play_syn(e, now);
                     }
                 }
-            }
+            });
             let more = table.entries.iter().any(|e| e.reply.is_some());
             (more, waiting_syn)
         };

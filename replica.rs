@@ -44,7 +44,7 @@ use crate::splice::Translation;
 use crate::wire::Tuple;
 
 /// Most replicas of one connection.
-pub(crate) const MAX_SET: usize = 8;
+pub(crate) const MAX_SET: usize = crate::config::MAX_REPLICAS as usize;
 
 /// Whether sequence number `a` is after `b` (RFC 1982 serial arithmetic,
 /// as the stack's `after()`).
@@ -182,8 +182,8 @@ pub(crate) struct Replica {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Replication {
     set: [Replica; MAX_SET],
-    len: usize,
-    me: usize,
+    len: u8,
+    me: u8,
     fenced: bool,
     /// This node, as primary, went without a fresh majority and has not
     /// yet heard from every other replica that it still counts it: it may
@@ -238,8 +238,9 @@ impl Replication {
         }
         Some(Self {
             set,
-            len: ids.len(),
-            me,
+            // Both below MAX_SET, checked above.
+            len: ids.len() as u8,
+            me: me as u8,
             fenced: false,
             doubt: false,
         })
@@ -247,12 +248,12 @@ impl Replication {
 
     /// The replicas, in rendezvous order, this node included.
     pub(crate) fn replicas(&self) -> &[Replica] {
-        &self.set[..self.len]
+        &self.set[..usize::from(self.len)]
     }
 
     /// This node's replica.
     pub(crate) fn me(&self) -> &Replica {
-        &self.set[self.me]
+        &self.set[usize::from(self.me)]
     }
 
     /// The primary: the first replica not excluded.
@@ -273,8 +274,8 @@ impl Replication {
 
     /// The other replicas still in the set.
     fn others(&self) -> impl Iterator<Item = &Replica> {
-        let me = self.me;
-        self.set[..self.len]
+        let me = usize::from(self.me);
+        self.set[..usize::from(self.len)]
             .iter()
             .enumerate()
             .filter(move |&(i, r)| i != me && !r.excluded)
@@ -285,8 +286,8 @@ impl Replication {
     /// reports go, so that a replica counted out while it was cut off
     /// learns it when it is back (and falls silent for good).
     pub(crate) fn report_to(&self) -> impl Iterator<Item = u32> + '_ {
-        let me = self.me;
-        self.set[..self.len]
+        let me = usize::from(self.me);
+        self.set[..usize::from(self.len)]
             .iter()
             .enumerate()
             .filter(move |&(i, _)| i != me)
@@ -301,7 +302,7 @@ impl Replication {
         if id == me {
             return false;
         }
-        for r in self.set[..self.len].iter_mut().filter(|r| r.id == id) {
+        for r in self.set[..usize::from(self.len)].iter_mut().filter(|r| r.id == id) {
             r.excluded = true;
         }
         was == Role::Backup && self.role() == Role::Primary
@@ -321,7 +322,7 @@ impl Replication {
             return;
         }
         self.doubt = true;
-        for r in self.set[..self.len].iter_mut() {
+        for r in self.set[..usize::from(self.len)].iter_mut() {
             r.vouched = false;
         }
     }
@@ -374,7 +375,7 @@ impl Replication {
             self.set[at].vouched = true;
         }
         let out: [Option<u32>; MAX_SET] = core::array::from_fn(|i| {
-            (i < self.len && mask & (1 << i) == 0).then(|| self.set[i].id)
+            (i < usize::from(self.len) && mask & (1 << i) == 0).then(|| self.set[i].id)
         });
         let mut became = false;
         for &gone in out.iter().flatten() {
@@ -391,9 +392,9 @@ impl Replication {
         if self.role() != Role::Primary || self.doubt {
             return 0;
         }
-        let me = self.me;
+        let me = usize::from(self.me);
         let mut n = 0;
-        for (i, r) in self.set[..self.len].iter_mut().enumerate() {
+        for (i, r) in self.set[..usize::from(self.len)].iter_mut().enumerate() {
             if i != me && !r.excluded && now_ms.saturating_sub(r.heard_ms) > silence_ms {
                 r.excluded = true;
                 n += 1;
@@ -411,8 +412,8 @@ impl Replication {
             sent,
             window_end,
         } = *report;
-        let me = self.me;
-        let Some((_, r)) = self.set[..self.len]
+        let me = usize::from(self.me);
+        let Some((_, r)) = self.set[..usize::from(self.len)]
             .iter_mut()
             .enumerate()
             .find(|(i, r)| *i != me && r.id == id)
@@ -436,7 +437,7 @@ impl Replication {
         sent: Option<u32>,
         window_end: Option<u32>,
     ) -> bool {
-        let r = &mut self.set[self.me];
+        let r = &mut self.set[usize::from(self.me)];
         let mut moved = false;
         for (field, v) in [
             (&mut r.received, received),

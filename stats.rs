@@ -193,6 +193,60 @@ counters! {
     /// sender had not heard of it yet): they only taught the sender's own
     /// epoch, not its liveness.
     ChannelRxUnbound => "channel_rx_unbound",
+    /// Replicated connections not tracked: no memory for their entry
+    /// (allocated in softirq, so it cannot wait for memory).
+    ReplicaAllocFailed => "replica_alloc_failed",
+    /// Half-open replicated connections (the client has not completed its
+    /// handshake) forgotten, oldest first, to make room for a new one:
+    /// at most `replica_half_open` are tracked. A SYN flood shows here.
+    ReplicaHalfOpenEvicted => "replica_half_open_evicted",
+}
+
+/// Defines [`Gauge`], one variant per gauge, and its names.
+macro_rules! gauges {
+    ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
+        /// A value of the node that goes up and down (a counter only goes
+        /// up): shown after the counters, in the same `name value` form.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub(crate) enum Gauge {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Gauge {
+            /// Every gauge, in the order they are shown.
+            pub(crate) const ALL: &'static [Gauge] = &[$(Gauge::$variant,)*];
+
+            /// Its name, `snake_case`.
+            pub(crate) const fn name(self) -> &'static str {
+                match self {
+                    $(Gauge::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+// Gauges below this line (tpctl tells counters from gauges by it).
+gauges! {
+    /// Replicated connections tracked now.
+    ReplicaEntries => "replica_entries",
+    /// Of them, half-open: the client has not completed its handshake.
+    ReplicaHalfOpen => "replica_half_open",
+    /// Replicated connections the node can track (module parameter
+    /// `replica_conns`).
+    ReplicaCapacity => "replica_capacity",
+    /// Bytes the module holds for replicated connections: the table's
+    /// index (allocated whole, whatever is tracked) and each tracked
+    /// connection's entry.
+    ReplicaBytes => "replica_bytes",
+    /// Connections tracked now in or after a handover.
+    SpliceEntries => "splice_entries",
+    /// Connections the node can track in or after a handover (module
+    /// parameter `splice_conns`).
+    SpliceCapacity => "splice_capacity",
+    /// Bytes the module holds for them: the table's index and each
+    /// entry, the bytes a handover replays apart.
+    SpliceBytes => "splice_bytes",
 }
 
 impl Counter {

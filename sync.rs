@@ -39,9 +39,10 @@ use crate::{
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 
-/// Most replicated connections a node can track; module parameter
-/// `replica_conns` says how many it does.
-const MAX_ENTRIES: usize = crate::config::DEFAULT_REPLICA_CONNS as usize;
+/// The gate's wait queues: a connection waits on the one its slot hashes
+/// to (as the kernel's `wait_var_event` does), so a wake reaches its own
+/// callers and, rarely, a few of another connection, who look again.
+const WAIT_QUEUES: usize = 1024;
 /// How often every connection's progress is reported even if it did not
 /// move: reports are datagrams, and any may be lost.
 const REPORT_MS: u64 = 50;
@@ -98,68 +99,92 @@ pub(crate) struct Entry {
     last_ms: u64,
 }
 
+// What a replicated connection costs the module, its index slot apart.
+const _: () = assert!(core::mem::size_of::<Entry>() <= 256, "replica entry over 256 bytes");
+
 impl Keyed for Entry {
     fn tuple(&self) -> &Tuple {
         &self.tuple
     }
+
+    fn half_open(&self) -> bool {
+        !self.acks.handshake_done()
+    }
 }
 
 /// The node's replicated connections.
-pub(crate) type Table = ConnTable<Entry>;
+pub(crate) type Table = ConnTable<KBox<Entry>>;
 
-/// An empty table of `replica_conns` slots. Process context.
+/// An empty table of `replica_conns` slots, at most `replica_half_open`
+/// of them half-open. Process context.
 pub(crate) fn new_table() -> Result<Table> {
-    ConnTable::new((clock::replica_conns() as usize).clamp(1, MAX_ENTRIES))
+    ConnTable::new(
+        clock::replica_conns() as usize,
+        clock::replica_half_open() as usize,
+        crate::counted::table_key(),
+    )
+    .ok_or(ENOMEM)
 }
 
-/// The gate's wait queues, one per slot of the [`Table`]: a gated call
-/// sleeps on its connection's, and what moves a connection wakes only its
-/// own callers (with every connection's callers on one queue, each report
-/// woke all of them: hundreds of threads per datagram).
+/// The gate's wait queues, [`WAIT_QUEUES`] of them: a gated call sleeps
+/// on its connection's, and what moves a connection wakes only the
+/// callers on that queue (with every connection's callers on one queue,
+/// each report woke all of them: hundreds of threads per datagram).
 pub(crate) struct Waits {
     queues: KVec<WaitQueue>,
 }
 
 impl Waits {
-    /// One queue per slot. Process context.
+    /// Process context.
     pub(crate) fn new() -> Result<Self> {
-        let mut queues = KVec::with_capacity(MAX_ENTRIES, GFP_KERNEL)?;
-        for _ in 0..MAX_ENTRIES {
+        let mut queues = KVec::with_capacity(WAIT_QUEUES, GFP_KERNEL)?;
+        for _ in 0..WAIT_QUEUES {
             queues.push(WaitQueue::new()?, GFP_KERNEL)?;
         }
         Ok(Self { queues })
     }
 
-    /// Wakes the callers waiting on slot `slot`'s connection. Any context.
+    /// The queue of slot `slot`'s connection.
+    fn queue(&self, slot: usize) -> Option<&WaitQueue> {
+        self.queues.get(slot % WAIT_QUEUES)
+    }
+
+    /// Wakes the callers waiting on slot `slot`'s connection (and those of
+    /// the queue's other connections). Any context.
     fn wake(&self, slot: usize) {
-        if let Some(q) = self.queues.get(slot) {
+        if let Some(q) = self.queue(slot) {
             q.wake();
         }
     }
 
-    /// Wakes the callers of every slot in `slots`. Any context.
-    fn wake_all(&self, slots: &SlotSet) {
-        for slot in slots.iter() {
-            self.wake(slot);
+    /// Wakes the queues in `set`. Any context.
+    fn wake_all(&self, set: &QueueSet) {
+        for (i, q) in self.queues.iter().enumerate() {
+            if set.contains(i) {
+                q.wake();
+            }
         }
     }
 }
 
-/// A set of table slots, on the stack.
+/// A set of wait queues (by the slots hashed to them), on the stack.
 #[derive(Default)]
-struct SlotSet {
-    bits: [u64; MAX_ENTRIES / 64],
+struct QueueSet {
+    bits: [u64; WAIT_QUEUES / 64],
 }
 
-impl SlotSet {
+impl QueueSet {
     fn insert(&mut self, slot: usize) {
-        if let Some(word) = self.bits.get_mut(slot / 64) {
-            *word |= 1 << (slot % 64);
+        let q = slot % WAIT_QUEUES;
+        if let Some(word) = self.bits.get_mut(q / 64) {
+            *word |= 1 << (q % 64);
         }
     }
 
-    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..MAX_ENTRIES).filter(|&i| self.bits[i / 64] & (1 << (i % 64)) != 0)
+    fn contains(&self, q: usize) -> bool {
+        self.bits
+            .get(q / 64)
+            .is_some_and(|w| w & (1 << (q % 64)) != 0)
     }
 }
 
@@ -182,7 +207,7 @@ impl Node {
         let pkt = skb.head(&mut head);
         let SegmentHead { tuple, hdr_len, .. } = head_of(pkt, true)?;
         let seg = segment_of(pkt, skb.len() as usize)?;
-        let entry = table.find(&tuple)?;
+        let (slot, entry) = table.find_slot(&tuple)?;
         if seg.flags & (SYN | ACK) == SYN {
             // The client opens a new connection on the same ports once
             // the old one is over: the old one's entry no longer applies
@@ -248,6 +273,9 @@ impl Node {
         let moved = seg.end != seg.seq;
         if moved {
             entry.dirty = true;
+        }
+        if entry.acks.handshake_done() {
+            table.settle(slot);
         }
         drop(table);
         let rewritten = self.rewrite(
@@ -435,6 +463,31 @@ impl Node {
             // and the SYN-ACK is dropped (`replica_untracked`).
             return;
         };
+        // Allocated before the lock; softirq, so it must not sleep.
+        let entry = KBox::new(
+            Entry {
+                tuple: *tuple,
+                client_isn: client_next.wrapping_sub(1),
+                rep,
+                tr,
+                latest_echo: tr.ts_delta.wrapping_add(own.tsval.unwrap_or(0)),
+                acks,
+                held: None,
+                fin_end: None,
+                need_ack: false,
+                takeover: false,
+                resume: false,
+                release: false,
+                dirty: true,
+                reported_ms: 0,
+                last_ms: now,
+            },
+            GFP_ATOMIC,
+        );
+        let Ok(entry) = entry else {
+            self.counters.bump(Counter::ReplicaAllocFailed);
+            return;
+        };
         let mut table = self.replicas.lock();
         if let Some(e) = table.find(tuple) {
             if e.client_isn == client_next.wrapping_sub(1) && e.tr.seq_delta == tr.seq_delta {
@@ -454,29 +507,18 @@ impl Node {
                 return;
             }
         }
-        let inserted = table.insert(Entry {
-            tuple: *tuple,
-            client_isn: client_next.wrapping_sub(1),
-            rep,
-            tr,
-            latest_echo: tr.ts_delta.wrapping_add(own.tsval.unwrap_or(0)),
-            acks,
-            held: None,
-            fin_end: None,
-            need_ack: false,
-            takeover: false,
-            resume: false,
-            release: false,
-            dirty: true,
-            reported_ms: 0,
-            last_ms: now,
-        });
+        let inserted = table.insert(entry);
         drop(table);
-        self.counters.bump(if inserted.is_ok() {
-            Counter::ReplicaConnections
-        } else {
-            Counter::ReplicaTableFull
-        });
+        // Entries given back are freed here, out of the lock.
+        match inserted {
+            Ok(evicted) => {
+                self.counters.bump(Counter::ReplicaConnections);
+                if evicted.is_some() {
+                    self.counters.bump(Counter::ReplicaHalfOpenEvicted);
+                }
+            }
+            Err(_) => self.counters.bump(Counter::ReplicaTableFull),
+        }
     }
 
     /// Plays `seg`, a segment in the client's view, to this node's stack
@@ -500,7 +542,7 @@ impl Node {
     pub(crate) fn replica_progress(&self, sender: u32, list: &ProgressList<'_>) {
         let now = clock::now_ms();
         let mut kick = false;
-        let mut wake = SlotSet::default();
+        let mut wake = QueueSet::default();
         let mut table = self.replicas.lock();
         for p in list.iter() {
             self.counters.bump(Counter::ReplicaProgressRx);
@@ -516,6 +558,7 @@ impl Node {
             if p.client_acked {
                 e.acks.handshake_reported();
             }
+            let settled = e.acks.handshake_done();
             let was = e.rep.role();
             let set_was = e.rep.members_mask();
             if e.rep.take_view(sender, p.members) {
@@ -539,6 +582,9 @@ impl Node {
             // role. A report that only repeats moves none of them.
             if moved || e.rep.role() != was || e.rep.members_mask() != set_was {
                 wake.insert(slot);
+            }
+            if settled {
+                table.settle(slot);
             }
         }
         drop(table);
@@ -643,12 +689,14 @@ impl crate::sys::ticker::Tick<Work> for Node {
         if sweep {
             self.replica_swept_ms.store(now, Ordering::Relaxed);
         }
-        let Ok(mut chores) = KVec::<Chore>::with_capacity(MAX_ENTRIES, GFP_KERNEL) else {
+        // Room for every connection as last counted; more (added since)
+        // are pushed with GFP_ATOMIC under the lock.
+        let Ok(mut chores) = KVVec::<Chore>::with_capacity(self.replicas.len(), GFP_KERNEL) else {
             return WORK_MS;
         };
         {
             let mut table = self.replicas.lock();
-            for (slot, e) in table.slots_mut() {
+            table.for_each_mut(|slot, e| {
                 let was = e.rep.role();
                 let set_was = e.rep.members_mask();
                 if was == Role::Primary && !fresh {
@@ -676,7 +724,7 @@ impl crate::sys::ticker::Tick<Work> for Node {
                 let wake = e.rep.role() != was || e.rep.members_mask() != set_was;
                 let busy = e.dirty || e.need_ack || e.takeover || e.resume || e.release;
                 if !(sweep || busy || wake) {
-                    continue;
+                    return;
                 }
                 let _ = chores.push(
                     Chore {
@@ -691,7 +739,7 @@ impl crate::sys::ticker::Tick<Work> for Node {
                     },
                     GFP_ATOMIC,
                 );
-            }
+            });
         }
         for c in chores.iter() {
             let mut woke = c.wake;
@@ -851,7 +899,7 @@ impl SocketGate for Node {
         };
         loop {
             // Read before the condition: a wake after it is not missed.
-            let Some(queue) = self.replica_waits.queues.get(slot) else {
+            let Some(queue) = self.replica_waits.queue(slot) else {
                 return Ok(want);
             };
             let seen = queue.generation();
@@ -906,8 +954,11 @@ impl SocketGate for Node {
 
 /// A read-only view of the table, for the control plane (`replica-get`).
 impl Node {
-    /// Most replicated connections [`Node::replica_each`] can show.
-    pub(crate) const REPLICA_ENTRIES: usize = MAX_ENTRIES;
+    /// How many replicated connections there were when last counted. Any
+    /// context.
+    pub(crate) fn replica_count(&self) -> usize {
+        self.replicas.len()
+    }
 
     /// Calls `f` with the tuple and replication state of each replicated
     /// connection, under the table's lock: `f` must neither sleep nor

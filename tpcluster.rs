@@ -14,6 +14,7 @@
 
 #![recursion_limit = "256"]
 
+use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use kernel::{c_str, new_mutex, prelude::*, sync::Mutex};
 
@@ -26,7 +27,9 @@ mod client_acks;
 mod config;
 mod conntable;
 mod control;
+mod counted;
 mod csum;
+mod fixed_vec;
 mod handover;
 mod membership;
 mod packet;
@@ -45,9 +48,9 @@ mod wire;
 use balance::{Decision, Plane, VipSet};
 use channel::{Channel, ChannelSettings, Cluster, Received};
 use config::{Config, Ipv4, MAX_PEERS};
-use conntable::Counted;
+use counted::Counted;
 use control::{member_state, MemberView};
-use stats::{Counter, Counters, ServiceCounters};
+use stats::{Counter, Counters, Gauge, ServiceCounters};
 use sys::{
     arp_tap::{ArpResponder, ArpTap},
     bindings, clock, genetlink,
@@ -390,6 +393,29 @@ impl Tick for Node {
 }
 
 impl Node {
+    /// The values of [`Gauge::ALL`], in that order. Process context.
+    pub(crate) fn gauges(&self) -> [u64; Gauge::ALL.len()] {
+        let (replicas, half_open, capacity, bytes) = {
+            let t = self.replicas.lock();
+            (t.len(), t.half_open(), t.capacity(), t.bytes())
+        };
+        let (spliced, splice_capacity, splice_bytes) = self.splice.lock().usage();
+        core::array::from_fn(|i| {
+            let Some(&g) = Gauge::ALL.get(i) else { return 0 };
+            (match g {
+                Gauge::ReplicaEntries => replicas,
+                Gauge::ReplicaHalfOpen => half_open,
+                Gauge::ReplicaCapacity => capacity,
+                Gauge::ReplicaBytes => bytes,
+                Gauge::SpliceEntries => spliced,
+                Gauge::SpliceCapacity => splice_capacity,
+                Gauge::SpliceBytes => splice_bytes,
+            }) as u64
+        })
+    }
+}
+
+impl Node {
     /// Counts heartbeats that go out late, `now` against the last at
     /// `last_ms`: the machine is too busy for the timers, and the peers may
     /// count this node out (a replicated connection's backup would then take
@@ -550,7 +576,11 @@ impl PerNet for Node {
     }
 
     fn show(&self, out: &mut SeqFile) -> core::fmt::Result {
-        self.counters.write(out)
+        self.counters.write(out)?;
+        for (g, v) in Gauge::ALL.iter().zip(self.gauges()) {
+            writeln!(out, "{} {}", g.name(), v)?;
+        }
+        Ok(())
     }
 }
 

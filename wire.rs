@@ -264,7 +264,7 @@ impl core::fmt::Display for Tuple {
 }
 
 impl Tuple {
-    fn to_wire(self) -> [u8; 12] {
+    pub(crate) fn to_wire(self) -> [u8; 12] {
         let mut b = [0u8; 12];
         b[0..4].copy_from_slice(&self.client);
         b[4..6].copy_from_slice(&self.client_port.to_be_bytes());

@@ -3,7 +3,10 @@
 //! Clocks and the module's parameters.
 
 use super::bindings;
-use crate::config::{Timers, DEFAULT_DEAD_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_REPLICA_CONNS};
+use crate::config::{
+    Timers, DEFAULT_DEAD_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_REPLICA_CONNS,
+    DEFAULT_REPLICA_HALF_OPEN, DEFAULT_SPLICE_CONNS,
+};
 
 /// Milliseconds of the monotonic clock: for timeouts.
 pub(crate) fn now_ms() -> u64 {
@@ -23,7 +26,13 @@ pub(crate) fn real_ns() -> u64 {
 pub(crate) fn init_default_timers() {
     // SAFETY: plain writes of module parameters.
     unsafe {
-        bindings::tpc_params_default(DEFAULT_HEARTBEAT_MS, DEFAULT_DEAD_MS, DEFAULT_REPLICA_CONNS)
+        bindings::tpc_params_default(
+            DEFAULT_HEARTBEAT_MS,
+            DEFAULT_DEAD_MS,
+            DEFAULT_REPLICA_CONNS,
+            DEFAULT_REPLICA_HALF_OPEN,
+            DEFAULT_SPLICE_CONNS,
+        )
     }
 }
 
@@ -32,6 +41,20 @@ pub(crate) fn init_default_timers() {
 pub(crate) fn replica_conns() -> u32 {
     // SAFETY: a plain read of a module parameter.
     unsafe { bindings::tpc_param_replica_conns() }
+}
+
+/// Most half-open replicated connections a node created from now on
+/// tracks: module parameter `replica_half_open` (read-only once loaded).
+pub(crate) fn replica_half_open() -> u32 {
+    // SAFETY: a plain read of a module parameter.
+    unsafe { bindings::tpc_param_replica_half_open() }
+}
+
+/// Most connections in or after a handover a node created from now on
+/// tracks: module parameter `splice_conns` (read-only once loaded).
+pub(crate) fn splice_conns() -> u32 {
+    // SAFETY: a plain read of a module parameter.
+    unsafe { bindings::tpc_param_splice_conns() }
 }
 
 /// The timers of nodes that set none: module parameters `heartbeat_ms` and

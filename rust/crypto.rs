@@ -14,6 +14,13 @@ pub(crate) fn blake2s_128(key: &[u8; 32], data: &[u8]) -> [u8; 16] {
     out
 }
 
+/// A random number from the kernel's generator. Process context or
+/// softirq.
+pub(crate) fn random_u32() -> u32 {
+    // SAFETY: `get_random_u32` takes no arguments and any context.
+    unsafe { bindings::get_random_u32() }
+}
+
 /// A random number, never 0, from the kernel's generator. Process context
 /// or softirq.
 pub(crate) fn random_nonzero_u32() -> u32 {

@@ -491,6 +491,8 @@ void tpc_ticker_free(struct tpc_ticker *t)
 static unsigned int tpc_heartbeat_ms;
 static unsigned int tpc_dead_ms;
 static unsigned int tpc_replica_conns;
+static unsigned int tpc_replica_half_open;
+static unsigned int tpc_splice_conns;
 
 static int tpc_param_set_range(const char *val, const struct kernel_param *kp, unsigned int min,
 			       unsigned int max)
@@ -517,10 +519,10 @@ static int tpc_param_set_dead(const char *val, const struct kernel_param *kp)
 	return tpc_param_set_range(val, kp, 30, 60000);
 }
 
-/* At most 256: the replica work's per-slot sets and wait queues are sized for that. */
-static int tpc_param_set_replica_conns(const char *val, const struct kernel_param *kp)
+/* Connection tables: up to 2^20 slots (the index costs about 30 bytes a slot). */
+static int tpc_param_set_conns(const char *val, const struct kernel_param *kp)
 {
-	return tpc_param_set_range(val, kp, 1, 256);
+	return tpc_param_set_range(val, kp, 1, 1 << 20);
 }
 
 static const struct kernel_param_ops tpc_heartbeat_ops = {
@@ -533,8 +535,8 @@ static const struct kernel_param_ops tpc_dead_ops = {
 	.get = param_get_uint,
 };
 
-static const struct kernel_param_ops tpc_replica_conns_ops = {
-	.set = tpc_param_set_replica_conns,
+static const struct kernel_param_ops tpc_conns_ops = {
+	.set = tpc_param_set_conns,
 	.get = param_get_uint,
 };
 
@@ -545,11 +547,17 @@ module_param_cb(heartbeat_ms, &tpc_heartbeat_ops, &tpc_heartbeat_ms, 0644);
 MODULE_PARM_DESC(heartbeat_ms, "Heartbeat interval of nodes that set none, ms (10-10000)");
 module_param_cb(dead_ms, &tpc_dead_ops, &tpc_dead_ms, 0644);
 MODULE_PARM_DESC(dead_ms, "Silence after which a peer is dead, for nodes that set none, ms (30-60000)");
-module_param_cb(replica_conns, &tpc_replica_conns_ops, &tpc_replica_conns, 0444);
-MODULE_PARM_DESC(replica_conns, "Most replicated connections a node tracks (1-256)");
+module_param_cb(replica_conns, &tpc_conns_ops, &tpc_replica_conns, 0444);
+MODULE_PARM_DESC(replica_conns, "Most replicated connections a node tracks (1-1048576)");
+module_param_cb(replica_half_open, &tpc_conns_ops, &tpc_replica_half_open, 0444);
+MODULE_PARM_DESC(replica_half_open,
+		 "Most of them whose client has not completed its handshake (1-1048576)");
+module_param_cb(splice_conns, &tpc_conns_ops, &tpc_splice_conns, 0444);
+MODULE_PARM_DESC(splice_conns, "Most connections a node tracks in or after a handover (1-1048576)");
 
 /* Module init, after the command line's parameters were parsed: fills in the unset ones. */
-void tpc_params_default(unsigned int heartbeat_ms, unsigned int dead_ms, unsigned int replica_conns)
+void tpc_params_default(unsigned int heartbeat_ms, unsigned int dead_ms, unsigned int replica_conns,
+			unsigned int replica_half_open, unsigned int splice_conns)
 {
 	if (!READ_ONCE(tpc_heartbeat_ms))
 		WRITE_ONCE(tpc_heartbeat_ms, heartbeat_ms);
@@ -557,6 +565,10 @@ void tpc_params_default(unsigned int heartbeat_ms, unsigned int dead_ms, unsigne
 		WRITE_ONCE(tpc_dead_ms, dead_ms);
 	if (!READ_ONCE(tpc_replica_conns))
 		WRITE_ONCE(tpc_replica_conns, replica_conns);
+	if (!READ_ONCE(tpc_replica_half_open))
+		WRITE_ONCE(tpc_replica_half_open, replica_half_open);
+	if (!READ_ONCE(tpc_splice_conns))
+		WRITE_ONCE(tpc_splice_conns, splice_conns);
 }
 
 unsigned int tpc_param_heartbeat_ms(void)
@@ -572,6 +584,16 @@ unsigned int tpc_param_dead_ms(void)
 unsigned int tpc_param_replica_conns(void)
 {
 	return READ_ONCE(tpc_replica_conns);
+}
+
+unsigned int tpc_param_replica_half_open(void)
+{
+	return READ_ONCE(tpc_replica_half_open);
+}
+
+unsigned int tpc_param_splice_conns(void)
+{
+	return READ_ONCE(tpc_splice_conns);
 }
 
 void *tpc_genlmsg_put_notify(struct sk_buff *skb, u8 cmd)

@@ -9,6 +9,8 @@ pub mod balance;
 pub mod client_acks;
 #[path = "../../../config.rs"]
 pub mod config;
+#[path = "../../../conntable.rs"]
+pub mod conntable;
 #[path = "../../../csum.rs"]
 pub mod csum;
 #[path = "../../../membership.rs"]
@@ -49,6 +51,32 @@ pub mod counter_cells {
         }
     }
 }
+/// A vector of a length fixed when made (`conntable.rs`): a `Vec` here,
+/// `kvmalloc`ed in the module.
+pub mod fixed_vec {
+    use core::ops::{Deref, DerefMut};
+
+    pub struct FixedVec<T>(Vec<T>);
+
+    impl<T> FixedVec<T> {
+        pub fn from_fn(n: usize, f: impl FnMut(usize) -> T) -> Option<Self> {
+            Some(Self((0..n).map(f).collect()))
+        }
+    }
+
+    impl<T> Deref for FixedVec<T> {
+        type Target = [T];
+        fn deref(&self) -> &[T] {
+            &self.0
+        }
+    }
+
+    impl<T> DerefMut for FixedVec<T> {
+        fn deref_mut(&mut self) -> &mut [T] {
+            &mut self.0
+        }
+    }
+}
 #[path = "../../../wire.rs"]
 pub mod wire;
 
@@ -58,6 +86,8 @@ mod balance_tests;
 mod client_acks_tests;
 #[cfg(test)]
 mod config_tests;
+#[cfg(test)]
+mod conntable_tests;
 #[cfg(test)]
 mod csum_tests;
 #[cfg(test)]

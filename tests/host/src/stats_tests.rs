@@ -126,6 +126,7 @@ fn every_counter_is_documented() {
     let undocumented: Vec<&str> = Counter::ALL
         .iter()
         .map(|c| c.name())
+        .chain(crate::stats::Gauge::ALL.iter().map(|g| g.name()))
         .filter(|n| {
             !guide
                 .lines()

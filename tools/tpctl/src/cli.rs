@@ -224,7 +224,7 @@ Keywords:
   mode balance     each new connection to one node (the default)
   mode splice      balance, and connections can be handed to another node
   mode replicate   each connection served by R nodes (experimental)
-  replicas R       R for replicate: 2 to 8 (default 2)"
+  replicas R       R for replicate: 2 to 4 (default 2)"
     )]
     Add {
         /// The VIP and the TCP port, as 10.0.0.100:80

@@ -174,7 +174,7 @@ pub(crate) struct Service {
     pub(crate) port: u16,
     /// `balance`, `splice` or `replicate` (`unknown` from a newer module).
     pub(crate) mode: String,
-    /// Replicas per connection: 1, or 2 to 8 for replicate.
+    /// Replicas per connection: 1, or 2 to 4 for replicate.
     pub(crate) replicas: u32,
     /// New connections (SYNs) this node took for the service since it was
     /// added.

@@ -30,6 +30,18 @@ pub(crate) fn help(name: &str) -> Option<String> {
     None
 }
 
+/// Whether `name` is a gauge (it goes up and down): defined after the
+/// gauges' marker line of `stats.rs`. Anything else is a counter.
+pub(crate) fn is_gauge(name: &str) -> bool {
+    let (Some(marker), Some(at)) = (
+        STATS_RS.find("// Gauges below this line"),
+        STATS_RS.find(&format!("=> \"{name}\",")),
+    ) else {
+        return false;
+    };
+    at > marker
+}
+
 /// Escapes a HELP text as the format asks: backslash and line feed.
 fn escape(text: &str) -> String {
     text.replace('\\', "\\\\").replace('\n', "\\n")
@@ -53,7 +65,8 @@ pub(crate) fn render(counters: &[(String, u64)], node: u32) -> String {
             .collect();
         let text = help(name).unwrap_or_else(|| format!("tpcluster counter {name}"));
         let _ = writeln!(out, "# HELP tpcluster_{metric} {}", escape(&text));
-        let _ = writeln!(out, "# TYPE tpcluster_{metric} counter");
+        let kind = if is_gauge(name) { "gauge" } else { "counter" };
+        let _ = writeln!(out, "# TYPE tpcluster_{metric} {kind}");
         let _ = writeln!(out, "tpcluster_{metric}{{node=\"{node}\"}} {value}");
     }
     out
@@ -85,6 +98,9 @@ mod tests {
             Some("Peers that became live.")
         );
         assert_eq!(help("no_such_counter"), None);
+        assert!(is_gauge("replica_entries"));
+        assert!(!is_gauge("replica_connections"));
+        assert!(!is_gauge("no_such_counter"));
     }
 
     #[test]
