@@ -98,13 +98,16 @@ where
         Some(Self {
             slots: FixedVec::from_fn(capacity, |_| None)?,
             // Every slot free, in order.
-            links: FixedVec::from_fn(capacity, |i| {
-                if i + 1 < capacity {
-                    i as u32 + 1
-                } else {
-                    NIL
-                }
-            })?,
+            links: FixedVec::from_fn(
+                capacity,
+                |i| {
+                    if i + 1 < capacity {
+                        i as u32 + 1
+                    } else {
+                        NIL
+                    }
+                },
+            )?,
             heads: FixedVec::from_fn(capacity.next_power_of_two(), |_| NIL)?,
             dense: FixedVec::from_fn(capacity, |_| NIL)?,
             pos: FixedVec::from_fn(capacity, |_| NIL)?,
@@ -218,7 +221,11 @@ where
 
     /// The entry of `tuple` if it is in slot `slot` (a slot
     /// [`ConnTable::find_slot`] gave), else as [`ConnTable::find_slot`].
-    pub(crate) fn find_at(&mut self, slot: usize, tuple: &Tuple) -> Option<(usize, &mut B::Target)> {
+    pub(crate) fn find_at(
+        &mut self,
+        slot: usize,
+        tuple: &Tuple,
+    ) -> Option<(usize, &mut B::Target)> {
         let hit = self
             .slots
             .get(slot)

@@ -102,7 +102,10 @@ struct Entry {
 
 // What a connection in or after a handover costs the module, its index
 // slot and replayed bytes apart.
-const _: () = assert!(core::mem::size_of::<Entry>() <= 256, "handover entry over 256 bytes");
+const _: () = assert!(
+    core::mem::size_of::<Entry>() <= 256,
+    "handover entry over 256 bytes"
+);
 
 impl Keyed for Entry {
     fn tuple(&self) -> &Tuple {

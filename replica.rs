@@ -302,7 +302,10 @@ impl Replication {
         if id == me {
             return false;
         }
-        for r in self.set[..usize::from(self.len)].iter_mut().filter(|r| r.id == id) {
+        for r in self.set[..usize::from(self.len)]
+            .iter_mut()
+            .filter(|r| r.id == id)
+        {
             r.excluded = true;
         }
         was == Role::Backup && self.role() == Role::Primary

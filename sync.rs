@@ -100,7 +100,10 @@ pub(crate) struct Entry {
 }
 
 // What a replicated connection costs the module, its index slot apart.
-const _: () = assert!(core::mem::size_of::<Entry>() <= 256, "replica entry over 256 bytes");
+const _: () = assert!(
+    core::mem::size_of::<Entry>() <= 256,
+    "replica entry over 256 bytes"
+);
 
 impl Keyed for Entry {
     fn tuple(&self) -> &Tuple {

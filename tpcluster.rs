@@ -48,8 +48,8 @@ mod wire;
 use balance::{Decision, Plane, VipSet};
 use channel::{Channel, ChannelSettings, Cluster, Received};
 use config::{Config, Ipv4, MAX_PEERS};
-use counted::Counted;
 use control::{member_state, MemberView};
+use counted::Counted;
 use stats::{Counter, Counters, Gauge, ServiceCounters};
 use sys::{
     arp_tap::{ArpResponder, ArpTap},
@@ -401,7 +401,9 @@ impl Node {
         };
         let (spliced, splice_capacity, splice_bytes) = self.splice.lock().usage();
         core::array::from_fn(|i| {
-            let Some(&g) = Gauge::ALL.get(i) else { return 0 };
+            let Some(&g) = Gauge::ALL.get(i) else {
+                return 0;
+            };
             (match g {
                 Gauge::ReplicaEntries => replicas,
                 Gauge::ReplicaHalfOpen => half_open,

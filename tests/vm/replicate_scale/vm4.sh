@@ -1,0 +1,46 @@
+# The client of the replicate_scale test: 400 held connections to the
+# echo service and 1 MiB transfers to the hash service, all replicated
+# (R=2), while 5,000 SYNs from hosts that do not exist flood the hash
+# service. Every legitimate connection is served, byte-exact.
+for n in 1 2 3; do
+	i=0
+	while ! tptest cat 10.0.0.$n 90 > /dev/null 2>&1 && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
+done
+tp_barrier ready
+
+HELD=400
+tptest hold 10.0.0.100 83 $HELD $((60 * TP_SLOW)) 2000 > /tmp/held 2>&1 &
+holder=$!
+# Until every held connection is tracked by its two replicas.
+i=0
+tracked() {
+	sum=0
+	for n in 1 2 3; do sum=$((sum + $(tp_node_stat $n replica_entries))); done
+	echo $sum
+}
+while [ "$(tracked)" -lt $((2 * HELD)) ] && [ $i -lt $((60 * TP_SLOW)) ]; do sleep 1; i=$((i + 1)); done
+tp_info "replica entries over the nodes once held: $(tracked)"
+
+BYTES=1048576
+tptest syn-flood 5000 10.0.0.100 82 > /tmp/flood 2>&1 &
+flood=$!
+ok=0
+for seed in 1 2 3 4 5 6 7 8; do
+	want=$(tptest digest $BYTES $seed)
+	got=$(timeout $((60 * TP_SLOW)) tptest source 10.0.0.100 82 $BYTES $seed 2>&1)
+	if [ "$got" = "$want answer $want" ]; then
+		ok=$((ok + 1))
+	else
+		tp_info "transfer $seed: $got"
+	fi
+done
+wait $flood
+tp_info "flood: $(cat /tmp/flood)"
+tp_expect_eq "1 MiB transfers during the flood answered byte-exact" "$ok" 8
+tp_barrier flooded
+
+wait $holder || true
+tp_info "held: $(tr '\n' ' ' < /tmp/held)"
+ok=$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^ok=/) { split($i, a, "="); s += a[2] } } END { print s + 0 }' /tmp/held)
+tp_expect_eq "held connections that answered to the end" "$ok" $HELD
+tp_barrier checked
