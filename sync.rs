@@ -46,14 +46,23 @@ const WAIT_QUEUES: usize = 1024;
 /// How often every connection's progress is reported even if it did not
 /// move: reports are datagrams, and any may be lost.
 const REPORT_MS: u64 = 50;
+/// A connection's progress that does not move is reported again after
+/// [`REPORT_MS`], then twice, four times... as long, up to this: a lost
+/// report is repeated soon, and an idle connection costs a few entries a
+/// second, not twenty (its replicas still hear of it well within
+/// [`SILENCE_MS`]).
+const IDLE_REPORT_MS: u64 = 400;
 /// A backup the primary has not heard from for this long is taken out of
 /// the connection's set: its node is up, but the connection is not there.
 const SILENCE_MS: u64 = 3_000;
 /// A connection whose socket is gone (TIME_WAIT included) is forgotten
 /// after this long without a segment.
 const FORGET_MS: u64 = 5_000;
-/// Longest sleep of a gated call between two looks at its condition.
-const WAIT_SLICE_MS: u32 = 100;
+/// Longest sleep of a gated call between two looks at its condition. A
+/// safety net only: every move of the condition wakes the call, and a wake
+/// between the look and the sleep is not missed (the queue's generation).
+/// Each blocked call of an idle connection wakes this often.
+const WAIT_SLICE_MS: u32 = 1000;
 /// Period of the replica work when nothing kicks it.
 const WORK_MS: u32 = 50;
 /// Most listeners a node gives the socket gate: those of every replicate
@@ -95,6 +104,9 @@ pub(crate) struct Entry {
     dirty: bool,
     /// When progress was last reported, ms.
     reported_ms: u64,
+    /// Reports sent since progress last moved: the next is due after
+    /// [`REPORT_MS`] times two to this, at most [`IDLE_REPORT_MS`].
+    quiet_reports: u8,
     /// When the connection last saw a segment, ms.
     last_ms: u64,
 }
@@ -483,6 +495,7 @@ impl Node {
                 release: false,
                 dirty: true,
                 reported_ms: 0,
+                quiet_reports: 0,
                 last_ms: now,
             },
             GFP_ATOMIC,
@@ -583,9 +596,12 @@ impl Node {
             }
             // What the gate waits for: the others' offsets, the set, the
             // role. A report that only repeats moves none of them.
-            if moved || e.rep.role() != was || e.rep.members_mask() != set_was {
+            let changed = e.rep.role() != was || e.rep.members_mask() != set_was;
+            if moved || changed {
                 wake.insert(slot);
             }
+            // This node's new view goes out with its next report, now.
+            e.dirty |= changed;
             if settled {
                 table.settle(slot);
             }
@@ -723,8 +739,11 @@ impl crate::sys::ticker::Tick<Work> for Node {
                 if was != Role::Fenced && e.rep.role() == Role::Fenced {
                     e.release = true;
                 }
-                let report = e.dirty || now.saturating_sub(e.reported_ms) >= REPORT_MS;
                 let wake = e.rep.role() != was || e.rep.members_mask() != set_was;
+                // A new set or role is news for the others too.
+                e.dirty |= wake;
+                let due = (REPORT_MS << e.quiet_reports.min(8)).min(IDLE_REPORT_MS);
+                let report = e.dirty || now.saturating_sub(e.reported_ms) >= due;
                 let busy = e.dirty || e.need_ack || e.takeover || e.resume || e.release;
                 if !(sweep || busy || wake) {
                     return;
@@ -835,6 +854,11 @@ impl Node {
                 if e.rep.role() == Role::Fenced {
                     continue;
                 }
+                e.quiet_reports = if e.dirty {
+                    0
+                } else {
+                    e.quiet_reports.saturating_add(1)
+                };
                 e.dirty = false;
                 e.reported_ms = now;
                 let me = e.rep.me();

@@ -9,17 +9,25 @@ done
 tp_barrier ready
 
 HELD=400
-tptest hold 10.0.0.100 83 $HELD $((60 * TP_SLOW)) 2000 > /tmp/held 2>&1 &
+tptest hold 10.0.0.100 83 $HELD $((90 * TP_SLOW)) 2000 > /tmp/held 2>&1 &
 holder=$!
-# Until every held connection is tracked by its two replicas.
-i=0
+# node_stats: the gauges and load of every node, on one line.
+node_stats() {
+	for n in 1 2 3; do
+		printf 'vm%s: %s; ' $n "$(tptest cat 10.0.0.$n 90 2>/dev/null |
+			grep -E '^(replica_entries|replica_half_open|heartbeat_late|member_down|replica_takeovers|cpu_busy_ticks) ' | tr '\n' ' ')"
+	done
+}
 tracked() {
 	sum=0
 	for n in 1 2 3; do sum=$((sum + $(tp_node_stat $n replica_entries))); done
 	echo $sum
 }
-while [ "$(tracked)" -lt $((2 * HELD)) ] && [ $i -lt $((60 * TP_SLOW)) ]; do sleep 1; i=$((i + 1)); done
-tp_info "replica entries over the nodes once held: $(tracked)"
+# Until every held connection is tracked by its two replicas.
+i=0
+while [ "$(tracked)" -lt $((2 * HELD)) ] && [ $i -lt $((30 * TP_SLOW)) ]; do sleep 1; i=$((i + 1)); done
+tp_info "after $i s: $(node_stats)"
+tp_expect "every held connection tracked by its two replicas ($(tracked) entries)" [ "$(tracked)" -ge $((2 * HELD)) ]
 
 BYTES=1048576
 tptest syn-flood 5000 10.0.0.100 82 > /tmp/flood 2>&1 &
@@ -35,7 +43,7 @@ for seed in 1 2 3 4 5 6 7 8; do
 	fi
 done
 wait $flood
-tp_info "flood: $(cat /tmp/flood)"
+tp_info "flood: $(cat /tmp/flood); $(node_stats)"
 tp_expect_eq "1 MiB transfers during the flood answered byte-exact" "$ok" 8
 tp_barrier flooded
 
