@@ -9,7 +9,7 @@ done
 tp_barrier ready
 
 HELD=400
-tptest hold 10.0.0.100 83 $HELD $((90 * TP_SLOW)) 2000 > /tmp/held 2>&1 &
+tptest hold 10.0.0.100 83 $HELD $((90 * TP_SLOW)) 5000 > /tmp/held 2>&1 &
 holder=$!
 # node_stats: the gauges and load of every node, on one line.
 node_stats() {
