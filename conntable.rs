@@ -237,11 +237,13 @@ where
     }
 
     /// Slot `slot`'s entry completed its handshake: off the half-open
-    /// list. Nothing if it is not on it.
-    pub(crate) fn settle(&mut self, slot: usize) {
-        if slot < self.listed.len() {
+    /// list. Whether it was on it (the first time it settles).
+    pub(crate) fn settle(&mut self, slot: usize) -> bool {
+        let listed = self.listed.get(slot).copied().unwrap_or(false);
+        if listed {
             self.unlist(slot);
         }
+        listed
     }
 
     /// Puts used slot `i` at the new end of the half-open list.

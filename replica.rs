@@ -406,6 +406,16 @@ impl Replication {
         n
     }
 
+    /// Counts every replica as heard from at `now_ms`: the client just
+    /// completed its handshake, and until then nothing was due from them
+    /// (a connection whose handshake is pending is not reported on, nor
+    /// its replicas judged by their silence).
+    pub(crate) fn grace(&mut self, now_ms: u64) {
+        for r in self.set[..usize::from(self.len)].iter_mut() {
+            r.heard_ms = r.heard_ms.max(now_ms);
+        }
+    }
+
     /// Records what replica `id` reports at `now_ms`; progress only ever
     /// moves forward (a late or repeated report changes nothing). Returns
     /// whether it moved.

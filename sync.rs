@@ -289,8 +289,11 @@ impl Node {
         if moved {
             entry.dirty = true;
         }
-        if entry.acks.handshake_done() {
-            table.settle(slot);
+        let done = entry.acks.handshake_done();
+        if done && table.settle(slot) {
+            if let Some((_, e)) = table.find_at(slot, &tuple) {
+                e.rep.grace(clock::now_ms());
+            }
         }
         drop(table);
         let rewritten = self.rewrite(
@@ -602,8 +605,10 @@ impl Node {
             }
             // This node's new view goes out with its next report, now.
             e.dirty |= changed;
-            if settled {
-                table.settle(slot);
+            if settled && table.settle(slot) {
+                if let Some((_, e)) = table.find_at(slot, &p.tuple) {
+                    e.rep.grace(now);
+                }
             }
         }
         drop(table);
@@ -728,8 +733,12 @@ impl crate::sys::ticker::Tick<Work> for Node {
                             self.counters.bump(Counter::ReplicaExcluded);
                         }
                     }
-                    let silent = e.rep.exclude_silent(now, SILENCE_MS);
-                    self.counters.add(Counter::ReplicaExcluded, silent as u64);
+                    // Nothing is due from the others before the client
+                    // completed its handshake (`Replication::grace`).
+                    if !e.half_open() {
+                        let silent = e.rep.exclude_silent(now, SILENCE_MS);
+                        self.counters.add(Counter::ReplicaExcluded, silent as u64);
+                    }
                     // With every backup left vouching or gone, a doubt
                     // ends; the stack must then send what it held back.
                     e.resume |= e.rep.role() == Role::Primary && e.rep.settle_doubt();
@@ -743,10 +752,23 @@ impl crate::sys::ticker::Tick<Work> for Node {
                 // A new set or role is news for the others too.
                 e.dirty |= wake;
                 let due = (REPORT_MS << e.quiet_reports.min(8)).min(IDLE_REPORT_MS);
-                let report = e.dirty || now.saturating_sub(e.reported_ms) >= due;
+                let half_open = e.half_open();
+                let report = e.dirty || (!half_open && now.saturating_sub(e.reported_ms) >= due);
                 let busy = e.dirty || e.need_ack || e.takeover || e.resume || e.release;
                 if !(sweep || busy || wake) {
                     return;
+                }
+                if half_open && !(busy || wake) {
+                    // Nothing moves on a connection whose client has not
+                    // completed its handshake (a SYN flood makes them by
+                    // the thousand): it is looked at only to be forgotten,
+                    // once idle that long, every IDLE_REPORT_MS.
+                    if now.saturating_sub(e.last_ms) <= FORGET_MS
+                        || now.saturating_sub(e.reported_ms) < IDLE_REPORT_MS
+                    {
+                        return;
+                    }
+                    e.reported_ms = now;
                 }
                 let _ = chores.push(
                     Chore {

@@ -198,7 +198,9 @@ proptest! {
                 Op::Establish(id) => {
                     if let Some((slot, e)) = t.find_slot(&tuple(id)) {
                         e.half_open = false;
-                        t.settle(slot);
+                        // Settles once: while it was half-open.
+                        let was = model.get(&id).is_some_and(|v| v.0);
+                        prop_assert_eq!(t.settle(slot), was);
                     }
                     if let Some(v) = model.get_mut(&id) {
                         v.0 = false;

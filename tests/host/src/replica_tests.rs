@@ -352,6 +352,11 @@ fn exclusions_spread_and_only_the_primary_drops_the_silent() {
     assert_eq!(p.exclude_silent(2000, 500), 1, "1 never reported");
     assert_eq!(p.members_mask(), 0b011);
     assert_eq!(p.exclude_silent(2200, 500), 0);
+    // A handshake completed late: the silence before it does not count.
+    let mut p = Replication::new(&[2, 3, 1], 2, 0, 0, 0, 1000).unwrap();
+    p.grace(9000);
+    assert_eq!(p.exclude_silent(9400, 500), 0);
+    assert_eq!(p.exclude_silent(9600, 500), 2, "silent since the grace");
 }
 
 /// A primary that went without a fresh majority sends nothing until every
