@@ -33,7 +33,9 @@ tp_info "held: $(node_stats)"
 tp_expect "every held connection tracked by its two replicas ($(tracked) entries)" [ "$(tracked)" -ge $((2 * HELD)) ]
 
 BYTES=1048576
-tptest syn-flood 5000 10.0.0.100 82 > /tmp/flood 2>&1 &
+# 5,000 SYNs at 250 a second: a flood the emulated guests can take in
+# while they serve the rest (every node sees every SYN).
+tptest syn-flood 5000 10.0.0.100 82 250 > /tmp/flood 2>&1 &
 flood=$!
 ok=0
 for seed in 1 2 3 4 5 6 7 8; do

@@ -162,9 +162,17 @@ pub fn send_tcp_from(src: Ipv4Addr, dst: Ipv4Addr, seg: &[u8]) -> std::io::Resul
 
 /// Sends `count` SYNs to `dst:dport` from spoofed sources: 10.0.0.50 to
 /// 10.0.0.99 (no such hosts on the test segment, so nothing answers the
-/// SYN-ACKs), ports from 1024, sequence numbers spread; how many went.
-pub fn syn_flood(count: u32, dst: Ipv4Addr, dport: u16) -> std::io::Result<u32> {
+/// SYN-ACKs), ports from 1024, sequence numbers spread, at most `rate` a
+/// second (0: as fast as they go); how many went.
+pub fn syn_flood(count: u32, dst: Ipv4Addr, dport: u16, rate: u32) -> std::io::Result<u32> {
+    let start = std::time::Instant::now();
     for i in 0..count {
+        if rate > 0 {
+            let due = std::time::Duration::from_secs_f64(f64::from(i) / f64::from(rate));
+            if let Some(wait) = due.checked_sub(start.elapsed()) {
+                std::thread::sleep(wait);
+            }
+        }
         let src = Ipv4Addr::new(10, 0, 0, 50 + (i % 50) as u8);
         let sport = 1024 + (i / 50 % 60_000) as u16;
         let seg = tcp_segment(

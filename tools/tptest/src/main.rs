@@ -71,11 +71,12 @@
 //!   tptest tcp-syn SRC SPORT DST DPORT SEQ
 //!                                    send DST a bare SYN from SRC:SPORT (this
 //!                                    host's address) with sequence SEQ
-//!   tptest syn-flood COUNT DST DPORT
+//!   tptest syn-flood COUNT DST DPORT [PER_SECOND]
 //!                                    COUNT SYNs from hosts that do not
 //!                                    exist (10.0.0.50-99, ports from
 //!                                    1024), each a connection of its own,
-//!                                    as a SYN flood sends them
+//!                                    as a SYN flood sends them; at most
+//!                                    PER_SECOND a second if given
 //!   tptest tcp-raw SRC SPORT DST DPORT SEQ ACK FLAGS [BYTES]
 //!                                    send DST a TCP segment from any SRC
 //!                                    (its own IPv4 header), FLAGS a number,
@@ -451,7 +452,8 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
             let count: u32 = number(args, 1, None)?;
             let dst: std::net::Ipv4Addr = args.get(2).ok_or("missing DST")?.parse().map_err(|e| format!("DST: {e}"))?;
             let dport: u16 = number(args, 3, None)?;
-            Ok(icmp::syn_flood(count, dst, dport).map(|sent| format!("sent={sent}")))
+            let rate: u32 = number(args, 4, Some(0))?;
+            Ok(icmp::syn_flood(count, dst, dport, rate).map(|sent| format!("sent={sent}")))
         }
         Some("inject") => {
             let host = args.get(1).ok_or("missing HOST")?;
