@@ -9,8 +9,16 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// A connection that waits this long for an answer counts as stalled.
+/// A connection that waits this long for an answer counts as stalled,
+/// unless `TPTEST_STALL_MS` says how long.
 const STALLED: Duration = Duration::from_secs(5);
+
+fn stalled_after() -> Duration {
+    std::env::var("TPTEST_STALL_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map_or(STALLED, Duration::from_millis)
+}
 
 /// Serves one echo connection: each line comes back as `HOSTNAME LINE`.
 pub(crate) fn echo(conn: TcpStream) -> std::io::Result<()> {
@@ -47,7 +55,7 @@ fn hold_one(host: &str, port: u16, until: Instant, interval: Duration) -> Held {
     };
     let result = (|| -> std::io::Result<()> {
         let conn = TcpStream::connect((host, port))?;
-        conn.set_read_timeout(Some(STALLED))?;
+        conn.set_read_timeout(Some(stalled_after()))?;
         let mut out = conn.try_clone()?;
         let mut lines = BufReader::new(conn).lines();
         let mut seq = 0u64;

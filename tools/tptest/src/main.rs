@@ -49,6 +49,8 @@
 //!                                    per server: how many kept answering,
 //!                                    failed (stalled, reset), longest round
 //!                                    trip, answers from another server
+//!                                    (stalled: no answer for 5 s, or the
+//!                                    `TPTEST_STALL_MS` the environment sets)
 //!   tptest http HOST PORT [--pipeline] PATH... | --stdin
 //!                                    one keep-alive connection, a GET per
 //!                                    PATH (or per line of standard input);
