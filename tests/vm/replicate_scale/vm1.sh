@@ -11,7 +11,9 @@
 TP_KO="$TP_KO replica_half_open=500 heartbeat_ms=100 dead_ms=2000"
 tp_join_cluster "$(printf '6d%.0s' $(seq 32))"
 tptest serve 82 hash &
-tptest serve 83 echo &
+# A backlog above the client's bursts: a replica whose stack drops a SYN
+# the others take lacks that connection (replicate.rst).
+TPTEST_BACKLOG=1024 tptest serve 83 echo &
 sleep 0.3
 tpctl service add 10.0.0.100:82 mode replicate replicas 2
 tpctl service add 10.0.0.100:83 mode replicate replicas 2

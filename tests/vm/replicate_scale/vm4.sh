@@ -8,9 +8,9 @@ for n in 1 2 3; do
 done
 tp_barrier ready
 
-# 400 echo connections in four groups of 100, 5 s apart: a burst above a
-# listener's backlog (128 here) would leave a replica without some of them
-# (replicate.rst: give the listeners a backlog above the bursts).
+# 400 echo connections in four groups of 100, 5 s apart (the servers'
+# backlog is 1024: a replica whose listen queue overflows lacks the
+# connections it dropped; replicate.rst).
 HELD=400
 # Under this load the emulated guests answer some round trips only after
 # 5 to 8 s: a held connection counts as stalled after 20 s without an

@@ -115,8 +115,14 @@ fn reuseport(addr: SocketAddr) -> io::Result<TcpListener> {
     if r < 0 {
         return Err(io::Error::last_os_error());
     }
+    // A burst of connections above the backlog is dropped by a busy
+    // server's stack: `TPTEST_BACKLOG` sets it (default 128).
+    let backlog: libc::c_int = std::env::var("TPTEST_BACKLOG")
+        .ok()
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(128);
     // SAFETY: listen(2) on the descriptor we own.
-    if unsafe { libc::listen(raw, 128) } < 0 {
+    if unsafe { libc::listen(raw, backlog) } < 0 {
         return Err(io::Error::last_os_error());
     }
     Ok(TcpListener::from(fd))

@@ -28,7 +28,8 @@
 //!                                    address `TPTEST_LISTEN` names (`::`:
 //!                                    dual-stack), with `TPTEST_REUSEPORT`
 //!                                    sockets in one SO_REUSEPORT group
-//!                                    (default 1, no group); `hash` also
+//!                                    (default 1, no group), a backlog of
+//!                                    `TPTEST_BACKLOG` (default 128); `hash` also
 //!                                    appends its answer to the file
 //!                                    `TPTEST_LOG` names, if set
 //!   tptest rr HOST PORT COUNT SIZE [SPLIT_MS]
