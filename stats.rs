@@ -19,234 +19,220 @@ use core::{
     sync::atomic::{AtomicU64, Ordering},
 };
 
-/// Defines [`Counter`], one variant per counter, and its names.
-macro_rules! counters {
-    ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
-        /// A counter of the node.
+/// Defines an enum of named values (`Counter`, `Gauge`): one variant per
+/// value, `ALL` of them in the order they are shown, and their names.
+macro_rules! named_values {
+    ($(#[$ty_doc:meta])* $ty:ident {
+        $($(#[$doc:meta])* $variant:ident => $name:literal,)*
+    }) => {
+        $(#[$ty_doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub(crate) enum Counter {
+        pub(crate) enum $ty {
             $($(#[$doc])* $variant,)*
         }
 
-        impl Counter {
-            /// Every counter, in the order they are shown.
-            pub(crate) const ALL: &'static [Counter] = &[$(Counter::$variant,)*];
+        impl $ty {
+            /// Every one, in the order they are shown.
+            pub(crate) const ALL: &'static [$ty] = &[$($ty::$variant,)*];
 
             /// Its name, `snake_case`.
             pub(crate) const fn name(self) -> &'static str {
                 match self {
-                    $(Counter::$variant => $name,)*
+                    $($ty::$variant => $name,)*
                 }
             }
         }
     };
 }
 
-counters! {
-    /// IPv4 packets (fragments counted one by one) seen by the PRE_ROUTING hook.
-    HookPackets => "hook_packets",
-    /// Bytes of those packets, IP headers included.
-    HookBytes => "hook_bytes",
-    /// SYNs for a VIP this node owns: new connections taken.
-    VipNewConnections => "vip_new_connections",
-    /// Later TCP segments for a VIP whose socket this node holds, delivered.
-    VipHeld => "vip_held",
-    /// Other packets for a VIP (ICMP, UDP) this node owns, delivered.
-    VipOwned => "vip_owned",
-    /// SYNs and other packets for a VIP another node owns, dropped.
-    VipDropNotOwner => "vip_drop_not_owner",
-    /// SYNs and other packets for a VIP this node would own while it is no
-    /// full member (minority, or not yet counted in by its peers), dropped.
-    VipDropNotMember => "vip_drop_not_member",
-    /// Later TCP segments of connections this node does not hold, dropped.
-    VipDropNotHeld => "vip_drop_not_held",
-    /// Fragments for a VIP, dropped (their owner cannot be known).
-    VipDropFragment => "vip_drop_fragment",
-    /// Packets for a VIP while this node has no id, dropped.
-    VipDropUnconfigured => "vip_drop_unconfigured",
-    /// ARP requests for a VIP answered with its cluster MAC.
-    ArpReplies => "arp_replies",
-    /// Channel datagrams sent.
-    ChannelTx => "channel_tx",
-    /// Channel datagrams the socket refused to send.
-    ChannelTxErrors => "channel_tx_errors",
-    /// Channel datagrams authenticated and acted on.
-    ChannelRxGood => "channel_rx_good",
-    /// Channel datagrams shorter than a header and a MAC.
-    ChannelDropTooShort => "channel_drop_too_short",
-    /// Channel datagrams with a wrong magic.
-    ChannelDropBadMagic => "channel_drop_bad_magic",
-    /// Channel datagrams of another format version.
-    ChannelDropBadVersion => "channel_drop_bad_version",
-    /// Channel datagrams with reserved bits set.
-    ChannelDropBadReserved => "channel_drop_bad_reserved",
-    /// Channel datagrams whose length disagrees with their header.
-    ChannelDropBadLength => "channel_drop_bad_length",
-    /// Channel datagrams of another cluster (another key).
-    ChannelDropWrongCluster => "channel_drop_wrong_cluster",
-    /// Channel datagrams whose MAC does not verify: forged or corrupted.
-    ChannelDropBadMac => "channel_drop_bad_mac",
-    /// Authenticated channel datagrams whose body does not parse.
-    ChannelDropMalformed => "channel_drop_malformed",
-    /// Authenticated channel datagrams of a kind this node does not know.
-    ChannelDropUnknownKind => "channel_drop_unknown_kind",
-    /// Authenticated channel datagrams from an id that is no peer.
-    ChannelDropUnknownSender => "channel_drop_unknown_sender",
-    /// Authenticated channel datagrams from another address than the peer's.
-    ChannelDropWrongAddress => "channel_drop_wrong_address",
-    /// Channel datagrams whose counter was seen before: replays.
-    ChannelDropReplay => "channel_drop_replay",
-    /// Channel datagrams whose counter is too far behind the sender's latest.
-    ChannelDropTooOld => "channel_drop_too_old",
-    /// Channel datagrams received while the channel is not configured.
-    ChannelDropUnconfigured => "channel_drop_unconfigured",
-    /// Peers that became live.
-    MemberUp => "member_up",
-    /// Peers that became dead.
-    MemberDown => "member_down",
-    /// Heartbeat rounds of this node that ran more than half the dead
-    /// timeout after the one before: the machine is too busy for the
-    /// timers, and peers may count it out though it works.
-    HeartbeatLate => "heartbeat_late",
-    /// Connections this node handed to another (the target confirmed).
-    HandoverOut => "handover_out",
-    /// Connections handed to this node and now held here.
-    HandoverIn => "handover_in",
-    /// Handovers asked of this node that failed; the connection stayed.
-    HandoverFailed => "handover_failed",
-    /// Offers this node refused as a target.
-    HandoverRefused => "handover_refused",
-    /// Segments from clients rewritten into this node's sequence space.
-    SpliceRewrittenIn => "splice_rewritten_in",
-    /// Segments to clients rewritten into the client's sequence space.
-    SpliceRewrittenOut => "splice_rewritten_out",
-    /// Segments of a connection in handover held back (the client resends).
-    SpliceHeldBack => "splice_held_back",
-    /// Segments this node's stack sent on a connection it has handed away,
-    /// dropped.
-    SpliceDropOut => "splice_drop_out",
-    /// Segments that could not be rewritten (headers not writable), dropped.
-    SpliceDropUnwritable => "splice_drop_unwritable",
-    /// Replayed bytes played to this node's stack.
-    SpliceReplayedBytes => "splice_replayed_bytes",
-    /// Replicated connections set up on this node (one per replica).
-    ReplicaConnections => "replica_connections",
-    /// Client segments of replicated connections translated to this
-    /// node's stack.
-    ReplicaIn => "replica_in",
-    /// Segments this node sent to clients as a primary.
-    ReplicaOut => "replica_out",
-    /// Segments of this node's stack held back as a backup (or fenced).
-    ReplicaSuppressed => "replica_suppressed",
-    /// Segments a primary sent with its acknowledgment held back to what
-    /// every backup has received.
-    ReplicaAckClamped => "replica_ack_clamped",
-    /// Connections this node took over as primary.
-    ReplicaTakeovers => "replica_takeovers",
-    /// Replicas taken out of a connection's set (dead, or silent).
-    ReplicaExcluded => "replica_excluded",
-    /// Connections this node fenced: it lost its majority, or the primary
-    /// stopped counting it.
-    ReplicaFenced => "replica_fenced",
-    /// SYNs for a replicate service dropped: nothing listens on it here.
-    ReplicaDropNoListener => "replica_drop_no_listener",
-    /// Progress entries sent to peers.
-    ReplicaProgressTx => "replica_progress_tx",
-    /// Progress entries taken from peers.
-    ReplicaProgressRx => "replica_progress_rx",
-    /// Replicated connections not tracked: the table was full.
-    ReplicaTableFull => "replica_table_full",
-    /// Segments this node's stack sent from a replicate service's port on
-    /// a connection it does not track (table full, or not in its set),
-    /// dropped: such a connection is answered by its replicas only.
-    ReplicaDropUntracked => "replica_drop_untracked",
-    /// The client's acknowledgment of the SYN-ACK played to this node's
-    /// stack, which still waited for it (lost on the way here, or dropped
-    /// by the stack) when the client had sent it.
-    ReplicaHandshakePlayed => "replica_handshake_played",
-    /// The client's acknowledgment played to this node's stack, a backup's,
-    /// of what the stack sent only after the client had acknowledged it
-    /// (its FIN, after the primary's was acknowledged).
-    ReplicaAckPlayed => "replica_ack_played",
-    /// Client segments dropped by a backup: they acknowledge bytes no
-    /// replica has sent, so the primary's stack drops them too (RFC 5961,
-    /// section 5.2), and a backup that took them would hold bytes, or a
-    /// handshake, the primary does not. A forged segment, or one of an
-    /// earlier connection on the same ports.
-    ReplicaDropAckUnsent => "replica_drop_ack_unsent",
-    /// SYNs for a replicate service dropped: a listener of it has a proto
-    /// other than TCP's (a ULP or a BPF sockmap replaced it), so the socket
-    /// gate cannot be added to it.
-    ReplicaDropForeignListener => "replica_drop_foreign_listener",
-    /// SYNs for a replicate service dropped: its listeners are more than
-    /// the node can give the socket gate.
-    ReplicaDropListenersFull => "replica_drop_listeners_full",
-    /// Authentic channel datagrams for another node, dropped: recorded on
-    /// the way to it and replayed here.
-    ChannelDropWrongRecipient => "channel_drop_wrong_recipient",
-    /// Authentic datagrams bound to an earlier epoch of this node's
-    /// channel (recorded before it opened, and replayed; or sent before the
-    /// sender heard of the current one), and handover or progress
-    /// datagrams bound to no epoch, dropped.
-    ChannelDropStaleEpoch => "channel_drop_stale_epoch",
-    /// Heartbeats not bound to this node's current channel epoch (the
-    /// sender had not heard of it yet): they only taught the sender's own
-    /// epoch, not its liveness.
-    ChannelRxUnbound => "channel_rx_unbound",
-    /// Replicated connections not tracked: no memory for their entry
-    /// (allocated in softirq, so it cannot wait for memory).
-    ReplicaAllocFailed => "replica_alloc_failed",
-    /// Half-open replicated connections (the client has not completed its
-    /// handshake) forgotten, oldest first, to make room for a new one:
-    /// at most `replica_half_open` are tracked. A SYN flood shows here.
-    ReplicaHalfOpenEvicted => "replica_half_open_evicted",
-}
-
-/// Defines [`Gauge`], one variant per gauge, and its names.
-macro_rules! gauges {
-    ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
-        /// A value of the node that goes up and down (a counter only goes
-        /// up): shown after the counters, in the same `name value` form.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub(crate) enum Gauge {
-            $($(#[$doc])* $variant,)*
-        }
-
-        impl Gauge {
-            /// Every gauge, in the order they are shown.
-            pub(crate) const ALL: &'static [Gauge] = &[$(Gauge::$variant,)*];
-
-            /// Its name, `snake_case`.
-            pub(crate) const fn name(self) -> &'static str {
-                match self {
-                    $(Gauge::$variant => $name,)*
-                }
-            }
-        }
-    };
+named_values! {
+    /// A counter of the node.
+    Counter {
+        /// IPv4 packets (fragments counted one by one) seen by the PRE_ROUTING hook.
+        HookPackets => "hook_packets",
+        /// Bytes of those packets, IP headers included.
+        HookBytes => "hook_bytes",
+        /// SYNs for a VIP this node owns: new connections taken.
+        VipNewConnections => "vip_new_connections",
+        /// Later TCP segments for a VIP whose socket this node holds, delivered.
+        VipHeld => "vip_held",
+        /// Other packets for a VIP (ICMP, UDP) this node owns, delivered.
+        VipOwned => "vip_owned",
+        /// SYNs and other packets for a VIP another node owns, dropped.
+        VipDropNotOwner => "vip_drop_not_owner",
+        /// SYNs and other packets for a VIP this node would own while it is no
+        /// full member (minority, or not yet counted in by its peers), dropped.
+        VipDropNotMember => "vip_drop_not_member",
+        /// Later TCP segments of connections this node does not hold, dropped.
+        VipDropNotHeld => "vip_drop_not_held",
+        /// Fragments for a VIP, dropped (their owner cannot be known).
+        VipDropFragment => "vip_drop_fragment",
+        /// Packets for a VIP while this node has no id, dropped.
+        VipDropUnconfigured => "vip_drop_unconfigured",
+        /// ARP requests for a VIP answered with its cluster MAC.
+        ArpReplies => "arp_replies",
+        /// Channel datagrams sent.
+        ChannelTx => "channel_tx",
+        /// Channel datagrams the socket refused to send.
+        ChannelTxErrors => "channel_tx_errors",
+        /// Channel datagrams authenticated and acted on.
+        ChannelRxGood => "channel_rx_good",
+        /// Channel datagrams shorter than a header and a MAC.
+        ChannelDropTooShort => "channel_drop_too_short",
+        /// Channel datagrams with a wrong magic.
+        ChannelDropBadMagic => "channel_drop_bad_magic",
+        /// Channel datagrams of another format version.
+        ChannelDropBadVersion => "channel_drop_bad_version",
+        /// Channel datagrams with reserved bits set.
+        ChannelDropBadReserved => "channel_drop_bad_reserved",
+        /// Channel datagrams whose length disagrees with their header.
+        ChannelDropBadLength => "channel_drop_bad_length",
+        /// Channel datagrams of another cluster (another key).
+        ChannelDropWrongCluster => "channel_drop_wrong_cluster",
+        /// Channel datagrams whose MAC does not verify: forged or corrupted.
+        ChannelDropBadMac => "channel_drop_bad_mac",
+        /// Authenticated channel datagrams whose body does not parse.
+        ChannelDropMalformed => "channel_drop_malformed",
+        /// Authenticated channel datagrams of a kind this node does not know.
+        ChannelDropUnknownKind => "channel_drop_unknown_kind",
+        /// Authenticated channel datagrams from an id that is no peer.
+        ChannelDropUnknownSender => "channel_drop_unknown_sender",
+        /// Authenticated channel datagrams from another address than the peer's.
+        ChannelDropWrongAddress => "channel_drop_wrong_address",
+        /// Channel datagrams whose counter was seen before: replays.
+        ChannelDropReplay => "channel_drop_replay",
+        /// Channel datagrams whose counter is too far behind the sender's latest.
+        ChannelDropTooOld => "channel_drop_too_old",
+        /// Channel datagrams received while the channel is not configured.
+        ChannelDropUnconfigured => "channel_drop_unconfigured",
+        /// Peers that became live.
+        MemberUp => "member_up",
+        /// Peers that became dead.
+        MemberDown => "member_down",
+        /// Heartbeat rounds of this node that ran more than half the dead
+        /// timeout after the one before: the machine is too busy for the
+        /// timers, and peers may count it out though it works.
+        HeartbeatLate => "heartbeat_late",
+        /// Connections this node handed to another (the target confirmed).
+        HandoverOut => "handover_out",
+        /// Connections handed to this node and now held here.
+        HandoverIn => "handover_in",
+        /// Handovers asked of this node that failed; the connection stayed.
+        HandoverFailed => "handover_failed",
+        /// Offers this node refused as a target.
+        HandoverRefused => "handover_refused",
+        /// Segments from clients rewritten into this node's sequence space.
+        SpliceRewrittenIn => "splice_rewritten_in",
+        /// Segments to clients rewritten into the client's sequence space.
+        SpliceRewrittenOut => "splice_rewritten_out",
+        /// Segments of a connection in handover held back (the client resends).
+        SpliceHeldBack => "splice_held_back",
+        /// Segments this node's stack sent on a connection it has handed away,
+        /// dropped.
+        SpliceDropOut => "splice_drop_out",
+        /// Segments that could not be rewritten (headers not writable), dropped.
+        SpliceDropUnwritable => "splice_drop_unwritable",
+        /// Replayed bytes played to this node's stack.
+        SpliceReplayedBytes => "splice_replayed_bytes",
+        /// Replicated connections set up on this node (one per replica).
+        ReplicaConnections => "replica_connections",
+        /// Client segments of replicated connections translated to this
+        /// node's stack.
+        ReplicaIn => "replica_in",
+        /// Segments this node sent to clients as a primary.
+        ReplicaOut => "replica_out",
+        /// Segments of this node's stack held back as a backup (or fenced).
+        ReplicaSuppressed => "replica_suppressed",
+        /// Segments a primary sent with its acknowledgment held back to what
+        /// every backup has received.
+        ReplicaAckClamped => "replica_ack_clamped",
+        /// Connections this node took over as primary.
+        ReplicaTakeovers => "replica_takeovers",
+        /// Replicas taken out of a connection's set (dead, or silent).
+        ReplicaExcluded => "replica_excluded",
+        /// Connections this node fenced: it lost its majority, or the primary
+        /// stopped counting it.
+        ReplicaFenced => "replica_fenced",
+        /// SYNs for a replicate service dropped: nothing listens on it here.
+        ReplicaDropNoListener => "replica_drop_no_listener",
+        /// Progress entries sent to peers.
+        ReplicaProgressTx => "replica_progress_tx",
+        /// Progress entries taken from peers.
+        ReplicaProgressRx => "replica_progress_rx",
+        /// Replicated connections not tracked: the table was full.
+        ReplicaTableFull => "replica_table_full",
+        /// Segments this node's stack sent from a replicate service's port on
+        /// a connection it does not track (table full, or not in its set),
+        /// dropped: such a connection is answered by its replicas only.
+        ReplicaDropUntracked => "replica_drop_untracked",
+        /// The client's acknowledgment of the SYN-ACK played to this node's
+        /// stack, which still waited for it (lost on the way here, or dropped
+        /// by the stack) when the client had sent it.
+        ReplicaHandshakePlayed => "replica_handshake_played",
+        /// The client's acknowledgment played to this node's stack, a backup's,
+        /// of what the stack sent only after the client had acknowledged it
+        /// (its FIN, after the primary's was acknowledged).
+        ReplicaAckPlayed => "replica_ack_played",
+        /// Client segments dropped by a backup: they acknowledge bytes no
+        /// replica has sent, so the primary's stack drops them too (RFC 5961,
+        /// section 5.2), and a backup that took them would hold bytes, or a
+        /// handshake, the primary does not. A forged segment, or one of an
+        /// earlier connection on the same ports.
+        ReplicaDropAckUnsent => "replica_drop_ack_unsent",
+        /// SYNs for a replicate service dropped: a listener of it has a proto
+        /// other than TCP's (a ULP or a BPF sockmap replaced it), so the socket
+        /// gate cannot be added to it.
+        ReplicaDropForeignListener => "replica_drop_foreign_listener",
+        /// SYNs for a replicate service dropped: its listeners are more than
+        /// the node can give the socket gate.
+        ReplicaDropListenersFull => "replica_drop_listeners_full",
+        /// Authentic channel datagrams for another node, dropped: recorded on
+        /// the way to it and replayed here.
+        ChannelDropWrongRecipient => "channel_drop_wrong_recipient",
+        /// Authentic datagrams bound to an earlier epoch of this node's
+        /// channel (recorded before it opened, and replayed; or sent before the
+        /// sender heard of the current one), and handover or progress
+        /// datagrams bound to no epoch, dropped.
+        ChannelDropStaleEpoch => "channel_drop_stale_epoch",
+        /// Heartbeats not bound to this node's current channel epoch (the
+        /// sender had not heard of it yet): they only taught the sender's own
+        /// epoch, not its liveness.
+        ChannelRxUnbound => "channel_rx_unbound",
+        /// Replicated connections not tracked: no memory for their entry
+        /// (allocated in softirq, so it cannot wait for memory).
+        ReplicaAllocFailed => "replica_alloc_failed",
+        /// Half-open replicated connections (the client has not completed its
+        /// handshake) forgotten, oldest first, to make room for a new one:
+        /// at most `replica_half_open` are tracked. A SYN flood shows here.
+        ReplicaHalfOpenEvicted => "replica_half_open_evicted",
+    }
 }
 
 // Gauges below this line (tpctl tells counters from gauges by it).
-gauges! {
-    /// Replicated connections tracked now.
-    ReplicaEntries => "replica_entries",
-    /// Of them, half-open: the client has not completed its handshake.
-    ReplicaHalfOpen => "replica_half_open",
-    /// Replicated connections the node can track (module parameter
-    /// `replica_conns`).
-    ReplicaCapacity => "replica_capacity",
-    /// Bytes the module holds for replicated connections: the table's
-    /// index (allocated whole, whatever is tracked) and each tracked
-    /// connection's entry.
-    ReplicaBytes => "replica_bytes",
-    /// Connections tracked now in or after a handover.
-    SpliceEntries => "splice_entries",
-    /// Connections the node can track in or after a handover (module
-    /// parameter `splice_conns`).
-    SpliceCapacity => "splice_capacity",
-    /// Bytes the module holds for them: the table's index and each
-    /// entry, the bytes a handover replays apart.
-    SpliceBytes => "splice_bytes",
+named_values! {
+    /// A value of the node that goes up and down (a counter only goes up):
+    /// shown after the counters, in the same `name value` form.
+    Gauge {
+        /// Replicated connections tracked now.
+        ReplicaEntries => "replica_entries",
+        /// Of them, half-open: the client has not completed its handshake.
+        ReplicaHalfOpen => "replica_half_open",
+        /// Replicated connections the node can track (module parameter
+        /// `replica_conns`).
+        ReplicaCapacity => "replica_capacity",
+        /// Bytes the module holds for replicated connections: the table's
+        /// index (allocated whole, whatever is tracked) and each tracked
+        /// connection's entry.
+        ReplicaBytes => "replica_bytes",
+        /// Connections tracked now in or after a handover.
+        SpliceEntries => "splice_entries",
+        /// Connections the node can track in or after a handover (module
+        /// parameter `splice_conns`).
+        SpliceCapacity => "splice_capacity",
+        /// Bytes the module holds for them: the table's index and each
+        /// entry, the bytes a handover replays apart.
+        SpliceBytes => "splice_bytes",
+    }
 }
 
 impl Counter {
