@@ -87,7 +87,9 @@ params=/sys/module/tpcluster/parameters
 tp_expect_eq "default timers (module parameters)" "$(cat $params/heartbeat_ms) $(cat $params/dead_ms)" "$TP_HEARTBEAT_MS $TP_DEAD_MS"
 tp_expect "an out-of-range parameter is refused" sh -c "! echo 5 > $params/heartbeat_ms"
 tp_expect_eq "replicated connections a node tracks (module parameter, read-only)" \
-	"$(cat $params/replica_conns) $(stat -c %a $params/replica_conns)" "256 444"
+	"$(cat $params/replica_conns) $(stat -c %a $params/replica_conns)" "65536 444"
+tp_expect_eq "half-open ones and handover ones (module parameters, read-only)" \
+	"$(cat $params/replica_half_open) $(cat $params/splice_conns)" "16384 65536"
 echo 80 > $params/heartbeat_ms
 tp_expect_eq "a node without timers of its own follows the parameters" \
 	"$(unshare -n tpctl -j node show | grep -o '"heartbeat_ms":[0-9]*,"dead_ms":[0-9]*')" "\"heartbeat_ms\":80,\"dead_ms\":$TP_DEAD_MS"
@@ -103,8 +105,12 @@ tpctl stats show -f prometheus > /tmp/prom
 tp_expect_eq "Prometheus samples, one per counter" \
 	"$(grep -c '^tpcluster_[a-z0-9_]*{node="1"} [0-9]*$' /tmp/prom)" "$(wc -l < /proc/net/tpcluster)"
 tp_expect_eq "and as many HELP and TYPE lines" \
-	"$(grep -c '^# HELP tpcluster_' /tmp/prom) $(grep -c '^# TYPE tpcluster_[a-z0-9_]* counter$' /tmp/prom)" \
+	"$(grep -c '^# HELP tpcluster_' /tmp/prom) $(grep -cE '^# TYPE tpcluster_[a-z0-9_]* (counter|gauge)$' /tmp/prom)" \
 	"$(wc -l < /proc/net/tpcluster) $(wc -l < /proc/net/tpcluster)"
+tp_expect_eq "the table gauges typed as gauges, after the counters" \
+	"$(grep '^# TYPE tpcluster_[a-z0-9_]* gauge$' /tmp/prom | cut -d' ' -f3 | tr '\n' ' ')" \
+	"tpcluster_replica_entries tpcluster_replica_half_open tpcluster_replica_capacity tpcluster_replica_bytes tpcluster_splice_entries tpcluster_splice_capacity tpcluster_splice_bytes "
+tp_expect_eq "the replica table's capacity" "$(tp_stat replica_capacity)" 65536
 tp_expect_eq "a counter's sample" "$(grep '^tpcluster_vip_drop_fragment{' /tmp/prom)" \
 	"tpcluster_vip_drop_fragment{node=\"1\"} $(tp_stat vip_drop_fragment)"
 expect_refusal "bad key (tpctl)" 2 "64 hexadecimal digits" tpctl node set key abcd
