@@ -752,23 +752,19 @@ impl crate::sys::ticker::Tick<Work> for Node {
                 // A new set or role is news for the others too.
                 e.dirty |= wake;
                 let due = (REPORT_MS << e.quiet_reports.min(8)).min(IDLE_REPORT_MS);
-                let half_open = e.half_open();
-                let report = e.dirty || (!half_open && now.saturating_sub(e.reported_ms) >= due);
+                let report = e.dirty || now.saturating_sub(e.reported_ms) >= due;
                 let busy = e.dirty || e.need_ack || e.takeover || e.resume || e.release;
                 if !(sweep || busy || wake) {
                     return;
                 }
-                if half_open && !(busy || wake) {
+                if e.half_open() && !(busy || wake || report) {
                     // Nothing moves on a connection whose client has not
                     // completed its handshake (a SYN flood makes them by
-                    // the thousand): it is looked at only to be forgotten,
-                    // once idle that long, every IDLE_REPORT_MS.
-                    if now.saturating_sub(e.last_ms) <= FORGET_MS
-                        || now.saturating_sub(e.reported_ms) < IDLE_REPORT_MS
-                    {
+                    // the thousand): between its reports, its socket is
+                    // looked at only to forget it, once idle that long.
+                    if now.saturating_sub(e.last_ms) <= FORGET_MS {
                         return;
                     }
-                    e.reported_ms = now;
                 }
                 let _ = chores.push(
                     Chore {
