@@ -407,9 +407,9 @@ impl Replication {
     }
 
     /// Counts every replica as heard from at `now_ms`: the client just
-    /// completed its handshake, and until then nothing was due from them
-    /// (a connection whose handshake is pending is not reported on, nor
-    /// its replicas judged by their silence).
+    /// completed its handshake, and until then the replicas were not
+    /// judged by their silence (a backup whose stack still waits for the
+    /// handshake may have had nothing to say).
     pub(crate) fn grace(&mut self, now_ms: u64) {
         for r in self.set[..usize::from(self.len)].iter_mut() {
             r.heard_ms = r.heard_ms.max(now_ms);
