@@ -15,8 +15,9 @@
 //! softirq context under a bottom-half-safe lock, and rebuilds it from the
 //! configuration whenever that changes.
 
-use crate::config::{Config, Ipv4, Mode, Service, MAX_PEERS, MAX_SERVICES, MAX_VIPS};
+use crate::config::{Affinity, Config, Ipv4, Mode, Service, MAX_PEERS, MAX_SERVICES, MAX_VIPS};
 use crate::packet::Ipv4Packet;
+use crate::policy::{self, Candidacy};
 use crate::rendezvous::{self, FiveTuple, Key};
 use crate::replica::{self, MAX_SET};
 use crate::wire::Tuple;
@@ -43,6 +44,8 @@ pub(crate) enum Decision {
     NotMember,
     /// A later TCP segment of a connection this node does not hold: drop.
     NotHeld,
+    /// A SYN for a VIP that no member takes: every one drains (weight 0).
+    NoCandidate,
     /// A fragment for a VIP: the owner cannot be known, drop it (TCP sets
     /// Don't Fragment).
     Fragment,
@@ -57,8 +60,12 @@ pub(crate) struct Plane {
     self_id: u32,
     full_member: bool,
     key: Key,
-    members: [u32; MAX_PEERS + 1],
+    /// This node first, then its live peers, with their weights and
+    /// readiness (`policy.rs`).
+    members: [Candidacy; MAX_PEERS + 1],
     n_members: usize,
+    /// A digest of the members' policies, to tell when to publish again.
+    policy_view: u64,
     vips: [(Ipv4, [u8; 6], u32); MAX_VIPS],
     n_vips: usize,
     /// Address, port, mode and replication factor.
@@ -127,8 +134,13 @@ impl Plane {
             self_id: 0,
             full_member: false,
             key: Key::ZERO,
-            members: [0; MAX_PEERS + 1],
+            members: [Candidacy {
+                id: 0,
+                weight: 0,
+                ready: 0,
+            }; MAX_PEERS + 1],
             n_members: 0,
+            policy_view: 0,
             vips: [(Ipv4([0; 4]), [0; 6], 0); MAX_VIPS],
             n_vips: 0,
             services: [Service {
@@ -137,34 +149,54 @@ impl Plane {
                 mode: Mode::Balance,
                 replicas: 1,
                 slot: 0,
+                affinity: Affinity::None,
             }; MAX_SERVICES],
             n_services: 0,
         }
     }
 
     /// The plane of `config` with the live peers `live` (ids of configured
-    /// peers): the members are this node and those. This node takes new
-    /// connections only if it is a `full_member` (`membership.rs`).
+    /// peers), every node of the default weight and ready for every
+    /// service: see [`Plane::with_policy`].
+    #[cfg(test)]
     pub(crate) fn of(
         config: &Config,
         live: impl IntoIterator<Item = u32>,
         full_member: bool,
+    ) -> Self {
+        let own = Candidacy::everything(config.node().id);
+        let live = live.into_iter().map(Candidacy::everything);
+        Self::with_policy(config, own, live, full_member, 0)
+    }
+
+    /// The plane of `config` with this node's candidacy `own` and the live
+    /// peers' `live` (those of configured peers count), whose policies
+    /// digest to `policy_view`: the members are this node and those. This
+    /// node takes new connections only if it is a `full_member`
+    /// (`membership.rs`).
+    pub(crate) fn with_policy(
+        config: &Config,
+        own: Candidacy,
+        live: impl IntoIterator<Item = Candidacy>,
+        full_member: bool,
+        policy_view: u64,
     ) -> Self {
         let mut p = Self::empty();
         let node = config.node();
         p.self_id = node.id;
         p.full_member = full_member;
         p.key = derive_key(node.key.as_ref());
+        p.policy_view = policy_view;
         if node.id != 0 {
-            p.members[0] = node.id;
+            p.members[0] = Candidacy { id: node.id, ..own };
             p.n_members = 1;
         }
-        for id in live {
-            if !config.peers().as_slice().iter().any(|peer| peer.id == id) {
+        for m in live {
+            if !config.peers().as_slice().iter().any(|peer| peer.id == m.id) {
                 continue;
             }
             if let Some(slot) = p.members.get_mut(p.n_members) {
-                *slot = id;
+                *slot = m;
                 p.n_members += 1;
             }
         }
@@ -177,6 +209,49 @@ impl Plane {
             p.n_services += 1;
         }
         p
+    }
+
+    /// The digest of the members' policies it was built with.
+    pub(crate) fn policy_view(&self) -> u64 {
+        self.policy_view
+    }
+
+    /// The members, this node first.
+    pub(crate) fn members(&self) -> &[Candidacy] {
+        &self.members[..self.n_members]
+    }
+
+    /// The index of service `vip:port` in the table.
+    fn service_index(&self, vip: [u8; 4], port: u16) -> Option<usize> {
+        self.services[..self.n_services]
+            .iter()
+            .position(|s| s.vip.0 == vip && s.port == port)
+    }
+
+    /// The members that take new connections to `vip:port` now
+    /// (`policy::candidates`).
+    pub(crate) fn candidates(
+        &self,
+        vip: [u8; 4],
+        port: u16,
+    ) -> impl Iterator<Item = rendezvous::Candidate> + Clone + '_ {
+        policy::candidates(self.members(), self.service_index(vip, port))
+    }
+
+    /// The 5-tuple a new connection to `vip:port` is hashed by: the whole
+    /// tuple, or, for a service with source affinity, the client's and the
+    /// VIP's addresses only, so that every connection of one client lands
+    /// on one node.
+    pub(crate) fn hashed_tuple(&self, tuple: FiveTuple) -> FiveTuple {
+        let vip = tuple.daddr.to_be_bytes();
+        match self.service(vip, tuple.dport).map(|s| s.affinity) {
+            Some(Affinity::Source) => FiveTuple {
+                sport: 0,
+                dport: 0,
+                ..tuple
+            },
+            _ => tuple,
+        }
     }
 
     /// Service `vip:port`, if it is one.
@@ -228,7 +303,14 @@ impl Plane {
         let Some(r) = self.replication_factor(tuple.vip, tuple.port) else {
             return 0;
         };
-        replica::replica_set(&self.key, tuple, &self.members[..self.n_members], r, out)
+        let hashed = self.hashed_tuple(replica::five_tuple(tuple));
+        replica::replica_set(
+            &self.key,
+            &hashed,
+            self.candidates(tuple.vip, tuple.port),
+            r,
+            out,
+        )
     }
 
     /// The rendezvous key (the replicas' cluster sequence space derives
@@ -273,9 +355,26 @@ impl Plane {
         self.vips[..self.n_vips].iter().any(|(a, _, _)| a.0 == addr)
     }
 
-    /// The owner of a connection (or flow) by its 5-tuple.
+    /// The owner of a new connection by its 5-tuple: among the service's
+    /// candidates, by weight, and by the client's address alone for a
+    /// service with source affinity.
     pub(crate) fn owner(&self, tuple: &FiveTuple) -> Option<u32> {
-        rendezvous::owner(&self.key, tuple, &self.members[..self.n_members])
+        let vip = tuple.daddr.to_be_bytes();
+        rendezvous::owner_weighted(
+            &self.key,
+            &self.hashed_tuple(*tuple),
+            self.candidates(vip, tuple.dport),
+        )
+    }
+
+    /// The owner of a flow that is no TCP connection (a ping, UDP) by its
+    /// 5-tuple, among all members: one node answers it.
+    fn flow_owner(&self, tuple: &FiveTuple) -> Option<u32> {
+        let ids = self.members().iter().map(|m| rendezvous::Candidate {
+            id: m.id,
+            weight: 1,
+        });
+        rendezvous::owner_weighted(&self.key, tuple, ids)
     }
 
     /// Decides for one received IPv4 packet. `held_here` tells whether
@@ -355,7 +454,11 @@ impl Plane {
                 let n = self.replica_set(&t, &mut set);
                 set[..n].contains(&self.self_id)
             }
-            None => self.owner(&tuple) == Some(self.self_id),
+            None if new => match self.owner(&tuple) {
+                Some(owner) => owner == self.self_id,
+                None => return Decision::NoCandidate,
+            },
+            None => self.flow_owner(&tuple) == Some(self.self_id),
         };
         if !ours {
             Decision::NotOwner

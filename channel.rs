@@ -13,6 +13,7 @@
 use crate::{
     config::{Config, Ipv4, KEY_LEN},
     membership::{Membership, Recipient},
+    policy::NodePolicy,
     stats::{Counter, Counters},
     sys::{clock, crypto, netdev::NetNs, udp::UdpReceiver, udp::UdpSocket},
     wire::{
@@ -169,14 +170,17 @@ impl Channel {
     }
 
     /// Sends one heartbeat, naming the peers this node sees live (`live`),
-    /// to each of `peers`: one datagram each, bound to it.
+    /// with this node's `policy` and its view of the members' policies, to
+    /// each of `peers`: one datagram each, bound to it.
     pub(crate) fn send_heartbeats(
         &mut self,
         peers: impl Iterator<Item = Recipient>,
         live: &[u32],
+        (policy, policy_view): (&NodePolicy, u64),
         counters: &Counters,
     ) {
         let Some(hb) = Heartbeat::new(self.incarnation, self.epoch, self.settings.addr.0, live)
+            .and_then(|hb| hb.with_policy(policy.weight(), policy.ready(), policy_view))
         else {
             return;
         };
@@ -359,6 +363,8 @@ pub(crate) fn receive<'a>(
         hb.epoch(),
         bound,
         hb.live(),
+        &NodePolicy::of_heartbeat(hb.weight(), hb.ready()),
+        hb.policy_view(),
         cluster.self_id,
         clock::now_ms(),
     ) {

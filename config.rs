@@ -75,6 +75,29 @@ impl Mode {
     }
 }
 
+/// Which connections of a service go to one node (`enum
+/// tpcluster_service_affinity`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Affinity {
+    /// Each connection on its own, hashed by its whole 5-tuple.
+    #[default]
+    None = 0,
+    /// Every connection of one client address to one node, while the
+    /// members and their policies stay as they are.
+    Source = 1,
+}
+
+impl Affinity {
+    /// The affinity of a netlink value (the policy has checked the range).
+    pub(crate) fn from_u32(v: u32) -> Option<Self> {
+        match v {
+            0 => Some(Self::None),
+            1 => Some(Self::Source),
+            _ => None,
+        }
+    }
+}
+
 /// This node's own settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct NodeSettings {
@@ -91,6 +114,11 @@ pub(crate) struct NodeSettings {
     /// Silence after which a peer is dead; `None` follows the module
     /// parameter.
     pub(crate) dead_ms: Option<u32>,
+    /// Its share of new connections (`policy.rs`).
+    pub(crate) weight: u16,
+    /// Draining: it takes no new connection, whatever its weight, and
+    /// serves those it has.
+    pub(crate) drain: bool,
 }
 
 /// The timers a node runs with.
@@ -103,6 +131,15 @@ pub(crate) struct Timers {
 }
 
 impl NodeSettings {
+    /// The weight it announces: 0 while it drains.
+    pub(crate) fn effective_weight(&self) -> u16 {
+        if self.drain {
+            0
+        } else {
+            self.weight
+        }
+    }
+
     /// The timers in force: this node's own, or `defaults` (the module
     /// parameters) for those it has not set. The timeout is raised to twice
     /// the interval if a mix of the two would make it shorter, so that one
@@ -132,6 +169,10 @@ pub(crate) struct NodeChange {
     pub(crate) heartbeat_ms: Option<u32>,
     /// New dead-peer timeout.
     pub(crate) dead_ms: Option<u32>,
+    /// New weight.
+    pub(crate) weight: Option<u16>,
+    /// Start (`true`) or end draining.
+    pub(crate) drain: Option<bool>,
 }
 
 /// Another node of the cluster.
@@ -168,6 +209,8 @@ pub(crate) struct Service {
     /// Where its counters are (`stats::ServiceCounters`): below
     /// [`MAX_SERVICES`], no other service's while it exists.
     pub(crate) slot: u8,
+    /// Which of its connections go to one node.
+    pub(crate) affinity: Affinity,
 }
 
 /// Why a change was refused. Each reason has an errno class and a message
@@ -268,6 +311,8 @@ impl Config {
                 key: None,
                 heartbeat_ms: None,
                 dead_ms: None,
+                weight: crate::policy::DEFAULT_WEIGHT,
+                drain: false,
             },
             peers: Table::new(),
             vips: Table::new(),
@@ -304,6 +349,8 @@ impl Config {
         next.key = change.key.or(next.key);
         next.heartbeat_ms = change.heartbeat_ms.or(next.heartbeat_ms);
         next.dead_ms = change.dead_ms.or(next.dead_ms);
+        next.weight = change.weight.unwrap_or(next.weight);
+        next.drain = change.drain.unwrap_or(next.drain);
         if change.id == Some(0) {
             return Err(ConfigError::Invalid(c"node id 0 is reserved"));
         }
@@ -445,9 +492,26 @@ impl Config {
             mode,
             replicas,
             slot,
+            affinity: Affinity::None,
         };
         self.services
             .push(service, ConfigError::Full(c"too many services"))
+    }
+
+    /// Sets the affinity of service `vip:port`.
+    pub(crate) fn set_service_affinity(
+        &mut self,
+        vip: Ipv4,
+        port: u16,
+        affinity: Affinity,
+    ) -> Result<(), ConfigError> {
+        let n = self.services.len;
+        let service = self.services.items[..n]
+            .iter_mut()
+            .find(|s| s.vip == vip && s.port == port)
+            .ok_or(ConfigError::NotFound(c"unknown service"))?;
+        service.affinity = affinity;
+        Ok(())
     }
 
     /// Removes a service.

@@ -9,7 +9,7 @@
 //! Handlers run in process context and take the node's configuration mutex.
 
 use crate::{
-    config::{ConfigError, Ipv4, Mode, NodeChange, Peer, Vip},
+    config::{Affinity, ConfigError, Ipv4, Mode, NodeChange, Peer, Vip},
     replica::{Replication, Role, MAX_SET},
     stats::{Counter, Gauge},
     sys::{
@@ -58,7 +58,9 @@ pub(crate) fn node_get(node: &Node, req: &Request<'_>) -> Result {
         m.put_u8(b::TPCLUSTER_A_NODE_KEY_SET, n.key.is_some().into())?;
         m.put_u32(b::TPCLUSTER_A_NODE_HEARTBEAT_MS, timers.heartbeat_ms)?;
         m.put_u32(b::TPCLUSTER_A_NODE_DEAD_MS, timers.dead_ms)?;
-        m.put_u8(b::TPCLUSTER_A_NODE_FULL_MEMBER, full_member.into())
+        m.put_u8(b::TPCLUSTER_A_NODE_FULL_MEMBER, full_member.into())?;
+        m.put_u16(b::TPCLUSTER_A_NODE_WEIGHT, n.weight)?;
+        m.put_u8(b::TPCLUSTER_A_NODE_DRAIN, n.drain.into())
     })
 }
 
@@ -71,6 +73,8 @@ pub(crate) fn node_set(node: &Node, req: &Request<'_>) -> Result {
         key: req.bytes(b::TPCLUSTER_A_NODE_KEY),
         heartbeat_ms: req.u32(b::TPCLUSTER_A_NODE_HEARTBEAT_MS),
         dead_ms: req.u32(b::TPCLUSTER_A_NODE_DEAD_MS),
+        weight: req.u16(b::TPCLUSTER_A_NODE_WEIGHT),
+        drain: req.u8(b::TPCLUSTER_A_NODE_DRAIN).map(|v| v != 0),
     };
     if change == NodeChange::default() {
         return Err(req.refuse(EINVAL, c"nothing to change", None));
@@ -248,9 +252,14 @@ pub(crate) fn service_add(node: &Node, req: &Request<'_>) -> Result {
         }
     };
     let replicas = req.u32(b::TPCLUSTER_A_SERVICE_REPLICAS);
+    let affinity = affinity_of(req)?.unwrap_or_default();
     let mut config = node.config.lock();
     config
         .add_service(vip, port, mode, replicas)
+        .map_err(|e| refuse(req, e))?;
+    // The service exists now: this cannot fail.
+    config
+        .set_service_affinity(vip, port, affinity)
         .map_err(|e| refuse(req, e))?;
     // Its counters start at zero before the hook can see it (published
     // below), whatever service had its slot before.
@@ -262,6 +271,27 @@ pub(crate) fn service_add(node: &Node, req: &Request<'_>) -> Result {
     {
         node.service_counters.start(s.slot);
     }
+    republish(node, &config);
+    Ok(())
+}
+
+/// The affinity a request asks for, if any.
+fn affinity_of(req: &Request<'_>) -> Result<Option<Affinity>> {
+    req.u32(b::TPCLUSTER_A_SERVICE_AFFINITY)
+        .map(|v| Affinity::from_u32(v).ok_or_else(|| req.refuse(EINVAL, c"unknown affinity", None)))
+        .transpose()
+}
+
+/// `service-set`: change the settings given (the affinity).
+pub(crate) fn service_set(node: &Node, req: &Request<'_>) -> Result {
+    let (vip, port) = service_key(req)?;
+    let Some(affinity) = affinity_of(req)? else {
+        return Err(req.refuse(EINVAL, c"nothing to change", None));
+    };
+    let mut config = node.config.lock();
+    config
+        .set_service_affinity(vip, port, affinity)
+        .map_err(|e| refuse(req, e))?;
     republish(node, &config);
     Ok(())
 }
@@ -282,6 +312,7 @@ pub(crate) fn service_dump(node: &Node, dump: &mut Dump<'_>) -> i32 {
         b::TPCLUSTER_CMD_SERVICE_GET as u8,
         |i| node.config.lock().services().get(i).copied(),
         |m: &mut Message, s: &crate::config::Service| {
+            let (ready, candidates) = node.readiness(s);
             m.put_ipv4(b::TPCLUSTER_A_SERVICE_VIP, s.vip)?;
             m.put_u16(b::TPCLUSTER_A_SERVICE_PORT, s.port)?;
             m.put_u32(b::TPCLUSTER_A_SERVICE_MODE, s.mode as u32)?;
@@ -289,7 +320,10 @@ pub(crate) fn service_dump(node: &Node, dump: &mut Dump<'_>) -> i32 {
             m.put_u64(
                 b::TPCLUSTER_A_SERVICE_CONNECTIONS,
                 node.service_counters.connections(s.slot),
-            )
+            )?;
+            m.put_u32(b::TPCLUSTER_A_SERVICE_AFFINITY, s.affinity as u32)?;
+            m.put_u8(b::TPCLUSTER_A_SERVICE_READY, ready.into())?;
+            m.put_u32(b::TPCLUSTER_A_SERVICE_CANDIDATES, candidates)
         },
     )
 }
@@ -313,6 +347,8 @@ pub(crate) struct MemberView {
     pub(crate) state: u32,
     pub(crate) incarnation: u32,
     pub(crate) last_heard_ms: u32,
+    pub(crate) weight: u16,
+    pub(crate) ready_services: u32,
 }
 
 /// Writes a member's attributes.
@@ -321,7 +357,9 @@ pub(crate) fn put_member(m: &mut Message, v: &MemberView) -> Result {
     m.put_ipv4(b::TPCLUSTER_A_MEMBER_ADDR, v.addr)?;
     m.put_u32(b::TPCLUSTER_A_MEMBER_STATE, v.state)?;
     m.put_u32(b::TPCLUSTER_A_MEMBER_INCARNATION, v.incarnation)?;
-    m.put_u32(b::TPCLUSTER_A_MEMBER_LAST_HEARD_MS, v.last_heard_ms)
+    m.put_u32(b::TPCLUSTER_A_MEMBER_LAST_HEARD_MS, v.last_heard_ms)?;
+    m.put_u16(b::TPCLUSTER_A_MEMBER_WEIGHT, v.weight)?;
+    m.put_u32(b::TPCLUSTER_A_MEMBER_READY_SERVICES, v.ready_services)
 }
 
 /// `member-get` dump: this node first (if it has an id), then its peers.

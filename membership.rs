@@ -33,7 +33,8 @@
 //! incarnation (it sent fewer datagrams than nanoseconds passed), and the
 //! window never needs a reset.
 
-use crate::config::{Ipv4, Peer, MAX_PEERS};
+use crate::config::{Ipv4, Peer, Service, MAX_PEERS};
+use crate::policy::{self, Candidacy, NodePolicy};
 use crate::replay::{Rejection, ReplayWindow};
 
 const _: () = assert!(MAX_PEERS < 64);
@@ -89,6 +90,12 @@ pub(crate) struct Member {
     reported: u64,
     /// Its last heartbeat named live a node that is no peer of ours.
     reported_stranger: bool,
+    /// Its weight and ready services, from its last heartbeat.
+    pub(crate) policy: NodePolicy,
+    /// The digest of `policy`.
+    policy_digest: u64,
+    /// The policy view its last heartbeat reported, if any.
+    reported_view: Option<u64>,
     window: ReplayWindow,
 }
 
@@ -104,6 +111,9 @@ impl Member {
         lists_us: false,
         reported: 0,
         reported_stranger: false,
+        policy: NodePolicy::UNSET,
+        policy_digest: 0,
+        reported_view: None,
         window: ReplayWindow::new(),
     };
 
@@ -130,6 +140,10 @@ impl Member {
 /// kernel stack, so the module allocates it zeroed in place.
 pub(crate) struct Membership {
     members: [Member; MAX_PEERS],
+    /// This node's own policy, as its heartbeats announce it.
+    own: NodePolicy,
+    /// The digest of `own` under this node's id.
+    own_digest: u64,
 }
 
 impl Default for Membership {
@@ -143,6 +157,8 @@ impl Membership {
     pub(crate) const fn new() -> Self {
         Self {
             members: [Member::FREE; MAX_PEERS],
+            own: NodePolicy::UNSET,
+            own_digest: 0,
         }
     }
 
@@ -156,6 +172,7 @@ impl Membership {
     }
 
     /// The live peers' ids.
+    #[cfg(test)]
     pub(crate) fn live_ids(&self) -> impl Iterator<Item = u32> + '_ {
         self.members().filter(|m| m.live).map(|m| m.id)
     }
@@ -180,11 +197,44 @@ impl Membership {
         }
     }
 
+    /// Takes this node's own policy (its id is `self_id`); returns whether
+    /// it changed.
+    pub(crate) fn set_own_policy(&mut self, self_id: u32, policy: &NodePolicy) -> bool {
+        let digest = policy.digest(self_id);
+        let changed = self.own != *policy || self.own_digest != digest;
+        self.own = *policy;
+        self.own_digest = digest;
+        changed
+    }
+
+    /// This node's own policy.
+    pub(crate) fn own_policy(&self) -> &NodePolicy {
+        &self.own
+    }
+
+    /// This node's policy view: the digest of its own policy and those of
+    /// the peers it sees live (`policy::view_digest`).
+    pub(crate) fn policy_view(&self) -> u64 {
+        let peers = self.members().filter(|m| m.live).map(|m| m.policy_digest);
+        policy::view_digest(core::iter::once(self.own_digest).chain(peers))
+    }
+
+    /// The live peers as the data path hashes over them, their readiness as
+    /// bits over `services` (this node's table).
+    pub(crate) fn live_candidacies<'a>(
+        &'a self,
+        services: &'a [Service],
+    ) -> impl Iterator<Item = Candidacy> + 'a {
+        self.members()
+            .filter(|m| m.live)
+            .map(move |m| m.policy.candidacy(m.id, services))
+    }
+
     /// Records a heartbeat whose MAC has verified: from node `sender` at
     /// address `from`, with datagram counter `counter`, the sender's
-    /// channel `epoch` and live view `view`, at `now_ms`; `self_id` is this
-    /// node's id. Returns whether the sender agrees with this node's
-    /// current view.
+    /// channel `epoch`, live view `view`, `policy` and `policy_view`, at
+    /// `now_ms`; `self_id` is this node's id. Returns whether the sender
+    /// agrees with this node's current view.
     ///
     /// A heartbeat that is not `bound` to this node's current channel
     /// epoch (its sender has not heard of it yet, or it was recorded
@@ -202,6 +252,8 @@ impl Membership {
         epoch: u32,
         bound: bool,
         view: &[u32],
+        policy: &NodePolicy,
+        policy_view: Option<u64>,
         self_id: u32,
         now_ms: u64,
     ) -> Result<bool, Refusal> {
@@ -234,6 +286,9 @@ impl Membership {
         member.lists_us = lists_us;
         member.reported = reported;
         member.reported_stranger = stranger;
+        member.policy = *policy;
+        member.policy_digest = policy.digest(sender);
+        member.reported_view = policy_view;
         member.heard = true;
         member.last_heard_ms = now_ms;
         Ok(self.agrees(slot))
@@ -291,11 +346,13 @@ impl Membership {
     }
 
     /// Whether the peer in `slot` reported our view: us, and exactly our
-    /// other live peers (itself aside, which it always names).
+    /// other live peers (itself aside, which it always names), and the
+    /// same policy view as ours if it reported one.
     fn agrees(&self, slot: usize) -> bool {
         let m = &self.members[slot];
         let ours = self.live_mask() & !(1 << slot);
-        m.lists_us && !m.reported_stranger && m.reported == ours
+        let same_policy = !matches!(m.reported_view, Some(v) if v != self.policy_view());
+        m.lists_us && !m.reported_stranger && m.reported == ours && same_policy
     }
 
     /// Decides every peer's liveness at `now_ms` with timeout `dead_ms` and

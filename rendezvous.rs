@@ -154,42 +154,160 @@ pub(crate) fn weight(key: &Key, tuple: &FiveTuple, node: u32) -> u64 {
     siphash24(key, &msg)
 }
 
-/// The order of nodes for `tuple`: by weight, ties broken by the higher id.
-fn score(key: &Key, tuple: &FiveTuple, node: u32) -> (u64, u32) {
-    (weight(key, tuple, node), node)
+/// A node that may take a connection, and its weight: it takes about
+/// `weight` / (sum of the weights) of them. Weight 0 takes none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Candidate {
+    /// Node id.
+    pub(crate) id: u32,
+    /// Its weight.
+    pub(crate) weight: u16,
 }
 
-/// Owner of `tuple` among the `live` nodes; `None` if there are none.
-pub(crate) fn owner(key: &Key, tuple: &FiveTuple, live: &[u32]) -> Option<u32> {
-    live.iter()
-        .map(|&node| score(key, tuple, node))
-        .max()
-        .map(|(_, node)| node)
-}
+/// Fractional bits of [`neg_log2`].
+const LOG_FRACTION_BITS: u32 = 16;
 
-/// Fills `out` with the first `out.len()` distinct nodes of `live` in
-/// decreasing weight order (owner first, then replicas); returns how many
-/// were written, fewer if `live` has fewer distinct nodes. The rest of `out`
-/// is left as it was.
+/// `-log2(h / 2^64)` in fixed point with [`LOG_FRACTION_BITS`] fractional
+/// bits, rounded down in its fraction: in `(0, 64 << 16]`, never 0, and
+/// never smaller for a smaller `h`. Integer arithmetic only (no floating
+/// point in the kernel), so every node computes the same bits.
 ///
-/// Costs `out.len() * live.len()` hashes: meant for replica sets of a few.
-#[allow(dead_code, reason = "the replica sets of replicate mode")]
+/// The integer part is the position of the top bit; the fraction comes one
+/// bit per squaring of the mantissa (a square at or past 2 carries one bit
+/// of the logarithm).
+pub(crate) fn neg_log2(h: u64) -> u64 {
+    if h == 0 {
+        return 64 << LOG_FRACTION_BITS;
+    }
+    let int = u64::from(63 - h.leading_zeros());
+    // The mantissa in [1, 2) with 63 fractional bits.
+    let mut x = u128::from(h << h.leading_zeros());
+    let mut frac = 0u64;
+    for bit in (0..LOG_FRACTION_BITS).rev() {
+        x = (x * x) >> 63;
+        if x >= 1 << 64 {
+            frac |= 1 << bit;
+            x >>= 1;
+        }
+    }
+    (64 << LOG_FRACTION_BITS) - ((int << LOG_FRACTION_BITS) | frac)
+}
+
+/// A node's score for a connection: weighted rendezvous hashing, the
+/// highest `weight / -ln(h)` wins (Schindelhauer and Schomaker, 2005),
+/// which gives each node a share proportional to its weight and moves only
+/// the connections a change of one node's weight must move. The base of the
+/// logarithm does not change the order, so base 2 serves.
+///
+/// # Invariants
+///
+/// `log` is [`neg_log2`] of `hash`, never 0.
+#[derive(Clone, Copy, Debug)]
+struct Score {
+    weight: u64,
+    log: u64,
+    hash: u64,
+    id: u32,
+}
+
+impl Score {
+    fn of(key: &Key, tuple: &FiveTuple, c: Candidate) -> Self {
+        let hash = weight(key, tuple, c.id);
+        Self {
+            weight: u64::from(c.weight),
+            log: neg_log2(hash),
+            hash,
+            id: c.id,
+        }
+    }
+}
+
+impl Ord for Score {
+    /// By `weight / log` compared exactly (cross products: at most 16 + 23
+    /// bits each), then by hash (so that with equal weights the order is the
+    /// plain one, by hash), then by id.
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        (self.weight * other.log)
+            .cmp(&(other.weight * self.log))
+            .then(self.hash.cmp(&other.hash))
+            .then(self.id.cmp(&other.id))
+    }
+}
+
+impl PartialOrd for Score {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Score {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Score {}
+
+/// Every node of `live` with weight 1.
+#[cfg(test)]
+fn unweighted(live: &[u32]) -> impl Iterator<Item = Candidate> + Clone + '_ {
+    live.iter().map(|&id| Candidate { id, weight: 1 })
+}
+
+/// Owner of `tuple` among the `live` nodes, all of one weight; `None` if
+/// there are none.
+#[cfg(test)]
+pub(crate) fn owner(key: &Key, tuple: &FiveTuple, live: &[u32]) -> Option<u32> {
+    owner_weighted(key, tuple, unweighted(live))
+}
+
+/// Owner of `tuple` among `candidates` by weight; `None` if there are none.
+/// A candidate of weight 0 owns only if every candidate has weight 0.
+pub(crate) fn owner_weighted(
+    key: &Key,
+    tuple: &FiveTuple,
+    candidates: impl Iterator<Item = Candidate>,
+) -> Option<u32> {
+    candidates
+        .map(|c| Score::of(key, tuple, c))
+        .max()
+        .map(|s| s.id)
+}
+
+/// Fills `out` with the first `out.len()` distinct nodes of `live` (all of
+/// one weight) in decreasing score order (owner first, then replicas);
+/// returns how many were written, fewer if `live` has fewer distinct
+/// nodes. The rest of `out` is left as it was.
+#[cfg(test)]
 pub(crate) fn rank(key: &Key, tuple: &FiveTuple, live: &[u32], out: &mut [u32]) -> usize {
-    let mut prev: Option<(u64, u32)> = None;
+    rank_weighted(key, tuple, unweighted(live), out)
+}
+
+/// [`rank`] among `candidates` by weight.
+///
+/// Costs `out.len()` times the candidates' hashes: meant for replica sets
+/// of a few.
+pub(crate) fn rank_weighted(
+    key: &Key,
+    tuple: &FiveTuple,
+    candidates: impl Iterator<Item = Candidate> + Clone,
+    out: &mut [u32],
+) -> usize {
+    let mut prev: Option<Score> = None;
     let mut n = 0;
     for slot in out.iter_mut() {
         // The best node scoring strictly below the previous pick: each pick
         // is a new node, since equal ids score equally.
-        let next = live
-            .iter()
-            .map(|&node| score(key, tuple, node))
+        let next = candidates
+            .clone()
+            .map(|c| Score::of(key, tuple, c))
             .filter(|s| match prev {
                 Some(p) => *s < p,
                 None => true,
             })
             .max();
         let Some(next) = next else { break };
-        *slot = next.1;
+        *slot = next.id;
         prev = Some(next);
         n += 1;
     }

@@ -39,7 +39,7 @@
 //!
 //! Kernel-independent: built into the module and into the host test crate.
 
-use crate::rendezvous::{self, FiveTuple, Key};
+use crate::rendezvous::{self, Candidate, FiveTuple, Key};
 use crate::splice::Translation;
 use crate::wire::Tuple;
 
@@ -70,7 +70,8 @@ pub(crate) fn seq_max(a: u32, b: u32) -> u32 {
     }
 }
 
-fn five_tuple(t: &Tuple) -> FiveTuple {
+/// The 5-tuple of TCP connection `t`.
+pub(crate) fn five_tuple(t: &Tuple) -> FiveTuple {
     FiveTuple {
         saddr: u32::from_be_bytes(t.client),
         daddr: u32::from_be_bytes(t.vip),
@@ -80,18 +81,19 @@ fn five_tuple(t: &Tuple) -> FiveTuple {
     }
 }
 
-/// The replica set of `tuple` among `live` (this node and its live peers):
-/// the first `replicas` (at most [`MAX_SET`]) in rendezvous order, primary
-/// first. Returns how many were written to `out`.
+/// The replica set of a connection hashed as `hashed` among `candidates`
+/// (this node and its live peers that take the service's connections): the
+/// first `replicas` (at most [`MAX_SET`]) in weighted rendezvous order,
+/// primary first. Returns how many were written to `out`.
 pub(crate) fn replica_set(
     key: &Key,
-    tuple: &Tuple,
-    live: &[u32],
+    hashed: &FiveTuple,
+    candidates: impl Iterator<Item = Candidate> + Clone,
     replicas: u32,
     out: &mut [u32; MAX_SET],
 ) -> usize {
     let n = usize::try_from(replicas).unwrap_or(MAX_SET).min(MAX_SET);
-    rendezvous::rank(key, &five_tuple(tuple), live, &mut out[..n])
+    rendezvous::rank_weighted(key, hashed, candidates, &mut out[..n])
 }
 
 /// A keyed hash of the connection `tuple` that the client opened with

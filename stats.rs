@@ -69,6 +69,8 @@ named_values! {
         VipDropFragment => "vip_drop_fragment",
         /// Packets for a VIP while this node has no id, dropped.
         VipDropUnconfigured => "vip_drop_unconfigured",
+        /// SYNs for a VIP that no member takes (every one drains), dropped.
+        VipDropNoCandidate => "vip_drop_no_candidate",
         /// ARP requests for a VIP answered with its cluster MAC.
         ArpReplies => "arp_replies",
         /// Channel datagrams sent.
@@ -273,6 +275,7 @@ impl Counter {
             Decision::NotHeld => Counter::VipDropNotHeld,
             Decision::Fragment => Counter::VipDropFragment,
             Decision::Unconfigured => Counter::VipDropUnconfigured,
+            Decision::NoCandidate => Counter::VipDropNoCandidate,
         })
     }
 }

@@ -33,6 +33,7 @@ mod fixed_vec;
 mod handover;
 mod membership;
 mod packet;
+mod policy;
 mod rendezvous;
 mod replay;
 mod replica;
@@ -50,6 +51,7 @@ use channel::{Channel, ChannelSettings, Cluster, Received};
 use config::{Config, Ipv4, MAX_PEERS};
 use control::{member_state, MemberView};
 use counted::Counted;
+use policy::{Candidacy, NodePolicy};
 use stats::{Counter, Counters, Gauge, ServiceCounters};
 use sys::{
     arp_tap::{ArpResponder, ArpTap},
@@ -189,27 +191,53 @@ struct Runtime {
     heartbeat_sent_ms: u64,
 }
 
-/// Ids of the peers this node sees live.
-struct LiveSet {
-    ids: [u32; MAX_PEERS],
+/// The members as the data path hashes over them, copied out of the
+/// membership under its lock: this node's candidacy, its live peers', and
+/// the digest of their policies.
+struct Members {
+    own: Candidacy,
+    live: [Candidacy; MAX_PEERS],
     len: usize,
+    policy_view: u64,
 }
 
-impl LiveSet {
-    fn of(cluster: &Cluster) -> Self {
+impl Members {
+    /// The members of `cluster` for the services of `config`, after this
+    /// node's own policy is set to `own`.
+    fn of(cluster: &mut Cluster, config: &Config, own: &NodePolicy) -> Self {
+        let id = config.node().id;
+        let services = config.services().as_slice();
+        cluster.membership.set_own_policy(id, own);
         let mut set = Self {
-            ids: [0; MAX_PEERS],
+            own: own.candidacy(id, services),
+            live: [Candidacy::everything(0); MAX_PEERS],
             len: 0,
+            policy_view: cluster.membership.policy_view(),
         };
-        for (slot, id) in set.ids.iter_mut().zip(cluster.membership.live_ids()) {
-            *slot = id;
+        for (slot, c) in set
+            .live
+            .iter_mut()
+            .zip(cluster.membership.live_candidacies(services))
+        {
+            *slot = c;
             set.len += 1;
         }
         set
     }
 
-    fn as_slice(&self) -> &[u32] {
-        &self.ids[..self.len]
+    fn live(&self) -> &[Candidacy] {
+        &self.live[..self.len]
+    }
+
+    /// The plane of `config` over these members.
+    fn plane(&self, config: &Config, full_member: bool) -> Plane {
+        Plane::with_policy(
+            config,
+            self.own,
+            self.live().iter().copied(),
+            full_member,
+            self.policy_view,
+        )
     }
 }
 
@@ -220,19 +248,18 @@ impl Node {
     fn publish(&self, config: &Config) -> Result {
         let mut runtime = self.runtime.lock();
         let opened = self.reconcile_channel(&mut runtime, config);
-        let (live, full_member) = {
+        let own = self.own_policy(config);
+        let (members, full_member) = {
             let mut cluster = self.cluster.lock();
             cluster.membership.set_peers(config.peers().as_slice());
             cluster.keys = runtime.channel.as_ref().map(Channel::keys);
             cluster.epoch = runtime.channel.as_ref().map_or(0, Channel::epoch);
             cluster.self_id = config.node().id;
-            (
-                LiveSet::of(&cluster),
-                cluster.membership.full_member(config.node().id),
-            )
+            let members = Members::of(&mut cluster, config, &own);
+            (members, cluster.membership.full_member(config.node().id))
         };
         runtime.full_member = full_member;
-        let plane = Plane::of(config, live.as_slice().iter().copied(), full_member);
+        let plane = members.plane(config, full_member);
         self.replicating
             .store(plane.replicates(), Ordering::Relaxed);
         self.vips.publish(&plane);
@@ -242,6 +269,34 @@ impl Node {
         self.release_gated_listeners();
         self.refresh_quorum(config);
         opened
+    }
+
+    /// This node's policy as `config` and its stack make it now: its
+    /// weight (0 while it drains) and the services an application listens
+    /// for here (wildcard and dual-stack listeners included). Process
+    /// context.
+    fn own_policy(&self, config: &Config) -> NodePolicy {
+        let ready = config
+            .services()
+            .as_slice()
+            .iter()
+            .filter(|s| sys::tcp::listening(self.net, s.vip.0, s.port))
+            .map(|s| policy::service_id(s.vip.0, s.port));
+        NodePolicy::new(config.node().effective_weight(), ready)
+    }
+
+    /// Whether an application listens for `service` here (as of the last
+    /// heartbeat interval), and how many members take its new connections
+    /// now. Process context.
+    pub(crate) fn readiness(&self, service: &config::Service) -> (bool, u32) {
+        let id = policy::service_id(service.vip.0, service.port);
+        let ready = self.cluster.lock().membership.own_policy().is_ready(&id);
+        let candidates = self
+            .plane
+            .lock()
+            .candidates(service.vip.0, service.port)
+            .count();
+        (ready, u32::try_from(candidates).unwrap_or(u32::MAX))
     }
 
     /// How long, at most, a heartbeat may be late before a primary falls
@@ -294,12 +349,16 @@ impl Node {
         let peer_index = if node.id == 0 {
             index
         } else if index == 0 {
+            let cluster = self.cluster.lock();
+            let own = cluster.membership.own_policy();
             return Some(MemberView {
                 id: node.id,
                 addr: node.addr,
                 state: member_state::SELF,
                 incarnation: 0,
                 last_heard_ms: 0,
+                weight: own.weight(),
+                ready_services: own.ready().len() as u32,
             });
         } else {
             index - 1
@@ -322,6 +381,8 @@ fn view_of(m: &membership::Member, now_ms: u64) -> MemberView {
             member_state::DEAD
         },
         incarnation: m.incarnation,
+        weight: m.policy.weight(),
+        ready_services: m.policy.ready().len() as u32,
         last_heard_ms: if m.heard {
             u32::try_from(now_ms.saturating_sub(m.last_heard_ms)).unwrap_or(u32::MAX)
         } else {
@@ -342,7 +403,8 @@ impl Tick for Node {
         let mut n_changed = 0;
         // The peers, each with the epoch its heartbeats go bound to.
         let mut recipients = [None; MAX_PEERS];
-        let (live, full_member) = {
+        let own = self.own_policy(&config);
+        let (members, full_member) = {
             let mut cluster = self.cluster.lock();
             cluster.membership.update(now, timers.dead_ms, |m| {
                 if let Some(slot) = changed.get_mut(n_changed) {
@@ -353,17 +415,18 @@ impl Tick for Node {
             for (slot, peer) in recipients.iter_mut().zip(config.peers().as_slice()) {
                 *slot = cluster.membership.recipient(peer.id);
             }
-            (
-                LiveSet::of(&cluster),
-                cluster.membership.full_member(config.node().id),
-            )
+            let members = Members::of(&mut cluster, &config, &own);
+            (members, cluster.membership.full_member(config.node().id))
         };
         // The receive path may have stopped new connections since (views
         // differed): compare with the plane, not with the last decision.
-        let published = self.plane.lock().takes_new_connections();
+        let (published, published_view) = {
+            let plane = self.plane.lock();
+            (plane.takes_new_connections(), plane.policy_view())
+        };
         runtime.full_member = full_member;
-        if n_changed > 0 || full_member != published {
-            let plane = Plane::of(&config, live.as_slice().iter().copied(), full_member);
+        if n_changed > 0 || full_member != published || members.policy_view != published_view {
+            let plane = members.plane(&config, full_member);
             self.vips.publish(&plane);
             *self.plane.lock() = plane;
         }
@@ -381,10 +444,13 @@ impl Tick for Node {
         if let Some(channel) = runtime.channel.as_mut() {
             let mut view = [0u32; MAX_PEERS + 1];
             view[0] = config.node().id;
-            view[1..=live.len].copy_from_slice(live.as_slice());
+            for (slot, m) in view[1..].iter_mut().zip(members.live()) {
+                *slot = m.id;
+            }
             channel.send_heartbeats(
                 recipients.iter().flatten().copied(),
-                &view[..=live.len],
+                &view[..=members.len],
+                (&own, members.policy_view),
                 &self.counters,
             );
         }
@@ -651,7 +717,8 @@ impl Ipv4Hooks for Node {
             | Decision::NotMember
             | Decision::NotHeld
             | Decision::Fragment
-            | Decision::Unconfigured => Verdict::Drop,
+            | Decision::Unconfigured
+            | Decision::NoCandidate => Verdict::Drop,
         }
     }
 

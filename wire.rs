@@ -41,6 +41,19 @@ pub(crate) const TLV_LIVE_VIEW: u16 = 3;
 /// TLV type of a heartbeat's sender epoch (u32): the random number its
 /// channel drew when it opened, which its peers bind their datagrams to.
 pub(crate) const TLV_EPOCH: u16 = 4;
+/// TLV type of a heartbeat's sender weight (u16): its share of new
+/// connections, 0 while it drains. Absent: 1.
+pub(crate) const TLV_WEIGHT: u16 = 5;
+/// TLV type of a heartbeat's ready services (6 bytes each: VIP, port): the
+/// services an application listens for on the sender. Absent: every one.
+pub(crate) const TLV_READY: u16 = 6;
+/// TLV type of a heartbeat's policy view (u64): a digest of the weights and
+/// ready services of every node the sender sees live, itself included, so
+/// that nodes take new connections only while they hash over the same
+/// ones. Absent: no view to compare.
+pub(crate) const TLV_POLICY_VIEW: u16 = 7;
+/// Most ready services a heartbeat carries (`config::MAX_SERVICES`).
+pub(crate) const MAX_READY: usize = 64;
 
 /// TLV type of a handover's id (u64, chosen by the dispatcher).
 pub(crate) const TLV_HANDOVER_ID: u16 = 16;
@@ -100,8 +113,16 @@ pub(crate) const HANDOVER_MAX_LEN: usize = HEADER_LEN
     + MAC_LEN;
 
 /// Longest heartbeat datagram, for sizing send buffers.
-pub(crate) const HEARTBEAT_MAX_LEN: usize =
-    HEADER_LEN + 4 * TLV_HEADER_LEN + 4 + 4 + 4 + 4 * MAX_LIVE + MAC_LEN;
+pub(crate) const HEARTBEAT_MAX_LEN: usize = HEADER_LEN
+    + 4 * TLV_HEADER_LEN
+    + 4
+    + 4
+    + 4
+    + 4 * MAX_LIVE
+    + (TLV_HEADER_LEN + 2)
+    + (TLV_HEADER_LEN + 6 * MAX_READY)
+    + (TLV_HEADER_LEN + 8)
+    + MAC_LEN;
 
 /// A message authentication code over header and body.
 ///
@@ -184,6 +205,15 @@ pub(crate) struct Heartbeat {
     live: [u32; MAX_LIVE],
     /// Number of ids in `live`, at most [`MAX_LIVE`].
     live_len: usize,
+    /// The sender's weight ([`TLV_WEIGHT`]).
+    weight: u16,
+    /// The sender's ready services ([`TLV_READY`]), VIP and port in network
+    /// order; `ready[ready_len..]` is zero.
+    ready: [[u8; 6]; MAX_READY],
+    /// Number of services in `ready`; `None`: not reported (every one).
+    ready_len: Option<usize>,
+    /// The sender's policy view ([`TLV_POLICY_VIEW`]), if it sent one.
+    policy_view: Option<u64>,
 }
 
 impl Heartbeat {
@@ -200,9 +230,44 @@ impl Heartbeat {
             address,
             live: [0; MAX_LIVE],
             live_len: live.len(),
+            weight: 1,
+            ready: [[0; 6]; MAX_READY],
+            ready_len: None,
+            policy_view: None,
         };
         hb.live.get_mut(..live.len())?.copy_from_slice(live);
         Some(hb)
+    }
+
+    /// The heartbeat with the sender's traffic policy: its `weight`, its
+    /// `ready` services and its `policy_view`; `None` if `ready` has more
+    /// than [`MAX_READY`] services.
+    pub(crate) fn with_policy(
+        mut self,
+        weight: u16,
+        ready: &[[u8; 6]],
+        policy_view: u64,
+    ) -> Option<Self> {
+        self.ready.get_mut(..ready.len())?.copy_from_slice(ready);
+        self.ready_len = Some(ready.len());
+        self.weight = weight;
+        self.policy_view = Some(policy_view);
+        Some(self)
+    }
+
+    /// The sender's weight.
+    pub(crate) fn weight(&self) -> u16 {
+        self.weight
+    }
+
+    /// The services ready on the sender; `None` if it did not say.
+    pub(crate) fn ready(&self) -> Option<&[[u8; 6]]> {
+        self.ready_len.map(|n| self.ready.get(..n).unwrap_or(&[]))
+    }
+
+    /// The sender's policy view, if it sent one.
+    pub(crate) fn policy_view(&self) -> Option<u64> {
+        self.policy_view
     }
 
     /// Boot incarnation of the sender.
@@ -229,7 +294,11 @@ impl Heartbeat {
 
     /// Length of the encoded body.
     fn body_len(&self) -> usize {
-        4 * TLV_HEADER_LEN + 4 + 4 + 4 + 4 * self.live().len()
+        let policy = match (self.ready(), self.policy_view) {
+            (Some(ready), Some(_)) => 3 * TLV_HEADER_LEN + 2 + 6 * ready.len() + 8,
+            _ => 0,
+        };
+        4 * TLV_HEADER_LEN + 4 + 4 + 4 + 4 * self.live().len() + policy
     }
 
     /// Length of the whole encoded datagram.
@@ -724,6 +793,21 @@ pub(crate) fn encode_heartbeat(
     w.put(&TLV_EPOCH.to_be_bytes())?;
     w.put(&4u16.to_be_bytes())?;
     w.put(&hb.epoch.to_be_bytes())?;
+    if let (Some(ready), Some(view)) = (hb.ready(), hb.policy_view) {
+        // At most MAX_READY entries of 6 bytes: fits in a u16.
+        let ready_len = u16::try_from(6 * ready.len()).map_err(|_| EncodeError::BufferTooSmall)?;
+        w.put(&TLV_WEIGHT.to_be_bytes())?;
+        w.put(&2u16.to_be_bytes())?;
+        w.put(&hb.weight.to_be_bytes())?;
+        w.put(&TLV_READY.to_be_bytes())?;
+        w.put(&ready_len.to_be_bytes())?;
+        for service in ready {
+            w.put(service)?;
+        }
+        w.put(&TLV_POLICY_VIEW.to_be_bytes())?;
+        w.put(&8u16.to_be_bytes())?;
+        w.put(&view.to_be_bytes())?;
+    }
     w.seal(mac)
 }
 
@@ -809,12 +893,16 @@ fn tags_equal(a: &[u8; MAC_LEN], b: &[u8; MAC_LEN]) -> bool {
     black_box(diff) == 0
 }
 
-/// Parses a heartbeat body: each of the four known TLVs exactly once.
+/// Parses a heartbeat body: each of the four first TLVs exactly once, the
+/// policy's three (weight, ready services, view) all or none.
 fn parse_heartbeat(body: &[u8]) -> Result<Heartbeat, DecodeError> {
     let mut incarnation = None;
     let mut epoch = None;
     let mut address = None;
     let mut live = None;
+    let mut weight = None;
+    let mut ready = None;
+    let mut policy_view = None;
     for tlv in Tlvs::new(body) {
         let (typ, value) = tlv?;
         match typ {
@@ -822,6 +910,9 @@ fn parse_heartbeat(body: &[u8]) -> Result<Heartbeat, DecodeError> {
             TLV_EPOCH => epoch = Some(u32::from_be_bytes(exact(value)?)),
             TLV_ADDRESS => address = Some(exact(value)?),
             TLV_LIVE_VIEW => live = Some(value),
+            TLV_WEIGHT => weight = Some(u16::from_be_bytes(exact(value)?)),
+            TLV_READY => ready = Some(value),
+            TLV_POLICY_VIEW => policy_view = Some(u64::from_be_bytes(exact(value)?)),
             // Unknown TLVs are skipped so that the format can grow.
             _ => {}
         }
@@ -840,6 +931,10 @@ fn parse_heartbeat(body: &[u8]) -> Result<Heartbeat, DecodeError> {
         address,
         live: [0; MAX_LIVE],
         live_len: live.len() / 4,
+        weight: 1,
+        ready: [[0; 6]; MAX_READY],
+        ready_len: None,
+        policy_view: None,
     };
     let mut rest = live;
     for id in hb.live.iter_mut() {
@@ -848,6 +943,26 @@ fn parse_heartbeat(body: &[u8]) -> Result<Heartbeat, DecodeError> {
         };
         *id = u32::from_be_bytes(*bytes);
         rest = tail;
+    }
+    match (weight, ready, policy_view) {
+        (None, None, None) => {}
+        (Some(weight), Some(ready), Some(view)) => {
+            if ready.len() % 6 != 0 || ready.len() > 6 * MAX_READY {
+                return Err(DecodeError::Malformed);
+            }
+            let mut rest = ready;
+            for slot in hb.ready.iter_mut() {
+                let Some((service, tail)) = rest.split_first_chunk::<6>() else {
+                    break;
+                };
+                *slot = *service;
+                rest = tail;
+            }
+            hb.ready_len = Some(ready.len() / 6);
+            hb.weight = weight;
+            hb.policy_view = Some(view);
+        }
+        _ => return Err(DecodeError::Malformed),
     }
     Ok(hb)
 }

@@ -112,6 +112,11 @@ impl<'a> Request<'a> {
         ))
     }
 
+    /// Attribute `ty` as a `u8`.
+    pub(crate) fn u8(&self, ty: u32) -> Option<u8> {
+        self.attr(ty)?.first().copied()
+    }
+
     /// Attribute `ty` as an IPv4 address (a big-endian `u32`).
     pub(crate) fn ipv4(&self, ty: u32) -> Option<Ipv4> {
         Some(Ipv4(self.attr(ty)?.get(..4)?.try_into().ok()?))

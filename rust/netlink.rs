@@ -89,6 +89,7 @@ doit_entry! {
     tpcluster_nl_vip_del_doit => control::vip_del;
     tpcluster_nl_service_add_doit => control::service_add;
     tpcluster_nl_service_del_doit => control::service_del;
+    tpcluster_nl_service_set_doit => control::service_set;
     tpcluster_nl_handover_doit => handover::handover;
 }
 

@@ -17,13 +17,15 @@ static const struct netlink_range_validation tpcluster_a_node_dead_ms_range = {
 };
 
 /* TPCLUSTER_CMD_NODE_SET - do */
-static const struct nla_policy tpcluster_node_set_nl_policy[TPCLUSTER_A_NODE_DEAD_MS + 1] = {
+static const struct nla_policy tpcluster_node_set_nl_policy[TPCLUSTER_A_NODE_DRAIN + 1] = {
 	[TPCLUSTER_A_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[TPCLUSTER_A_NODE_ADDR] = { .type = NLA_U32, },
 	[TPCLUSTER_A_NODE_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
 	[TPCLUSTER_A_NODE_KEY] = NLA_POLICY_EXACT_LEN(TPCLUSTER_KEY_LEN),
 	[TPCLUSTER_A_NODE_HEARTBEAT_MS] = NLA_POLICY_RANGE(NLA_U32, 10, 10000),
 	[TPCLUSTER_A_NODE_DEAD_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &tpcluster_a_node_dead_ms_range),
+	[TPCLUSTER_A_NODE_WEIGHT] = { .type = NLA_U16, },
+	[TPCLUSTER_A_NODE_DRAIN] = NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 /* TPCLUSTER_CMD_PEER_ADD - do */
@@ -50,12 +52,13 @@ static const struct nla_policy tpcluster_vip_del_nl_policy[TPCLUSTER_A_VIP_ADDR 
 };
 
 /* TPCLUSTER_CMD_SERVICE_ADD - do */
-static const struct nla_policy tpcluster_service_add_nl_policy[TPCLUSTER_A_SERVICE_CONNECTIONS + 1] = {
+static const struct nla_policy tpcluster_service_add_nl_policy[TPCLUSTER_A_SERVICE_AFFINITY + 1] = {
 	[TPCLUSTER_A_SERVICE_VIP] = { .type = NLA_U32, },
 	[TPCLUSTER_A_SERVICE_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
 	[TPCLUSTER_A_SERVICE_MODE] = NLA_POLICY_MAX(NLA_U32, 2),
 	[TPCLUSTER_A_SERVICE_REPLICAS] = NLA_POLICY_RANGE(NLA_U32, 1, 32),
 	[TPCLUSTER_A_SERVICE_CONNECTIONS] = { .type = NLA_U64, },
+	[TPCLUSTER_A_SERVICE_AFFINITY] = NLA_POLICY_MAX(NLA_U32, 1),
 };
 
 /* TPCLUSTER_CMD_SERVICE_DEL - do */
@@ -75,6 +78,13 @@ static const struct nla_policy tpcluster_handover_nl_policy[TPCLUSTER_A_HANDOVER
 	[TPCLUSTER_A_HANDOVER_REPLAY] = { .type = NLA_BINARY, },
 };
 
+/* TPCLUSTER_CMD_SERVICE_SET - do */
+static const struct nla_policy tpcluster_service_set_nl_policy[TPCLUSTER_A_SERVICE_AFFINITY + 1] = {
+	[TPCLUSTER_A_SERVICE_VIP] = { .type = NLA_U32, },
+	[TPCLUSTER_A_SERVICE_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[TPCLUSTER_A_SERVICE_AFFINITY] = NLA_POLICY_MAX(NLA_U32, 1),
+};
+
 /* Ops table for tpcluster */
 static const struct genl_split_ops tpcluster_nl_ops[] = {
 	{
@@ -86,7 +96,7 @@ static const struct genl_split_ops tpcluster_nl_ops[] = {
 		.cmd		= TPCLUSTER_CMD_NODE_SET,
 		.doit		= tpcluster_nl_node_set_doit,
 		.policy		= tpcluster_node_set_nl_policy,
-		.maxattr	= TPCLUSTER_A_NODE_DEAD_MS,
+		.maxattr	= TPCLUSTER_A_NODE_DRAIN,
 		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 	{
@@ -131,7 +141,7 @@ static const struct genl_split_ops tpcluster_nl_ops[] = {
 		.cmd		= TPCLUSTER_CMD_SERVICE_ADD,
 		.doit		= tpcluster_nl_service_add_doit,
 		.policy		= tpcluster_service_add_nl_policy,
-		.maxattr	= TPCLUSTER_A_SERVICE_CONNECTIONS,
+		.maxattr	= TPCLUSTER_A_SERVICE_AFFINITY,
 		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 	{
@@ -167,6 +177,13 @@ static const struct genl_split_ops tpcluster_nl_ops[] = {
 		.cmd	= TPCLUSTER_CMD_REPLICA_GET,
 		.dumpit	= tpcluster_nl_replica_get_dumpit,
 		.flags	= GENL_ADMIN_PERM | GENL_CMD_CAP_DUMP,
+	},
+	{
+		.cmd		= TPCLUSTER_CMD_SERVICE_SET,
+		.doit		= tpcluster_nl_service_set_doit,
+		.policy		= tpcluster_service_set_nl_policy,
+		.maxattr	= TPCLUSTER_A_SERVICE_AFFINITY,
+		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 };
 

@@ -17,6 +17,8 @@ pub mod csum;
 pub mod membership;
 #[path = "../../../packet.rs"]
 pub mod packet;
+#[path = "../../../policy.rs"]
+pub mod policy;
 #[path = "../../../rendezvous.rs"]
 pub mod rendezvous;
 #[path = "../../../replay.rs"]
@@ -92,6 +94,8 @@ mod conntable_tests;
 mod csum_tests;
 #[cfg(test)]
 mod membership_tests;
+#[cfg(test)]
+mod policy_tests;
 #[cfg(test)]
 mod release_tests;
 #[cfg(test)]

@@ -1,5 +1,6 @@
 use crate::config::{Ipv4, Peer};
 use crate::membership::{Membership, Refusal};
+use crate::policy::NodePolicy;
 use crate::replay::Rejection;
 use proptest::prelude::*;
 
@@ -38,8 +39,20 @@ fn peers_start_dead_and_come_up_when_heard() {
     let mut m = membership(&[2, 3]);
     assert_eq!(update(&mut m, 0), []);
     assert!(live(&m).is_empty());
-    m.heard(2, peer(2).addr, 100, 1, 0, true, &[1], 1, 10)
-        .unwrap();
+    m.heard(
+        2,
+        peer(2).addr,
+        100,
+        1,
+        0,
+        true,
+        &[1],
+        &NodePolicy::UNREPORTED,
+        None,
+        1,
+        10,
+    )
+    .unwrap();
     assert!(live(&m).is_empty(), "liveness changes only in update");
     assert_eq!(update(&mut m, 20), [(2, true)]);
     assert_eq!(live(&m), [2]);
@@ -49,13 +62,37 @@ fn peers_start_dead_and_come_up_when_heard() {
 #[test]
 fn silence_of_the_timeout_kills_and_a_heartbeat_revives() {
     let mut m = membership(&[2]);
-    m.heard(2, peer(2).addr, 1, 1, 0, true, &[1], 1, 1000)
-        .unwrap();
+    m.heard(
+        2,
+        peer(2).addr,
+        1,
+        1,
+        0,
+        true,
+        &[1],
+        &NodePolicy::UNREPORTED,
+        None,
+        1,
+        1000,
+    )
+    .unwrap();
     update(&mut m, 1000);
     assert_eq!(update(&mut m, 1000 + u64::from(DEAD_MS) - 1), []);
     assert_eq!(update(&mut m, 1000 + u64::from(DEAD_MS)), [(2, false)]);
-    m.heard(2, peer(2).addr, 2, 1, 0, true, &[1], 1, 5000)
-        .unwrap();
+    m.heard(
+        2,
+        peer(2).addr,
+        2,
+        1,
+        0,
+        true,
+        &[1],
+        &NodePolicy::UNREPORTED,
+        None,
+        1,
+        5000,
+    )
+    .unwrap();
     assert_eq!(update(&mut m, 5000), [(2, true)]);
 }
 
@@ -63,21 +100,81 @@ fn silence_of_the_timeout_kills_and_a_heartbeat_revives() {
 fn refuses_strangers_wrong_addresses_and_replays() {
     let mut m = membership(&[2]);
     assert_eq!(
-        m.heard(9, peer(2).addr, 1, 1, 0, true, &[1], 1, 0),
+        m.heard(
+            9,
+            peer(2).addr,
+            1,
+            1,
+            0,
+            true,
+            &[1],
+            &NodePolicy::UNREPORTED,
+            None,
+            1,
+            0
+        ),
         Err(Refusal::UnknownSender)
     );
     assert_eq!(
-        m.heard(2, Ipv4([10, 0, 0, 9]), 1, 1, 0, true, &[1], 1, 0),
+        m.heard(
+            2,
+            Ipv4([10, 0, 0, 9]),
+            1,
+            1,
+            0,
+            true,
+            &[1],
+            &NodePolicy::UNREPORTED,
+            None,
+            1,
+            0
+        ),
         Err(Refusal::WrongAddress)
     );
-    m.heard(2, peer(2).addr, 5000, 1, 0, true, &[1], 1, 0)
-        .unwrap();
+    m.heard(
+        2,
+        peer(2).addr,
+        5000,
+        1,
+        0,
+        true,
+        &[1],
+        &NodePolicy::UNREPORTED,
+        None,
+        1,
+        0,
+    )
+    .unwrap();
     assert_eq!(
-        m.heard(2, peer(2).addr, 5000, 1, 0, true, &[1], 1, 1),
+        m.heard(
+            2,
+            peer(2).addr,
+            5000,
+            1,
+            0,
+            true,
+            &[1],
+            &NodePolicy::UNREPORTED,
+            None,
+            1,
+            1
+        ),
         Err(Refusal::Replay(Rejection::Duplicate))
     );
     assert_eq!(
-        m.heard(2, peer(2).addr, 1, 1, 0, true, &[1], 1, 1),
+        m.heard(
+            2,
+            peer(2).addr,
+            1,
+            1,
+            0,
+            true,
+            &[1],
+            &NodePolicy::UNREPORTED,
+            None,
+            1,
+            1
+        ),
         Err(Refusal::Replay(Rejection::TooOld))
     );
     // None of the refused ones counted as heard: the peer dies one timeout
@@ -91,14 +188,38 @@ fn refuses_strangers_wrong_addresses_and_replays() {
 fn replayed_heartbeats_keep_a_dead_peer_dead() {
     let mut m = membership(&[2]);
     for c in 0..10 {
-        m.heard(2, peer(2).addr, c, 1, 0, true, &[1], 1, c * 50)
-            .unwrap();
+        m.heard(
+            2,
+            peer(2).addr,
+            c,
+            1,
+            0,
+            true,
+            &[1],
+            &NodePolicy::UNREPORTED,
+            None,
+            1,
+            c * 50,
+        )
+        .unwrap();
     }
     update(&mut m, 450);
     assert_eq!(update(&mut m, 450 + u64::from(DEAD_MS) + 50), [(2, false)]);
     for c in 0..10 {
         assert!(m
-            .heard(2, peer(2).addr, c, 1, 0, true, &[1], 1, 2000)
+            .heard(
+                2,
+                peer(2).addr,
+                c,
+                1,
+                0,
+                true,
+                &[1],
+                &NodePolicy::UNREPORTED,
+                None,
+                1,
+                2000
+            )
             .is_err());
     }
     assert_eq!(update(&mut m, 2000), []);
@@ -108,8 +229,34 @@ fn replayed_heartbeats_keep_a_dead_peer_dead() {
 #[test]
 fn reconfiguring_keeps_the_state_of_unchanged_peers() {
     let mut m = membership(&[2, 3]);
-    m.heard(2, peer(2).addr, 7, 1, 0, true, &[1], 1, 0).unwrap();
-    m.heard(3, peer(3).addr, 7, 1, 0, true, &[1], 1, 0).unwrap();
+    m.heard(
+        2,
+        peer(2).addr,
+        7,
+        1,
+        0,
+        true,
+        &[1],
+        &NodePolicy::UNREPORTED,
+        None,
+        1,
+        0,
+    )
+    .unwrap();
+    m.heard(
+        3,
+        peer(3).addr,
+        7,
+        1,
+        0,
+        true,
+        &[1],
+        &NodePolicy::UNREPORTED,
+        None,
+        1,
+        0,
+    )
+    .unwrap();
     update(&mut m, 0);
     // Peer 3 re-addressed, peer 4 added, peer 2 unchanged.
     m.set_peers(&[
@@ -122,7 +269,21 @@ fn reconfiguring_keeps_the_state_of_unchanged_peers() {
     ]);
     assert_eq!(live(&m), [2]);
     // Peer 2's replay window survived.
-    assert!(m.heard(2, peer(2).addr, 7, 1, 0, true, &[1], 1, 1).is_err());
+    assert!(m
+        .heard(
+            2,
+            peer(2).addr,
+            7,
+            1,
+            0,
+            true,
+            &[1],
+            &NodePolicy::UNREPORTED,
+            None,
+            1,
+            1
+        )
+        .is_err());
     let ids: Vec<u32> = m.members().map(|p| p.id).collect();
     assert_eq!(ids.len(), 3);
     m.set_peers(&[]);
@@ -143,7 +304,7 @@ proptest! {
             match kind {
                 0 | 1 => {
                     counter += 1;
-                    m.heard(id, peer(id).addr, counter, 1, 0, true, &[1], 1, now).unwrap();
+                    m.heard(id, peer(id).addr, counter, 1, 0, true, &[1], &NodePolicy::UNREPORTED, None, 1, now).unwrap();
                     last[id as usize] = Some(now);
                 }
                 _ => {
@@ -165,33 +326,105 @@ fn full_membership_needs_a_majority_and_agreement() {
     let mut m = membership(&[2, 3]);
     update(&mut m, 0);
     assert!(!m.full_member(1), "alone among three");
-    m.heard(2, peer(2).addr, 1, 1, 0, true, &[2], 1, 10)
-        .unwrap();
+    m.heard(
+        2,
+        peer(2).addr,
+        1,
+        1,
+        0,
+        true,
+        &[2],
+        &NodePolicy::UNREPORTED,
+        None,
+        1,
+        10,
+    )
+    .unwrap();
     update(&mut m, 10);
     assert!(!m.full_member(1), "peer 2 does not count us in yet");
     assert_eq!(
-        m.heard(2, peer(2).addr, 2, 1, 0, true, &[2, 1], 1, 20),
+        m.heard(
+            2,
+            peer(2).addr,
+            2,
+            1,
+            0,
+            true,
+            &[2, 1],
+            &NodePolicy::UNREPORTED,
+            None,
+            1,
+            20
+        ),
         Ok(true)
     );
     update(&mut m, 20);
     assert!(m.full_member(1), "two of three, same view");
-    m.heard(3, peer(3).addr, 1, 1, 0, true, &[3, 1, 2], 1, 30)
-        .unwrap();
+    m.heard(
+        3,
+        peer(3).addr,
+        1,
+        1,
+        0,
+        true,
+        &[3, 1, 2],
+        &NodePolicy::UNREPORTED,
+        None,
+        1,
+        30,
+    )
+    .unwrap();
     update(&mut m, 30);
     assert!(!m.full_member(1), "peer 2 does not see peer 3 yet");
     assert_eq!(
-        m.heard(2, peer(2).addr, 3, 1, 0, true, &[2, 1], 1, 31),
+        m.heard(
+            2,
+            peer(2).addr,
+            3,
+            1,
+            0,
+            true,
+            &[2, 1],
+            &NodePolicy::UNREPORTED,
+            None,
+            1,
+            31
+        ),
         Ok(false)
     );
     assert_eq!(
-        m.heard(2, peer(2).addr, 4, 1, 0, true, &[2, 1, 3], 1, 40),
+        m.heard(
+            2,
+            peer(2).addr,
+            4,
+            1,
+            0,
+            true,
+            &[2, 1, 3],
+            &NodePolicy::UNREPORTED,
+            None,
+            1,
+            40
+        ),
         Ok(true)
     );
     update(&mut m, 40);
     assert!(m.full_member(1));
     // Peer 3 now reports a node we do not know: views differ.
     assert_eq!(
-        m.heard(3, peer(3).addr, 2, 1, 0, true, &[3, 1, 2, 9], 1, 45),
+        m.heard(
+            3,
+            peer(3).addr,
+            2,
+            1,
+            0,
+            true,
+            &[3, 1, 2, 9],
+            &NodePolicy::UNREPORTED,
+            None,
+            1,
+            45
+        ),
         Ok(false)
     );
     assert!(!m.full_member(1));
@@ -206,12 +439,48 @@ fn full_members_share_one_view() {
     let mut n1 = membership(&[2, 3]);
     let mut n2 = Membership::new();
     n2.set_peers(&[peer(1), peer(3)]);
-    n1.heard(2, peer(2).addr, 1, 1, 0, true, &[2, 1, 3], 1, 0)
-        .unwrap();
-    n2.heard(1, peer(1).addr, 1, 1, 0, true, &[1, 2], 2, 0)
-        .unwrap();
-    n2.heard(3, peer(3).addr, 1, 1, 0, true, &[3, 1, 2], 2, 0)
-        .unwrap();
+    n1.heard(
+        2,
+        peer(2).addr,
+        1,
+        1,
+        0,
+        true,
+        &[2, 1, 3],
+        &NodePolicy::UNREPORTED,
+        None,
+        1,
+        0,
+    )
+    .unwrap();
+    n2.heard(
+        1,
+        peer(1).addr,
+        1,
+        1,
+        0,
+        true,
+        &[1, 2],
+        &NodePolicy::UNREPORTED,
+        None,
+        2,
+        0,
+    )
+    .unwrap();
+    n2.heard(
+        3,
+        peer(3).addr,
+        1,
+        1,
+        0,
+        true,
+        &[3, 1, 2],
+        &NodePolicy::UNREPORTED,
+        None,
+        2,
+        0,
+    )
+    .unwrap();
     update(&mut n1, 0);
     update(&mut n2, 0);
     assert!(!(n1.full_member(1) && n2.full_member(2)));
@@ -239,7 +508,20 @@ fn zeroed_table_is_empty() {
     assert_eq!(zeroed.members().count(), 0);
     let mut m = zeroed;
     m.set_peers(&[peer(2)]);
-    m.heard(2, peer(2).addr, 0, 1, 0, true, &[1], 1, 0).unwrap();
+    m.heard(
+        2,
+        peer(2).addr,
+        0,
+        1,
+        0,
+        true,
+        &[1],
+        &NodePolicy::UNREPORTED,
+        None,
+        1,
+        0,
+    )
+    .unwrap();
     assert_eq!(update(&mut m, 1), [(2, true)]);
 }
 
@@ -261,6 +543,8 @@ fn hear_by(m: &mut Membership, me: u32, id: u32, counter: u64, now: u64, names_m
         0,
         true,
         &view,
+        &NodePolicy::UNREPORTED,
+        None,
         me,
         now,
     )
@@ -348,15 +632,51 @@ fn quorum_is_a_live_majority() {
 fn dead_by_majority_needs_the_others_word() {
     let mut m = membership(&[2, 3]);
     // Node 3 hears 2 and says so; node 1 stopped hearing 2.
-    m.heard(2, peer(2).addr, 1, 1, 0, true, &[2, 1, 3], 1, 0)
-        .unwrap();
-    m.heard(3, peer(3).addr, 1, 1, 0, true, &[3, 1, 2], 1, 900)
-        .unwrap();
+    m.heard(
+        2,
+        peer(2).addr,
+        1,
+        1,
+        0,
+        true,
+        &[2, 1, 3],
+        &NodePolicy::UNREPORTED,
+        None,
+        1,
+        0,
+    )
+    .unwrap();
+    m.heard(
+        3,
+        peer(3).addr,
+        1,
+        1,
+        0,
+        true,
+        &[3, 1, 2],
+        &NodePolicy::UNREPORTED,
+        None,
+        1,
+        900,
+    )
+    .unwrap();
     update(&mut m, 1000);
     assert_eq!(m.is_live(2), Some(false));
     assert!(!m.dead_by_majority(1, 2), "3 still hears 2");
-    m.heard(3, peer(3).addr, 2, 1, 0, true, &[3, 1], 1, 950)
-        .unwrap();
+    m.heard(
+        3,
+        peer(3).addr,
+        2,
+        1,
+        0,
+        true,
+        &[3, 1],
+        &NodePolicy::UNREPORTED,
+        None,
+        1,
+        950,
+    )
+    .unwrap();
     assert!(m.dead_by_majority(1, 2), "3 no longer does: 1 and 3 agree");
     assert!(!m.dead_by_majority(1, 3), "3 is live");
     assert!(!m.dead_by_majority(1, 9), "no such peer");
@@ -383,8 +703,20 @@ fn only_a_bound_heartbeat_says_a_peer_is_live() {
         Some(0),
         "no epoch heard yet"
     );
-    m.heard(2, peer(2).addr, 1, 1, 77, false, &[2], 1, 10)
-        .unwrap();
+    m.heard(
+        2,
+        peer(2).addr,
+        1,
+        1,
+        77,
+        false,
+        &[2],
+        &NodePolicy::UNREPORTED,
+        None,
+        1,
+        10,
+    )
+    .unwrap();
     assert_eq!(m.recipient(2).map(|r| r.epoch), Some(77));
     m.update(20, 200, |_| {});
     assert_eq!(
@@ -392,8 +724,20 @@ fn only_a_bound_heartbeat_says_a_peer_is_live() {
         Some(false),
         "an unbound heartbeat is no sign of life"
     );
-    m.heard(2, peer(2).addr, 2, 1, 77, true, &[2, 1], 1, 30)
-        .unwrap();
+    m.heard(
+        2,
+        peer(2).addr,
+        2,
+        1,
+        77,
+        true,
+        &[2, 1],
+        &NodePolicy::UNREPORTED,
+        None,
+        1,
+        30,
+    )
+    .unwrap();
     m.update(40, 200, |_| {});
     assert_eq!(m.is_live(2), Some(true));
 }

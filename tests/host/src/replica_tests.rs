@@ -1,7 +1,7 @@
-use crate::rendezvous::Key;
+use crate::rendezvous::{Candidate, Key};
 use crate::replica::{
-    after, cluster_isn, replica_set, takeover_ts_delta, translation_of, window_end_of, AckCheck,
-    Advert, Advertised, Ends, OwnSynAck, Replication, Role, MAX_SET,
+    after, cluster_isn, five_tuple, replica_set, takeover_ts_delta, translation_of, window_end_of,
+    AckCheck, Advert, Advertised, Ends, OwnSynAck, Replication, Role, MAX_SET,
 };
 use crate::wire::Tuple;
 use proptest::prelude::*;
@@ -27,21 +27,27 @@ fn serial_order_wraps() {
     assert!(!after(5, 5));
 }
 
+/// The replica set of `t` among `live`, all of weight 1.
+fn set_of(k: &Key, t: &Tuple, live: &[u32], r: u32, out: &mut [u32; MAX_SET]) -> usize {
+    let candidates = live.iter().map(|&id| Candidate { id, weight: 1 });
+    replica_set(k, &five_tuple(t), candidates, r, out)
+}
+
 #[test]
 fn set_is_the_rendezvous_order_and_the_owner_first() {
     let k = key();
     for port in 1000..1100 {
         let t = tuple(port);
         let mut set = [0; MAX_SET];
-        let n = replica_set(&k, &t, &[1, 2, 3], 2, &mut set);
+        let n = set_of(&k, &t, &[1, 2, 3], 2, &mut set);
         assert_eq!(n, 2);
         assert_ne!(set[0], set[1]);
         // The same on every node whatever order it lists the members in.
         let mut other = [0; MAX_SET];
-        replica_set(&k, &t, &[3, 1, 2], 2, &mut other);
+        set_of(&k, &t, &[3, 1, 2], 2, &mut other);
         assert_eq!(set[..2], other[..2]);
         // R larger than the members: all of them.
-        assert_eq!(replica_set(&k, &t, &[1, 2, 3], 8, &mut other), 3);
+        assert_eq!(set_of(&k, &t, &[1, 2, 3], 8, &mut other), 3);
         assert_eq!(set[..2], other[..2]);
     }
 }

@@ -1,7 +1,7 @@
 use crate::wire::{
     decode, encode_heartbeat, Datagram, DecodeError, EncodeError, Header, Heartbeat, Kind, Mac,
-    Message, HEADER_LEN, HEARTBEAT_MAX_LEN, MAC_LEN, MAX_LIVE, TLV_ADDRESS, TLV_EPOCH,
-    TLV_INCARNATION, TLV_LIVE_VIEW,
+    Message, HEADER_LEN, HEARTBEAT_MAX_LEN, MAC_LEN, MAX_LIVE, MAX_READY, TLV_ADDRESS, TLV_EPOCH,
+    TLV_INCARNATION, TLV_LIVE_VIEW, TLV_POLICY_VIEW, TLV_READY, TLV_WEIGHT,
 };
 use blake2::{
     digest::{
@@ -368,7 +368,7 @@ fn unknown_tlvs_are_skipped() {
     let body = [
         &tlv(0, b"before")[..],
         &heartbeat_body(&[4, 5]),
-        &tlv(5, &[]),
+        &tlv(12, &[]),
         &tlv(0xffff, &[1; 300]),
     ]
     .concat();
@@ -381,8 +381,16 @@ fn unknown_tlvs_are_skipped() {
 fn live_view_limits() {
     let full: Vec<u32> = (100..100 + MAX_LIVE as u32).collect();
     assert!(Heartbeat::new(1, 1, [0; 4], &[0; MAX_LIVE + 1]).is_none());
-    let hb = heartbeat(&full);
+    let ready = [[10, 0, 0, 100, 0, 80]; MAX_READY];
+    assert!(heartbeat(&full)
+        .with_policy(1, &[[0; 6]; MAX_READY + 1], 0)
+        .is_none());
+    let hb = heartbeat(&full).with_policy(7, &ready, 99).unwrap();
     assert_eq!(hb.live(), &full[..]);
+    assert_eq!(
+        (hb.weight(), hb.ready(), hb.policy_view()),
+        (7, Some(&ready[..]), Some(99))
+    );
     assert_eq!(hb.encoded_len(), HEARTBEAT_MAX_LEN);
     let d = encode(&header(), &hb);
     assert_eq!(d.len(), HEARTBEAT_MAX_LEN);
@@ -449,8 +457,19 @@ fn arb_heartbeat() -> impl Strategy<Value = Heartbeat> {
         any::<u32>(),
         any::<[u8; 4]>(),
         vec(any::<u32>(), 0..=MAX_LIVE),
+        prop::option::of((
+            any::<u16>(),
+            vec(any::<[u8; 6]>(), 0..=MAX_READY),
+            any::<u64>(),
+        )),
     )
-        .prop_map(|(inc, addr, live)| Heartbeat::new(inc, inc ^ 0x5a5a, addr, &live).unwrap())
+        .prop_map(|(inc, addr, live, policy)| {
+            let hb = Heartbeat::new(inc, inc ^ 0x5a5a, addr, &live).unwrap();
+            match policy {
+                Some((weight, ready, view)) => hb.with_policy(weight, &ready, view).unwrap(),
+                None => hb,
+            }
+        })
 }
 
 /// TLVs of a heartbeat body for the model: mostly the three known TLVs
@@ -464,30 +483,57 @@ fn arb_tlvs() -> impl Strategy<Value = Vec<(u16, Vec<u8>)>> {
         1 => vec(any::<u8>(), 0..12),
     ];
     let unknown = (
-        prop_oneof![Just(0u16), 5u16..8, Just(0xffff)],
+        prop_oneof![Just(0u16), 8u16..16, Just(0xffff)],
         vec(any::<u8>(), 0..10),
     );
+    let weight = prop_oneof![8 => vec(any::<u8>(), 2), 1 => vec(any::<u8>(), 0..5)];
+    let ready = prop_oneof![
+        8 => vec(any::<u8>(), 0..=6 * 4).prop_map(|mut v| { v.truncate(v.len() / 6 * 6); v }),
+        1 => vec(any::<u8>(), 0..20),
+        1 => vec(any::<u8>(), 6 * MAX_READY..6 * MAX_READY + 7),
+    ];
+    let view = prop_oneof![8 => vec(any::<u8>(), 8), 1 => vec(any::<u8>(), 0..12)];
+    let policy = prop_oneof![
+        1 => Just((None, None, None)),
+        4 => (weight, ready, view).prop_map(|(w, r, v)| (Some(w), Some(r), Some(v))),
+        1 => (
+            prop::option::of(vec(any::<u8>(), 2)),
+            prop::option::of(vec(any::<u8>(), 0..13)),
+            prop::option::of(vec(any::<u8>(), 8)),
+        ),
+    ];
     (
         prop::option::weighted(0.9, word()),
         prop::option::weighted(0.9, word()),
         prop::option::weighted(0.9, ids),
         prop::option::weighted(0.9, word()),
+        policy,
         vec(unknown, 0..3),
         prop::bool::weighted(0.8),
     )
-        .prop_flat_map(|(inc, addr, live, epoch, unknown, sorted)| {
-            let mut tlvs: Vec<(u16, Vec<u8>)> = [(1, inc), (2, addr), (3, live), (4, epoch)]
+        .prop_flat_map(
+            |(inc, addr, live, epoch, (weight, ready, view), unknown, sorted)| {
+                let mut tlvs: Vec<(u16, Vec<u8>)> = [
+                    (1, inc),
+                    (2, addr),
+                    (3, live),
+                    (4, epoch),
+                    (5, weight),
+                    (6, ready),
+                    (7, view),
+                ]
                 .into_iter()
                 .filter_map(|(t, v)| Some((t, v?)))
                 .chain(unknown)
                 .collect();
-            tlvs.sort_by_key(|(t, _)| *t);
-            if sorted {
-                Just(tlvs).boxed()
-            } else {
-                Just(tlvs).prop_shuffle().boxed()
-            }
-        })
+                tlvs.sort_by_key(|(t, _)| *t);
+                if sorted {
+                    Just(tlvs).boxed()
+                } else {
+                    Just(tlvs).prop_shuffle().boxed()
+                }
+            },
+        )
 }
 
 /// What the decoder should make of a heartbeat body of `tlvs`: the
@@ -508,12 +554,25 @@ fn model(tlvs: &[(u16, Vec<u8>)]) -> Option<Heartbeat> {
         .chunks(4)
         .map(|c| u32::from_be_bytes(c.try_into().unwrap()))
         .collect();
-    Heartbeat::new(
+    let hb = Heartbeat::new(
         u32::from_be_bytes(inc),
         u32::from_be_bytes(epoch),
         addr,
         &ids,
-    )
+    )?;
+    match (get(TLV_WEIGHT), get(TLV_READY), get(TLV_POLICY_VIEW)) {
+        (None, None, None) => Some(hb),
+        (Some(w), Some(r), Some(v)) => {
+            let w: [u8; 2] = w.as_slice().try_into().ok()?;
+            let v: [u8; 8] = v.as_slice().try_into().ok()?;
+            if r.len() % 6 != 0 {
+                return None;
+            }
+            let ready: Vec<[u8; 6]> = r.chunks(6).map(|c| c.try_into().unwrap()).collect();
+            hb.with_policy(u16::from_be_bytes(w), &ready, u64::from_be_bytes(v))
+        }
+        _ => None,
+    }
 }
 
 proptest! {
@@ -557,7 +616,7 @@ proptest! {
         prop_assert_eq!(got.map(|g| g.message).ok(), want.map(Message::Heartbeat));
         if let Some(hb) = want {
             let known: Vec<(u16, Vec<u8>)> =
-                tlvs.into_iter().filter(|(t, _)| (1..=4).contains(t)).collect();
+                tlvs.into_iter().filter(|(t, _)| (1..=7).contains(t)).collect();
             let canonical: Vec<u8> = known.iter().flat_map(|(t, v)| tlv(*t, v)).collect();
             let hdr = Header { sender: 7, cluster: CLUSTER, counter: 9, recipient: 5, epoch: 11 };
             prop_assert_eq!(encode(&hdr, &hb), seal(1, &canonical));

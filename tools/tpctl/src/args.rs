@@ -168,6 +168,46 @@ impl Mode {
     }
 }
 
+/// A service's affinity (`enum tpcluster_service_affinity`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Affinity {
+    None = 0,
+    Source = 1,
+}
+
+impl Affinity {
+    pub(crate) const ALL: [Affinity; 2] = [Affinity::None, Affinity::Source];
+
+    pub(crate) fn name(self) -> &'static str {
+        crate::uapi::AFFINITIES[self as usize]
+    }
+
+    pub(crate) fn from_u32(v: u32) -> Option<Affinity> {
+        Self::ALL.into_iter().find(|a| *a as u32 == v)
+    }
+
+    pub(crate) fn parse(s: &str) -> Result<Affinity, String> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.name() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown affinity '{s}' (expected one of: {})",
+                    crate::uapi::AFFINITIES.join(", ")
+                )
+            })
+    }
+}
+
+/// `on` or `off`, for `what`.
+pub(crate) fn on_off(what: &str, s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("{what} is on or off, not '{s}'")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,8 +4,8 @@
 //! (`args.rs`) into a [`Command`].
 
 use crate::{
-    args::{self, Mode},
-    objects::{Handover, KeyArg, NodeSet, ServiceAdd, Target, VipAdd},
+    args::{self, Affinity, Mode},
+    objects::{Handover, KeyArg, NodeSet, ServiceAdd, ServiceSet, Target, VipAdd},
     output,
 };
 use clap::{error::ErrorKind, CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -143,7 +143,7 @@ enum NodeCmd {
     Show,
     /// Change this node's settings; those not given are kept
     #[command(
-        override_usage = "tpctl node set [id N] [addr A] [port P] [key HEX64 | key-file FILE] [heartbeat MS] [dead MS]",
+        override_usage = "tpctl node set [id N] [addr A] [port P] [key HEX64 | key-file FILE] [heartbeat MS] [dead MS] [weight W] [drain on|off]",
         after_help = "\
 Keywords:
   id N            this node's id, unique in the cluster, not 0
@@ -156,6 +156,10 @@ Keywords:
   heartbeat MS    interval between heartbeats (10 to 10000)
   dead MS         silence after which a peer is dead (30 to 60000, at least
                   twice the interval)
+  weight W        this node's share of new connections, relative to the
+                  others' (0 to 65535; default 1; 0 takes none)
+  drain on|off    on: take no new connection, serve those the node has
+                  (the weight is kept for when it is off again)
 
 The channel opens once id, addr, port and key are set."
     )]
@@ -163,6 +167,10 @@ The channel opens once id, addr, port and key are set."
         #[arg(hide = true)]
         args: Vec<String>,
     },
+    /// Take no new connections, serve those this node has (node set drain on)
+    Drain,
+    /// Take new connections again at this node's weight (node set drain off)
+    Undrain,
 }
 
 #[derive(Subcommand, Debug)]
@@ -218,15 +226,30 @@ enum ServiceCmd {
     Show,
     /// Add a service: a TCP port of a VIP
     #[command(
-        override_usage = "tpctl service add VIP:PORT [mode balance|splice|replicate] [replicas R]",
+        override_usage = "tpctl service add VIP:PORT [mode balance|splice|replicate] [replicas R] [affinity none|source]",
         after_help = "\
 Keywords:
   mode balance     each new connection to one node (the default)
   mode splice      balance, and connections can be handed to another node
   mode replicate   each connection served by R nodes (experimental)
-  replicas R       R for replicate: 2 to 4 (default 2)"
+  replicas R       R for replicate: 2 to 4 (default 2)
+  affinity source  every connection of one client address to one node, as
+                   long as the members stay (default none: each connection
+                   hashed on its own)
+
+A node takes a service's new connections only while an application
+listens for it there (on the VIP or the wildcard address)."
     )]
     Add {
+        /// The VIP and the TCP port, as 10.0.0.100:80
+        #[arg(value_name = "VIP:PORT")]
+        service: String,
+        #[arg(hide = true)]
+        args: Vec<String>,
+    },
+    /// Change a service's settings
+    #[command(override_usage = "tpctl service set VIP:PORT affinity none|source")]
+    Set {
         /// The VIP and the TCP port, as 10.0.0.100:80
         #[arg(value_name = "VIP:PORT")]
         service: String,
@@ -299,6 +322,7 @@ pub(crate) enum Command {
     VipDel(Ipv4Addr),
     ServiceShow,
     ServiceAdd(ServiceAdd),
+    ServiceSet(ServiceSet),
     ServiceDel(Ipv4Addr, u16),
     ClusterShow,
     ConnShow,
@@ -454,6 +478,14 @@ fn typed(object: Object) -> Result<Command, clap::Error> {
             Some(NodeCmd::Set { args }) => {
                 Command::NodeSet(node_set(&args).map_err(at(&["node", "set"]))?)
             }
+            Some(NodeCmd::Drain) => Command::NodeSet(NodeSet {
+                drain: Some(true),
+                ..NodeSet::default()
+            }),
+            Some(NodeCmd::Undrain) => Command::NodeSet(NodeSet {
+                drain: Some(false),
+                ..NodeSet::default()
+            }),
         },
         Object::Peer { cmd } => match cmd {
             None | Some(PeerCmd::Show) => Command::PeerShow,
@@ -477,6 +509,9 @@ fn typed(object: Object) -> Result<Command, clap::Error> {
             None | Some(ServiceCmd::Show) => Command::ServiceShow,
             Some(ServiceCmd::Add { service, args }) => {
                 Command::ServiceAdd(service_add(&service, &args).map_err(at(&["service", "add"]))?)
+            }
+            Some(ServiceCmd::Set { service, args }) => {
+                Command::ServiceSet(service_set(&service, &args).map_err(at(&["service", "set"]))?)
             }
             Some(ServiceCmd::Del { service }) => {
                 let (vip, port) =
@@ -516,7 +551,17 @@ pub(crate) fn node_set(words: &[String]) -> Result<NodeSet, String> {
     let mut set = NodeSet::default();
     for (k, v) in args::pairs(
         words,
-        &["id", "addr", "port", "key", "key-file", "heartbeat", "dead"],
+        &[
+            "id",
+            "addr",
+            "port",
+            "key",
+            "key-file",
+            "heartbeat",
+            "dead",
+            "weight",
+            "drain",
+        ],
     )? {
         match k {
             "id" => set.id = Some(args::number("id", v)?),
@@ -528,7 +573,9 @@ pub(crate) fn node_set(words: &[String]) -> Result<NodeSet, String> {
             "key" => set.key = Some(KeyArg::Hex(args::key(v)?)),
             "key-file" => set.key = Some(KeyArg::File(v.to_string())),
             "heartbeat" => set.heartbeat = Some(args::number("heartbeat", v)?),
-            _ => set.dead = Some(args::number("dead", v)?),
+            "dead" => set.dead = Some(args::number("dead", v)?),
+            "weight" => set.weight = Some(args::number("weight", v)?),
+            _ => set.drain = Some(args::on_off("drain", v)?),
         }
     }
     Ok(set)
@@ -576,7 +623,7 @@ pub(crate) fn vip_add(addr: &str, words: &[String]) -> Result<VipAdd, String> {
     }
 }
 
-/// `service add VIP:PORT [mode M] [replicas R]`.
+/// `service add VIP:PORT [mode M] [replicas R] [affinity A]`.
 pub(crate) fn service_add(service: &str, words: &[String]) -> Result<ServiceAdd, String> {
     let (vip, port) = args::endpoint("service", service)?;
     let mut add = ServiceAdd {
@@ -584,14 +631,29 @@ pub(crate) fn service_add(service: &str, words: &[String]) -> Result<ServiceAdd,
         port,
         mode: None,
         replicas: None,
+        affinity: None,
     };
-    for (k, v) in args::pairs(words, &["mode", "replicas"])? {
+    for (k, v) in args::pairs(words, &["mode", "replicas", "affinity"])? {
         match k {
             "mode" => add.mode = Some(Mode::parse(v)?),
-            _ => add.replicas = Some(args::number("replicas", v)?),
+            "replicas" => add.replicas = Some(args::number("replicas", v)?),
+            _ => add.affinity = Some(Affinity::parse(v)?),
         }
     }
     Ok(add)
+}
+
+/// `service set VIP:PORT affinity A`.
+fn service_set(service: &str, words: &[String]) -> Result<ServiceSet, String> {
+    let (vip, port) = args::endpoint("service", service)?;
+    match args::pairs(words, &["affinity"])?.as_slice() {
+        [(_, a)] => Ok(ServiceSet {
+            vip,
+            port,
+            affinity: Affinity::parse(a)?,
+        }),
+        _ => Err("nothing to change: give affinity none|source".into()),
+    }
 }
 
 /// `monitor [node ID] [count N]`.
@@ -721,7 +783,8 @@ mod tests {
                 vip: Ipv4Addr::new(10, 0, 0, 100),
                 port: 80,
                 mode: None,
-                replicas: None
+                replicas: None,
+                affinity: None,
             })
         );
         assert_eq!(
@@ -730,12 +793,53 @@ mod tests {
                 vip: Ipv4Addr::new(10, 0, 0, 100),
                 port: 81,
                 mode: Some(Mode::Replicate),
-                replicas: Some(3)
+                replicas: Some(3),
+                affinity: None,
             })
         );
         for m in ["balance", "splice", "replicate"] {
             ok(&format!("service add 10.0.0.100:80 mode {m}"));
         }
+        assert_eq!(
+            ok("service add 10.0.0.100:80 affinity source").clone(),
+            Command::ServiceAdd(ServiceAdd {
+                vip: Ipv4Addr::new(10, 0, 0, 100),
+                port: 80,
+                mode: None,
+                replicas: None,
+                affinity: Some(Affinity::Source),
+            })
+        );
+        assert_eq!(
+            ok("service set 10.0.0.100:80 affinity none"),
+            Command::ServiceSet(ServiceSet {
+                vip: Ipv4Addr::new(10, 0, 0, 100),
+                port: 80,
+                affinity: Affinity::None,
+            })
+        );
+        assert_eq!(
+            ok("node set weight 3 drain off"),
+            Command::NodeSet(NodeSet {
+                weight: Some(3),
+                drain: Some(false),
+                ..NodeSet::default()
+            })
+        );
+        assert_eq!(
+            ok("node drain"),
+            Command::NodeSet(NodeSet {
+                drain: Some(true),
+                ..NodeSet::default()
+            })
+        );
+        assert_eq!(
+            ok("node undrain"),
+            Command::NodeSet(NodeSet {
+                drain: Some(false),
+                ..NodeSet::default()
+            })
+        );
         assert!(matches!(
             ok("service add 10.0.0.100:82 replicas 2"),
             Command::ServiceAdd(_)
@@ -902,7 +1006,7 @@ mod tests {
         usage("node set id -1", "unexpected argument");
         usage("node set id x", "invalid id 'x'");
         usage("node set addr 10.0.0.1 addr 10.0.0.2", "'addr' given twice");
-        usage("node set nodeid 1", "unknown keyword 'nodeid' (expected one of: id, addr, port, key, key-file, heartbeat, dead)");
+        usage("node set nodeid 1", "unknown keyword 'nodeid' (expected one of: id, addr, port, key, key-file, heartbeat, dead, weight, drain)");
         usage("node set heartbeat", "'heartbeat' needs a value");
         usage("peer add addr 10.0.0.9", "missing 'id'");
         usage("peer add id 9", "missing 'addr'");

@@ -114,6 +114,10 @@ fn execute(command: Command, json: bool) -> Result<(), Failure> {
             objects::service_add(&mut connect()?, &add)?;
             String::new()
         }
+        Command::ServiceSet(set) => {
+            objects::service_set(&mut connect()?, &set)?;
+            String::new()
+        }
         Command::ServiceDel(vip, port) => {
             objects::service_del(&mut connect()?, vip, port)?;
             String::new()

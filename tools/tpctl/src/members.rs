@@ -24,6 +24,8 @@ pub(crate) fn member(a: &Attrs) -> Option<Member> {
             u32::MAX => None,
             ms => Some(ms),
         },
+        weight: a.u16(A_MEMBER_WEIGHT),
+        ready_services: a.u32(A_MEMBER_READY_SERVICES),
     })
 }
 

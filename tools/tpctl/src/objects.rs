@@ -2,7 +2,7 @@
 //! services, as typed requests and records.
 
 use crate::{
-    args::{self, Mode, KEY_LEN},
+    args::{self, Affinity, Mode, KEY_LEN},
     netlink::{Attr, Attrs, Client, Error},
     output::{self, KeyState, Mac},
     uapi::*,
@@ -38,6 +38,8 @@ pub(crate) struct NodeSet {
     pub(crate) key: Option<KeyArg>,
     pub(crate) heartbeat: Option<u32>,
     pub(crate) dead: Option<u32>,
+    pub(crate) weight: Option<u16>,
+    pub(crate) drain: Option<bool>,
 }
 
 impl NodeSet {
@@ -57,6 +59,11 @@ impl NodeSet {
         }
         add("heartbeat", self.heartbeat.map(|v| v.to_string()));
         add("dead", self.dead.map(|v| v.to_string()));
+        add("weight", self.weight.map(|v| v.to_string()));
+        add(
+            "drain",
+            self.drain.map(|v| if v { "on" } else { "off" }.into()),
+        );
         out
     }
 }
@@ -70,6 +77,8 @@ pub(crate) struct NodeChange {
     pub(crate) key: Option<[u8; KEY_LEN]>,
     pub(crate) heartbeat: Option<u32>,
     pub(crate) dead: Option<u32>,
+    pub(crate) weight: Option<u16>,
+    pub(crate) drain: Option<bool>,
 }
 
 impl std::fmt::Debug for NodeChange {
@@ -81,6 +90,8 @@ impl std::fmt::Debug for NodeChange {
             .field("key", &self.key.map(|_| ".."))
             .field("heartbeat", &self.heartbeat)
             .field("dead", &self.dead)
+            .field("weight", &self.weight)
+            .field("drain", &self.drain)
             .finish()
     }
 }
@@ -93,14 +104,23 @@ pub(crate) struct VipAdd {
     pub(crate) dev: String,
 }
 
-/// `service add VIP:PORT [mode M] [replicas R]`; the kernel's defaults for
-/// what is not given.
+/// `service add VIP:PORT [mode M] [replicas R] [affinity A]`; the kernel's
+/// defaults for what is not given.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ServiceAdd {
     pub(crate) vip: Ipv4Addr,
     pub(crate) port: u16,
     pub(crate) mode: Option<Mode>,
     pub(crate) replicas: Option<u32>,
+    pub(crate) affinity: Option<Affinity>,
+}
+
+/// `service set VIP:PORT affinity A`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ServiceSet {
+    pub(crate) vip: Ipv4Addr,
+    pub(crate) port: u16,
+    pub(crate) affinity: Affinity,
 }
 
 /// The connection `conn handover` names.
@@ -169,6 +189,8 @@ impl NodeSet {
             key,
             heartbeat: self.heartbeat,
             dead: self.dead,
+            weight: self.weight,
+            drain: self.drain,
         })
     }
 }
@@ -234,6 +256,9 @@ fn node_of(a: &Attrs) -> Option<output::Node> {
         heartbeat_ms: a.u32(A_NODE_HEARTBEAT_MS)?,
         dead_ms: a.u32(A_NODE_DEAD_MS)?,
         full_member: a.u8(A_NODE_FULL_MEMBER)? != 0,
+        // A module without traffic policy: every node of weight 1.
+        weight: a.u16(A_NODE_WEIGHT).unwrap_or(1),
+        drain: a.u8(A_NODE_DRAIN).is_some_and(|v| v != 0),
     })
 }
 
@@ -245,6 +270,11 @@ pub(crate) fn node_set(c: &mut Client, n: &NodeChange) -> Result<(), Error> {
     attrs.extend(n.key.map(|v| Attr::bytes(A_NODE_KEY, v.to_vec())));
     attrs.extend(n.heartbeat.map(|v| Attr::u32(A_NODE_HEARTBEAT_MS, v)));
     attrs.extend(n.dead.map(|v| Attr::u32(A_NODE_DEAD_MS, v)));
+    attrs.extend(n.weight.map(|v| Attr::u16(A_NODE_WEIGHT, v)));
+    attrs.extend(
+        n.drain
+            .map(|v| Attr::bytes(A_NODE_DRAIN, vec![u8::from(v)])),
+    );
     c.request(CMD_NODE_SET, attrs).map(drop)
 }
 
@@ -321,6 +351,11 @@ pub(crate) fn services(c: &mut Client) -> Result<Vec<output::Service>, Error> {
             replicas: a.u32(A_SERVICE_REPLICAS)?,
             // A module without per-service counters: none counted.
             connections: a.u64(A_SERVICE_CONNECTIONS).unwrap_or(0),
+            affinity: Affinity::from_u32(a.u32(A_SERVICE_AFFINITY).unwrap_or(0))
+                .map_or("unknown", Affinity::name)
+                .to_string(),
+            ready: a.u8(A_SERVICE_READY).map(|v| v != 0),
+            candidates: a.u32(A_SERVICE_CANDIDATES),
         })
     })
 }
@@ -332,7 +367,20 @@ pub(crate) fn service_add(c: &mut Client, s: &ServiceAdd) -> Result<(), Error> {
     ];
     attrs.extend(s.mode.map(|m| Attr::u32(A_SERVICE_MODE, m as u32)));
     attrs.extend(s.replicas.map(|r| Attr::u32(A_SERVICE_REPLICAS, r)));
+    attrs.extend(s.affinity.map(|a| Attr::u32(A_SERVICE_AFFINITY, a as u32)));
     c.request(CMD_SERVICE_ADD, attrs).map(drop)
+}
+
+pub(crate) fn service_set(c: &mut Client, s: &ServiceSet) -> Result<(), Error> {
+    c.request(
+        CMD_SERVICE_SET,
+        vec![
+            Attr::ipv4(A_SERVICE_VIP, s.vip),
+            Attr::u16(A_SERVICE_PORT, s.port),
+            Attr::u32(A_SERVICE_AFFINITY, s.affinity as u32),
+        ],
+    )
+    .map(drop)
 }
 
 pub(crate) fn service_del(c: &mut Client, vip: Ipv4Addr, port: u16) -> Result<(), Error> {
@@ -348,14 +396,17 @@ pub(crate) fn service_del(c: &mut Client, vip: Ipv4Addr, port: u16) -> Result<()
 
 impl output::Service {
     /// The `service add` that makes this service again: the mode always,
-    /// the replicas for replicate (the only mode that takes them).
+    /// the replicas for replicate (the only mode that takes them), the
+    /// affinity unless it is the default.
     pub(crate) fn to_add(&self) -> Option<ServiceAdd> {
         let mode = Mode::ALL.into_iter().find(|m| m.name() == self.mode)?;
+        let affinity = Affinity::parse(&self.affinity).ok()?;
         Some(ServiceAdd {
             vip: self.vip,
             port: self.port,
             mode: Some(mode),
             replicas: (mode == Mode::Replicate).then_some(self.replicas),
+            affinity: (affinity != Affinity::None).then_some(affinity),
         })
     }
 }
@@ -374,10 +425,12 @@ mod tests {
             Attr::u32(A_NODE_HEARTBEAT_MS, 100),
             Attr::u32(A_NODE_DEAD_MS, 300),
             Attr::bytes(A_NODE_FULL_MEMBER, vec![0]),
+            Attr::u16(A_NODE_WEIGHT, 1),
+            Attr::bytes(A_NODE_DRAIN, vec![0]),
         ]);
         assert_eq!(node_of(&a), Some(output::tests::node()));
         let mut short = a.clone();
-        short.0.pop();
+        short.0.truncate(6);
         assert_eq!(node_of(&short), None);
     }
 
@@ -416,6 +469,9 @@ mod tests {
             mode: "replicate".into(),
             replicas: 3,
             connections: 7,
+            affinity: "none".into(),
+            ready: Some(true),
+            candidates: Some(3),
         };
         assert_eq!(s.to_add().unwrap().replicas, Some(3));
         let b = output::Service {
@@ -429,9 +485,15 @@ mod tests {
                 vip: s.vip,
                 port: 81,
                 mode: Some(Mode::Balance),
-                replicas: None
+                replicas: None,
+                affinity: None,
             })
         );
+        let a = output::Service {
+            affinity: "source".into(),
+            ..b.clone()
+        };
+        assert_eq!(a.to_add().unwrap().affinity, Some(Affinity::Source));
         let u = output::Service {
             mode: "unknown".into(),
             ..s

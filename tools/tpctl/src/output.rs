@@ -24,6 +24,11 @@ fn fields(pairs: &[(&str, &dyn Display)]) -> String {
     out
 }
 
+/// An optional value as text: `-` when the module did not say.
+fn opt<T: Display>(v: &Option<T>) -> String {
+    v.as_ref().map_or_else(|| "-".to_string(), T::to_string)
+}
+
 fn json<T: Serialize + ?Sized>(value: &T) -> String {
     // Plain data with string keys: serialising cannot fail.
     serde_json::to_string(value).unwrap_or_default() + "\n"
@@ -81,8 +86,13 @@ pub(crate) struct Node {
     /// The dead-node timeout in force, in milliseconds.
     pub(crate) dead_ms: u32,
     /// Whether the node takes new connections: it sees a majority live and
-    /// every live peer reports the same live set.
+    /// every live peer reports the same live set, weights and ready
+    /// services.
     pub(crate) full_member: bool,
+    /// Its share of new connections relative to the others' (0: none).
+    pub(crate) weight: u16,
+    /// Whether it drains: it takes no new connection, whatever its weight.
+    pub(crate) drain: bool,
 }
 
 impl Text for Node {
@@ -95,6 +105,8 @@ impl Text for Node {
             ("heartbeat_ms", &self.heartbeat_ms),
             ("dead_ms", &self.dead_ms),
             ("full_member", &self.full_member),
+            ("weight", &self.weight),
+            ("drain", &self.drain),
         ])
     }
 }
@@ -179,6 +191,14 @@ pub(crate) struct Service {
     /// New connections (SYNs) this node took for the service since it was
     /// added.
     pub(crate) connections: u64,
+    /// `none` or `source`: every connection of one client to one node.
+    pub(crate) affinity: String,
+    /// Whether an application listens for it on this node (null from a
+    /// module that does not say).
+    pub(crate) ready: Option<bool>,
+    /// How many members take its new connections now, as this node sees
+    /// them (null from a module that does not say).
+    pub(crate) candidates: Option<u32>,
 }
 
 impl Text for Service {
@@ -189,6 +209,9 @@ impl Text for Service {
             ("mode", &self.mode),
             ("replicas", &self.replicas),
             ("connections", &self.connections),
+            ("affinity", &self.affinity),
+            ("ready", &opt(&self.ready)),
+            ("candidates", &opt(&self.candidates)),
         ])
     }
 }
@@ -209,6 +232,10 @@ pub(crate) struct Member {
     /// (text: `never`) if never. In a `monitor` report of a death: the
     /// silence after which it was declared dead.
     pub(crate) last_heard_ms: Option<u32>,
+    /// The weight it announces (0 while it drains).
+    pub(crate) weight: Option<u16>,
+    /// How many services it announced an application listening for.
+    pub(crate) ready_services: Option<u32>,
 }
 
 impl Text for Member {
@@ -223,6 +250,8 @@ impl Text for Member {
             ("state", &self.state),
             ("incarnation", &self.incarnation),
             ("last_heard_ms", last),
+            ("weight", &opt(&self.weight)),
+            ("ready_services", &opt(&self.ready_services)),
         ])
     }
 }
@@ -321,6 +350,8 @@ pub(crate) mod tests {
             heartbeat_ms: 100,
             dead_ms: 300,
             full_member: false,
+            weight: 1,
+            drain: false,
         }
     }
 
@@ -336,12 +367,12 @@ pub(crate) mod tests {
         let j = one(&n, true);
         assert_eq!(
             j,
-            "{\"id\":1,\"addr\":\"10.0.0.1\",\"port\":7000,\"key\":\"set\",\"heartbeat_ms\":100,\"dead_ms\":300,\"full_member\":false}\n"
+            "{\"id\":1,\"addr\":\"10.0.0.1\",\"port\":7000,\"key\":\"set\",\"heartbeat_ms\":100,\"dead_ms\":300,\"full_member\":false,\"weight\":1,\"drain\":false}\n"
         );
         parses(&j, &n);
         assert_eq!(
             one(&n, false),
-            "id 1  addr 10.0.0.1  port 7000  key set  heartbeat_ms 100  dead_ms 300  full_member false\n"
+            "id 1  addr 10.0.0.1  port 7000  key set  heartbeat_ms 100  dead_ms 300  full_member false  weight 1  drain false\n"
         );
     }
 
@@ -393,6 +424,9 @@ pub(crate) mod tests {
                 mode: "balance".into(),
                 replicas: 1,
                 connections: 12,
+                affinity: "source".into(),
+                ready: Some(true),
+                candidates: Some(2),
             },
             Service {
                 vip: Ipv4Addr::new(10, 0, 0, 100),
@@ -400,14 +434,23 @@ pub(crate) mod tests {
                 mode: "replicate".into(),
                 replicas: 3,
                 connections: 0,
+                affinity: "none".into(),
+                ready: None,
+                candidates: None,
             },
         ];
         let j = list(&services, true);
         assert_eq!(
             j,
-            "[{\"vip\":\"10.0.0.100\",\"port\":80,\"mode\":\"balance\",\"replicas\":1,\"connections\":12},{\"vip\":\"10.0.0.100\",\"port\":81,\"mode\":\"replicate\",\"replicas\":3,\"connections\":0}]\n"
+            "[{\"vip\":\"10.0.0.100\",\"port\":80,\"mode\":\"balance\",\"replicas\":1,\"connections\":12,\"affinity\":\"source\",\"ready\":true,\"candidates\":2},\
+             {\"vip\":\"10.0.0.100\",\"port\":81,\"mode\":\"replicate\",\"replicas\":3,\"connections\":0,\"affinity\":\"none\",\"ready\":null,\"candidates\":null}]\n"
         );
         parses(&j, &services);
+        assert_eq!(
+            list(&services, false),
+            "vip 10.0.0.100  port 80  mode balance  replicas 1  connections 12  affinity source  ready true  candidates 2\n\
+             vip 10.0.0.100  port 81  mode replicate  replicas 3  connections 0  affinity none  ready -  candidates -\n"
+        );
     }
 
     #[test]
@@ -419,6 +462,8 @@ pub(crate) mod tests {
                 state: "self".into(),
                 incarnation: 0,
                 last_heard_ms: Some(0),
+                weight: Some(2),
+                ready_services: Some(1),
             },
             Member {
                 id: 2,
@@ -426,23 +471,25 @@ pub(crate) mod tests {
                 state: "dead".into(),
                 incarnation: 0,
                 last_heard_ms: None,
+                weight: None,
+                ready_services: None,
             },
         ];
         let j = list(&members, true);
         assert_eq!(
             j,
-            "[{\"id\":1,\"addr\":\"10.0.0.1\",\"state\":\"self\",\"incarnation\":0,\"last_heard_ms\":0},\
-             {\"id\":2,\"addr\":\"10.0.0.2\",\"state\":\"dead\",\"incarnation\":0,\"last_heard_ms\":null}]\n"
+            "[{\"id\":1,\"addr\":\"10.0.0.1\",\"state\":\"self\",\"incarnation\":0,\"last_heard_ms\":0,\"weight\":2,\"ready_services\":1},\
+             {\"id\":2,\"addr\":\"10.0.0.2\",\"state\":\"dead\",\"incarnation\":0,\"last_heard_ms\":null,\"weight\":null,\"ready_services\":null}]\n"
         );
         parses(&j, &members);
         assert_eq!(
             list(&members, false),
-            "id 1  addr 10.0.0.1  state self  incarnation 0  last_heard_ms 0\n\
-             id 2  addr 10.0.0.2  state dead  incarnation 0  last_heard_ms never\n"
+            "id 1  addr 10.0.0.1  state self  incarnation 0  last_heard_ms 0  weight 2  ready_services 1\n\
+             id 2  addr 10.0.0.2  state dead  incarnation 0  last_heard_ms never  weight -  ready_services -\n"
         );
         assert_eq!(
             one(&members[1], true),
-            "{\"id\":2,\"addr\":\"10.0.0.2\",\"state\":\"dead\",\"incarnation\":0,\"last_heard_ms\":null}\n"
+            "{\"id\":2,\"addr\":\"10.0.0.2\",\"state\":\"dead\",\"incarnation\":0,\"last_heard_ms\":null,\"weight\":null,\"ready_services\":null}\n"
         );
     }
 

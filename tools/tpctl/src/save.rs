@@ -49,6 +49,9 @@ fn service_words(s: &ServiceAdd) -> String {
     if let Some(r) = s.replicas {
         line += &format!(" replicas {r}");
     }
+    if let Some(a) = s.affinity {
+        line += &format!(" affinity {}", a.name());
+    }
     line
 }
 
@@ -119,6 +122,8 @@ pub(crate) fn save(c: &mut Client) -> Result<Saved, Failure> {
             key: None,
             heartbeat: Some(node.heartbeat_ms),
             dead: Some(node.dead_ms),
+            weight: (node.weight != 1).then_some(node.weight),
+            drain: node.drain.then_some(true),
         },
         key: Some(node.key),
         peers: objects::peers(c)?,
@@ -260,6 +265,8 @@ fn apply(c: &mut Client, step: &Step, undo: &mut Vec<Undo>) -> Result<(), Error>
                 key: None,
                 heartbeat: change.heartbeat.map(|_| before.heartbeat_ms),
                 dead: change.dead.map(|_| before.dead_ms),
+                weight: change.weight.map(|_| before.weight),
+                drain: change.drain.map(|_| before.drain),
             };
             if back != NodeChange::default() {
                 undo.push(Undo::NodeSet(back));
@@ -396,7 +403,7 @@ pub(crate) fn flush() -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::args::Mode;
+    use crate::args::{Affinity, Mode};
 
     /// The commands that make `saved`, in `render`'s order.
     fn ops_of(saved: &Saved) -> Vec<Op> {
@@ -419,6 +426,8 @@ mod tests {
                 key: None,
                 heartbeat: Some(100),
                 dead: Some(300),
+                weight: Some(2),
+                drain: None,
             },
             key: Some(KeyState::Set),
             peers: vec![
@@ -442,12 +451,14 @@ mod tests {
                     port: 80,
                     mode: Some(Mode::Balance),
                     replicas: None,
+                    affinity: Some(Affinity::Source),
                 },
                 ServiceAdd {
                     vip: Ipv4Addr::new(10, 0, 0, 100),
                     port: 81,
                     mode: Some(Mode::Replicate),
                     replicas: Some(3),
+                    affinity: None,
                 },
             ],
         }
@@ -458,12 +469,12 @@ mod tests {
         assert_eq!(
             sample().render(),
             "# tpcluster configuration (tpctl save); apply with tpctl restore\n\
-             node set id 1 addr 10.0.0.1 port 7000 heartbeat 100 dead 300\n\
+             node set id 1 addr 10.0.0.1 port 7000 heartbeat 100 dead 300 weight 2\n\
              # key: set; the kernel never gives it back: add key-file FILE to node set\n\
              peer add id 2 addr 10.0.0.2\n\
              peer add id 3 addr 10.0.0.3\n\
              vip add 10.0.0.100 mac 01:00:5e:00:00:64 dev eth0\n\
-             service add 10.0.0.100:80 mode balance\n\
+             service add 10.0.0.100:80 mode balance affinity source\n\
              service add 10.0.0.100:81 mode replicate replicas 3\n"
         );
     }

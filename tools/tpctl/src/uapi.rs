@@ -21,6 +21,7 @@ pub(crate) const CMD_MEMBER_NTF: u8 = 13;
 pub(crate) const CMD_STATS_GET: u8 = 14;
 pub(crate) const CMD_HANDOVER: u8 = 15;
 pub(crate) const CMD_REPLICA_GET: u8 = 16;
+pub(crate) const CMD_SERVICE_SET: u8 = 17;
 
 /// The multicast group of membership notifications.
 pub(crate) const MCGRP_MONITOR: &str = "monitor";
@@ -33,6 +34,8 @@ pub(crate) const A_NODE_KEY_SET: u16 = 5;
 pub(crate) const A_NODE_HEARTBEAT_MS: u16 = 6;
 pub(crate) const A_NODE_DEAD_MS: u16 = 7;
 pub(crate) const A_NODE_FULL_MEMBER: u16 = 8;
+pub(crate) const A_NODE_WEIGHT: u16 = 9;
+pub(crate) const A_NODE_DRAIN: u16 = 10;
 
 pub(crate) const A_PEER_ID: u16 = 1;
 pub(crate) const A_PEER_ADDR: u16 = 2;
@@ -46,12 +49,17 @@ pub(crate) const A_SERVICE_PORT: u16 = 2;
 pub(crate) const A_SERVICE_MODE: u16 = 3;
 pub(crate) const A_SERVICE_REPLICAS: u16 = 4;
 pub(crate) const A_SERVICE_CONNECTIONS: u16 = 5;
+pub(crate) const A_SERVICE_AFFINITY: u16 = 6;
+pub(crate) const A_SERVICE_READY: u16 = 7;
+pub(crate) const A_SERVICE_CANDIDATES: u16 = 8;
 
 pub(crate) const A_MEMBER_ID: u16 = 1;
 pub(crate) const A_MEMBER_ADDR: u16 = 2;
 pub(crate) const A_MEMBER_STATE: u16 = 3;
 pub(crate) const A_MEMBER_INCARNATION: u16 = 4;
 pub(crate) const A_MEMBER_LAST_HEARD_MS: u16 = 5;
+pub(crate) const A_MEMBER_WEIGHT: u16 = 6;
+pub(crate) const A_MEMBER_READY_SERVICES: u16 = 7;
 
 pub(crate) const A_HANDOVER_CLIENT_ADDR: u16 = 1;
 pub(crate) const A_HANDOVER_CLIENT_PORT: u16 = 2;
@@ -77,6 +85,8 @@ pub(crate) const A_REPLICA_CONN_ROLE: u16 = 5;
 pub(crate) const A_REPLICA_CONN_REPLICA: u16 = 6;
 
 pub(crate) const MODES: [&str; 3] = ["balance", "splice", "replicate"];
+/// `enum tpcluster_service_affinity`, by value.
+pub(crate) const AFFINITIES: [&str; 2] = ["none", "source"];
 pub(crate) const MEMBER_STATES: [&str; 3] = ["self", "live", "dead"];
 /// `conn-role`: this node's role on a replicated connection.
 pub(crate) const CONN_ROLES: [&str; 3] = ["primary", "backup", "fenced"];
