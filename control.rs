@@ -347,8 +347,9 @@ pub(crate) struct MemberView {
     pub(crate) state: u32,
     pub(crate) incarnation: u32,
     pub(crate) last_heard_ms: u32,
-    pub(crate) weight: u16,
-    pub(crate) ready_services: u32,
+    /// Its policy, once known (this node's, or a peer's last heartbeat's).
+    pub(crate) weight: Option<u16>,
+    pub(crate) ready_services: Option<u32>,
 }
 
 /// Writes a member's attributes.
@@ -358,8 +359,13 @@ pub(crate) fn put_member(m: &mut Message, v: &MemberView) -> Result {
     m.put_u32(b::TPCLUSTER_A_MEMBER_STATE, v.state)?;
     m.put_u32(b::TPCLUSTER_A_MEMBER_INCARNATION, v.incarnation)?;
     m.put_u32(b::TPCLUSTER_A_MEMBER_LAST_HEARD_MS, v.last_heard_ms)?;
-    m.put_u16(b::TPCLUSTER_A_MEMBER_WEIGHT, v.weight)?;
-    m.put_u32(b::TPCLUSTER_A_MEMBER_READY_SERVICES, v.ready_services)
+    if let Some(w) = v.weight {
+        m.put_u16(b::TPCLUSTER_A_MEMBER_WEIGHT, w)?;
+    }
+    if let Some(n) = v.ready_services {
+        m.put_u32(b::TPCLUSTER_A_MEMBER_READY_SERVICES, n)?;
+    }
+    Ok(())
 }
 
 /// `member-get` dump: this node first (if it has an id), then its peers.

@@ -357,8 +357,8 @@ impl Node {
                 state: member_state::SELF,
                 incarnation: 0,
                 last_heard_ms: 0,
-                weight: own.weight(),
-                ready_services: own.ready().len() as u32,
+                weight: Some(own.weight()),
+                ready_services: u32::try_from(own.ready().len()).ok(),
             });
         } else {
             index - 1
@@ -381,8 +381,11 @@ fn view_of(m: &membership::Member, now_ms: u64) -> MemberView {
             member_state::DEAD
         },
         incarnation: m.incarnation,
-        weight: m.policy.weight(),
-        ready_services: m.policy.ready().len() as u32,
+        weight: m.heard.then(|| m.policy.weight()),
+        ready_services: m
+            .heard
+            .then(|| u32::try_from(m.policy.ready().len()).ok())
+            .flatten(),
         last_heard_ms: if m.heard {
             u32::try_from(now_ms.saturating_sub(m.last_heard_ms)).unwrap_or(u32::MAX)
         } else {

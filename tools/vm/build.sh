@@ -13,4 +13,4 @@ extra=()
 for b in ${TPC_EXTRA_DYNAMIC:-}; do extra+=(--dynamic "$b"); done
 tools/vm/initramfs.py --module tpcluster.ko --tool $bin/tpctl --tool $bin/tptest --tool $bin/tprouter \
 	--tool packaging/tpcluster-up --tool packaging/tpcluster-down \
-	--dynamic /sbin/tc "${extra[@]}" --out "$out"
+	--dynamic /sbin/tc --dynamic /usr/bin/iperf3 "${extra[@]}" --out "$out"

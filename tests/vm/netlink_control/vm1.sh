@@ -20,16 +20,16 @@ expect_refusal() {
 key=$(printf 'ab%.0s' $(seq 32))
 tpctl node set id 1 addr 10.0.0.1 port 7000 key "$key"
 tp_expect_eq "node settings" "$(tpctl -j node show)" \
-	"{\"id\":1,\"addr\":\"10.0.0.1\",\"port\":7000,\"key\":\"set\",\"heartbeat_ms\":$TP_HEARTBEAT_MS,\"dead_ms\":$TP_DEAD_MS,\"full_member\":true}"
+	"{\"id\":1,\"addr\":\"10.0.0.1\",\"port\":7000,\"key\":\"set\",\"heartbeat_ms\":$TP_HEARTBEAT_MS,\"dead_ms\":$TP_DEAD_MS,\"full_member\":true,\"weight\":1,\"drain\":false}"
 tpctl node set heartbeat 100 dead 300
 tp_expect_eq "timers changed, the rest kept" "$(tpctl -j node show)" \
-	'{"id":1,"addr":"10.0.0.1","port":7000,"key":"set","heartbeat_ms":100,"dead_ms":300,"full_member":true}'
+	'{"id":1,"addr":"10.0.0.1","port":7000,"key":"set","heartbeat_ms":100,"dead_ms":300,"full_member":true,"weight":1,"drain":false}'
 
 tpctl peer add id 2 addr 10.0.0.2
 tpctl peer add id 3 addr 10.0.0.3
 tp_expect_eq "members: this node, and two peers never heard from" \
 	"$(tpctl -j cluster show)" \
-	'[{"id":1,"addr":"10.0.0.1","state":"self","incarnation":0,"last_heard_ms":0},{"id":2,"addr":"10.0.0.2","state":"dead","incarnation":0,"last_heard_ms":null},{"id":3,"addr":"10.0.0.3","state":"dead","incarnation":0,"last_heard_ms":null}]'
+	'[{"id":1,"addr":"10.0.0.1","state":"self","incarnation":0,"last_heard_ms":0,"weight":1,"ready_services":0},{"id":2,"addr":"10.0.0.2","state":"dead","incarnation":0,"last_heard_ms":null,"weight":null,"ready_services":null},{"id":3,"addr":"10.0.0.3","state":"dead","incarnation":0,"last_heard_ms":null,"weight":null,"ready_services":null}]'
 tp_expect_eq "alone among three, no full member" "$(tpctl -j node show | grep -o '"full_member":[a-z]*')" '"full_member":false'
 tp_expect "the channel socket is bound to the node's address" grep -q "0100000A:1B58" /proc/net/udp
 tp_expect_eq "peer dump" "$(tpctl -j peer show)" '[{"id":2,"addr":"10.0.0.2"},{"id":3,"addr":"10.0.0.3"}]'
@@ -37,9 +37,37 @@ tpctl vip add 10.0.0.100 mac 01:00:5e:00:00:64 dev eth0
 ifindex=$(cat /sys/class/net/eth0/ifindex)
 tp_expect_eq "vip dump" "$(tpctl -j vip show)" "[{\"addr\":\"10.0.0.100\",\"mac\":\"01:00:5e:00:00:64\",\"ifindex\":$ifindex}]"
 tpctl service add 10.0.0.100:80
-tpctl service add 10.0.0.100:81 mode replicate replicas 3
+tpctl service add 10.0.0.100:81 mode replicate replicas 3 affinity source
+# Nothing listens here: not ready; this node alone stands in (no member
+# is ready).
 tp_expect_eq "service dump" "$(tpctl -j service show)" \
-	'[{"vip":"10.0.0.100","port":80,"mode":"balance","replicas":1,"connections":0},{"vip":"10.0.0.100","port":81,"mode":"replicate","replicas":3,"connections":0}]'
+	'[{"vip":"10.0.0.100","port":80,"mode":"balance","replicas":1,"connections":0,"affinity":"none","ready":false,"candidates":1},{"vip":"10.0.0.100","port":81,"mode":"replicate","replicas":3,"connections":0,"affinity":"source","ready":false,"candidates":1}]'
+# An application listening (the wildcard address): ready within a
+# heartbeat interval.
+tptest serve 80 name &
+listener=$!
+sleep 0.5
+tp_expect_eq "a listener on the wildcard makes the node ready" \
+	"$(tpctl -j service show | grep -o '"port":80,[^}]*"ready":[a-z]*')" \
+	'"port":80,"mode":"balance","replicas":1,"connections":0,"affinity":"none","ready":true'
+tp_expect_eq "and the member shows it" "$(tpctl -j cluster show | grep -o '"id":1,[^}]*')" \
+	'"id":1,"addr":"10.0.0.1","state":"self","incarnation":0,"last_heard_ms":0,"weight":1,"ready_services":1'
+kill $listener
+wait $listener 2>/dev/null || true
+sleep 0.5
+tp_expect_eq "and not ready once it is gone" "$(tpctl -j service show | grep -o '"port":80,[^}]*"ready":[a-z]*' | grep -o '"ready":[a-z]*')" '"ready":false'
+tpctl service set 10.0.0.100:81 affinity none
+tp_expect_eq "affinity changed" "$(tpctl -j service show | grep -o '"port":81,[^}]*"affinity":"[a-z]*"' | grep -o '"affinity":"[a-z]*"')" '"affinity":"none"'
+expect_refusal "service set of no service" 1 "No such file or directory: unknown service" tpctl service set 10.0.0.100:82 affinity source
+expect_refusal "unknown affinity" 2 "unknown affinity 'sticky'" tpctl service set 10.0.0.100:81 affinity sticky
+tpctl node set weight 5
+tpctl node drain
+tp_expect_eq "weight set, draining" "$(tpctl -j node show | grep -o '"weight":[0-9]*,"drain":[a-z]*')" '"weight":5,"drain":true'
+tp_expect_eq "a draining node announces weight 0" "$(tpctl -j cluster show | grep -o '"id":1,[^}]*' | grep -o '"weight":[0-9]*')" '"weight":0'
+tpctl node undrain
+tpctl node set weight 1
+tp_expect_eq "weight back, not draining" "$(tpctl -j node show | grep -o '"weight":[0-9]*,"drain":[a-z]*')" '"weight":1,"drain":false'
+expect_refusal "a weight beyond 65535" 2 "weight" tpctl node set weight 65536
 
 # A full table (63 peers), dumped over more than one reply buffer, comes
 # back complete and in order.

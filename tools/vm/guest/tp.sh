@@ -94,6 +94,19 @@ tp_wait_full_member() {
 	done
 }
 
+# tp_wait_for WHAT CMD...: waits until CMD succeeds, polling every 0.1 s;
+# a failed check after 10 s (times TP_SLOW).
+tp_wait_for() {
+	what=$1
+	shift
+	i=0
+	while ! "$@" > /dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -gt $((100 * TP_SLOW)) ] && { tp_fail "$what: not after $((10 * TP_SLOW)) s"; return 1; }
+		sleep 0.1
+	done
+}
+
 # tp_leaks_clear: forget what kmemleak found so far (debug kernel; no-op
 # elsewhere). tp_expect_no_leaks WHAT: kmemleak finds no object leaked
 # since (an unloaded module's frames are bare addresses in its

@@ -1,0 +1,85 @@
+# A cluster node (vm1..vm3 are this one script) of the traffic-policy
+# test: services of the VIP 10.0.0.100 are its name (80), an echo (83), a
+# 100 MiB stream (82), its name again with source affinity (84) and an
+# unmodified iperf3 server with source affinity (5201).
+tp_join_cluster "$(printf '5a%.0s' $(seq 32))" 80 82 83
+tpctl service add 10.0.0.100:84 affinity source
+tpctl service add 10.0.0.100:5201 affinity source
+tptest serve 80 name &
+name80=$!
+tptest serve 82 stream $((100 * 1024 * 1024)) 9 &
+tptest serve 83 echo &
+tptest serve 84 name &
+iperf3 -s -p 5201 > /tmp/iperf3.log 2>&1 &
+# candidates PORT N: service PORT is ready here and N members take it.
+candidates() { tpctl -j service show | grep -q "\"port\":$1,[^}]*\"ready\":true,\"candidates\":$2}"; }
+# The members' weights as this node knows them: `1=W1 2=W2 3=W3 `.
+weights() {
+	tpctl -j cluster show | grep -o '"id":[0-9]*,[^}]*"weight":[0-9]*' |
+		sed 's/"id":\([0-9]*\),.*"weight":/\1=/' | sort | tr '\n' ' '
+}
+weights_are() { [ "$(weights)" = "$1" ]; }
+# Every node ready for every service before the first count.
+for port in 80 82 83 84 5201; do
+	tp_wait_for "port $port ready on all three" candidates $port 3
+done
+tp_wait_full_member
+
+# Readiness: vm2's server on port 80 stops; within 300 ms no node sends
+# port 80's connections there any more (none is refused); it starts again
+# and takes its share.
+tp_barrier ready
+if [ "$TP_VM" = 2 ]; then
+	kill $name80
+	wait $name80 2>/dev/null || true
+fi
+tp_barrier stopped
+tp_barrier counted
+if [ "$TP_VM" = 2 ]; then
+	tptest serve 80 name &
+	name80=$!
+fi
+tp_wait_for "vm2 ready again" candidates 80 3
+tp_wait_full_member
+tp_barrier restarted
+tp_barrier counted-again
+
+# Weights 1:2:3 (vm1:vm2:vm3).
+tpctl node set weight "$TP_VM"
+tp_wait_for "every member's weight known" weights_are "1=1 2=2 3=3 "
+tp_wait_full_member
+tp_info "vm$TP_VM: $(tpctl cluster show | tr '\n' ' ')"
+tp_barrier weighted
+tp_barrier weights-counted
+tpctl node set weight 1
+
+# Drain: the node that serves the client's 100 MiB stream drains while it
+# runs and while the client holds echo connections; it takes no new
+# connection, serves what it has to the end, and takes its share again
+# once it stops draining.
+tp_barrier streaming
+sleep 1
+streams=$(awk 'NR > 1 && $2 == "6400000A:0052" && $4 == "01"' /proc/net/tcp | wc -l)
+drained=
+if [ "$streams" -gt 0 ]; then
+	tpctl node drain
+	drained=vm$TP_VM
+	tp_info "vm$TP_VM serves the stream, drains: $(tpctl node show)"
+fi
+sleep 1
+tp_wait_full_member
+tp_barrier drained ${drained:+drained=$drained}
+tp_barrier drain-counted
+if [ -n "$drained" ]; then
+	held=$(awk 'NR > 1 && $2 == "6400000A:0053" && $4 == "01"' /proc/net/tcp | wc -l)
+	tp_expect "the draining node still serves its held connections ($held)" [ "$held" -gt 0 ]
+	tpctl node undrain
+fi
+tp_barrier transfers-done
+tp_wait_full_member
+
+# Source affinity (port 84, and iperf3's control and data connections).
+tp_barrier affinity
+tp_barrier done
+tp_info "vm$TP_VM: $(tpctl stats show | grep -E '^vip_(new|drop_no)' | tr '\n' ' ')"
+tp_expect_eq "SYNs no member took" "$(tp_stat vip_drop_no_candidate)" 0
