@@ -20,10 +20,10 @@ expect_refusal() {
 key=$(printf 'ab%.0s' $(seq 32))
 tpctl node set id 1 addr 10.0.0.1 port 7000 key "$key"
 tp_expect_eq "node settings" "$(tpctl -j node show)" \
-	"{\"id\":1,\"addr\":\"10.0.0.1\",\"port\":7000,\"key\":\"set\",\"heartbeat_ms\":$TP_HEARTBEAT_MS,\"dead_ms\":$TP_DEAD_MS,\"full_member\":true,\"weight\":1,\"drain\":false}"
+	"{\"id\":1,\"addr\":\"10.0.0.1\",\"port\":7000,\"key\":\"set\",\"heartbeat_ms\":$TP_HEARTBEAT_MS,\"dead_ms\":$TP_DEAD_MS,\"full_member\":true,\"weight\":1,\"drain\":false,\"held_connections\":0}"
 tpctl node set heartbeat 100 dead 300
 tp_expect_eq "timers changed, the rest kept" "$(tpctl -j node show)" \
-	'{"id":1,"addr":"10.0.0.1","port":7000,"key":"set","heartbeat_ms":100,"dead_ms":300,"full_member":true,"weight":1,"drain":false}'
+	'{"id":1,"addr":"10.0.0.1","port":7000,"key":"set","heartbeat_ms":100,"dead_ms":300,"full_member":true,"weight":1,"drain":false,"held_connections":0}'
 
 tpctl peer add id 2 addr 10.0.0.2
 tpctl peer add id 3 addr 10.0.0.3

@@ -14,7 +14,9 @@ use crate::{
 };
 use std::net::{Ipv4Addr, SocketAddrV4};
 
-const PROC_TCP: &str = "/proc/net/tcp";
+/// The stack's IPv4 sockets, and its IPv6 ones: a dual-stack listener's
+/// connections from IPv4 clients are there, with v4-mapped addresses.
+const PROC_TCP: [&str; 2] = ["/proc/net/tcp", "/proc/net/tcp6"];
 
 /// TCP states as `/proc/net/tcp` numbers them (include/net/tcp_states.h).
 const STATES: [&str; 12] = [
@@ -41,9 +43,22 @@ pub(crate) struct Conn {
 }
 
 /// `0100000A:0050` as printed by the kernel: the address as a native-endian
-/// u32 in hex, the port in hex.
+/// u32 in hex, the port in hex; or an IPv6 socket's v4-mapped address
+/// (`::ffff:a.b.c.d`, `0000000000000000FFFF00000100000A:0050`). Other IPv6
+/// addresses are none of a VIP's.
 fn endpoint(s: &str) -> Option<SocketAddrV4> {
     let (addr, port) = s.split_once(':')?;
+    // The third word of a v4-mapped address, as the kernel prints it:
+    // bytes 00 00 ff ff read as a native-endian u32.
+    let mapped = format!(
+        "0000000000000000{:08X}",
+        u32::from_ne_bytes([0, 0, 0xff, 0xff])
+    );
+    let addr = match addr.len() {
+        8 => addr,
+        32 => addr.strip_prefix(mapped.as_str())?,
+        _ => return None,
+    };
     let addr = u32::from_str_radix(addr, 16).ok()?.to_ne_bytes();
     Some(SocketAddrV4::new(
         addr.into(),
@@ -157,19 +172,46 @@ pub(crate) fn handover(h: &Handover) -> Result<(), Failure> {
     .map_err(Failure::Failed)
 }
 
+/// The connections to `vips` this node's stack has, IPv4 and v4-mapped
+/// (listening sockets left out). A kernel without IPv6 has no `tcp6`.
+fn proc_conns(vips: &[Ipv4Addr]) -> Result<Vec<Conn>, Failure> {
+    let mut conns = Vec::new();
+    for path in PROC_TCP {
+        match std::fs::read_to_string(path) {
+            Ok(text) => conns.extend(parse(&text, vips)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && path.ends_with('6') => {}
+            Err(e) => {
+                return Err(Failure::Failed(format!(
+                    "reading {path}: {}",
+                    crate::io_text(&e)
+                )))
+            }
+        }
+    }
+    Ok(conns)
+}
+
+/// How many connections to `vips` still hold this node: those its stack
+/// has in any state but TIME_WAIT (which needs no application) and CLOSE.
+pub(crate) fn held(vips: &[Ipv4Addr]) -> Result<u64, Failure> {
+    let conns = proc_conns(vips)?;
+    Ok(conns
+        .iter()
+        .filter(|c| c.state != "time-wait" && c.state != "close")
+        .count() as u64)
+}
+
 /// `conn show`.
 pub(crate) fn show(json: bool) -> Result<String, Failure> {
     let mut client = Client::connect()?;
     let vips: Vec<Ipv4Addr> = objects::vips(&mut client)?.iter().map(|v| v.addr).collect();
-    let proc_text = std::fs::read_to_string(PROC_TCP)
-        .map_err(|e| Failure::Failed(format!("reading {PROC_TCP}: {}", crate::io_text(&e))))?;
     // Without CAP_NET_ADMIN (the offsets are live sequence numbers), or
     // from a module without replica-get, the sockets alone.
     let reps: Vec<Replicated> = client
         .dump(CMD_REPLICA_GET)
         .map(|msgs| msgs.iter().filter_map(replicated).collect())
         .unwrap_or_default();
-    Ok(output::list(&rows(&parse(&proc_text, &vips), &reps), json))
+    Ok(output::list(&rows(&proc_conns(&vips)?, &reps), json))
 }
 
 #[cfg(test)]
@@ -358,6 +400,19 @@ mod tests {
                     state: "time-wait"
                 },
             ]
+        );
+        // A dual-stack listener's connection from an IPv4 client, in
+        // tcp6: v4-mapped; a real IPv6 one is left out.
+        let t6 = "  sl  local_address                         remote_address                        st\n\
+                  0: 0000000000000000FFFF00006400000A:0050 0000000000000000FFFF00000400000A:9C42 01\n\
+                  1: 000080FE00000000FF00000001000000:0050 000080FE00000000FF00000002000000:9C43 01\n";
+        assert_eq!(
+            parse(t6, &[vip]),
+            vec![Conn {
+                local: SocketAddrV4::new(vip, 80),
+                remote: at([10, 0, 0, 4], 40002),
+                state: "established"
+            }]
         );
     }
 }

@@ -84,7 +84,13 @@ fn execute(command: Command, json: bool) -> Result<(), Failure> {
     use netlink::Client;
     let connect = || Client::connect().map_err(Failure::from);
     let text = match command {
-        Command::NodeShow => output::one(&objects::node_get(&mut connect()?)?, json),
+        Command::NodeShow => {
+            let mut client = connect()?;
+            let mut node = objects::node_get(&mut client)?;
+            let vips: Vec<_> = objects::vips(&mut client)?.iter().map(|v| v.addr).collect();
+            node.held_connections = conns::held(&vips)?;
+            output::one(&node, json)
+        }
         Command::NodeSet(set) => {
             let change = set.resolve()?;
             objects::node_set(&mut connect()?, &change)?;

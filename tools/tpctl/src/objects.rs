@@ -259,6 +259,8 @@ fn node_of(a: &Attrs) -> Option<output::Node> {
         // A module without traffic policy: every node of weight 1.
         weight: a.u16(A_NODE_WEIGHT).unwrap_or(1),
         drain: a.u8(A_NODE_DRAIN).is_some_and(|v| v != 0),
+        // Counted from the stack by `node show`, not by the kernel.
+        held_connections: 0,
     })
 }
 

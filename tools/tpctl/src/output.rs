@@ -93,6 +93,9 @@ pub(crate) struct Node {
     pub(crate) weight: u16,
     /// Whether it drains: it takes no new connection, whatever its weight.
     pub(crate) drain: bool,
+    /// TCP connections to the VIPs its stack holds (any state but
+    /// TIME_WAIT): what a draining node still serves.
+    pub(crate) held_connections: u64,
 }
 
 impl Text for Node {
@@ -107,6 +110,7 @@ impl Text for Node {
             ("full_member", &self.full_member),
             ("weight", &self.weight),
             ("drain", &self.drain),
+            ("held_connections", &self.held_connections),
         ])
     }
 }
@@ -352,6 +356,7 @@ pub(crate) mod tests {
             full_member: false,
             weight: 1,
             drain: false,
+            held_connections: 0,
         }
     }
 
@@ -367,12 +372,12 @@ pub(crate) mod tests {
         let j = one(&n, true);
         assert_eq!(
             j,
-            "{\"id\":1,\"addr\":\"10.0.0.1\",\"port\":7000,\"key\":\"set\",\"heartbeat_ms\":100,\"dead_ms\":300,\"full_member\":false,\"weight\":1,\"drain\":false}\n"
+            "{\"id\":1,\"addr\":\"10.0.0.1\",\"port\":7000,\"key\":\"set\",\"heartbeat_ms\":100,\"dead_ms\":300,\"full_member\":false,\"weight\":1,\"drain\":false,\"held_connections\":0}\n"
         );
         parses(&j, &n);
         assert_eq!(
             one(&n, false),
-            "id 1  addr 10.0.0.1  port 7000  key set  heartbeat_ms 100  dead_ms 300  full_member false  weight 1  drain false\n"
+            "id 1  addr 10.0.0.1  port 7000  key set  heartbeat_ms 100  dead_ms 300  full_member false  weight 1  drain false  held_connections 0\n"
         );
     }
 
