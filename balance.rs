@@ -15,9 +15,9 @@
 //! softirq context under a bottom-half-safe lock, and rebuilds it from the
 //! configuration whenever that changes.
 
-use crate::config::{Affinity, Config, Ipv4, Mode, Service, MAX_PEERS, MAX_SERVICES, MAX_VIPS};
+use crate::config::{Affinity, Config, Ipv4, Mode, Service, MAX_SERVICES, MAX_VIPS};
 use crate::packet::Ipv4Packet;
-use crate::policy::{self, Candidacy};
+use crate::policy::{self, Candidacy, Members};
 use crate::rendezvous::{self, FiveTuple, Key};
 use crate::replica::{self, MAX_SET};
 use crate::wire::Tuple;
@@ -62,8 +62,7 @@ pub(crate) struct Plane {
     key: Key,
     /// This node first, then its live peers, with their weights and
     /// readiness (`policy.rs`).
-    members: [Candidacy; MAX_PEERS + 1],
-    n_members: usize,
+    members: Members,
     /// A digest of the members' policies, to tell when to publish again.
     policy_view: u64,
     vips: [(Ipv4, [u8; 6], u32); MAX_VIPS],
@@ -134,12 +133,7 @@ impl Plane {
             self_id: 0,
             full_member: false,
             key: Key::ZERO,
-            members: [Candidacy {
-                id: 0,
-                weight: 0,
-                ready: 0,
-            }; MAX_PEERS + 1],
-            n_members: 0,
+            members: Members::new(),
             policy_view: 0,
             vips: [(Ipv4([0; 4]), [0; 6], 0); MAX_VIPS],
             n_vips: 0,
@@ -157,58 +151,54 @@ impl Plane {
 
     /// The plane of `config` with the live peers `live` (ids of configured
     /// peers), every node of the default weight and ready for every
-    /// service: see [`Plane::with_policy`].
+    /// service: see [`Plane::rebuild`].
     #[cfg(test)]
     pub(crate) fn of(
         config: &Config,
         live: impl IntoIterator<Item = u32>,
         full_member: bool,
     ) -> Self {
-        let own = Candidacy::everything(config.node().id);
-        let live = live.into_iter().map(Candidacy::everything);
-        Self::with_policy(config, own, live, full_member, 0)
+        let node = config.node().id;
+        let peers = config.peers().as_slice();
+        let live = live
+            .into_iter()
+            .filter(|id| peers.iter().any(|p| p.id == *id));
+        let mut members = Members::new();
+        members.set_unweighted(core::iter::once(node).filter(|&id| id != 0).chain(live));
+        let mut p = Self::empty();
+        p.rebuild(config, &members, full_member, 0);
+        p
     }
 
-    /// The plane of `config` with this node's candidacy `own` and the live
-    /// peers' `live` (those of configured peers count), whose policies
-    /// digest to `policy_view`: the members are this node and those. This
-    /// node takes new connections only if it is a `full_member`
-    /// (`membership.rs`).
-    pub(crate) fn with_policy(
+    /// Makes this the plane of `config` over `members` (this node first,
+    /// then its live peers, with their policies), whose policies digest to
+    /// `policy_view`; in place, for the plane is too large to build on a
+    /// kernel stack. This node takes new connections only if it is a
+    /// `full_member` (`membership.rs`) and the members' ready services fit
+    /// the table ([`Members::overflow`]).
+    pub(crate) fn rebuild(
+        &mut self,
         config: &Config,
-        own: Candidacy,
-        live: impl IntoIterator<Item = Candidacy>,
+        members: &Members,
         full_member: bool,
         policy_view: u64,
-    ) -> Self {
-        let mut p = Self::empty();
+    ) {
         let node = config.node();
-        p.self_id = node.id;
-        p.full_member = full_member;
-        p.key = derive_key(node.key.as_ref());
-        p.policy_view = policy_view;
-        if node.id != 0 {
-            p.members[0] = Candidacy { id: node.id, ..own };
-            p.n_members = 1;
-        }
-        for m in live {
-            if !config.peers().as_slice().iter().any(|peer| peer.id == m.id) {
-                continue;
-            }
-            if let Some(slot) = p.members.get_mut(p.n_members) {
-                *slot = m;
-                p.n_members += 1;
-            }
-        }
-        for (slot, v) in p.vips.iter_mut().zip(config.vips().as_slice()) {
+        self.self_id = node.id;
+        self.full_member = full_member && !members.overflow();
+        self.key = derive_key(node.key.as_ref());
+        self.policy_view = policy_view;
+        self.members = *members;
+        self.n_vips = 0;
+        for (slot, v) in self.vips.iter_mut().zip(config.vips().as_slice()) {
             *slot = (v.addr, v.mac, v.ifindex);
-            p.n_vips += 1;
+            self.n_vips += 1;
         }
-        for (slot, v) in p.services.iter_mut().zip(config.services().as_slice()) {
+        self.n_services = 0;
+        for (slot, v) in self.services.iter_mut().zip(config.services().as_slice()) {
             *slot = *v;
-            p.n_services += 1;
+            self.n_services += 1;
         }
-        p
     }
 
     /// The digest of the members' policies it was built with.
@@ -218,24 +208,17 @@ impl Plane {
 
     /// The members, this node first.
     pub(crate) fn members(&self) -> &[Candidacy] {
-        &self.members[..self.n_members]
-    }
-
-    /// The index of service `vip:port` in the table.
-    fn service_index(&self, vip: [u8; 4], port: u16) -> Option<usize> {
-        self.services[..self.n_services]
-            .iter()
-            .position(|s| s.vip.0 == vip && s.port == port)
+        self.members.as_slice()
     }
 
     /// The members that take new connections to `vip:port` now
-    /// (`policy::candidates`).
+    /// ([`Members::candidates`]).
     pub(crate) fn candidates(
         &self,
         vip: [u8; 4],
         port: u16,
     ) -> impl Iterator<Item = rendezvous::Candidate> + Clone + '_ {
-        policy::candidates(self.members(), self.service_index(vip, port))
+        self.members.candidates(&policy::service_id(vip, port))
     }
 
     /// The 5-tuple a new connection to `vip:port` is hashed by: the whole

@@ -33,8 +33,8 @@
 //! incarnation (it sent fewer datagrams than nanoseconds passed), and the
 //! window never needs a reset.
 
-use crate::config::{Ipv4, Peer, Service, MAX_PEERS};
-use crate::policy::{self, Candidacy, NodePolicy};
+use crate::config::{Ipv4, Peer, MAX_PEERS};
+use crate::policy::{self, NodePolicy};
 use crate::replay::{Rejection, ReplayWindow};
 
 const _: () = assert!(MAX_PEERS < 64);
@@ -144,6 +144,9 @@ pub(crate) struct Membership {
     own: NodePolicy,
     /// The digest of `own` under this node's id.
     own_digest: u64,
+    /// The digest of this node's services with source affinity
+    /// (`policy::affinity_digest`).
+    own_affinity: u64,
 }
 
 impl Default for Membership {
@@ -159,6 +162,7 @@ impl Membership {
             members: [Member::FREE; MAX_PEERS],
             own: NodePolicy::UNSET,
             own_digest: 0,
+            own_affinity: 0,
         }
     }
 
@@ -197,13 +201,21 @@ impl Membership {
         }
     }
 
-    /// Takes this node's own policy (its id is `self_id`); returns whether
-    /// it changed.
-    pub(crate) fn set_own_policy(&mut self, self_id: u32, policy: &NodePolicy) -> bool {
+    /// Takes this node's own policy (its id is `self_id`) and the digest
+    /// of its services with source affinity; returns whether either
+    /// changed.
+    pub(crate) fn set_own_policy(
+        &mut self,
+        self_id: u32,
+        policy: &NodePolicy,
+        affinity: u64,
+    ) -> bool {
         let digest = policy.digest(self_id);
-        let changed = self.own != *policy || self.own_digest != digest;
+        let changed =
+            self.own != *policy || self.own_digest != digest || self.own_affinity != affinity;
         self.own = *policy;
         self.own_digest = digest;
+        self.own_affinity = affinity;
         changed
     }
 
@@ -213,21 +225,27 @@ impl Membership {
     }
 
     /// This node's policy view: the digest of its own policy and those of
-    /// the peers it sees live (`policy::view_digest`).
+    /// the peers it sees live (`policy::view_digest`), and of its services
+    /// with source affinity (which every node configures alike, or their
+    /// views differ).
     pub(crate) fn policy_view(&self) -> u64 {
         let peers = self.members().filter(|m| m.live).map(|m| m.policy_digest);
-        policy::view_digest(core::iter::once(self.own_digest).chain(peers))
+        let nodes = core::iter::once(self.own_digest).chain(peers);
+        policy::view_digest(nodes.chain(core::iter::once(self.own_affinity)))
     }
 
-    /// The live peers as the data path hashes over them, their readiness as
-    /// bits over `services` (this node's table).
-    pub(crate) fn live_candidacies<'a>(
-        &'a self,
-        services: &'a [Service],
-    ) -> impl Iterator<Item = Candidacy> + 'a {
-        self.members()
-            .filter(|m| m.live)
-            .map(move |m| m.policy.candidacy(m.id, services))
+    /// This node (id `self_id`) and its live peers, each with its policy:
+    /// what the data path hashes over (`policy::Members`).
+    pub(crate) fn live_policies(
+        &self,
+        self_id: u32,
+    ) -> impl Iterator<Item = (u32, &NodePolicy)> + Clone + '_ {
+        let peers = self
+            .members
+            .iter()
+            .filter(|m| !m.is_free() && m.live)
+            .map(|m| (m.id, &m.policy));
+        core::iter::once((self_id, &self.own)).chain(peers)
     }
 
     /// Records a heartbeat whose MAC has verified: from node `sender` at

@@ -150,49 +150,156 @@ pub(crate) fn view_digest(digests: impl IntoIterator<Item = u64>) -> u64 {
 }
 
 /// A member as the data path hashes over it: its id, its weight and the
-/// services it is ready for, as bits over this node's service table.
+/// services it is ready for, as bits over [`Members::ready_ids`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Candidacy {
     /// Node id.
     pub(crate) id: u32,
     /// Its weight.
     pub(crate) weight: u16,
-    /// Bit `i`: ready for the `i`-th service of this node's table.
+    /// Bit `i`: ready for the `i`-th service id of the members' table.
     pub(crate) ready: u64,
 }
 
-const _: () = assert!(crate::config::MAX_SERVICES <= 64);
+/// Most distinct services the members' ready reports may name together:
+/// one bit each in [`Candidacy::ready`].
+pub(crate) const MAX_READY_IDS: usize = 64;
 
-impl Candidacy {
-    /// Node `id` of the default weight, ready for every service.
-    pub(crate) fn everything(id: u32) -> Self {
+/// The members as the data path hashes over them: this node first, then its
+/// live peers, each with its weight and readiness, and the table of the
+/// services any of them reported ready for.
+///
+/// Built from what every node agrees on (the members' reported policies),
+/// never from this node's own service table: a node that lacks a service
+/// others have, or has one they lack, still hashes that service's
+/// connections as they do. A port no member reported ready for is hashed
+/// over every member of weight above 0.
+///
+/// # Invariants
+///
+/// `members[..len]` are the members, `ready_ids[..n_ready_ids]` the
+/// distinct services they reported ready for, in the order of first
+/// report. `overflow`: they reported more than [`MAX_READY_IDS`] distinct
+/// services, and the table is incomplete.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Members {
+    members: [Candidacy; MAX_MEMBERS],
+    len: usize,
+    ready_ids: [ServiceId; MAX_READY_IDS],
+    n_ready_ids: usize,
+    overflow: bool,
+}
+
+/// Most members: this node and its peers.
+const MAX_MEMBERS: usize = crate::config::MAX_PEERS + 1;
+
+impl Members {
+    /// No member.
+    pub(crate) const fn new() -> Self {
         Self {
-            id,
-            weight: DEFAULT_WEIGHT,
-            ready: u64::MAX,
+            members: [Candidacy {
+                id: 0,
+                weight: 0,
+                ready: 0,
+            }; MAX_MEMBERS],
+            len: 0,
+            ready_ids: [[0; 6]; MAX_READY_IDS],
+            n_ready_ids: 0,
+            overflow: false,
         }
     }
-}
 
-impl NodePolicy {
-    /// Node `id`'s candidacy for this node's `services`.
-    pub(crate) fn candidacy(&self, id: u32, services: &[Service]) -> Candidacy {
-        let ready = services
+    /// Sets the members to `members` (id and policy; the first
+    /// [`MAX_MEMBERS`]), in place.
+    pub(crate) fn set<'a>(&mut self, members: impl Iterator<Item = (u32, &'a NodePolicy)> + Clone) {
+        self.n_ready_ids = 0;
+        self.overflow = false;
+        for (_, policy) in members.clone() {
+            for id in policy.ready() {
+                if self.ready_ids[..self.n_ready_ids].contains(id) {
+                    continue;
+                }
+                match self.ready_ids.get_mut(self.n_ready_ids) {
+                    Some(slot) => {
+                        *slot = *id;
+                        self.n_ready_ids += 1;
+                    }
+                    None => self.overflow = true,
+                }
+            }
+        }
+        self.len = 0;
+        for ((id, policy), slot) in members.zip(self.members.iter_mut()) {
+            let ready = if policy.reported {
+                self.ready_ids[..self.n_ready_ids]
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| policy.ready().contains(s))
+                    .fold(0u64, |mask, (i, _)| mask | (1 << i))
+            } else {
+                u64::MAX
+            };
+            *slot = Candidacy {
+                id,
+                weight: policy.weight,
+                ready,
+            };
+            self.len += 1;
+        }
+    }
+
+    /// Sets the members to `ids`, each of the default weight and ready for
+    /// every service (a cluster that reports no policy).
+    #[cfg(test)]
+    pub(crate) fn set_unweighted(&mut self, ids: impl Iterator<Item = u32>) {
+        self.n_ready_ids = 0;
+        self.overflow = false;
+        self.len = 0;
+        for (id, slot) in ids.zip(self.members.iter_mut()) {
+            *slot = Candidacy {
+                id,
+                weight: DEFAULT_WEIGHT,
+                ready: u64::MAX,
+            };
+            self.len += 1;
+        }
+    }
+
+    /// The members.
+    pub(crate) fn as_slice(&self) -> &[Candidacy] {
+        &self.members[..self.len]
+    }
+
+    /// Whether the members reported more services than the table holds:
+    /// nodes could then hash differently, and this one takes no new
+    /// connection.
+    pub(crate) fn overflow(&self) -> bool {
+        self.overflow
+    }
+
+    /// The candidates for a new connection to service `id`: the members of
+    /// weight above 0 that reported it ready; if none did, every member of
+    /// weight above 0.
+    pub(crate) fn candidates(
+        &self,
+        id: &ServiceId,
+    ) -> impl Iterator<Item = rendezvous::Candidate> + Clone + '_ {
+        let index = self.ready_ids[..self.n_ready_ids]
             .iter()
-            .enumerate()
-            .filter(|(_, s)| self.is_ready(&service_id(s.vip.0, s.port)))
-            .fold(0u64, |mask, (i, _)| mask | (1 << i));
-        Candidacy {
-            id,
-            weight: self.weight,
-            ready,
-        }
+            .position(|s| s == id);
+        candidates(self.as_slice(), index)
     }
 }
 
-/// The candidates among `members` for the service of index `service` in
-/// this node's table (`None`: a port that is no service): those of weight
-/// above 0 that are ready for it; if none is, those of weight above 0.
+impl Default for Members {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The candidates among `members` for the service of bit `service` in their
+/// [`Candidacy::ready`] (`None`: one no member reported ready for): those of
+/// weight above 0 that are ready for it; if none is, those of weight above 0.
 pub(crate) fn candidates(
     members: &[Candidacy],
     service: Option<usize>,
@@ -208,4 +315,21 @@ pub(crate) fn candidates(
             id: m.id,
             weight: m.weight,
         })
+}
+
+/// A digest of the services of `services` with source affinity: part of a
+/// node's policy view, so that nodes that hash a service's connections
+/// differently (one by the whole tuple, one by the client's address) do
+/// not both take new connections.
+pub(crate) fn affinity_digest(services: &[Service]) -> u64 {
+    services
+        .iter()
+        .filter(|s| s.affinity == crate::config::Affinity::Source)
+        .map(|s| {
+            let mut msg = [0u8; 7];
+            msg[0] = 3;
+            msg[1..].copy_from_slice(&service_id(s.vip.0, s.port));
+            rendezvous::siphash24(&Key::ZERO, &msg)
+        })
+        .fold(0, u64::wrapping_add)
 }

@@ -168,8 +168,8 @@ pub(crate) struct Candidate {
 const LOG_FRACTION_BITS: u32 = 16;
 
 /// `-log2(h / 2^64)` in fixed point with [`LOG_FRACTION_BITS`] fractional
-/// bits, rounded down in its fraction: in `(0, 64 << 16]`, never 0, and
-/// never smaller for a smaller `h`. Integer arithmetic only (no floating
+/// bits (the fraction of `log2(h)` truncated, so this rounds up): in
+/// `[1, 64 << 16]`, never 0, and never smaller for a smaller `h`. Integer arithmetic only (no floating
 /// point in the kernel), so every node computes the same bits.
 ///
 /// The integer part is the position of the top bit; the fraction comes one

@@ -51,7 +51,7 @@ use channel::{Channel, ChannelSettings, Cluster, Received};
 use config::{Config, Ipv4, MAX_PEERS};
 use control::{member_state, MemberView};
 use counted::Counted;
-use policy::{Candidacy, NodePolicy};
+use policy::{Members, NodePolicy};
 use stats::{Counter, Counters, Gauge, ServiceCounters};
 use sys::{
     arp_tap::{ArpResponder, ArpTap},
@@ -189,56 +189,22 @@ struct Runtime {
     replica_work: Option<Ticker<Node, sync::Work>>,
     /// When this node last sent its heartbeats (0: never).
     heartbeat_sent_ms: u64,
+    /// The members as the last publication or tick copied them out of the
+    /// membership: kept here, not on the stack (over a kilobyte).
+    members: Members,
+    /// The peers whose liveness a tick changed, for its announcements.
+    changed: [Option<MemberView>; MAX_PEERS],
 }
 
-/// The members as the data path hashes over them, copied out of the
-/// membership under its lock: this node's candidacy, its live peers', and
-/// the digest of their policies.
-struct Members {
-    own: Candidacy,
-    live: [Candidacy; MAX_PEERS],
-    len: usize,
-    policy_view: u64,
-}
-
-impl Members {
-    /// The members of `cluster` for the services of `config`, after this
-    /// node's own policy is set to `own`.
-    fn of(cluster: &mut Cluster, config: &Config, own: &NodePolicy) -> Self {
-        let id = config.node().id;
-        let services = config.services().as_slice();
-        cluster.membership.set_own_policy(id, own);
-        let mut set = Self {
-            own: own.candidacy(id, services),
-            live: [Candidacy::everything(0); MAX_PEERS],
-            len: 0,
-            policy_view: cluster.membership.policy_view(),
-        };
-        for (slot, c) in set
-            .live
-            .iter_mut()
-            .zip(cluster.membership.live_candidacies(services))
-        {
-            *slot = c;
-            set.len += 1;
-        }
-        set
-    }
-
-    fn live(&self) -> &[Candidacy] {
-        &self.live[..self.len]
-    }
-
-    /// The plane of `config` over these members.
-    fn plane(&self, config: &Config, full_member: bool) -> Plane {
-        Plane::with_policy(
-            config,
-            self.own,
-            self.live().iter().copied(),
-            full_member,
-            self.policy_view,
-        )
-    }
+/// Sets this node's own policy `own` (and its services' affinity, from
+/// `config`) in `cluster`'s membership and copies the members out into
+/// `out`, under the cluster's lock; returns their policy view.
+fn members_of(cluster: &mut Cluster, config: &Config, own: &NodePolicy, out: &mut Members) -> u64 {
+    let id = config.node().id;
+    let affinity = policy::affinity_digest(config.services().as_slice());
+    cluster.membership.set_own_policy(id, own, affinity);
+    out.set(cluster.membership.live_policies(id));
+    cluster.membership.policy_view()
 }
 
 impl Node {
@@ -249,21 +215,24 @@ impl Node {
         let mut runtime = self.runtime.lock();
         let opened = self.reconcile_channel(&mut runtime, config);
         let own = self.own_policy(config);
-        let (members, full_member) = {
+        let rt = &mut *runtime;
+        let (view, full_member) = {
             let mut cluster = self.cluster.lock();
             cluster.membership.set_peers(config.peers().as_slice());
-            cluster.keys = runtime.channel.as_ref().map(Channel::keys);
-            cluster.epoch = runtime.channel.as_ref().map_or(0, Channel::epoch);
+            cluster.keys = rt.channel.as_ref().map(Channel::keys);
+            cluster.epoch = rt.channel.as_ref().map_or(0, Channel::epoch);
             cluster.self_id = config.node().id;
-            let members = Members::of(&mut cluster, config, &own);
-            (members, cluster.membership.full_member(config.node().id))
+            let view = members_of(&mut cluster, config, &own, &mut rt.members);
+            (view, cluster.membership.full_member(config.node().id))
         };
-        runtime.full_member = full_member;
-        let plane = members.plane(config, full_member);
-        self.replicating
-            .store(plane.replicates(), Ordering::Relaxed);
-        self.vips.publish(&plane);
-        *self.plane.lock() = plane;
+        rt.full_member = full_member;
+        {
+            let mut plane = self.plane.lock();
+            plane.rebuild(config, &rt.members, full_member, view);
+            self.replicating
+                .store(plane.replicates(), Ordering::Relaxed);
+            self.vips.publish(&plane);
+        }
         // A listener of a replicate service that is gone (the service, or
         // its VIP) gets TCP's proto back now.
         self.release_gated_listeners();
@@ -401,14 +370,16 @@ impl Tick for Node {
         let config = self.config.lock();
         let timers = config.node().timers(clock::default_timers());
         let mut runtime = self.runtime.lock();
+        let rt = &mut *runtime;
         let now = clock::now_ms();
-        let mut changed = [None; MAX_PEERS];
+        rt.changed = [None; MAX_PEERS];
         let mut n_changed = 0;
         // The peers, each with the epoch its heartbeats go bound to.
         let mut recipients = [None; MAX_PEERS];
         let own = self.own_policy(&config);
-        let (members, full_member) = {
+        let (view, full_member) = {
             let mut cluster = self.cluster.lock();
+            let changed = &mut rt.changed;
             cluster.membership.update(now, timers.dead_ms, |m| {
                 if let Some(slot) = changed.get_mut(n_changed) {
                     *slot = Some(view_of(m, now));
@@ -418,8 +389,8 @@ impl Tick for Node {
             for (slot, peer) in recipients.iter_mut().zip(config.peers().as_slice()) {
                 *slot = cluster.membership.recipient(peer.id);
             }
-            let members = Members::of(&mut cluster, &config, &own);
-            (members, cluster.membership.full_member(config.node().id))
+            let view = members_of(&mut cluster, &config, &own, &mut rt.members);
+            (view, cluster.membership.full_member(config.node().id))
         };
         // The receive path may have stopped new connections since (views
         // differed): compare with the plane, not with the last decision.
@@ -427,33 +398,35 @@ impl Tick for Node {
             let plane = self.plane.lock();
             (plane.takes_new_connections(), plane.policy_view())
         };
-        runtime.full_member = full_member;
-        if n_changed > 0 || full_member != published || members.policy_view != published_view {
-            let plane = members.plane(&config, full_member);
+        rt.full_member = full_member;
+        if n_changed > 0 || full_member != published || view != published_view {
+            let mut plane = self.plane.lock();
+            plane.rebuild(&config, &rt.members, full_member, view);
             self.vips.publish(&plane);
-            *self.plane.lock() = plane;
         }
         self.refresh_quorum(&config);
         if n_changed > 0 {
             self.replica_kick.kick();
         }
-        for view in changed.iter().flatten() {
-            self.announce(view);
+        for member in rt.changed.iter().flatten() {
+            self.announce(member);
         }
-        if runtime.channel.is_some() {
-            self.heartbeat_due(runtime.heartbeat_sent_ms, now, &timers);
-            runtime.heartbeat_sent_ms = now;
+        if rt.channel.is_some() {
+            self.heartbeat_due(rt.heartbeat_sent_ms, now, &timers);
+            rt.heartbeat_sent_ms = now;
         }
-        if let Some(channel) = runtime.channel.as_mut() {
-            let mut view = [0u32; MAX_PEERS + 1];
-            view[0] = config.node().id;
-            for (slot, m) in view[1..].iter_mut().zip(members.live()) {
+        if let Some(channel) = rt.channel.as_mut() {
+            // This node, then the peers it sees live.
+            let mut live = [0u32; MAX_PEERS + 1];
+            let mut n = 0;
+            for (slot, m) in live.iter_mut().zip(rt.members.as_slice()) {
                 *slot = m.id;
+                n += 1;
             }
             channel.send_heartbeats(
                 recipients.iter().flatten().copied(),
-                &view[..=members.len],
-                (&own, members.policy_view),
+                &live[..n],
+                (&own, view),
                 &self.counters,
             );
         }
@@ -602,6 +575,8 @@ impl PerNet for Node {
                 handover_work: None,
                 replica_work: None,
                 heartbeat_sent_ms: 0,
+                members: Members::new(),
+                changed: [None; MAX_PEERS],
             }),
             cluster <- new_spinlock_bh!(Cluster::new()?, "tpcluster_cluster"),
             plane <- new_spinlock_bh!(Plane::empty(), "tpcluster_plane"),

@@ -2,7 +2,9 @@ use crate::balance::{Decision, Plane};
 use crate::config::{Affinity, Config, Ipv4, Mode, NodeChange, Peer, Vip};
 use crate::membership::Membership;
 use crate::packet::{Ipv4Packet, TcpPorts, IPPROTO_TCP};
-use crate::policy::{candidates, service_id, view_digest, Candidacy, NodePolicy};
+use crate::policy::{
+    affinity_digest, candidates, service_id, view_digest, Candidacy, Members, NodePolicy,
+};
 use crate::rendezvous::{neg_log2, owner, owner_weighted, Candidate, FiveTuple, Key};
 use proptest::prelude::*;
 
@@ -182,18 +184,23 @@ fn config(id: u32, n: u32) -> Config {
     c
 }
 
-/// The planes of nodes 1..=3 when each node's policy is `policy(id)`.
-fn planes(policy: impl Fn(u32) -> NodePolicy, edit: impl Fn(&mut Config)) -> Vec<Plane> {
+/// The planes of nodes 1..=3 when each node's policy is `policy(id)` and
+/// `edit(id, config)` changes each one's configuration.
+fn planes(policy: impl Fn(u32) -> NodePolicy, edit: impl Fn(u32, &mut Config)) -> Vec<Plane> {
+    let policies: Vec<NodePolicy> = (1..=3).map(&policy).collect();
     (1..=3)
         .map(|id| {
             let mut c = config(id, 3);
-            edit(&mut c);
-            let services = c.services().as_slice().to_vec();
-            let own = policy(id).candidacy(id, &services);
-            let live = (1..=3)
+            edit(id, &mut c);
+            let mut members = Members::new();
+            let own = (id, &policies[id as usize - 1]);
+            let live = (1..=3u32)
                 .filter(|&p| p != id)
-                .map(|p| policy(p).candidacy(p, &services));
-            Plane::with_policy(&c, own, live, true, 0)
+                .map(|p| (p, &policies[p as usize - 1]));
+            members.set(core::iter::once(own).chain(live));
+            let mut plane = Plane::empty();
+            plane.rebuild(&c, &members, true, 0);
+            plane
         })
         .collect()
 }
@@ -236,7 +243,7 @@ fn a_node_not_ready_takes_none_of_that_service() {
                 NodePolicy::new(1, ready.into_iter().chain([service_id(VIP, 80)]))
             }
         },
-        |_| {},
+        |_, _| {},
     );
     let mut on_81 = [0; 4];
     for port in 1000..2000u16 {
@@ -255,7 +262,7 @@ fn a_node_not_ready_takes_none_of_that_service() {
 #[test]
 fn a_draining_node_takes_nothing_new() {
     let ready = || [80u16, 81, 90].map(|port| service_id(VIP, port));
-    let p = planes(|id| NodePolicy::new(u16::from(id != 3), ready()), |_| {});
+    let p = planes(|id| NodePolicy::new(u16::from(id != 3), ready()), |_, _| {});
     for port in 1000..1500u16 {
         for dport in [80, 81, 4444] {
             let t = takers(&p, &syn([10, 0, 0, 4], port, dport));
@@ -266,7 +273,7 @@ fn a_draining_node_takes_nothing_new() {
         t.sort();
         assert_eq!(t, [1, 2], "the replica set of 2 avoids the draining node");
     }
-    let p = planes(|_| NodePolicy::new(0, ready()), |_| {});
+    let p = planes(|_| NodePolicy::new(0, ready()), |_, _| {});
     assert_eq!(
         p[0].decide(&syn([10, 0, 0, 4], 1000, 80), |_| unreachable!()),
         Decision::NoCandidate
@@ -279,7 +286,7 @@ fn a_draining_node_takes_nothing_new() {
 fn source_affinity_keeps_a_client_on_one_node() {
     let p = planes(
         |_| NodePolicy::UNREPORTED,
-        |c| {
+        |_, c| {
             c.set_service_affinity(Ipv4(VIP), 80, Affinity::Source)
                 .unwrap()
         },
@@ -320,7 +327,7 @@ fn differing_policy_views_stop_new_connections() {
     let mut m = Membership::new();
     m.set_peers(&peers);
     let me = NodePolicy::new(1, [service_id(VIP, 80)]);
-    m.set_own_policy(1, &me);
+    m.set_own_policy(1, &me, 0);
     let p2 = NodePolicy::new(2, [service_id(VIP, 80)]);
     let p3 = NodePolicy::new(1, []);
     // Every node's view, as each would compute it.
@@ -353,8 +360,57 @@ fn differing_policy_views_stop_new_connections() {
     assert_eq!(hear(&mut m, 2, 2, &p2, new_view, 30), Ok(true));
     assert!(m.full_member(1));
     // This node's own policy changes: no peer reports it yet.
-    assert!(m.set_own_policy(1, &NodePolicy::new(0, [service_id(VIP, 80)])));
+    assert!(m.set_own_policy(1, &NodePolicy::new(0, [service_id(VIP, 80)]), 0));
     assert!(!m.full_member(1));
-    let cands: Vec<_> = m.live_candidacies(&[]).map(|c| (c.id, c.weight)).collect();
-    assert_eq!(cands, [(2, 2), (3, 1)]);
+    let members: Vec<_> = m.live_policies(1).map(|(id, p)| (id, p.weight())).collect();
+    assert_eq!(members, [(1, 0), (2, 2), (3, 1)]);
+    // Back as it was, but with a service of source affinity the others
+    // do not have: the views differ.
+    assert!(m.set_own_policy(1, &me, 77));
+    assert!(!m.full_member(1));
+    assert!(m.set_own_policy(1, &me, 0));
+    assert!(m.full_member(1));
+}
+
+/// Node 3 lacks service 81 (not yet added there) while an application
+/// listens on port 81 on every node: nodes 1 and 2 report it ready, node 3
+/// cannot. Every node still hashes port 81's connections over nodes 1 and
+/// 2, from what they all know, and each SYN is taken exactly once.
+#[test]
+fn a_service_missing_on_one_node_is_hashed_alike() {
+    let p = planes(
+        |id| {
+            let mut ready = vec![service_id(VIP, 80), service_id(VIP, 90)];
+            if id != 3 {
+                ready.push(service_id(VIP, 81));
+            }
+            NodePolicy::new(1, ready)
+        },
+        |id, c| {
+            if id == 3 {
+                c.del_service(Ipv4(VIP), 81).unwrap();
+            }
+        },
+    );
+    for port in 1000..2000u16 {
+        let t = takers(&p, &syn([10, 0, 0, 4], port, 81));
+        assert_eq!(t.len(), 1, "port {port}: {t:?}");
+        assert_ne!(t[0], 3);
+    }
+}
+
+#[test]
+fn affinity_digests_see_the_source_services_only() {
+    let c1 = config(1, 3);
+    let mut c2 = config(1, 3);
+    assert_eq!(
+        affinity_digest(c1.services().as_slice()),
+        affinity_digest(c2.services().as_slice())
+    );
+    c2.set_service_affinity(Ipv4(VIP), 81, Affinity::Source)
+        .unwrap();
+    assert_ne!(
+        affinity_digest(c1.services().as_slice()),
+        affinity_digest(c2.services().as_slice())
+    );
 }

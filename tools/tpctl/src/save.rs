@@ -122,8 +122,9 @@ pub(crate) fn save(c: &mut Client) -> Result<Saved, Failure> {
             key: None,
             heartbeat: Some(node.heartbeat_ms),
             dead: Some(node.dead_ms),
-            weight: (node.weight != 1).then_some(node.weight),
-            drain: node.drain.then_some(true),
+            // Always, as the timers: a restored file sets them back.
+            weight: Some(node.weight),
+            drain: Some(node.drain),
         },
         key: Some(node.key),
         peers: objects::peers(c)?,
