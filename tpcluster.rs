@@ -173,6 +173,10 @@ struct Node {
     fresh_ms: core::sync::atomic::AtomicU32,
     /// Whether any service replicates: the outbound hook's fast path.
     replicating: AtomicBool,
+    /// A heartbeat disagreed since the tick last decided full membership:
+    /// the tick stops new connections on the plane it installs, which the
+    /// receive path's stop on the plane before it would not reach.
+    disagreed: AtomicBool,
 }
 
 /// What runs on its own in a node.
@@ -229,6 +233,11 @@ impl Node {
         {
             let mut plane = self.plane.lock();
             plane.rebuild(config, &rt.members, full_member, view);
+            // A disagreement since the last tick: leave the decision to
+            // the next one.
+            if self.disagreed.load(Ordering::Acquire) {
+                plane.stop_new_connections();
+            }
             self.replicating
                 .store(plane.replicates(), Ordering::Relaxed);
             self.vips.publish(&plane);
@@ -377,6 +386,9 @@ impl Tick for Node {
         // The peers, each with the epoch its heartbeats go bound to.
         let mut recipients = [None; MAX_PEERS];
         let own = self.own_policy(&config);
+        // Cleared before the decision below, which sees every disagreement
+        // recorded before it: one recorded after it stops the plane below.
+        self.disagreed.store(false, Ordering::Release);
         let (view, full_member) = {
             let mut cluster = self.cluster.lock();
             let changed = &mut rt.changed;
@@ -402,6 +414,9 @@ impl Tick for Node {
         if n_changed > 0 || full_member != published || view != published_view {
             let mut plane = self.plane.lock();
             plane.rebuild(&config, &rt.members, full_member, view);
+            if self.disagreed.load(Ordering::Acquire) {
+                plane.stop_new_connections();
+            }
             self.vips.publish(&plane);
         }
         self.refresh_quorum(&config);
@@ -523,7 +538,10 @@ impl UdpReceiver for Node {
             Received::Nothing => {}
             // Views differ: stop taking new connections now rather than at
             // the next tick, which decides again with every view at hand.
-            Received::Disagreement => self.plane.lock().stop_new_connections(),
+            Received::Disagreement => {
+                self.disagreed.store(true, Ordering::Release);
+                self.plane.lock().stop_new_connections();
+            }
             Received::Handover { sender, handover } => self.handover_received(sender, &handover),
             Received::Progress { sender, list } => self.replica_progress(sender, &list),
         }
@@ -595,6 +613,7 @@ impl PerNet for Node {
             replica_swept_ms: AtomicU64::new(0),
             fresh_ms: core::sync::atomic::AtomicU32::new(0),
             replicating: AtomicBool::new(false),
+            disagreed: AtomicBool::new(false),
         })
     }
 
