@@ -310,7 +310,36 @@ impl Replication {
         {
             r.excluded = true;
         }
+        // A node that stepped down waits for a replica left to take the
+        // connection; with none left, nobody will.
+        if self.stepped_down() && self.others().next().is_none() {
+            self.fence();
+        }
         was == Role::Backup && self.role() == Role::Primary
+    }
+
+    /// This node, primary, hands the sender role to the next replica left
+    /// in the set: a planned switchover (its node drains), not a failover.
+    /// It leaves the set as if a majority had declared it dead, so its own
+    /// next report takes it out of every other replica's view and makes
+    /// the next one primary at once; until then it is silent, as a backup.
+    /// The new primary holds every byte the client may have seen (the
+    /// gates, as for a failover), and its report, which no longer counts
+    /// this node, fences it here: the socket is then released. Refused
+    /// (false) if this node is not the primary, is in doubt (another may
+    /// have taken over already), or is the last replica left.
+    pub(crate) fn step_down(&mut self) -> bool {
+        if self.role() != Role::Primary || self.doubt || self.others().next().is_none() {
+            return false;
+        }
+        self.set[usize::from(self.me)].excluded = true;
+        true
+    }
+
+    /// Whether this node stepped down and still waits for the next
+    /// primary's word (see [`Replication::step_down`]).
+    pub(crate) fn stepped_down(&self) -> bool {
+        !self.fenced && self.me().excluded
     }
 
     /// Silences this node on the connection for good.

@@ -670,7 +670,14 @@ impl crate::sys::ticker::Tick<Work> for Node {
         // A gated listener its application closed holds its socket, its
         // namespace and the module until it is given back.
         self.release_gated_listeners();
-        let timers = self.config.lock().node().timers(clock::default_timers());
+        let (timers, draining) = {
+            let config = self.config.lock();
+            let node = config.node();
+            (
+                node.timers(clock::default_timers()),
+                node.effective_weight() == 0,
+            )
+        };
         // A peer dead by a majority is taken out of the sets only half a
         // heartbeat interval after this node counted it dead: that long
         // after this node's heartbeat saying so went out. If that word
@@ -742,6 +749,13 @@ impl crate::sys::ticker::Tick<Work> for Node {
                     // With every backup left vouching or gone, a doubt
                     // ends; the stack must then send what it held back.
                     e.resume |= e.rep.role() == Role::Primary && e.rep.settle_doubt();
+                    // A draining node hands every connection it sends on to
+                    // its next replica (a planned switchover, not a
+                    // failover); one whose client has not completed its
+                    // handshake, once it has.
+                    if draining && !e.half_open() && e.rep.step_down() {
+                        self.counters.bump(Counter::ReplicaSteppedDown);
+                    }
                     // Backups gone may have freed what the clamp held.
                     e.need_ack |= e.held.is_some_and(|h| e.rep.lifts(&h));
                 }

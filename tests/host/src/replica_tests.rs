@@ -415,6 +415,55 @@ fn doubt_ends_when_every_backup_vouches() {
     assert_eq!(b.role(), Role::Primary);
 }
 
+/// A draining primary hands the connection to the next replica: its report
+/// makes that one primary at once, and the new primary's report, which no
+/// longer counts it, fences it.
+#[test]
+fn a_draining_primary_steps_down_to_the_next_replica() {
+    let mut p = conn(2); // set [2, 3, 1]: 2 is primary
+    assert!(p.step_down());
+    assert_eq!(p.role(), Role::Backup, "silent from now on");
+    assert!(p.stepped_down());
+    assert_eq!(p.primary(), Some(3));
+    assert_eq!(p.members_mask(), 0b110, "its report counts itself out");
+    assert!(!p.step_down(), "only once, and only a primary");
+    // Every backup follows the primary's own word: the next one takes over
+    // without waiting for a death to be declared.
+    let mut next = conn(3);
+    assert!(next.take_view(2, p.members_mask()));
+    assert_eq!(next.role(), Role::Primary);
+    let mut other = conn(1);
+    assert!(!other.take_view(2, p.members_mask()));
+    assert_eq!(other.role(), Role::Backup);
+    assert_eq!(other.primary(), Some(3));
+    // A report from before the switchover changes nothing.
+    assert!(!p.take_view(1, 0b111));
+    assert!(p.stepped_down());
+    // The new primary's report no longer counts it: it lets go.
+    assert!(!p.take_view(3, next.members_mask()));
+    assert_eq!(p.role(), Role::Fenced);
+    assert!(!p.stepped_down());
+    // Refused: a backup; a primary in doubt (another may have taken over
+    // already); the last replica left (nobody to take it).
+    assert!(!conn(3).step_down());
+    let mut d = conn(2);
+    d.doubt();
+    assert!(!d.step_down());
+    let mut alone = conn(2);
+    alone.exclude(3);
+    alone.exclude(1);
+    assert!(!alone.step_down());
+    assert_eq!(alone.role(), Role::Primary);
+    // Whoever was left to take over died before it did: nobody will, and
+    // the node that stepped down lets the connection go.
+    let mut w = conn(2);
+    assert!(w.step_down());
+    w.exclude(3);
+    assert!(w.stepped_down(), "1 is still there to take over");
+    w.exclude(1);
+    assert_eq!(w.role(), Role::Fenced);
+}
+
 /// RFC 5961, section 5.2: the client acknowledges only what the primary
 /// sent, and the primary writes only what every backup has sent.
 #[test]

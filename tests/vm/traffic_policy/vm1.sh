@@ -1,10 +1,13 @@
 # A cluster node (vm1..vm3 are this one script) of the traffic-policy
 # test: services of the VIP 10.0.0.100 are its name (80), an echo (83), a
-# 100 MiB stream (82), its name again with source affinity (84) and an
-# unmodified iperf3 server with source affinity (5201).
+# 100 MiB stream (82), its name again with source affinity (84), an
+# unmodified iperf3 server with source affinity (5201) and a replicated
+# 100 MiB stream (85, R=2).
 tp_join_cluster "$(printf '5a%.0s' $(seq 32))" 80 82 83
 tpctl service add 10.0.0.100:84 affinity source
 tpctl service add 10.0.0.100:5201 affinity source
+tpctl service add 10.0.0.100:85 mode replicate replicas 2
+tptest serve 85 stream $((100 * 1024 * 1024)) 7 &
 tptest serve 80 name &
 name80=$!
 tptest serve 82 stream $((100 * 1024 * 1024)) 9 &
@@ -20,7 +23,7 @@ weights() {
 }
 weights_are() { [ "$(weights)" = "$1" ]; }
 # Every node ready for every service before the first count.
-for port in 80 82 83 84 5201; do
+for port in 80 82 83 84 85 5201; do
 	tp_wait_for "port $port ready on all three" candidates $port 3
 done
 tp_wait_full_member
@@ -74,6 +77,38 @@ tp_barrier drained ${drained:+drained=$drained}
 tp_barrier drain-counted
 [ -z "$drained" ] || tpctl node undrain
 tp_barrier transfers-done
+tp_wait_full_member
+
+# Planned switchover: the primary of a replicated 100 MiB stream drains
+# while it runs. It hands the connection to its backup, which sends on at
+# once (no node is declared dead, none is counted out of a set), and lets
+# its own socket go once the backup has taken over.
+tp_barrier replicated-streaming
+stepped=$(tp_stat replica_stepped_down)
+fenced=$(tp_stat replica_fenced)
+excluded=$(tp_stat replica_excluded)
+takeovers=$(tp_stat replica_takeovers)
+primary_of_85() { tpctl conn show | grep -q '10.0.0.100:85  client .* replicate primary '; }
+let_go_of_85() { ! tpctl conn show | grep -q '10.0.0.100:85  client .* replicate '; }
+switched=
+if primary_of_85; then
+	tp_info "vm$TP_VM is the stream's primary: $(tpctl conn show | grep ':85 ' | tr -s ' ')"
+	tpctl node drain
+	switched=vm$TP_VM
+	tp_wait_for "the draining primary lets the connection go" let_go_of_85
+fi
+tp_barrier switched ${switched:+switched=$switched}
+tp_barrier switch-counted
+if [ -n "$switched" ]; then
+	tp_expect_eq "connections the draining primary handed over, and let go" \
+		"$(($(tp_stat replica_stepped_down) - stepped)) $(($(tp_stat replica_fenced) - fenced))" "1 1"
+	tpctl node undrain
+else
+	tp_info "vm$TP_VM took over $(($(tp_stat replica_takeovers) - takeovers)) connection(s)"
+	tp_expect_eq "replicas this node counted out (nobody died)" "$(($(tp_stat replica_excluded) - excluded))" 0
+	tp_expect_eq "connections this node stepped down from" "$(($(tp_stat replica_stepped_down) - stepped))" 0
+fi
+tp_barrier switch-checked took$TP_VM=$(($(tp_stat replica_takeovers) - takeovers))
 tp_wait_full_member
 
 # Source affinity (port 84, and iperf3's control and data connections).

@@ -72,6 +72,31 @@ tp_expect_eq "held connections, and failed (stalled, reset) ones" \
 tp_expect "the draining node held some of them" grep -q "^$drained connections=[1-9]" /tmp/held
 tp_barrier transfers-done
 
+# A replicated 100 MiB stream (port 85, R=2) whose primary drains
+# mid-transfer: its backup takes over without a failover.
+rm -f /tmp/timeline
+TPTEST_TIMELINE=/tmp/timeline tptest fetch 10.0.0.100 85 > /tmp/rstream 2>&1 &
+rstream=$!
+w=0
+while [ ! -s /tmp/timeline ] && [ $w -lt 100 ]; do sleep 0.1; w=$((w + 1)); done
+sleep 0.5
+tp_barrier replicated-streaming
+tp_barrier switched
+switched=$(tp_value switched || echo none)
+running=no
+kill -0 $rstream 2>/dev/null && running=yes
+at=$(tail -n 1 /tmp/timeline | cut -d' ' -f2)
+tp_expect "the primary of the replicated stream ($switched) drained and let it go mid-transfer (at ${at:-?} bytes)" \
+	[ "$switched" != none -a $running = yes ]
+wait $rstream || true
+gap=$(tp_longest_gap /tmp/timeline)
+tp_expect_eq "replicated 100 MiB stream across the planned switchover: what arrived (application's longest wait $gap ms)" \
+	"$(cat /tmp/rstream)" "$(tptest digest $((100 * 1024 * 1024)) 7)"
+tp_barrier switch-counted
+tp_barrier switch-checked
+took=$(($(tp_value took1) + $(tp_value took2) + $(tp_value took3)))
+tp_expect_eq "connections taken over by the drained primary's backup" "$took" 1
+
 tp_barrier affinity
 n=200
 out=$(tptest connect-many 10.0.0.100 84 $n)
