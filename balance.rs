@@ -144,6 +144,7 @@ impl Plane {
                 replicas: 1,
                 slot: 0,
                 affinity: Affinity::None,
+                unhealthy: false,
             }; MAX_SERVICES],
             n_services: 0,
         }

@@ -211,6 +211,10 @@ pub(crate) struct Service {
     pub(crate) slot: u8,
     /// Which of its connections go to one node.
     pub(crate) affinity: Affinity,
+    /// A health check of this node's own (`tpctl service check`, or the
+    /// admin by hand) says it must not take the service's new
+    /// connections, whatever listens.
+    pub(crate) unhealthy: bool,
 }
 
 /// Why a change was refused. Each reason has an errno class and a message
@@ -493,6 +497,7 @@ impl Config {
             replicas,
             slot,
             affinity: Affinity::None,
+            unhealthy: false,
         };
         self.services
             .push(service, ConfigError::Full(c"too many services"))
@@ -505,13 +510,28 @@ impl Config {
         port: u16,
         affinity: Affinity,
     ) -> Result<(), ConfigError> {
+        self.service_mut(vip, port)?.affinity = affinity;
+        Ok(())
+    }
+
+    /// Sets whether this node's own health check of service `vip:port`
+    /// passes.
+    pub(crate) fn set_service_health(
+        &mut self,
+        vip: Ipv4,
+        port: u16,
+        healthy: bool,
+    ) -> Result<(), ConfigError> {
+        self.service_mut(vip, port)?.unhealthy = !healthy;
+        Ok(())
+    }
+
+    fn service_mut(&mut self, vip: Ipv4, port: u16) -> Result<&mut Service, ConfigError> {
         let n = self.services.len;
-        let service = self.services.items[..n]
+        self.services.items[..n]
             .iter_mut()
             .find(|s| s.vip == vip && s.port == port)
-            .ok_or(ConfigError::NotFound(c"unknown service"))?;
-        service.affinity = affinity;
-        Ok(())
+            .ok_or(ConfigError::NotFound(c"unknown service"))
     }
 
     /// Removes a service.

@@ -282,16 +282,28 @@ fn affinity_of(req: &Request<'_>) -> Result<Option<Affinity>> {
         .transpose()
 }
 
-/// `service-set`: change the settings given (the affinity).
+/// `service-set`: change the settings given (the affinity, this node's
+/// health verdict); all or none.
 pub(crate) fn service_set(node: &Node, req: &Request<'_>) -> Result {
     let (vip, port) = service_key(req)?;
-    let Some(affinity) = affinity_of(req)? else {
+    let affinity = affinity_of(req)?;
+    let healthy = req.u8(b::TPCLUSTER_A_SERVICE_HEALTHY).map(|v| v != 0);
+    if affinity.is_none() && healthy.is_none() {
         return Err(req.refuse(EINVAL, c"nothing to change", None));
-    };
+    }
     let mut config = node.config.lock();
-    config
-        .set_service_affinity(vip, port, affinity)
-        .map_err(|e| refuse(req, e))?;
+    // Both name the same service: the first fails as the second would, and
+    // changes nothing.
+    if let Some(affinity) = affinity {
+        config
+            .set_service_affinity(vip, port, affinity)
+            .map_err(|e| refuse(req, e))?;
+    }
+    if let Some(healthy) = healthy {
+        config
+            .set_service_health(vip, port, healthy)
+            .map_err(|e| refuse(req, e))?;
+    }
     republish(node, &config);
     Ok(())
 }
@@ -323,6 +335,7 @@ pub(crate) fn service_dump(node: &Node, dump: &mut Dump<'_>) -> i32 {
             )?;
             m.put_u32(b::TPCLUSTER_A_SERVICE_AFFINITY, s.affinity as u32)?;
             m.put_u8(b::TPCLUSTER_A_SERVICE_READY, ready.into())?;
+            m.put_u8(b::TPCLUSTER_A_SERVICE_HEALTHY, (!s.unhealthy).into())?;
             m.put_u32(b::TPCLUSTER_A_SERVICE_CANDIDATES, candidates)
         },
     )

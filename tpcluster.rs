@@ -258,7 +258,7 @@ impl Node {
             .services()
             .as_slice()
             .iter()
-            .filter(|s| sys::tcp::listening(self.net, s.vip.0, s.port))
+            .filter(|s| !s.unhealthy && sys::tcp::listening(self.net, s.vip.0, s.port))
             .map(|s| policy::service_id(s.vip.0, s.port));
         NodePolicy::new(config.node().effective_weight(), ready)
     }

@@ -79,10 +79,11 @@ static const struct nla_policy tpcluster_handover_nl_policy[TPCLUSTER_A_HANDOVER
 };
 
 /* TPCLUSTER_CMD_SERVICE_SET - do */
-static const struct nla_policy tpcluster_service_set_nl_policy[TPCLUSTER_A_SERVICE_AFFINITY + 1] = {
+static const struct nla_policy tpcluster_service_set_nl_policy[TPCLUSTER_A_SERVICE_HEALTHY + 1] = {
 	[TPCLUSTER_A_SERVICE_VIP] = { .type = NLA_U32, },
 	[TPCLUSTER_A_SERVICE_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
 	[TPCLUSTER_A_SERVICE_AFFINITY] = NLA_POLICY_MAX(NLA_U32, 1),
+	[TPCLUSTER_A_SERVICE_HEALTHY] = NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 /* Ops table for tpcluster */
@@ -182,7 +183,7 @@ static const struct genl_split_ops tpcluster_nl_ops[] = {
 		.cmd		= TPCLUSTER_CMD_SERVICE_SET,
 		.doit		= tpcluster_nl_service_set_doit,
 		.policy		= tpcluster_service_set_nl_policy,
-		.maxattr	= TPCLUSTER_A_SERVICE_AFFINITY,
+		.maxattr	= TPCLUSTER_A_SERVICE_HEALTHY,
 		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 };

@@ -47,6 +47,43 @@ tp_wait_full_member
 tp_barrier restarted
 tp_barrier counted-again
 
+# Health check: vm2's checker (tpctl service check) asks a busybox httpd
+# for /health. The file goes: the checker says unhealthy, and no node
+# sends port 80's connections to vm2, though its server still listens; it
+# comes back: vm2 takes its share again.
+members_take() { tpctl -j service show | grep -q "\"port\":$1,[^}]*\"candidates\":$2}"; }
+verdicts() { [ "$(grep -c "^10.0.0.100:80 $1 " /tmp/check.log)" -ge "$2" ]; }
+if [ "$TP_VM" = 2 ]; then
+	mkdir -p /tmp/www
+	echo ok > /tmp/www/health
+	httpd -p 127.0.0.1:8081 -h /tmp/www
+	tpctl service check 10.0.0.100:80 http /health port 8081 interval 100 rise 2 fall 2 > /tmp/check.log 2>&1 &
+	checker=$!
+	tp_wait_for "the checker finds port 80 healthy" verdicts healthy 1
+	rm /tmp/www/health
+	tp_wait_for "the checker finds port 80 unhealthy" verdicts unhealthy 1
+	tp_info "checker: $(tr '\n' '|' < /tmp/check.log)"
+	tp_expect "service show: health down, not ready, while the server listens" \
+		sh -c 'tpctl -j service show | grep -q "\"port\":80,[^}]*\"healthy\":false,\"ready\":false"'
+fi
+tp_wait_for "port 80 taken by two members" members_take 80 2
+tp_wait_full_member
+tp_barrier unhealthy
+tp_barrier counted-unhealthy
+if [ "$TP_VM" = 2 ]; then
+	echo ok > /tmp/www/health
+	tp_wait_for "the checker finds port 80 healthy again" verdicts healthy 2
+fi
+tp_wait_for "port 80 taken by three members" members_take 80 3
+tp_wait_full_member
+tp_barrier healthy-again
+tp_barrier counted-healthy
+if [ "$TP_VM" = 2 ]; then
+	kill $checker
+	tp_expect_eq "health once the checker stopped: the last verdict stays" \
+		"$(tpctl service show | grep -o 'port 80 .*health [a-z]*' | sed 's/.*health //')" up
+fi
+
 # Weights 1:2:3 (vm1:vm2:vm3).
 tpctl node set weight "$TP_VM"
 tp_wait_for "every member's weight known" weights_are "1=1 2=2 3=3 "

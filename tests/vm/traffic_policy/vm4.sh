@@ -31,6 +31,19 @@ tp_expect_eq "connections once it is back, and failed ones" "$(echo "$out" | hea
 tp_expect "vm2 takes its share again ($(served "$out" vm2) of $n)" [ "$(served "$out" vm2)" -ge $((n / 3 * 70 / 100)) ]
 tp_barrier counted-again
 
+tp_barrier unhealthy
+out=$(tptest connect-many 10.0.0.100 80 $n)
+tp_info "vm2's health check failing: $(echo "$out" | tr '\n' ' ')"
+tp_expect_eq "connections while vm2's health check fails, and failed ones" "$(echo "$out" | head -n 1)" "connections=$n failed=0"
+tp_expect_eq "connections vm2 took, unhealthy" "$(served "$out" vm2)" 0
+tp_barrier counted-unhealthy
+tp_barrier healthy-again
+out=$(tptest connect-many 10.0.0.100 80 $n)
+tp_info "vm2 healthy again: $(echo "$out" | tr '\n' ' ')"
+tp_expect_eq "connections once vm2 is healthy, and failed ones" "$(echo "$out" | head -n 1)" "connections=$n failed=0"
+tp_expect "vm2 takes its share again ($(served "$out" vm2) of $n)" [ "$(served "$out" vm2)" -ge $((n / 3 * 70 / 100)) ]
+tp_barrier counted-healthy
+
 tp_barrier weighted
 n=3000
 out=$(tptest connect-many 10.0.0.100 80 $n)

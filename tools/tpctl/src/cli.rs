@@ -5,6 +5,7 @@
 
 use crate::{
     args::{self, Affinity, Mode},
+    check,
     objects::{Handover, KeyArg, NodeSet, ServiceAdd, ServiceSet, Target, VipAdd},
     output,
 };
@@ -248,12 +249,50 @@ listens for it there (on the VIP or the wildcard address)."
         args: Vec<String>,
     },
     /// Change a service's settings
-    #[command(override_usage = "tpctl service set VIP:PORT affinity none|source")]
+    #[command(
+        override_usage = "tpctl service set VIP:PORT [affinity none|source] [health up|down]",
+        after_help = "\
+Keywords:
+  affinity none|source  as for service add
+  health down           this node takes none of the service's new
+                        connections, whatever listens (a failed health
+                        check); health up, the default, gives it back to
+                        readiness alone. Not saved: a restore starts up."
+    )]
     Set {
         /// The VIP and the TCP port, as 10.0.0.100:80
         #[arg(value_name = "VIP:PORT")]
         service: String,
         #[arg(hide = true)]
+        args: Vec<String>,
+    },
+    /// Check a service's health on this node, and tell the module each
+    /// change (runs until stopped)
+    #[command(
+        override_usage = "tpctl service check VIP:PORT tcp|http PATH|exec COMMAND [addr A] [port P] [interval MS] [timeout MS] [rise N] [fall N]",
+        after_help = "\
+Probes:
+  tcp            connect; passes when the connection is accepted
+  http PATH      GET PATH; passes on a 2xx or 3xx status
+  exec COMMAND   sh -c COMMAND (one word: quote it); passes on exit 0
+Keywords:
+  addr A, port P  where tcp and http connect (default 127.0.0.1 and the
+                  service's port)
+  interval MS     between probes (default 1000)
+  timeout MS      longest a probe may take (default 1000, at most the
+                  interval)
+  rise N, fall N  passes (default 2) or failures (default 3) in a row that
+                  make the service healthy or unhealthy here
+
+Each change is printed and set as with 'service set VIP:PORT health'. An
+unhealthy service takes no new connection on this node; those it holds
+stay. Stopping the checker leaves the last verdict in place."
+    )]
+    Check {
+        /// The VIP and the TCP port, as 10.0.0.100:80
+        #[arg(value_name = "VIP:PORT")]
+        service: String,
+        #[arg(hide = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
     /// Delete a service
@@ -323,6 +362,7 @@ pub(crate) enum Command {
     ServiceShow,
     ServiceAdd(ServiceAdd),
     ServiceSet(ServiceSet),
+    ServiceCheck(check::Check),
     ServiceDel(Ipv4Addr, u16),
     ClusterShow,
     ConnShow,
@@ -513,6 +553,9 @@ fn typed(object: Object) -> Result<Command, clap::Error> {
             Some(ServiceCmd::Set { service, args }) => {
                 Command::ServiceSet(service_set(&service, &args).map_err(at(&["service", "set"]))?)
             }
+            Some(ServiceCmd::Check { service, args }) => Command::ServiceCheck(
+                check::parse(&service, &args).map_err(at(&["service", "check"]))?,
+            ),
             Some(ServiceCmd::Del { service }) => {
                 let (vip, port) =
                     args::endpoint("service", &service).map_err(at(&["service", "del"]))?;
@@ -643,17 +686,31 @@ pub(crate) fn service_add(service: &str, words: &[String]) -> Result<ServiceAdd,
     Ok(add)
 }
 
-/// `service set VIP:PORT affinity A`.
+/// `service set VIP:PORT [affinity A] [health up|down]`.
 fn service_set(service: &str, words: &[String]) -> Result<ServiceSet, String> {
     let (vip, port) = args::endpoint("service", service)?;
-    match args::pairs(words, &["affinity"])?.as_slice() {
-        [(_, a)] => Ok(ServiceSet {
-            vip,
-            port,
-            affinity: Affinity::parse(a)?,
-        }),
-        _ => Err("nothing to change: give affinity none|source".into()),
+    let mut set = ServiceSet {
+        vip,
+        port,
+        affinity: None,
+        healthy: None,
+    };
+    for (k, v) in args::pairs(words, &["affinity", "health"])? {
+        match k {
+            "affinity" => set.affinity = Some(Affinity::parse(v)?),
+            _ => {
+                set.healthy = Some(match v {
+                    "up" => true,
+                    "down" => false,
+                    _ => return Err(format!("bad health '{v}' (up or down)")),
+                })
+            }
+        }
     }
+    if set.affinity.is_none() && set.healthy.is_none() {
+        return Err("nothing to change: give affinity none|source or health up|down".into());
+    }
+    Ok(set)
 }
 
 /// `monitor [node ID] [count N]`.
@@ -815,7 +872,17 @@ mod tests {
             Command::ServiceSet(ServiceSet {
                 vip: Ipv4Addr::new(10, 0, 0, 100),
                 port: 80,
-                affinity: Affinity::None,
+                affinity: Some(Affinity::None),
+                healthy: None,
+            })
+        );
+        assert_eq!(
+            ok("service set 10.0.0.100:80 health down"),
+            Command::ServiceSet(ServiceSet {
+                vip: Ipv4Addr::new(10, 0, 0, 100),
+                port: 80,
+                affinity: None,
+                healthy: Some(false),
             })
         );
         assert_eq!(

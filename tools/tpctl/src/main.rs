@@ -6,6 +6,7 @@
 use std::{io::Write as _, process::ExitCode};
 
 mod args;
+mod check;
 mod cli;
 mod conns;
 mod extack;
@@ -122,6 +123,10 @@ fn execute(command: Command, json: bool) -> Result<(), Failure> {
         }
         Command::ServiceSet(set) => {
             objects::service_set(&mut connect()?, &set)?;
+            String::new()
+        }
+        Command::ServiceCheck(check) => {
+            check::run(&mut connect()?, &check)?;
             String::new()
         }
         Command::ServiceDel(vip, port) => {

@@ -62,6 +62,10 @@ impl Attr {
         Self { kind, value }
     }
 
+    pub(crate) fn u8(kind: u16, v: u8) -> Self {
+        Self::bytes(kind, vec![v])
+    }
+
     pub(crate) fn u16(kind: u16, v: u16) -> Self {
         Self::bytes(kind, v.to_ne_bytes().to_vec())
     }

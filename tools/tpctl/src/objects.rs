@@ -115,12 +115,13 @@ pub(crate) struct ServiceAdd {
     pub(crate) affinity: Option<Affinity>,
 }
 
-/// `service set VIP:PORT affinity A`.
+/// `service set VIP:PORT [affinity A] [health up|down]`: what is given.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ServiceSet {
     pub(crate) vip: Ipv4Addr,
     pub(crate) port: u16,
-    pub(crate) affinity: Affinity,
+    pub(crate) affinity: Option<Affinity>,
+    pub(crate) healthy: Option<bool>,
 }
 
 /// The connection `conn handover` names.
@@ -356,6 +357,7 @@ pub(crate) fn services(c: &mut Client) -> Result<Vec<output::Service>, Error> {
             affinity: Affinity::from_u32(a.u32(A_SERVICE_AFFINITY).unwrap_or(0))
                 .map_or("unknown", Affinity::name)
                 .to_string(),
+            healthy: a.u8(A_SERVICE_HEALTHY).map(|v| v != 0),
             ready: a.u8(A_SERVICE_READY).map(|v| v != 0),
             candidates: a.u32(A_SERVICE_CANDIDATES),
         })
@@ -374,15 +376,31 @@ pub(crate) fn service_add(c: &mut Client, s: &ServiceAdd) -> Result<(), Error> {
 }
 
 pub(crate) fn service_set(c: &mut Client, s: &ServiceSet) -> Result<(), Error> {
-    c.request(
-        CMD_SERVICE_SET,
-        vec![
-            Attr::ipv4(A_SERVICE_VIP, s.vip),
-            Attr::u16(A_SERVICE_PORT, s.port),
-            Attr::u32(A_SERVICE_AFFINITY, s.affinity as u32),
-        ],
+    let mut attrs = vec![
+        Attr::ipv4(A_SERVICE_VIP, s.vip),
+        Attr::u16(A_SERVICE_PORT, s.port),
+    ];
+    attrs.extend(s.affinity.map(|a| Attr::u32(A_SERVICE_AFFINITY, a as u32)));
+    attrs.extend(s.healthy.map(|h| Attr::u8(A_SERVICE_HEALTHY, h.into())));
+    c.request(CMD_SERVICE_SET, attrs).map(drop)
+}
+
+/// Tells the module this node's health verdict of service `vip:port`.
+pub(crate) fn service_health(
+    c: &mut Client,
+    vip: Ipv4Addr,
+    port: u16,
+    healthy: bool,
+) -> Result<(), Error> {
+    service_set(
+        c,
+        &ServiceSet {
+            vip,
+            port,
+            affinity: None,
+            healthy: Some(healthy),
+        },
     )
-    .map(drop)
 }
 
 pub(crate) fn service_del(c: &mut Client, vip: Ipv4Addr, port: u16) -> Result<(), Error> {
@@ -472,6 +490,7 @@ mod tests {
             replicas: 3,
             connections: 7,
             affinity: "none".into(),
+            healthy: Some(true),
             ready: Some(true),
             candidates: Some(3),
         };

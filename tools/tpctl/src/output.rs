@@ -197,7 +197,11 @@ pub(crate) struct Service {
     pub(crate) connections: u64,
     /// `none` or `source`: every connection of one client to one node.
     pub(crate) affinity: String,
-    /// Whether an application listens for it on this node (null from a
+    /// This node's own health verdict of it (`service check`, `service
+    /// set ... health`; null from a module that does not say).
+    pub(crate) healthy: Option<bool>,
+    /// Whether this node takes its new connections: an application
+    /// listens for it here and its health verdict is good (null from a
     /// module that does not say).
     pub(crate) ready: Option<bool>,
     /// How many members take its new connections now, as this node sees
@@ -214,6 +218,10 @@ impl Text for Service {
             ("replicas", &self.replicas),
             ("connections", &self.connections),
             ("affinity", &self.affinity),
+            (
+                "health",
+                &self.healthy.map_or("-", |h| if h { "up" } else { "down" }),
+            ),
             ("ready", &opt(&self.ready)),
             ("candidates", &opt(&self.candidates)),
         ])
@@ -430,6 +438,7 @@ pub(crate) mod tests {
                 replicas: 1,
                 connections: 12,
                 affinity: "source".into(),
+                healthy: Some(false),
                 ready: Some(true),
                 candidates: Some(2),
             },
@@ -440,6 +449,7 @@ pub(crate) mod tests {
                 replicas: 3,
                 connections: 0,
                 affinity: "none".into(),
+                healthy: None,
                 ready: None,
                 candidates: None,
             },
@@ -447,14 +457,14 @@ pub(crate) mod tests {
         let j = list(&services, true);
         assert_eq!(
             j,
-            "[{\"vip\":\"10.0.0.100\",\"port\":80,\"mode\":\"balance\",\"replicas\":1,\"connections\":12,\"affinity\":\"source\",\"ready\":true,\"candidates\":2},\
-             {\"vip\":\"10.0.0.100\",\"port\":81,\"mode\":\"replicate\",\"replicas\":3,\"connections\":0,\"affinity\":\"none\",\"ready\":null,\"candidates\":null}]\n"
+            "[{\"vip\":\"10.0.0.100\",\"port\":80,\"mode\":\"balance\",\"replicas\":1,\"connections\":12,\"affinity\":\"source\",\"healthy\":false,\"ready\":true,\"candidates\":2},\
+             {\"vip\":\"10.0.0.100\",\"port\":81,\"mode\":\"replicate\",\"replicas\":3,\"connections\":0,\"affinity\":\"none\",\"healthy\":null,\"ready\":null,\"candidates\":null}]\n"
         );
         parses(&j, &services);
         assert_eq!(
             list(&services, false),
-            "vip 10.0.0.100  port 80  mode balance  replicas 1  connections 12  affinity source  ready true  candidates 2\n\
-             vip 10.0.0.100  port 81  mode replicate  replicas 3  connections 0  affinity none  ready -  candidates -\n"
+            "vip 10.0.0.100  port 80  mode balance  replicas 1  connections 12  affinity source  health down  ready true  candidates 2\n\
+             vip 10.0.0.100  port 81  mode replicate  replicas 3  connections 0  affinity none  health -  ready -  candidates -\n"
         );
     }
 

@@ -52,6 +52,7 @@ pub(crate) const A_SERVICE_CONNECTIONS: u16 = 5;
 pub(crate) const A_SERVICE_AFFINITY: u16 = 6;
 pub(crate) const A_SERVICE_READY: u16 = 7;
 pub(crate) const A_SERVICE_CANDIDATES: u16 = 8;
+pub(crate) const A_SERVICE_HEALTHY: u16 = 9;
 
 pub(crate) const A_MEMBER_ID: u16 = 1;
 pub(crate) const A_MEMBER_ADDR: u16 = 2;
