@@ -261,7 +261,7 @@ class Test:
                 vms.append(vm)
                 vm.start(hub, self.initrd(run_dir, n), self.conf["memory"], self.args)
                 self.sel.register(vm.listener, selectors.EVENT_READ, ("accept", vm))
-            timed_out = self.serve(vms, hub, start + int(self.conf["timeout"]))
+            timed_out = self.serve(vms, hub, start + self.timeout())
         finally:
             for vm in vms:
                 vm.close()
@@ -289,6 +289,10 @@ class Test:
         if out.returncode != 0:
             self.record("host", "FAIL", "check.py exited with %d" % out.returncode)
 
+    def timeout(self):
+        """The test's timeout in seconds: its test.conf's, times --slow."""
+        return int(self.conf["timeout"]) * self.args.slow
+
     def serve(self, vms, hub, deadline):
         """Serves the control channels until every VM is done; True on timeout."""
         sel = self.sel
@@ -296,7 +300,7 @@ class Test:
             if time.monotonic() > deadline:
                 for vm in vms:
                     if not vm.done:
-                        self.record(vm.n, "FAIL", "timeout after %s s" % self.conf["timeout"])
+                        self.record(vm.n, "FAIL", "timeout after %s s" % self.timeout())
                         vm.power_cut()
                 return True
             for key, _ in sel.select(timeout=0.2):
@@ -477,6 +481,8 @@ def main():
     p.add_argument("--results", required=True, help="folder for logs and results")
     p.add_argument("--accel", default=os.environ.get("TP_ACCEL", "auto"), choices=["auto", "kvm", "tcg"])
     p.add_argument("--cmdline", default="", help="extra kernel command line")
+    p.add_argument("--slow", type=int, default=1,
+                   help="multiply every test's timeout (the debug kernel runs several times slower)")
     p.add_argument("--show-info", action="store_true", help="print the VMs' INFO lines")
     p.add_argument("-v", "--verbose", action="store_true", help="print every check")
     p.add_argument("tests", nargs="+", help="test folders")
