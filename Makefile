@@ -96,6 +96,7 @@ install-tools: tpctl
 	install -D -m 0755 packaging/tpcluster-up "$(DESTDIR)$(PREFIX)/libexec/tpcluster/tpcluster-up"
 	install -D -m 0755 packaging/tpcluster-down "$(DESTDIR)$(PREFIX)/libexec/tpcluster/tpcluster-down"
 	install -D -m 0644 packaging/tpcluster.service "$(DESTDIR)$(PREFIX)/lib/systemd/system/tpcluster.service"
+	install -D -m 0644 packaging/tpcluster-check@.service "$(DESTDIR)$(PREFIX)/lib/systemd/system/tpcluster-check@.service"
 	install -D -m 0644 packaging/modprobe.conf "$(DESTDIR)$(DOCDIR)/examples/modprobe.d/tpcluster.conf"
 	install -D -m 0644 packaging/tpcluster.conf.example "$(DESTDIR)$(DOCDIR)/examples/tpcluster.conf"
 	install -d -m 0700 "$(DESTDIR)/etc/tpcluster"

@@ -18,6 +18,7 @@ for f in "lib/modules/$kver/extra/tpcluster.ko" "lib/modules/$kver/modules.dep" 
 	usr/sbin/tpctl usr/share/man/man8/tpctl.8 usr/share/man/man8/tpctl-service-add.8 \
 	usr/share/bash-completion/completions/tpctl usr/share/zsh/vendor-completions/_tpctl \
 	usr/share/fish/vendor_completions.d/tpctl.fish usr/lib/systemd/system/tpcluster.service \
+	usr/lib/systemd/system/tpcluster-check@.service usr/share/man/man8/tpctl-service-check.8 \
 	usr/libexec/tpcluster/tpcluster-up usr/libexec/tpcluster/tpcluster-down \
 	usr/share/doc/tpcluster/examples/tpcluster.conf \
 	usr/share/doc/tpcluster/examples/modprobe.d/tpcluster.conf; do
@@ -33,6 +34,12 @@ if command -v systemd-analyze > /dev/null; then
 		> "$dest/tpcluster.service"
 	check "systemd-analyze verify accepts the unit" \
 		systemd-analyze verify --man=no "$dest/tpcluster.service"
+	# The health-check template, as one instance of it beside the unit it
+	# requires.
+	sed "s|/usr/sbin/|$dest/usr/sbin/|g" "$dest/usr/lib/systemd/system/tpcluster-check@.service" \
+		> "$dest/tpcluster-check@web.service"
+	check "systemd-analyze verify accepts the health-check unit" \
+		systemd-analyze verify --man=no "$dest/tpcluster.service" "$dest/tpcluster-check@web.service"
 else
 	echo "INFO systemd-analyze not available: unit not verified"
 fi
