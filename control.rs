@@ -292,6 +292,15 @@ pub(crate) fn service_set(node: &Node, req: &Request<'_>) -> Result {
         return Err(req.refuse(EINVAL, c"nothing to change", None));
     }
     let mut config = node.config.lock();
+    let service = |config: &crate::config::Config| {
+        config
+            .services()
+            .as_slice()
+            .iter()
+            .find(|s| s.vip == vip && s.port == port)
+            .copied()
+    };
+    let before = service(&config);
     // Both name the same service: the first fails as the second would, and
     // changes nothing.
     if let Some(affinity) = affinity {
@@ -304,7 +313,11 @@ pub(crate) fn service_set(node: &Node, req: &Request<'_>) -> Result {
             .set_service_health(vip, port, healthy)
             .map_err(|e| refuse(req, e))?;
     }
-    republish(node, &config);
+    // A health checker repeats its verdict after every probe: one that
+    // changes nothing costs no publication.
+    if service(&config) != before {
+        republish(node, &config);
+    }
     Ok(())
 }
 

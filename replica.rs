@@ -32,7 +32,9 @@
 //!
 //! A replica declared dead by a majority leaves the set of that connection
 //! for good ([`Replication::exclude`]): a node that comes back has lost the
-//! connection's state. A primary that goes without a fresh majority is in
+//! connection's state. A draining primary leaves it on its own word
+//! ([`Replication::step_down`]), and the next replica takes over at once.
+//! A primary that goes without a fresh majority is in
 //! doubt and silent until every backup left vouches for it
 //! ([`Replication::doubt`]); a node a replica counts out is fenced: it never
 //! sends on the connection again ([`Replication::fence`]).
@@ -173,6 +175,8 @@ pub(crate) struct Replica {
     pub(crate) vouched: bool,
     /// When its last report was taken (or the connection was set up), ms.
     pub(crate) heard_ms: u64,
+    /// It has reported at least once: its node holds the connection.
+    pub(crate) reported: bool,
 }
 
 /// A replicated connection's set and progress on one node.
@@ -230,6 +234,7 @@ impl Replication {
             excluded: false,
             vouched: false,
             heard_ms: now_ms,
+            reported: false,
         };
         let mut set = [blank; MAX_SET];
         for (slot, &id) in set.iter_mut().zip(ids) {
@@ -297,7 +302,8 @@ impl Replication {
     }
 
     /// Takes replica `id` out of the set for good (its node was declared
-    /// dead by a majority). Returns whether this made this node primary.
+    /// dead by a majority, or it stepped down as primary). Returns whether
+    /// this made this node primary.
     pub(crate) fn exclude(&mut self, id: u32) -> bool {
         let was = self.role();
         let me = self.me().id;
@@ -327,9 +333,20 @@ impl Replication {
     /// gates, as for a failover), and its report, which no longer counts
     /// this node, fences it here: the socket is then released. Refused
     /// (false) if this node is not the primary, is in doubt (another may
-    /// have taken over already), or is the last replica left.
-    pub(crate) fn step_down(&mut self) -> bool {
-        if self.role() != Role::Primary || self.doubt || self.others().next().is_none() {
+    /// have taken over already), or if the next replica (the heir) has not
+    /// reported within `heard_within_ms` of `now_ms`, or never: it may not
+    /// hold the connection (its SYN dropped, its entry forgotten), and
+    /// once this node has stepped down nobody could count it out for its
+    /// silence. Then this node stays primary, and drops the silent heir
+    /// in time ([`Replication::exclude_silent`]).
+    pub(crate) fn step_down(&mut self, now_ms: u64, heard_within_ms: u64) -> bool {
+        if self.role() != Role::Primary || self.doubt {
+            return false;
+        }
+        let Some(heir) = self.others().next() else {
+            return false;
+        };
+        if !heir.reported || now_ms.saturating_sub(heir.heard_ms) > heard_within_ms {
             return false;
         }
         self.set[usize::from(self.me)].excluded = true;
@@ -368,7 +385,9 @@ impl Replication {
 
     /// Ends the doubt if every other replica still in the set has vouched
     /// for this node since it began (at once if none is left: whoever was
-    /// excluded was declared dead by a majority). Returns whether it ended.
+    /// excluded was declared dead by a majority, dropped by this node for
+    /// its silence, or stepped down and fell silent itself). Returns
+    /// whether it ended.
     pub(crate) fn settle_doubt(&mut self) -> bool {
         if !self.doubt || self.others().any(|r| !r.vouched) {
             return false;
@@ -388,8 +407,8 @@ impl Replication {
 
     /// Takes the view of the set that replica `id` reports (`mask`, as
     /// [`Replication::members_mask`]). Every exclusion was decided with a
-    /// majority (a death declared by one) or by the primary, so this node
-    /// follows each: whoever `id` counts out, this node counts out too. If
+    /// majority (a death declared by one) or by the primary (a silent
+    /// backup, or itself as it stepped down), so this node follows each: whoever `id` counts out, this node counts out too. If
     /// that is this node, it is fenced: it may have been taken over from,
     /// or no longer be waited for. If `id` is still in the set, it vouches
     /// for this node (see [`Replication::doubt`]). Returns whether this
@@ -467,6 +486,7 @@ impl Replication {
         let moved =
             after(received, r.received) || after(sent, r.sent) || after(window_end, r.window_end);
         r.heard_ms = r.heard_ms.max(now_ms);
+        r.reported = true;
         r.received = seq_max(r.received, received);
         r.sent = seq_max(r.sent, sent);
         r.window_end = seq_max(r.window_end, window_end);

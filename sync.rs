@@ -63,6 +63,11 @@ const FORGET_MS: u64 = 5_000;
 /// between the look and the sleep is not missed (the queue's generation).
 /// Each blocked call of an idle connection wakes this often.
 const WAIT_SLICE_MS: u32 = 1000;
+/// A draining primary hands a connection to its next replica only if that
+/// one reported within this long (it does at least every
+/// [`IDLE_REPORT_MS`]): a replica that does not hold the connection never
+/// reports, and nobody would count it out once the primary stepped down.
+const HEIR_HEARD_MS: u64 = 1_000;
 /// Period of the replica work when nothing kicks it.
 const WORK_MS: u32 = 50;
 /// Most listeners a node gives the socket gate: those of every replicate
@@ -752,9 +757,21 @@ impl crate::sys::ticker::Tick<Work> for Node {
                     // A draining node hands every connection it sends on to
                     // its next replica (a planned switchover, not a
                     // failover); one whose client has not completed its
-                    // handshake, once it has.
-                    if draining && !e.half_open() && e.rep.step_down() {
+                    // handshake, once it has. Not once its stack has sent
+                    // its FIN: that is not gated, and the heir may not
+                    // have sent its own yet.
+                    if draining
+                        && !e.half_open()
+                        && e.fin_end.is_none()
+                        && e.rep.step_down(now, HEIR_HEARD_MS)
+                    {
                         self.counters.bump(Counter::ReplicaSteppedDown);
+                        // Silent from now on: nothing to start, resume or
+                        // lift as a primary.
+                        e.takeover = false;
+                        e.resume = false;
+                        e.need_ack = false;
+                        e.held = None;
                     }
                     // Backups gone may have freed what the clamp held.
                     e.need_ack |= e.held.is_some_and(|h| e.rep.lifts(&h));

@@ -421,12 +421,23 @@ fn doubt_ends_when_every_backup_vouches() {
 #[test]
 fn a_draining_primary_steps_down_to_the_next_replica() {
     let mut p = conn(2); // set [2, 3, 1]: 2 is primary
-    assert!(p.step_down());
+    assert!(
+        !p.step_down(10, 1000),
+        "3 never reported: it may not hold the connection"
+    );
+    p.heard(1, &ends(100, 5000, 1100), 10);
+    assert!(
+        !p.step_down(10, 1000),
+        "only the next replica's word counts"
+    );
+    p.heard(3, &ends(100, 5000, 1100), 20);
+    assert!(!p.step_down(1100, 1000), "3 silent for too long");
+    assert!(p.step_down(1000, 1000));
     assert_eq!(p.role(), Role::Backup, "silent from now on");
     assert!(p.stepped_down());
     assert_eq!(p.primary(), Some(3));
     assert_eq!(p.members_mask(), 0b110, "its report counts itself out");
-    assert!(!p.step_down(), "only once, and only a primary");
+    assert!(!p.step_down(1000, 1000), "only once, and only a primary");
     // Every backup follows the primary's own word: the next one takes over
     // without waiting for a death to be declared.
     let mut next = conn(3);
@@ -436,28 +447,53 @@ fn a_draining_primary_steps_down_to_the_next_replica() {
     assert!(!other.take_view(2, p.members_mask()));
     assert_eq!(other.role(), Role::Backup);
     assert_eq!(other.primary(), Some(3));
-    // A report from before the switchover changes nothing.
+    // A report from before the switchover changes nothing, the heir's
+    // included.
     assert!(!p.take_view(1, 0b111));
+    assert!(!p.take_view(3, 0b111));
     assert!(p.stepped_down());
+    assert_eq!(p.role(), Role::Backup);
     // The new primary's report no longer counts it: it lets go.
     assert!(!p.take_view(3, next.members_mask()));
     assert_eq!(p.role(), Role::Fenced);
     assert!(!p.stepped_down());
     // Refused: a backup; a primary in doubt (another may have taken over
     // already); the last replica left (nobody to take it).
-    assert!(!conn(3).step_down());
-    let mut d = conn(2);
+    let heard = |mut c: Replication| {
+        for id in [1, 2, 3] {
+            c.heard(id, &ends(100, 5000, 1100), 0);
+        }
+        c
+    };
+    assert!(!heard(conn(3)).step_down(0, 1000));
+    let mut d = heard(conn(2));
     d.doubt();
-    assert!(!d.step_down());
-    let mut alone = conn(2);
+    assert!(!d.step_down(0, 1000));
+    let mut alone = heard(conn(2));
     alone.exclude(3);
     alone.exclude(1);
-    assert!(!alone.step_down());
+    assert!(!alone.step_down(0, 1000));
     assert_eq!(alone.role(), Role::Primary);
+    // The heir is the next replica left: 3 dead, 1 takes over.
+    let mut skip = heard(conn(2));
+    skip.exclude(3);
+    assert!(skip.step_down(0, 1000));
+    assert_eq!(skip.primary(), Some(1));
+    // A third replica that learns of the step-down from the heir first
+    // follows it, and fences the old primary with its own report.
+    let mut p = heard(conn(2));
+    assert!(p.step_down(0, 1000));
+    let mut heir = conn(3);
+    assert!(heir.take_view(2, p.members_mask()));
+    let mut third = conn(1);
+    assert!(!third.take_view(3, heir.members_mask()));
+    assert_eq!(third.primary(), Some(3));
+    assert!(!p.take_view(1, third.members_mask()));
+    assert_eq!(p.role(), Role::Fenced);
     // Whoever was left to take over died before it did: nobody will, and
     // the node that stepped down lets the connection go.
-    let mut w = conn(2);
-    assert!(w.step_down());
+    let mut w = heard(conn(2));
+    assert!(w.step_down(0, 1000));
     w.exclude(3);
     assert!(w.stepped_down(), "1 is still there to take over");
     w.exclude(1);

@@ -57,7 +57,7 @@ if [ "$TP_VM" = 2 ]; then
 	mkdir -p /tmp/www
 	echo ok > /tmp/www/health
 	httpd -p 127.0.0.1:8081 -h /tmp/www
-	tpctl service check 10.0.0.100:80 http /health port 8081 interval 100 rise 2 fall 2 > /tmp/check.log 2>&1 &
+	tpctl service check 10.0.0.100:80 http /health port 8081 interval $((200 * TP_SLOW)) rise 2 fall 2 > /tmp/check.log 2>&1 &
 	checker=$!
 	tp_wait_for "the checker finds port 80 healthy" verdicts healthy 1
 	rm /tmp/www/health

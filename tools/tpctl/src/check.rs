@@ -18,6 +18,7 @@ use crate::{
 };
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -162,6 +163,11 @@ impl Verdict {
             now
         })
     }
+
+    /// The verdict, once formed.
+    pub(crate) fn healthy(&self) -> Option<bool> {
+        self.healthy
+    }
 }
 
 /// Probes once; `Err` says why it failed.
@@ -200,6 +206,11 @@ fn http(check: &Check, path: &str) -> Result<(), String> {
         if started.elapsed() > check.timeout {
             return Err(format!("HTTP {path}: no answer within the timeout"));
         }
+        // Each read waits only for what is left of the timeout.
+        let left = check.timeout.saturating_sub(started.elapsed());
+        stream
+            .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+            .map_err(io)?;
         let n = stream.read(&mut buf).map_err(io)?;
         if n == 0 {
             return Err(format!("HTTP {path}: connection closed before a status"));
@@ -231,10 +242,13 @@ pub(crate) fn status_of(head: &[u8]) -> Result<Option<u16>, String> {
 }
 
 fn exec(command: &str, timeout: Duration) -> Result<(), String> {
+    // Its own process group, so that a probe that outlives its timeout goes
+    // with everything it started (`a | b`, `a && b`), not only the shell.
     let mut child = Command::new("sh")
         .args(["-c", command])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
+        .process_group(0)
         .spawn()
         .map_err(|e| format!("exec {command:?}: {}", crate::io_text(&e)))?;
     let started = Instant::now();
@@ -243,7 +257,12 @@ fn exec(command: &str, timeout: Duration) -> Result<(), String> {
             Ok(Some(status)) if status.success() => return Ok(()),
             Ok(Some(status)) => return Err(format!("exec {command:?}: {status}")),
             Ok(None) if started.elapsed() >= timeout => {
-                let _ = child.kill();
+                if let Ok(pgid) = libc::pid_t::try_from(child.id()) {
+                    // SAFETY: kill(2) with a negative pid signals the
+                    // process group the child leads (`process_group(0)`);
+                    // it has not been reaped, so the id names it still.
+                    unsafe { libc::kill(-pgid, libc::SIGKILL) };
+                }
                 let _ = child.wait();
                 return Err(format!("exec {command:?}: still running after the timeout"));
             }
@@ -253,16 +272,21 @@ fn exec(command: &str, timeout: Duration) -> Result<(), String> {
     }
 }
 
-/// Probes every interval and tells the module each new verdict, until the
-/// module refuses one (the service was deleted, the module unloaded).
-/// Prints each verdict as it is told.
+/// Probes every interval and tells the module the verdict after every
+/// probe once it has formed (a service deleted and added again, or
+/// restored, starts healthy: it learns the verdict at once), until the
+/// module refuses it (the service was deleted, the module unloaded).
+/// Prints each change of verdict.
 pub(crate) fn run(c: &mut Client, check: &Check) -> Result<(), netlink::Error> {
     let mut verdict = Verdict::default();
     loop {
         let started = Instant::now();
         let result = probe(check);
-        if let Some(healthy) = verdict.take(result.is_ok(), check.rise, check.fall) {
+        let changed = verdict.take(result.is_ok(), check.rise, check.fall);
+        if let Some(healthy) = verdict.healthy() {
             objects::service_health(c, check.vip, check.port, healthy)?;
+        }
+        if let Some(healthy) = changed {
             let why = match &result {
                 Ok(()) => format!("{} passes in a row", check.rise),
                 Err(e) => format!("{} failures in a row, the last: {e}", check.fall),
