@@ -107,12 +107,12 @@ tp_expect_eq "replicated 100 MiB stream across the planned switchover: what arri
 	"$(cat /tmp/rstream)" "$(tptest digest $((100 * 1024 * 1024)) 7)"
 # The application's longest wait between two reads while the switchover
 # ran (the reads from the first barrier to the second), and over the
-# whole stream. A failover would wait at least the dead timeout.
+# whole stream.
 switch_gap=$(awk -v a="${before:-0}" -v b="${at:-0}" \
 	'NR > 1 && p2 >= a && p2 <= b { g = $1 - p; if (g > m) m = g } { p = $1; p2 = $2 } END { print m + 0 }' /tmp/timeline)
+# (check.py measures the stall on the wire; this is the application's
+# view, which the guests' scheduling also delays.)
 tp_info "longest wait of the application: $switch_gap ms during the switchover, $(tp_longest_gap /tmp/timeline) ms over the stream"
-dead=$TP_DEAD_MS
-tp_expect "the switchover's longest wait ($switch_gap ms) is below a failover's least ($dead ms)" [ "$switch_gap" -lt $dead ]
 tp_barrier switch-counted
 tp_barrier switch-checked
 took=$(($(tp_value took1) + $(tp_value took2) + $(tp_value took3)))
