@@ -321,6 +321,36 @@ pub(crate) fn service_set(node: &Node, req: &Request<'_>) -> Result {
     Ok(())
 }
 
+/// `replica-set-primary`: a planned switchover of one replicated
+/// connection to its next replica.
+pub(crate) fn replica_set_primary(node: &Node, req: &Request<'_>) -> Result {
+    let tuple = match (
+        req.ipv4(b::TPCLUSTER_A_REPLICA_CONN_CLIENT_ADDR),
+        req.u16(b::TPCLUSTER_A_REPLICA_CONN_CLIENT_PORT),
+        req.ipv4(b::TPCLUSTER_A_REPLICA_CONN_VIP),
+        req.u16(b::TPCLUSTER_A_REPLICA_CONN_PORT),
+    ) {
+        (Some(c), Some(cp), Some(v), Some(p)) => Tuple {
+            client: c.0,
+            client_port: cp,
+            vip: v.0,
+            port: p,
+        },
+        _ => return Err(req.refuse(EINVAL, c"give client-addr, client-port, vip and port", None)),
+    };
+    let to = req
+        .u32(b::TPCLUSTER_A_REPLICA_CONN_PRIMARY_TO)
+        .ok_or_else(|| {
+            req.refuse(
+                EINVAL,
+                c"missing primary-to",
+                Some(b::TPCLUSTER_A_REPLICA_CONN_PRIMARY_TO),
+            )
+        })?;
+    node.replica_set_primary(&tuple, to)
+        .map_err(|(err, why)| req.refuse(err, why, None))
+}
+
 /// `service-del`.
 pub(crate) fn service_del(node: &Node, req: &Request<'_>) -> Result {
     let (vip, port) = service_key(req)?;

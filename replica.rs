@@ -353,6 +353,15 @@ impl Replication {
         true
     }
 
+    /// The replica that takes over if this node, primary, steps down: the
+    /// next one still in the set.
+    pub(crate) fn heir(&self) -> Option<u32> {
+        if self.role() != Role::Primary {
+            return None;
+        }
+        self.others().next().map(|r| r.id)
+    }
+
     /// Whether this node stepped down and still waits for the next
     /// primary's word (see [`Replication::step_down`]).
     pub(crate) fn stepped_down(&self) -> bool {

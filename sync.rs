@@ -623,6 +623,56 @@ impl Node {
         }
     }
 
+    /// Hands connection `tuple`, which this node sends on, to its next
+    /// replica `to` (`replica-set-primary`): as a draining node does with
+    /// all of them. Process context. The error says why not.
+    pub(crate) fn replica_set_primary(
+        &self,
+        tuple: &Tuple,
+        to: u32,
+    ) -> core::result::Result<(), (Error, &'static core::ffi::CStr)> {
+        let now = clock::now_ms();
+        // Without a fresh majority the tick puts the primary in doubt, and
+        // another may be about to take over.
+        if !self.may_send() {
+            return Err((EAGAIN, c"this node has no fresh majority"));
+        }
+        let mut table = self.replicas.lock();
+        let Some((slot, e)) = table.find_slot(tuple) else {
+            return Err((ENOENT, c"no replicated connection by that name here"));
+        };
+        if e.rep.role() != Role::Primary {
+            return Err((EINVAL, c"this node is not the connection's primary"));
+        }
+        match e.rep.heir() {
+            None => return Err((EINVAL, c"the connection has no other replica left")),
+            Some(heir) if heir != to => {
+                return Err((EINVAL, c"the target is not the connection's next replica"))
+            }
+            Some(_) => {}
+        }
+        if e.half_open() || e.fin_end.is_some() {
+            return Err((EBUSY, c"the connection is opening or closing"));
+        }
+        if !e.rep.step_down(now, HEIR_HEARD_MS) {
+            return Err((
+                EAGAIN,
+                c"the next replica has not reported within the last second, or this node is in doubt",
+            ));
+        }
+        self.counters.bump(Counter::ReplicaSteppedDown);
+        e.takeover = false;
+        e.resume = false;
+        e.need_ack = false;
+        e.held = None;
+        // Its report goes out with the work's next run, now.
+        e.dirty = true;
+        drop(table);
+        self.replica_waits.wake(slot);
+        self.replica_kick.kick();
+        Ok(())
+    }
+
     /// Gives every listener of replicate service `vip:port` the gate;
     /// whether they have it (and one listens). Any context.
     pub(crate) fn replica_listener(&self, vip: [u8; 4], port: u16) -> bool {

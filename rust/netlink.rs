@@ -91,6 +91,7 @@ doit_entry! {
     tpcluster_nl_service_del_doit => control::service_del;
     tpcluster_nl_service_set_doit => control::service_set;
     tpcluster_nl_handover_doit => handover::handover;
+    tpcluster_nl_replica_set_primary_doit => control::replica_set_primary;
 }
 
 dumpit_entry! {

@@ -86,6 +86,15 @@ static const struct nla_policy tpcluster_service_set_nl_policy[TPCLUSTER_A_SERVI
 	[TPCLUSTER_A_SERVICE_HEALTHY] = NLA_POLICY_MAX(NLA_U8, 1),
 };
 
+/* TPCLUSTER_CMD_REPLICA_SET_PRIMARY - do */
+static const struct nla_policy tpcluster_replica_set_primary_nl_policy[TPCLUSTER_A_REPLICA_CONN_PRIMARY_TO + 1] = {
+	[TPCLUSTER_A_REPLICA_CONN_CLIENT_ADDR] = { .type = NLA_U32, },
+	[TPCLUSTER_A_REPLICA_CONN_CLIENT_PORT] = { .type = NLA_U16, },
+	[TPCLUSTER_A_REPLICA_CONN_VIP] = { .type = NLA_U32, },
+	[TPCLUSTER_A_REPLICA_CONN_PORT] = { .type = NLA_U16, },
+	[TPCLUSTER_A_REPLICA_CONN_PRIMARY_TO] = { .type = NLA_U32, },
+};
+
 /* Ops table for tpcluster */
 static const struct genl_split_ops tpcluster_nl_ops[] = {
 	{
@@ -184,6 +193,13 @@ static const struct genl_split_ops tpcluster_nl_ops[] = {
 		.doit		= tpcluster_nl_service_set_doit,
 		.policy		= tpcluster_service_set_nl_policy,
 		.maxattr	= TPCLUSTER_A_SERVICE_HEALTHY,
+		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= TPCLUSTER_CMD_REPLICA_SET_PRIMARY,
+		.doit		= tpcluster_nl_replica_set_primary_doit,
+		.policy		= tpcluster_replica_set_primary_nl_policy,
+		.maxattr	= TPCLUSTER_A_REPLICA_CONN_PRIMARY_TO,
 		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 };

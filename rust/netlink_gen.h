@@ -33,6 +33,8 @@ int tpcluster_nl_handover_doit(struct sk_buff *skb, struct genl_info *info);
 int tpcluster_nl_replica_get_dumpit(struct sk_buff *skb,
 				    struct netlink_callback *cb);
 int tpcluster_nl_service_set_doit(struct sk_buff *skb, struct genl_info *info);
+int tpcluster_nl_replica_set_primary_doit(struct sk_buff *skb,
+					  struct genl_info *info);
 
 enum {
 	TPCLUSTER_NLGRP_MONITOR,

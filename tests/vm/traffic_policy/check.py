@@ -1,9 +1,9 @@
-"""Host-side check of the traffic-policy test from the hub capture: the
-replicated stream on port 85 changed sender once, from the draining
-primary to its backup, and never back; and how long the client's network
-heard nothing of the service across that change (the last segment of the
-old primary to the first of the new one), the switchover's stall as the
-wire sees it, one clock for both."""
+"""Host-side check of the traffic-policy test from the hub capture: each
+replicated stream on port 85 changed sender once, from the primary that
+drained (or was asked to hand it over) to its backup, and never back; and
+how long the client's network heard nothing of the service across that
+change (the last segment of the old primary to the first of the new one),
+the switchover's stall as the wire sees it, one clock for both."""
 
 import os
 import subprocess
@@ -28,7 +28,8 @@ for line in out.splitlines():
     h, mi, sec = stamp.split(":")
     conns.setdefault(client, []).append(((int(h) * 60 + int(mi)) * 60 + float(sec), mac))
 
-print("%s replicated streams on port 85: %d (want 1)" % ("PASS" if len(conns) == 1 else "FAIL", len(conns)))
+# One stream whose primary drains, one handed over on request.
+print("%s replicated streams on port 85: %d (want 2)" % ("PASS" if len(conns) == 2 else "FAIL", len(conns)))
 for client, segs in conns.items():
     macs = [segs[0][1]]
     stall = None
@@ -37,7 +38,7 @@ for client, segs in conns.items():
             macs.append(m1)
             if stall is None:
                 stall = t1 - t0
-    print("%s senders of the stream to %s in turn: %d (want 2: the draining primary, then its backup)"
+    print("%s senders of the stream to %s in turn: %d (want 2: the old primary, then its backup)"
           % ("PASS" if len(macs) == 2 else "FAIL", client, len(macs)))
     if stall is not None:
         print("INFO switchover on the wire: %.1f ms from the old primary's last segment to the new one's first"

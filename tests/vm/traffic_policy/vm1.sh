@@ -148,6 +148,30 @@ fi
 tp_barrier switch-checked took$TP_VM=$(($(tp_stat replica_takeovers) - takeovers))
 tp_wait_full_member
 
+# The same on request: the primary of a second replicated stream hands it
+# to its next replica (tpctl conn primary), which it names; a node that is
+# not the next replica is refused, with the reason, and nothing changes.
+tp_barrier replicated-streaming-again
+row=$(tpctl conn show | grep '10.0.0.100:85  client .* replicate primary ' | head -n 1)
+moved=
+if [ -n "$row" ]; then
+	client=$(echo "$row" | sed -n 's/.* client \([0-9.:]*\) .*/\1/p')
+	heir=$(echo "$row" | sed -n 's/.* \([0-9]*\)(backup .*/\1/p')
+	tp_info "vm$TP_VM is the stream's primary, $client, its next replica $heir"
+	stepped=$(tp_stat replica_stepped_down)
+	rc=0
+	out=$(tpctl conn primary "$client" 10.0.0.100:85 to "$TP_VM" 2>&1) || rc=$?
+	refused=no
+	[ $rc = 1 ] && echo "$out" | grep -q "not the connection's next replica" && primary_of_85 && refused=yes
+	tp_expect "conn primary to a node that is not the next replica: refused ($out), still primary" [ $refused = yes ]
+	tp_expect "conn primary to the next replica, vm$heir" tpctl conn primary "$client" 10.0.0.100:85 to "$heir"
+	moved=vm$TP_VM
+	tp_wait_for "the old primary lets the connection go" let_go_of_85
+	tp_expect_eq "connections handed over on request" "$(($(tp_stat replica_stepped_down) - stepped))" 1
+fi
+tp_barrier moved ${moved:+moved=$moved}
+tp_barrier move-checked
+
 # Source affinity (port 84, and iperf3's control and data connections).
 tp_barrier affinity
 tp_barrier done

@@ -118,6 +118,26 @@ tp_barrier switch-checked
 took=$(($(tp_value took1) + $(tp_value took2) + $(tp_value took3)))
 tp_expect_eq "connections taken over by the drained primary's backup" "$took" 1
 
+# The same on request (tpctl conn primary on the primary).
+rm -f /tmp/timeline
+TPTEST_TIMELINE=/tmp/timeline tptest fetch 10.0.0.100 85 > /tmp/rstream 2>&1 &
+rstream=$!
+w=0
+while [ ! -s /tmp/timeline ] && [ $w -lt 100 ]; do sleep 0.1; w=$((w + 1)); done
+sleep 0.5
+tp_barrier replicated-streaming-again
+tp_barrier moved
+moved=$(tp_value moved || echo none)
+running=no
+kill -0 $rstream 2>/dev/null && running=yes
+at=$(tail -n 1 /tmp/timeline | cut -d' ' -f2)
+tp_expect "the primary of the second replicated stream ($moved) handed it over mid-transfer (at ${at:-?} bytes)" \
+	[ "$moved" != none -a $running = yes ]
+wait $rstream || true
+tp_expect_eq "replicated 100 MiB stream across the switchover on request: what arrived" \
+	"$(cat /tmp/rstream)" "$(tptest digest $((100 * 1024 * 1024)) 7)"
+tp_barrier move-checked
+
 tp_barrier affinity
 n=200
 out=$(tptest connect-many 10.0.0.100 84 $n)

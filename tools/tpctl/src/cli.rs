@@ -346,6 +346,14 @@ tpctl conn handover CLIENT:PORT VIP:PORT to N [replay FILE]
         #[arg(hide = true)]
         args: Vec<String>,
     },
+    /// Make node N the primary of a replicated connection this node sends
+    /// on: its next replica, which takes over at once (a planned
+    /// switchover); this node then leaves the connection
+    #[command(override_usage = "tpctl conn primary CLIENT:PORT VIP:PORT to N")]
+    Primary {
+        #[arg(hide = true)]
+        args: Vec<String>,
+    },
 }
 
 /// A command, its arguments checked.
@@ -367,6 +375,7 @@ pub(crate) enum Command {
     ClusterShow,
     ConnShow,
     ConnHandover(Handover),
+    ConnPrimary(SetPrimary),
     StatsShow(StatsFormat),
     Monitor {
         node: Option<u32>,
@@ -575,6 +584,9 @@ fn typed(object: Object) -> Result<Command, clap::Error> {
             Some(ConnCmd::Handover { args }) => {
                 Command::ConnHandover(handover(&args).map_err(at(&["conn", "handover"]))?)
             }
+            Some(ConnCmd::Primary { args }) => {
+                Command::ConnPrimary(conn_primary(&args).map_err(at(&["conn", "primary"]))?)
+            }
         },
         Object::Monitor { args } => {
             let (node, count) = monitor(&args).map_err(at(&["monitor"]))?;
@@ -752,6 +764,31 @@ fn handover(words: &[String]) -> Result<Handover, String> {
     Ok(Handover { target, to, replay })
 }
 
+/// `conn primary CLIENT:PORT VIP:PORT to N`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SetPrimary {
+    pub(crate) client: (Ipv4Addr, u16),
+    pub(crate) service: (Ipv4Addr, u16),
+    /// The node to make primary.
+    pub(crate) to: u32,
+}
+
+fn conn_primary(words: &[String]) -> Result<SetPrimary, String> {
+    let [client, service, rest @ ..] = words else {
+        return Err("name the connection: CLIENT:PORT VIP:PORT".into());
+    };
+    let client = args::endpoint("client", client)?;
+    let service = args::endpoint("service", service)?;
+    match args::pairs(rest, &["to"])?.as_slice() {
+        [(_, n)] => Ok(SetPrimary {
+            client,
+            service,
+            to: args::number("node", n)?,
+        }),
+        _ => Err("missing 'to': the node to make primary (to N)".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -876,6 +913,15 @@ mod tests {
                 healthy: None,
             })
         );
+        assert_eq!(
+            ok("conn primary 10.0.0.4:40000 10.0.0.100:85 to 3"),
+            Command::ConnPrimary(SetPrimary {
+                client: (Ipv4Addr::new(10, 0, 0, 4), 40000),
+                service: (Ipv4Addr::new(10, 0, 0, 100), 85),
+                to: 3,
+            })
+        );
+        usage("conn primary 10.0.0.4:40000 10.0.0.100:85", "missing 'to'");
         assert_eq!(
             ok("service set 10.0.0.100:80 health down"),
             Command::ServiceSet(ServiceSet {

@@ -6,7 +6,8 @@
 //! set, each replica with its role and confirmed offsets (`replica-get`).
 
 use crate::{
-    netlink::{Attrs, Client},
+    cli::SetPrimary,
+    netlink::{Attr, Attrs, Client},
     objects::{self, Handover, Target},
     output::{self, Replica},
     uapi::*,
@@ -170,6 +171,22 @@ pub(crate) fn handover(h: &Handover) -> Result<(), Failure> {
         Target::Cookie(cookie) => tpctl::handover_cookie(cookie, h.to, &replay),
     }
     .map_err(Failure::Failed)
+}
+
+/// `conn primary`: hands the sender role of a replicated connection this
+/// node is the primary of to its next replica `to`.
+pub(crate) fn set_primary(c: &mut Client, p: &SetPrimary) -> Result<(), Failure> {
+    c.request(
+        CMD_REPLICA_SET_PRIMARY,
+        vec![
+            Attr::ipv4(A_REPLICA_CONN_CLIENT_ADDR, p.client.0),
+            Attr::u16(A_REPLICA_CONN_CLIENT_PORT, p.client.1),
+            Attr::ipv4(A_REPLICA_CONN_VIP, p.service.0),
+            Attr::u16(A_REPLICA_CONN_PORT, p.service.1),
+            Attr::u32(A_REPLICA_CONN_PRIMARY_TO, p.to),
+        ],
+    )?;
+    Ok(())
 }
 
 /// The connections to `vips` this node's stack has, IPv4 and v4-mapped

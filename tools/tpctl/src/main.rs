@@ -135,6 +135,10 @@ fn execute(command: Command, json: bool) -> Result<(), Failure> {
         }
         Command::ClusterShow => members::show(json)?,
         Command::ConnShow => conns::show(json)?,
+        Command::ConnPrimary(p) => {
+            conns::set_primary(&mut connect()?, &p)?;
+            String::new()
+        }
         Command::ConnHandover(h) => {
             conns::handover(&h)?;
             String::new()

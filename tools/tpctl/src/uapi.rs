@@ -22,6 +22,7 @@ pub(crate) const CMD_STATS_GET: u8 = 14;
 pub(crate) const CMD_HANDOVER: u8 = 15;
 pub(crate) const CMD_REPLICA_GET: u8 = 16;
 pub(crate) const CMD_SERVICE_SET: u8 = 17;
+pub(crate) const CMD_REPLICA_SET_PRIMARY: u8 = 18;
 
 /// The multicast group of membership notifications.
 pub(crate) const MCGRP_MONITOR: &str = "monitor";
@@ -84,6 +85,7 @@ pub(crate) const A_REPLICA_CONN_VIP: u16 = 3;
 pub(crate) const A_REPLICA_CONN_PORT: u16 = 4;
 pub(crate) const A_REPLICA_CONN_ROLE: u16 = 5;
 pub(crate) const A_REPLICA_CONN_REPLICA: u16 = 6;
+pub(crate) const A_REPLICA_CONN_PRIMARY_TO: u16 = 7;
 
 pub(crate) const MODES: [&str; 3] = ["balance", "splice", "replicate"];
 /// `enum tpcluster_service_affinity`, by value.
@@ -208,6 +210,16 @@ mod tests {
             "TPCLUSTER_A_REPLICA_CONN_REPLICA",
             A_REPLICA_CONN_REPLICA.into(),
         );
+        check(
+            "TPCLUSTER_A_REPLICA_CONN_PRIMARY_TO",
+            A_REPLICA_CONN_PRIMARY_TO.into(),
+        );
+        check("TPCLUSTER_CMD_SERVICE_SET", CMD_SERVICE_SET.into());
+        check(
+            "TPCLUSTER_CMD_REPLICA_SET_PRIMARY",
+            CMD_REPLICA_SET_PRIMARY.into(),
+        );
+        check("TPCLUSTER_A_SERVICE_HEALTHY", A_SERVICE_HEALTHY.into());
         for (i, r) in CONN_ROLES.iter().enumerate() {
             check(
                 &format!("TPCLUSTER_CONN_ROLE_{}", r.to_uppercase()),
