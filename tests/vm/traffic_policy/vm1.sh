@@ -125,8 +125,9 @@ stepped=$(tp_stat replica_stepped_down)
 fenced=$(tp_stat replica_fenced)
 excluded=$(tp_stat replica_excluded)
 takeovers=$(tp_stat replica_takeovers)
-primary_of_85() { tpctl conn show | grep -q '10.0.0.100:85  client .* replicate primary '; }
-let_go_of_85() { ! tpctl conn show | grep -q '10.0.0.100:85  client .* replicate '; }
+# (A stream that ended lingers in TIME_WAIT: only established ones count.)
+primary_of_85() { tpctl conn show | grep -q '10.0.0.100:85  client .*  state established  replicate primary '; }
+let_go_of_85() { ! tpctl conn show | grep -q "10.0.0.100:85  client ${1:-.*}  state established  replicate "; }
 switched=
 if primary_of_85; then
 	tp_info "vm$TP_VM is the stream's primary: $(tpctl conn show | grep ':85 ' | tr -s ' ')"
@@ -152,7 +153,7 @@ tp_wait_full_member
 # to its next replica (tpctl conn primary), which it names; a node that is
 # not the next replica is refused, with the reason, and nothing changes.
 tp_barrier replicated-streaming-again
-row=$(tpctl conn show | grep '10.0.0.100:85  client .* replicate primary ' | head -n 1)
+row=$(tpctl conn show | grep '10.0.0.100:85  client .*  state established  replicate primary ' | head -n 1)
 moved=
 if [ -n "$row" ]; then
 	client=$(echo "$row" | sed -n 's/.* client \([0-9.:]*\) .*/\1/p')
@@ -166,7 +167,7 @@ if [ -n "$row" ]; then
 	tp_expect "conn primary to a node that is not the next replica: refused ($out), still primary" [ $refused = yes ]
 	tp_expect "conn primary to the next replica, vm$heir" tpctl conn primary "$client" 10.0.0.100:85 to "$heir"
 	moved=vm$TP_VM
-	tp_wait_for "the old primary lets the connection go" let_go_of_85
+	tp_wait_for "the old primary lets the connection go" let_go_of_85 "$client"
 	tp_expect_eq "connections handed over on request" "$(($(tp_stat replica_stepped_down) - stepped))" 1
 fi
 tp_barrier moved ${moved:+moved=$moved}
