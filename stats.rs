@@ -207,9 +207,10 @@ named_values! {
         /// handshake) forgotten, oldest first, to make room for a new one:
         /// at most `replica_half_open` are tracked. A SYN flood shows here.
         ReplicaHalfOpenEvicted => "replica_half_open_evicted",
-        /// Replicated connections this node, draining, handed to their next
-        /// replica as primary (a planned switchover): it falls silent on
-        /// them, and lets them go once the new primary has taken over.
+        /// Replicated connections this node, their primary, handed to their
+        /// next replica (a planned switchover: it drains, or `tpctl conn
+        /// primary`): it falls silent on them, and lets them go once the
+        /// new primary has taken over.
         ReplicaSteppedDown => "replica_stepped_down",
     }
 }
