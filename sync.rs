@@ -634,9 +634,7 @@ impl Node {
         let now = clock::now_ms();
         // Without a fresh majority the tick puts the primary in doubt, and
         // another may be about to take over.
-        if !self.may_send() {
-            return Err((EAGAIN, c"this node has no fresh majority"));
-        }
+        let fresh = self.may_send();
         let mut table = self.replicas.lock();
         let Some((slot, e)) = table.find_slot(tuple) else {
             return Err((ENOENT, c"no replicated connection by that name here"));
@@ -653,6 +651,9 @@ impl Node {
         }
         if e.half_open() || e.fin_end.is_some() {
             return Err((EBUSY, c"the connection is opening or closing"));
+        }
+        if !fresh {
+            return Err((EAGAIN, c"this node has no fresh majority"));
         }
         if !e.rep.step_down(now, HEIR_HEARD_MS) {
             return Err((

@@ -41,7 +41,7 @@ tpctl service add 10.0.0.100:81 mode replicate replicas 3 affinity source
 # Nothing listens here: not ready; this node alone stands in (no member
 # is ready).
 tp_expect_eq "service dump" "$(tpctl -j service show)" \
-	'[{"vip":"10.0.0.100","port":80,"mode":"balance","replicas":1,"connections":0,"affinity":"none","ready":false,"candidates":1},{"vip":"10.0.0.100","port":81,"mode":"replicate","replicas":3,"connections":0,"affinity":"source","ready":false,"candidates":1}]'
+	'[{"vip":"10.0.0.100","port":80,"mode":"balance","replicas":1,"connections":0,"affinity":"none","healthy":true,"ready":false,"candidates":1},{"vip":"10.0.0.100","port":81,"mode":"replicate","replicas":3,"connections":0,"affinity":"source","healthy":true,"ready":false,"candidates":1}]'
 # An application listening (the wildcard address): ready within a
 # heartbeat interval.
 tptest serve 80 name &
@@ -49,7 +49,19 @@ listener=$!
 sleep 0.5
 tp_expect_eq "a listener on the wildcard makes the node ready" \
 	"$(tpctl -j service show | grep -o '"port":80,[^}]*"ready":[a-z]*')" \
-	'"port":80,"mode":"balance","replicas":1,"connections":0,"affinity":"none","ready":true'
+	'"port":80,"mode":"balance","replicas":1,"connections":0,"affinity":"none","healthy":true,"ready":true'
+# A health verdict of down (what `tpctl service check` sets when its probe
+# fails) takes the service out while the listener stays; up gives it back.
+health_ready() { tpctl -j service show | grep -o '"port":80,[^}]*"ready":[a-z]*' | grep -o '"healthy":[a-z]*,"ready":[a-z]*'; }
+tpctl service set 10.0.0.100:80 health down
+sleep 0.5
+tp_expect_eq "health down: not ready, though the listener stays" "$(health_ready)" '"healthy":false,"ready":false'
+tpctl service set 10.0.0.100:80 health up
+sleep 0.5
+tp_expect_eq "health up: ready again" "$(health_ready)" '"healthy":true,"ready":true'
+expect_refusal "unknown health" 2 "bad health 'sick'" tpctl service set 10.0.0.100:80 health sick
+expect_refusal "conn primary of no replicated connection" 1 "no replicated connection by that name here" \
+	tpctl conn primary 10.0.0.9:4000 10.0.0.100:81 to 2
 tp_expect_eq "and the member shows it" "$(tpctl -j cluster show | grep -o '"id":1,[^}]*')" \
 	'"id":1,"addr":"10.0.0.1","state":"self","incarnation":0,"last_heard_ms":0,"weight":1,"ready_services":1'
 kill $listener
