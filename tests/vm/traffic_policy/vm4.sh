@@ -85,26 +85,34 @@ tp_expect_eq "held connections, and failed (stalled, reset) ones" \
 tp_expect "the draining node held some of them" grep -q "^$drained connections=[1-9]" /tmp/held
 tp_barrier transfers-done
 
-# A replicated 100 MiB stream (port 85, R=2) whose primary drains
-# mid-transfer: its backup takes over without a failover.
-rm -f /tmp/timeline
-TPTEST_TIMELINE=/tmp/timeline tptest fetch 10.0.0.100 85 > /tmp/rstream 2>&1 &
-rstream=$!
-w=0
-while [ ! -s /tmp/timeline ] && [ $w -lt 100 ]; do sleep 0.1; w=$((w + 1)); done
-sleep 0.5
-before=$(tail -n 1 /tmp/timeline | cut -d' ' -f2)
-tp_barrier replicated-streaming
-tp_barrier switched
-switched=$(tp_value switched || echo none)
-running=no
-kill -0 $rstream 2>/dev/null && running=yes
-at=$(tail -n 1 /tmp/timeline | cut -d' ' -f2)
-tp_expect "the primary of the replicated stream ($switched) drained and let it go mid-transfer (at ${at:-?} bytes)" \
-	[ "$switched" != none -a $running = yes ]
-wait $rstream || true
-tp_expect_eq "replicated 100 MiB stream across the planned switchover: what arrived" \
-	"$(cat /tmp/rstream)" "$(tptest digest $((100 * 1024 * 1024)) 7)"
+# A replicated 100 MiB stream (port 85, R=2) whose primary hands it to its
+# backup mid-transfer, without a failover: the client's side.
+# replicated_stream STARTED DONE VALUE HOW: fetches the stream, past barrier
+# STARTED once it moves; at barrier DONE the nodes say in VALUE which one
+# handed it over (HOW), while it still ran; what arrives is byte-exact.
+# Leaves in $before and $at the bytes read at the two barriers.
+replicated_stream() {
+	rm -f /tmp/timeline
+	TPTEST_TIMELINE=/tmp/timeline tptest fetch 10.0.0.100 85 > /tmp/rstream 2>&1 &
+	rstream=$!
+	w=0
+	while [ ! -s /tmp/timeline ] && [ $w -lt 100 ]; do sleep 0.1; w=$((w + 1)); done
+	sleep 0.5
+	before=$(tail -n 1 /tmp/timeline | cut -d' ' -f2)
+	tp_barrier "$1"
+	tp_barrier "$2"
+	by=$(tp_value "$3" || echo none)
+	running=no
+	kill -0 $rstream 2>/dev/null && running=yes
+	at=$(tail -n 1 /tmp/timeline | cut -d' ' -f2)
+	tp_expect "the primary of the replicated stream ($by) $4 mid-transfer (at ${at:-?} bytes)" \
+		[ "$by" != none -a $running = yes ]
+	wait $rstream || true
+	tp_expect_eq "replicated 100 MiB stream across the switchover ($4): what arrived" \
+		"$(cat /tmp/rstream)" "$(tptest digest $((100 * 1024 * 1024)) 7)"
+}
+
+replicated_stream replicated-streaming switched switched "drained and let it go"
 # The application's longest wait between two reads while the switchover
 # ran (the reads from the first barrier to the second), and over the
 # whole stream.
@@ -119,23 +127,7 @@ took=$(($(tp_value took1) + $(tp_value took2) + $(tp_value took3)))
 tp_expect_eq "connections taken over by the drained primary's backup" "$took" 1
 
 # The same on request (tpctl conn primary on the primary).
-rm -f /tmp/timeline
-TPTEST_TIMELINE=/tmp/timeline tptest fetch 10.0.0.100 85 > /tmp/rstream 2>&1 &
-rstream=$!
-w=0
-while [ ! -s /tmp/timeline ] && [ $w -lt 100 ]; do sleep 0.1; w=$((w + 1)); done
-sleep 0.5
-tp_barrier replicated-streaming-again
-tp_barrier moved
-moved=$(tp_value moved || echo none)
-running=no
-kill -0 $rstream 2>/dev/null && running=yes
-at=$(tail -n 1 /tmp/timeline | cut -d' ' -f2)
-tp_expect "the primary of the second replicated stream ($moved) handed it over mid-transfer (at ${at:-?} bytes)" \
-	[ "$moved" != none -a $running = yes ]
-wait $rstream || true
-tp_expect_eq "replicated 100 MiB stream across the switchover on request: what arrived" \
-	"$(cat /tmp/rstream)" "$(tptest digest $((100 * 1024 * 1024)) 7)"
+replicated_stream replicated-streaming-again moved moved "handed it over on request"
 tp_barrier move-checked
 
 tp_barrier affinity
