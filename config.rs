@@ -526,6 +526,14 @@ impl Config {
         Ok(())
     }
 
+    /// Service `vip:port`, if there is one.
+    pub(crate) fn service(&self, vip: Ipv4, port: u16) -> Option<&Service> {
+        self.services
+            .as_slice()
+            .iter()
+            .find(|s| s.vip == vip && s.port == port)
+    }
+
     fn service_mut(&mut self, vip: Ipv4, port: u16) -> Result<&mut Service, ConfigError> {
         let n = self.services.len;
         self.services.items[..n]

@@ -263,12 +263,7 @@ pub(crate) fn service_add(node: &Node, req: &Request<'_>) -> Result {
         .map_err(|e| refuse(req, e))?;
     // Its counters start at zero before the hook can see it (published
     // below), whatever service had its slot before.
-    if let Some(s) = config
-        .services()
-        .as_slice()
-        .iter()
-        .find(|s| s.vip == vip && s.port == port)
-    {
+    if let Some(s) = config.service(vip, port) {
         node.service_counters.start(s.slot);
     }
     republish(node, &config);
@@ -292,15 +287,7 @@ pub(crate) fn service_set(node: &Node, req: &Request<'_>) -> Result {
         return Err(req.refuse(EINVAL, c"nothing to change", None));
     }
     let mut config = node.config.lock();
-    let service = |config: &crate::config::Config| {
-        config
-            .services()
-            .as_slice()
-            .iter()
-            .find(|s| s.vip == vip && s.port == port)
-            .copied()
-    };
-    let before = service(&config);
+    let before = config.service(vip, port).copied();
     // Both name the same service: the first fails as the second would, and
     // changes nothing.
     if let Some(affinity) = affinity {
@@ -315,7 +302,7 @@ pub(crate) fn service_set(node: &Node, req: &Request<'_>) -> Result {
     }
     // A health checker repeats its verdict after every probe: one that
     // changes nothing costs no publication.
-    if service(&config) != before {
+    if config.service(vip, port).copied() != before {
         republish(node, &config);
     }
     Ok(())

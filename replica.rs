@@ -417,8 +417,9 @@ impl Replication {
     /// Takes the view of the set that replica `id` reports (`mask`, as
     /// [`Replication::members_mask`]). Every exclusion was decided with a
     /// majority (a death declared by one) or by the primary (a silent
-    /// backup, or itself as it stepped down), so this node follows each: whoever `id` counts out, this node counts out too. If
-    /// that is this node, it is fenced: it may have been taken over from,
+    /// backup, or itself as it stepped down), so this node follows each:
+    /// whoever `id` counts out, this node counts out too. If that is this
+    /// node, it is fenced: it may have been taken over from,
     /// or no longer be waited for. If `id` is still in the set, it vouches
     /// for this node (see [`Replication::doubt`]). Returns whether this
     /// made this node primary.

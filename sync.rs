@@ -122,6 +122,24 @@ const _: () = assert!(
     "replica entry over 256 bytes"
 );
 
+impl Entry {
+    /// Hands the connection to its next replica ([`Replication::step_down`])
+    /// if its handshake is done and this node's stack has not sent its FIN
+    /// (that is not gated: the heir may not have sent its own yet); drops
+    /// what was pending for this node as a primary, silent from now on.
+    fn step_down(&mut self, now_ms: u64) -> bool {
+        if self.half_open() || self.fin_end.is_some() || !self.rep.step_down(now_ms, HEIR_HEARD_MS)
+        {
+            return false;
+        }
+        self.takeover = false;
+        self.resume = false;
+        self.need_ack = false;
+        self.held = None;
+        true
+    }
+}
+
 impl Keyed for Entry {
     fn tuple(&self) -> &Tuple {
         &self.tuple
@@ -655,17 +673,13 @@ impl Node {
         if !fresh {
             return Err((EAGAIN, c"this node has no fresh majority"));
         }
-        if !e.rep.step_down(now, HEIR_HEARD_MS) {
+        if !e.step_down(now) {
             return Err((
                 EAGAIN,
                 c"the next replica has not reported within the last second, or this node is in doubt",
             ));
         }
         self.counters.bump(Counter::ReplicaSteppedDown);
-        e.takeover = false;
-        e.resume = false;
-        e.need_ack = false;
-        e.held = None;
         // Its report goes out with the work's next run, now.
         e.dirty = true;
         drop(table);
@@ -808,21 +822,9 @@ impl crate::sys::ticker::Tick<Work> for Node {
                     // A draining node hands every connection it sends on to
                     // its next replica (a planned switchover, not a
                     // failover); one whose client has not completed its
-                    // handshake, once it has. Not once its stack has sent
-                    // its FIN: that is not gated, and the heir may not
-                    // have sent its own yet.
-                    if draining
-                        && !e.half_open()
-                        && e.fin_end.is_none()
-                        && e.rep.step_down(now, HEIR_HEARD_MS)
-                    {
+                    // handshake, once it has.
+                    if draining && e.step_down(now) {
                         self.counters.bump(Counter::ReplicaSteppedDown);
-                        // Silent from now on: nothing to start, resume or
-                        // lift as a primary.
-                        e.takeover = false;
-                        e.resume = false;
-                        e.need_ack = false;
-                        e.held = None;
                     }
                     // Backups gone may have freed what the clamp held.
                     e.need_ack |= e.held.is_some_and(|h| e.rep.lifts(&h));
