@@ -11,9 +11,9 @@
 //! answers a segment of a connection it does not have (no RST). Packets for
 //! other addresses are not ours to judge.
 //!
-//! Kernel-independent. The module keeps a [`Plane`] that the hook reads in
-//! softirq context under a bottom-half-safe lock, and rebuilds it from the
-//! configuration whenever that changes.
+//! Kernel-independent. The module publishes a [`Plane`] under RCU that the
+//! hook reads in softirq context without a lock, and builds a new one from
+//! the configuration whenever that changes.
 
 use crate::config::{Affinity, Config, Ipv4, Mode, Service, MAX_SERVICES, MAX_VIPS};
 use crate::packet::Ipv4Packet;
@@ -21,7 +21,7 @@ use crate::policy::{self, Candidacy, Members};
 use crate::rendezvous::{self, FiveTuple, Key};
 use crate::replica::{self, MAX_SET};
 use crate::wire::Tuple;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 /// What the hook does with a packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,10 +55,15 @@ pub(crate) enum Decision {
 
 /// What the data path needs of the configuration, copied out of it so the
 /// hook never waits for a netlink request.
-#[derive(Clone, Copy)]
+///
+/// Read-only once published, but for [`Plane::stop_new_connections`]: the
+/// channel's receive path (softirq) stops the published plane taking new
+/// connections the moment views differ, without building another.
 pub(crate) struct Plane {
     self_id: u32,
     full_member: bool,
+    /// Set by [`Plane::stop_new_connections`], until the next plane.
+    stopped: AtomicBool,
     key: Key,
     /// This node first, then its live peers, with their weights and
     /// readiness (`policy.rs`).
@@ -72,12 +77,12 @@ pub(crate) struct Plane {
     n_services: usize,
 }
 
-/// The VIPs of the published plane, readable without its lock: the hook
-/// sends everything else (most of a node's traffic) on without taking the
-/// plane's lock. 0.0.0.0, never a VIP, marks a free slot.
+/// The VIPs of the published plane, in a few words of their own: the hook
+/// sends everything else (most of a node's traffic) on without reading the
+/// plane. 0.0.0.0, never a VIP, marks a free slot.
 ///
 /// Updated as each plane is published, before it: a packet that races a
-/// change sees the VIPs before it or after it, as with the lock.
+/// change sees the VIPs before it or after it, as it would the plane.
 pub(crate) struct VipSet {
     addrs: [AtomicU32; MAX_VIPS],
 }
@@ -132,6 +137,7 @@ impl Plane {
         Self {
             self_id: 0,
             full_member: false,
+            stopped: AtomicBool::new(false),
             key: Key::ZERO,
             members: Members::new(),
             policy_view: 0,
@@ -187,6 +193,7 @@ impl Plane {
         let node = config.node();
         self.self_id = node.id;
         self.full_member = full_member && !members.overflow();
+        self.stopped.store(false, Ordering::Relaxed);
         self.key = derive_key(node.key.as_ref());
         self.policy_view = policy_view;
         self.members = *members;
@@ -318,12 +325,15 @@ impl Plane {
 
     /// Whether this node takes new connections.
     pub(crate) fn takes_new_connections(&self) -> bool {
-        self.full_member
+        self.full_member && !self.stopped.load(Ordering::Relaxed)
     }
 
-    /// Stops taking new connections until the next plane is published.
-    pub(crate) fn stop_new_connections(&mut self) {
-        self.full_member = false;
+    /// Stops taking new connections until the next plane is published. Any
+    /// context. Sequentially consistent: the caller's word that views
+    /// differ (stored before) and the next plane's publication (loaded
+    /// after) are ordered with it (`Node::install_plane`).
+    pub(crate) fn stop_new_connections(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
     }
 
     /// The cluster MAC of `addr` if it is a VIP served on `ifindex`.
@@ -446,7 +456,7 @@ impl Plane {
         };
         if !ours {
             Decision::NotOwner
-        } else if !self.full_member {
+        } else if !self.takes_new_connections() {
             Decision::NotMember
         } else if new {
             Decision::NewConnection

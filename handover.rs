@@ -444,13 +444,12 @@ impl Node {
     /// A handover message from peer `sender`. Softirq.
     pub(crate) fn handover_received(&self, sender: u32, h: &Handover<'_>) {
         let now = clock::now_ms();
-        let (mode, ifindex) = {
-            let plane = self.plane.lock();
+        let (mode, ifindex) = self.read_plane(|plane| {
             (
                 plane.service_mode(h.tuple.vip, h.tuple.port),
                 plane.vip_ifindex(h.tuple.vip),
             )
-        };
+        });
         let mut table = self.splice.lock();
         match h.step {
             Step::Offer {
@@ -758,10 +757,8 @@ pub(crate) fn handover(node: &Node, req: &Request<'_>) -> Result {
     let consumed = req.attr(b::TPCLUSTER_A_HANDOVER_REPLAY).unwrap_or(&[]);
     let sock = named_socket(node, req)?;
     let tuple = sock.tuple();
-    let (mode, self_id) = {
-        let plane = node.plane.lock();
-        (plane.service_mode(tuple.vip, tuple.port), plane.self_id())
-    };
+    let (mode, self_id) =
+        node.read_plane(|plane| (plane.service_mode(tuple.vip, tuple.port), plane.self_id()));
     if mode != Some(Mode::Splice) {
         return Err(refuse(
             req,

@@ -15,6 +15,7 @@
 //! slot: progress on one connection wakes no caller of another).
 
 use crate::{
+    balance::Plane,
     client_acks::ClientAcks,
     config::MAX_PEERS,
     conntable::{ConnTable, Keyed},
@@ -453,9 +454,7 @@ impl Node {
     /// established before the service became a replicate one is left alone.
     /// `None` if the segment is not for this part to judge. Softirq.
     fn replica_untracked(&self, tuple: &Tuple) -> Option<Verdict> {
-        self.plane
-            .lock()
-            .replication_factor(tuple.vip, tuple.port)?;
+        self.read_plane(|p| p.replication_factor(tuple.vip, tuple.port))?;
         if TcpSocket::lookup(self.net, tuple).is_some() {
             return None;
         }
@@ -466,12 +465,11 @@ impl Node {
     /// This node's stack answered a client's SYN: if it is for a replicate
     /// service, (re)sets up the connection's entry. Softirq.
     fn replica_synack(&self, tuple: &Tuple, seg: &replica::Segment, wscale: Option<u8>) {
-        let (set, n, self_id, key) = {
-            let plane = self.plane.lock();
+        let (set, n, self_id, key) = self.read_plane(|plane| {
             let mut set = [0u32; MAX_SET];
             let n = plane.replica_set(tuple, &mut set);
             (set, n, plane.self_id(), *plane.key())
-        };
+        });
         let Some(client_next) = seg.ack else { return };
         if n == 0 {
             return;
@@ -568,7 +566,7 @@ impl Node {
     /// translation like the client's own. Counts it under `counter`.
     /// Softirq.
     fn replica_play(&self, seg: &splice::Segment<'_>, counter: Counter) {
-        let Some(ifindex) = self.plane.lock().vip_ifindex(seg.tuple.vip) else {
+        let Some(ifindex) = self.read_plane(|p| p.vip_ifindex(seg.tuple.vip)) else {
             return;
         };
         let mut pkt = [0u8; splice::SEGMENT_HEADERS_MAX];
@@ -707,8 +705,7 @@ impl Node {
         if self.gated.lock().is_empty() {
             return;
         }
-        // The plane first, then the listeners: never both locks at once.
-        let services = self.plane.lock().listener_services();
+        let services = self.read_plane(Plane::listener_services);
         self.gated
             .lock()
             .release_unless(|addr, port| services.gates(addr, port));

@@ -15,7 +15,7 @@
 #![recursion_limit = "256"]
 
 use core::fmt::Write;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
 use kernel::{c_str, new_mutex, prelude::*, sync::Mutex};
 
 #[path = "rust/mod.rs"]
@@ -60,6 +60,7 @@ use sys::{
     netdev::NetNs,
     netfilter::{Ipv4Hooks, Verdict},
     pernet::{self, PerNet},
+    rcu::{RcuBox, ReadGuard, Retired},
     seq_file::SeqFile,
     skbuff::{NetDevice, SkBuff},
     sockhook::GatedListeners,
@@ -116,8 +117,9 @@ impl Drop for TpCluster {
 /// The node of one network namespace.
 ///
 /// Locks are taken in declaration order: `config`, `runtime`, `cluster`,
-/// `plane`, `splice`, `replicas`, `gated`; the packet handlers (softirq)
-/// take only the last five, and never two at once.
+/// `splice`, `replicas`, `gated`; the packet handlers (softirq) take only
+/// the last four, and never two at once. The plane takes no lock: it is
+/// read under RCU.
 #[pin_data(PinnedDrop)]
 struct Node {
     net: NetNs,
@@ -135,10 +137,11 @@ struct Node {
     #[pin]
     cluster: SpinLockBh<Cluster>,
     /// What the packet handlers (softirq) need of `config` and the
-    /// membership, rebuilt from them on every change.
-    #[pin]
-    plane: SpinLockBh<Plane>,
-    /// The plane's VIPs, readable without its lock.
+    /// membership, built anew from them on every change and published
+    /// under RCU: the hooks read it without a lock ([`Node::read_plane`]);
+    /// only the runtime lock's holder publishes ([`Node::install_plane`]).
+    plane: RcuBox<Plane>,
+    /// The plane's VIPs, readable without reading the plane.
     vips: VipSet,
     /// Connections in handover or handed over (`handover.rs`): written by
     /// the hooks and the channel's receive path (softirq), the handover
@@ -198,6 +201,10 @@ struct Runtime {
     members: Members,
     /// The peers whose liveness a tick changed, for its announcements.
     changed: [Option<MemberView>; MAX_PEERS],
+    /// The plane the last publication replaced (at first, a blank one):
+    /// the next one is built in it, for a plane is too large to build on a
+    /// kernel stack. Always `Some` but inside [`Node::install_plane`].
+    spare_plane: Option<Retired<Plane>>,
 }
 
 /// Sets this node's own policy `own` (and its services' affinity, from
@@ -230,23 +237,45 @@ impl Node {
             (view, cluster.membership.full_member(config.node().id))
         };
         rt.full_member = full_member;
-        {
-            let mut plane = self.plane.lock();
-            plane.rebuild(config, &rt.members, full_member, view);
-            // A disagreement since the last tick: leave the decision to
-            // the next one.
-            if self.disagreed.load(Ordering::Acquire) {
-                plane.stop_new_connections();
-            }
-            self.replicating
-                .store(plane.replicates(), Ordering::Relaxed);
-            self.vips.publish(&plane);
-        }
+        self.install_plane(rt, config, full_member, view);
         // A listener of a replicate service that is gone (the service, or
         // its VIP) gets TCP's proto back now.
         self.release_gated_listeners();
         self.refresh_quorum(config);
         opened
+    }
+
+    /// Calls `f` with the plane published now. Any context; no lock.
+    pub(crate) fn read_plane<R>(&self, f: impl FnOnce(&Plane) -> R) -> R {
+        let guard = ReadGuard::new();
+        f(self.plane.get(&guard))
+    }
+
+    /// Builds the plane of `config` over the members `rt` holds in the
+    /// spare and publishes it; the plane it replaces becomes the spare.
+    /// Process context, under the runtime lock, which keeps publications
+    /// one at a time.
+    fn install_plane(&self, rt: &mut Runtime, config: &Config, full_member: bool, view: u64) {
+        let Some(spare) = rt.spare_plane.take() else {
+            return;
+        };
+        // Readers of the plane it was saw it a grace period ago at least
+        // (a heartbeat interval, usually): this rarely waits.
+        let mut plane = spare.reclaim();
+        plane.rebuild(config, &rt.members, full_member, view);
+        self.replicating
+            .store(plane.replicates(), Ordering::Relaxed);
+        self.vips.publish(&plane);
+        rt.spare_plane = Some(self.plane.replace(plane));
+        // A disagreement heard since the tick last cleared the flag stops
+        // this plane too, until the next tick decides with every view at
+        // hand. The receive path stores the flag and then stops the plane
+        // it reads; with the fences, either it read this one, or this load
+        // sees the flag.
+        fence(Ordering::SeqCst);
+        if self.disagreed.load(Ordering::SeqCst) {
+            self.read_plane(Plane::stop_new_connections);
+        }
     }
 
     /// This node's policy as `config` and its stack make it now: its
@@ -269,11 +298,7 @@ impl Node {
     pub(crate) fn readiness(&self, service: &config::Service) -> (bool, u32) {
         let id = policy::service_id(service.vip.0, service.port);
         let ready = self.cluster.lock().membership.own_policy().is_ready(&id);
-        let candidates = self
-            .plane
-            .lock()
-            .candidates(service.vip.0, service.port)
-            .count();
+        let candidates = self.read_plane(|p| p.candidates(service.vip.0, service.port).count());
         (ready, u32::try_from(candidates).unwrap_or(u32::MAX))
     }
 
@@ -406,18 +431,11 @@ impl Tick for Node {
         };
         // The receive path may have stopped new connections since (views
         // differed): compare with the plane, not with the last decision.
-        let (published, published_view) = {
-            let plane = self.plane.lock();
-            (plane.takes_new_connections(), plane.policy_view())
-        };
+        let (published, published_view) =
+            self.read_plane(|p| (p.takes_new_connections(), p.policy_view()));
         rt.full_member = full_member;
         if n_changed > 0 || full_member != published || view != published_view {
-            let mut plane = self.plane.lock();
-            plane.rebuild(&config, &rt.members, full_member, view);
-            if self.disagreed.load(Ordering::Acquire) {
-                plane.stop_new_connections();
-            }
-            self.vips.publish(&plane);
+            self.install_plane(rt, &config, full_member, view);
         }
         self.refresh_quorum(&config);
         if n_changed > 0 {
@@ -539,8 +557,13 @@ impl UdpReceiver for Node {
             // Views differ: stop taking new connections now rather than at
             // the next tick, which decides again with every view at hand.
             Received::Disagreement => {
-                self.disagreed.store(true, Ordering::Release);
-                self.plane.lock().stop_new_connections();
+                self.disagreed.store(true, Ordering::SeqCst);
+                // Ordered with the publication of a plane in
+                // `install_plane`, which loads the flag after it: this
+                // stops the plane published then, or that one sees the
+                // flag and stops itself.
+                fence(Ordering::SeqCst);
+                self.read_plane(Plane::stop_new_connections);
             }
             Received::Handover { sender, handover } => self.handover_received(sender, &handover),
             Received::Progress { sender, list } => self.replica_progress(sender, &list),
@@ -595,9 +618,10 @@ impl PerNet for Node {
                 heartbeat_sent_ms: 0,
                 members: Members::new(),
                 changed: [None; MAX_PEERS],
+                spare_plane: Some(Retired::unpublished(KBox::new(Plane::empty(), GFP_KERNEL)?)),
             }),
             cluster <- new_spinlock_bh!(Cluster::new()?, "tpcluster_cluster"),
-            plane <- new_spinlock_bh!(Plane::empty(), "tpcluster_plane"),
+            plane: RcuBox::new(KBox::new(Plane::empty(), GFP_KERNEL)?),
             vips: VipSet::new(),
             splice <- Counted::new(new_spinlock_bh!(handover::Table::new()?, "tpcluster_splice")),
             handover_kick: Kicker::new(),
@@ -685,15 +709,14 @@ impl Ipv4Hooks for Node {
                 || (pkt.tcp.is_some_and(|t| t.ack)
                     && self.net.completes_cookie_handshake(skb.head(&mut headers)))
         };
-        let (decision, service) = {
-            let plane = self.plane.lock();
+        let (decision, service) = self.read_plane(|plane| {
             let decision = plane.decide(&pkt, held_here);
             let service = match (decision, pkt.tcp) {
                 (Decision::NewConnection, Some(t)) => plane.service(pkt.daddr, t.dport).copied(),
                 _ => None,
             };
             (decision, service)
-        };
+        });
         if let Some(s) = service {
             // Every replica's listener must have the gate before its stack
             // takes the connection: without one, the SYN is dropped (the
@@ -738,7 +761,7 @@ impl ArpResponder for Node {
         let Some(request) = packet::parse_arp_request(arp) else {
             return;
         };
-        let Some(mac) = self.plane.lock().vip_mac(request.target_ip, dev.ifindex()) else {
+        let Some(mac) = self.read_plane(|p| p.vip_mac(request.target_ip, dev.ifindex())) else {
             return;
         };
         dev.send_arp_reply(

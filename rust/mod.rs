@@ -18,6 +18,7 @@ pub(crate) mod netfilter;
 pub(crate) mod netlink;
 pub(crate) mod percpu;
 pub(crate) mod pernet;
+pub(crate) mod rcu;
 pub(crate) mod seq_file;
 pub(crate) mod skbuff;
 pub(crate) mod sockhook;

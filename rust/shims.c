@@ -21,6 +21,7 @@
 #include <net/transp_v6.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
+#include <linux/rcupdate.h>
 #include <linux/delay.h>
 #include <crypto/blake2s.h>
 #include <linux/moduleparam.h>
@@ -40,6 +41,16 @@ void *tpc_net_generic(const struct net *net, unsigned int id)
 struct proc_dir_entry *tpc_net_proc_dir(const struct net *net)
 {
 	return net->proc_net;
+}
+
+void tpc_rcu_read_lock(void)
+{
+	rcu_read_lock();
+}
+
+void tpc_rcu_read_unlock(void)
+{
+	rcu_read_unlock();
 }
 
 void *tpc_percpu_alloc(unsigned int n)

@@ -27,6 +27,10 @@ struct tpc_ticker;
 void *tpc_net_generic(const struct net *net, unsigned int id);
 struct proc_dir_entry *tpc_net_proc_dir(const struct net *net);
 
+/* RCU read-side sections (rcu.rs). */
+void tpc_rcu_read_lock(void);
+void tpc_rcu_read_unlock(void);
+
 /* Per-CPU counters: @n u64 cells per CPU, zeroed (percpu.rs). */
 void *tpc_percpu_alloc(unsigned int n);
 void tpc_percpu_free(void *cells);

@@ -296,6 +296,43 @@ fn a_node_that_is_no_full_member_takes_nothing_new() {
     );
 }
 
+/// A published plane stopped by the receive path (views differ) takes no
+/// new connection, and still delivers what this node holds; the next plane
+/// built in the same memory (the spare the module reuses) takes them again.
+#[test]
+fn a_stopped_plane_takes_new_connections_again_once_rebuilt() {
+    let mut p = plane(1, 1);
+    let mine = syn([10, 0, 0, 4], 1, 80);
+    assert_eq!(decide(&p, &mine), Decision::NewConnection);
+    p.stop_new_connections();
+    assert!(!p.takes_new_connections());
+    assert_eq!(decide(&p, &mine), Decision::NotMember);
+    assert_eq!(
+        p.decide(&ack([10, 0, 0, 4], 1, 80), |_| true),
+        Decision::Held
+    );
+    let mut c = Config::new();
+    c.set_node(&NodeChange {
+        id: Some(1),
+        addr: Some(Ipv4([10, 0, 0, 1])),
+        port: Some(7000),
+        key: Some(KEY),
+        ..Default::default()
+    })
+    .unwrap();
+    c.add_vip(Vip {
+        addr: Ipv4(VIP),
+        mac: [1, 0, 0x5e, 0, 0, 100],
+        ifindex: 2,
+    })
+    .unwrap();
+    let mut members = crate::policy::Members::new();
+    members.set_unweighted(core::iter::once(1));
+    p.rebuild(&c, &members, true, 0);
+    assert!(p.takes_new_connections());
+    assert_eq!(decide(&p, &mine), Decision::NewConnection);
+}
+
 /// The listeners that keep the socket gate: those bound to a replicate
 /// service's VIP and port, or to the wildcard and that port; no other.
 #[test]
