@@ -151,6 +151,7 @@ impl Plane {
                 slot: 0,
                 affinity: Affinity::None,
                 unhealthy: false,
+                backend_port: 0,
             }; MAX_SERVICES],
             n_services: 0,
         }
@@ -255,6 +256,14 @@ impl Plane {
     /// The mode of service `vip:port`, if it is one.
     pub(crate) fn service_mode(&self, vip: [u8; 4], port: u16) -> Option<Mode> {
         self.service(vip, port).map(|s| s.mode)
+    }
+
+    /// The backend port of splice service `vip:port`, if it has one: the
+    /// port its handed-over connections are served on.
+    pub(crate) fn backend_port(&self, vip: [u8; 4], port: u16) -> Option<u16> {
+        self.service(vip, port)
+            .map(|s| s.backend_port)
+            .filter(|&p| p != 0)
     }
 
     /// The replication factor of replicate service `vip:port`.

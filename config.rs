@@ -215,6 +215,9 @@ pub(crate) struct Service {
     /// admin by hand) says it must not take the service's new
     /// connections, whatever listens.
     pub(crate) unhealthy: bool,
+    /// Splice only: the port the service's connections are served on once
+    /// handed over (a stock server's), 0 for the service's own port.
+    pub(crate) backend_port: u16,
 }
 
 /// Why a change was refused. Each reason has an errno class and a message
@@ -485,6 +488,16 @@ impl Config {
         {
             return Err(ConfigError::Exists(c"service exists"));
         }
+        if self
+            .services
+            .as_slice()
+            .iter()
+            .any(|s| s.vip == vip && s.backend_port == port)
+        {
+            return Err(ConfigError::Exists(
+                c"port is another service's backend port",
+            ));
+        }
         // The lowest counter slot no service holds (there is one: fewer
         // services than slots, or `push` refuses it below).
         let slot = (0..MAX_SERVICES as u8)
@@ -498,9 +511,48 @@ impl Config {
             slot,
             affinity: Affinity::None,
             unhealthy: false,
+            backend_port: 0,
         };
         self.services
             .push(service, ConfigError::Full(c"too many services"))
+    }
+
+    /// Sets the backend port of splice service `vip:port` (0: none). Only
+    /// as the service is added: its connections' entries are keyed by the
+    /// port they are served on.
+    pub(crate) fn set_service_backend(
+        &mut self,
+        vip: Ipv4,
+        port: u16,
+        backend_port: u16,
+    ) -> Result<(), ConfigError> {
+        let taken = self.services.as_slice().iter().any(|s| {
+            s.vip == vip
+                && s.port != port
+                && (s.port == backend_port || s.backend_port == backend_port)
+        });
+        let service = self.service_mut(vip, port)?;
+        if backend_port == 0 {
+            service.backend_port = 0;
+            return Ok(());
+        }
+        if service.mode != Mode::Splice {
+            return Err(ConfigError::Invalid(
+                c"backend-port is only for splice services",
+            ));
+        }
+        if backend_port == port {
+            return Err(ConfigError::Invalid(
+                c"backend-port must differ from the service's port",
+            ));
+        }
+        if taken {
+            return Err(ConfigError::Exists(
+                c"backend-port is another service's port or backend port",
+            ));
+        }
+        service.backend_port = backend_port;
+        Ok(())
     }
 
     /// Sets the affinity of service `vip:port`.

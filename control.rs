@@ -253,10 +253,17 @@ pub(crate) fn service_add(node: &Node, req: &Request<'_>) -> Result {
     };
     let replicas = req.u32(b::TPCLUSTER_A_SERVICE_REPLICAS);
     let affinity = affinity_of(req)?.unwrap_or_default();
+    let backend_port = req.u16(b::TPCLUSTER_A_SERVICE_BACKEND_PORT).unwrap_or(0);
     let mut config = node.config.lock();
     config
         .add_service(vip, port, mode, replicas)
         .map_err(|e| refuse(req, e))?;
+    // Refused after all (not a splice service, a port taken): the service
+    // goes again, so that the request changes nothing.
+    if let Err(e) = config.set_service_backend(vip, port, backend_port) {
+        let _ = config.del_service(vip, port);
+        return Err(refuse(req, e));
+    }
     // The service exists now: this cannot fail.
     config
         .set_service_affinity(vip, port, affinity)
@@ -366,6 +373,9 @@ pub(crate) fn service_dump(node: &Node, dump: &mut Dump<'_>) -> i32 {
             m.put_u32(b::TPCLUSTER_A_SERVICE_AFFINITY, s.affinity as u32)?;
             m.put_u8(b::TPCLUSTER_A_SERVICE_READY, ready.into())?;
             m.put_u8(b::TPCLUSTER_A_SERVICE_HEALTHY, (!s.unhealthy).into())?;
+            if s.backend_port != 0 {
+                m.put_u16(b::TPCLUSTER_A_SERVICE_BACKEND_PORT, s.backend_port)?;
+            }
             m.put_u32(b::TPCLUSTER_A_SERVICE_CANDIDATES, candidates)
         },
     )

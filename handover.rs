@@ -18,7 +18,7 @@ use crate::{
     counted::Len,
     splice::{
         self, ack_and_window, client_segment, parse_syn_ack, replay_budget, syn_of, Assembly,
-        Checksum, Inbound, Outbound, Phase, Translation, SEGMENT_HEADERS_MAX, SYN,
+        Checksum, Inbound, Outbound, Phase, Ports, Translation, SEGMENT_HEADERS_MAX, SYN,
     },
     stats::Counter,
     sys::{
@@ -75,7 +75,12 @@ enum Reply {
 struct Entry {
     /// The dispatcher's id of the handover.
     id: u64,
+    /// The connection as this node's stack has it: on a target, the port is
+    /// the service's backend port if it has one.
     tuple: Tuple,
+    /// The server port the client knows (`tuple.port` but on a target of
+    /// a service with a backend port).
+    client_port: u16,
     /// The other side: the target on the dispatcher, the dispatcher on the
     /// target.
     peer: u32,
@@ -159,10 +164,16 @@ impl Table {
         self.entries.find(tuple)
     }
 
-    /// The entry of handover `h` from peer `sender`: the tuple's, if it is
-    /// of that handover and that peer (anything else is stale or not ours).
-    fn find_handover(&mut self, h: &Handover<'_>, sender: u32) -> Option<&mut Entry> {
-        self.find(&h.tuple)
+    /// The entry of handover `h` from peer `sender`: `tuple`'s (the
+    /// handover's connection as this node keys it), if it is of that
+    /// handover and that peer (anything else is stale or not ours).
+    fn find_handover(
+        &mut self,
+        tuple: &Tuple,
+        h: &Handover<'_>,
+        sender: u32,
+    ) -> Option<&mut Entry> {
+        self.find(tuple)
             .filter(|e| e.id == h.id && e.peer == sender)
     }
 
@@ -251,10 +262,9 @@ impl Node {
         if self.splice.is_empty() {
             return InboundVerdict::Default;
         }
-        let mut table = self.splice.lock();
         let mut head = [0u8; 120];
         let Some(SegmentHead {
-            tuple,
+            tuple: client_view,
             flags,
             hdr_len,
             ..
@@ -262,6 +272,25 @@ impl Node {
         else {
             return InboundVerdict::Default;
         };
+        // A connection handed here for a service with a backend port is
+        // this stack's on that port: it is looked up there first, so that
+        // on a node that handed a connection to itself the handed-over
+        // connection, not the dispatcher's gone one, gets the segment. Not
+        // while the handover leaves the segment to others (an offer not
+        // yet committed): then the dispatcher's frozen entry holds it back.
+        let backend = self.read_plane(|p| p.backend_port(client_view.vip, client_view.port));
+        let mut table = self.splice.lock();
+        let tuple = backend
+            .map(|port| Tuple {
+                port,
+                ..client_view
+            })
+            .filter(|t| {
+                table
+                    .find(t)
+                    .is_some_and(|e| e.phase.inbound(flags, e.translation) != Inbound::Default)
+            })
+            .unwrap_or(client_view);
         let Some(entry) = table.find(&tuple) else {
             return InboundVerdict::Default;
         };
@@ -333,7 +362,12 @@ impl Node {
             Outbound::CaptureSynAck => {
                 let synack = skb.head_mut(hdr_len).and_then(|p| parse_syn_ack(p));
                 if let Some(synack) = synack {
-                    entry.translation = Some(Translation::of(&entry.state, &synack));
+                    let mut tr = Translation::of(&entry.state, &synack);
+                    tr.ports = Ports {
+                        client: entry.client_port,
+                        local: entry.tuple.port,
+                    };
+                    entry.translation = Some(tr);
                     entry.phase = Phase::Spliced;
                     entry.reply = Some(Reply::Done);
                     self.play_to_stack(entry, scratch, None, u64::from(synack.window));
@@ -444,12 +478,19 @@ impl Node {
     /// A handover message from peer `sender`. Softirq.
     pub(crate) fn handover_received(&self, sender: u32, h: &Handover<'_>) {
         let now = clock::now_ms();
-        let (mode, ifindex) = self.read_plane(|plane| {
+        let (mode, ifindex, backend) = self.read_plane(|plane| {
             (
                 plane.service_mode(h.tuple.vip, h.tuple.port),
                 plane.vip_ifindex(h.tuple.vip),
+                plane.backend_port(h.tuple.vip, h.tuple.port),
             )
         });
+        // The target's entry is keyed by the connection as its stack will
+        // have it; the dispatcher's by the client's view, as the messages.
+        let local = Tuple {
+            port: backend.unwrap_or(h.tuple.port),
+            ..h.tuple
+        };
         let mut table = self.splice.lock();
         match h.step {
             Step::Offer {
@@ -461,7 +502,7 @@ impl Node {
                 // A new offer replaces what is left of an earlier handover
                 // of the tuple, never a connection this node holds or is
                 // handing away.
-                let fresh = match table.find(&h.tuple) {
+                let fresh = match table.find(&local) {
                     None => true,
                     Some(e) => {
                         e.id != h.id
@@ -483,7 +524,8 @@ impl Node {
                     };
                     let entry = Entry {
                         id: h.id,
-                        tuple: h.tuple,
+                        tuple: local,
+                        client_port: h.tuple.port,
                         peer: sender,
                         phase: Phase::Assembling,
                         translation: None,
@@ -500,7 +542,7 @@ impl Node {
                         return;
                     }
                 }
-                let Some(e) = table.find_handover(h, sender) else {
+                let Some(e) = table.find_handover(&local, h, sender) else {
                     return;
                 };
                 e.last_ms = now;
@@ -513,7 +555,7 @@ impl Node {
                         if !e.assembly.complete() {
                             return;
                         }
-                        let verdict = self.check_offer(&h.tuple, mode, ifindex);
+                        let verdict = self.check_offer(&local, mode, ifindex);
                         e.phase = match verdict {
                             Ok(()) => Phase::Offered,
                             Err(errno) => Phase::TargetRefusing(errno),
@@ -530,7 +572,7 @@ impl Node {
                 }
             }
             Step::Commit { server_tsval } => {
-                let Some(e) = table.find_handover(h, sender) else {
+                let Some(e) = table.find_handover(&local, h, sender) else {
                     return;
                 };
                 e.last_ms = now;
@@ -554,7 +596,7 @@ impl Node {
                 }
             }
             Step::Ready | Step::Refused(_) | Step::Done => {
-                let Some(e) = table.find_handover(h, sender) else {
+                let Some(e) = table.find_handover(&h.tuple, h, sender) else {
                     return;
                 };
                 match (e.phase, h.step) {
@@ -572,7 +614,8 @@ impl Node {
         self.handover_kick.kick();
     }
 
-    /// Whether this node can take the connection `tuple` offered to it.
+    /// Whether this node can take the connection offered to it, `tuple` as
+    /// its stack would have it (on the backend port, if any).
     fn check_offer(
         &self,
         tuple: &Tuple,
@@ -594,8 +637,24 @@ impl Node {
         Ok(())
     }
 
-    /// Sends one handover message to peer `to`. Process context.
+    /// Whether handover target `target` is live (`None`: unknown); this
+    /// node (`self_id`) always is.
+    fn target_live(&self, target: u32, self_id: u32) -> Option<bool> {
+        if target == self_id {
+            return Some(true);
+        }
+        self.cluster.lock().membership.is_live(target)
+    }
+
+    /// Sends one handover message to peer `to`: to this node itself (a
+    /// handover to its own backend port), by handing it to the receive
+    /// path at once. Process context.
     fn send_handover(&self, to: u32, h: &Handover<'_>) -> Result {
+        let self_id = self.read_plane(|p| p.self_id());
+        if to == self_id && to != 0 {
+            self.handover_received(to, h);
+            return Ok(());
+        }
         let to = self.cluster.lock().membership.recipient(to).ok_or(ENOENT)?;
         let mut runtime = self.runtime.lock();
         let channel = runtime
@@ -618,7 +677,11 @@ impl crate::sys::ticker::Tick<Work> for Node {
             table.entries.retain(|e| {
                 if let Some(r) = e.reply {
                     if let Some(out) = replies.get_mut(n) {
-                        *out = Some((e.peer, e.id, e.tuple, r));
+                        let client_view = Tuple {
+                            port: e.client_port,
+                            ..e.tuple
+                        };
+                        *out = Some((e.peer, e.id, client_view, r));
                         e.reply = None;
                         n += 1;
                     }
@@ -757,8 +820,13 @@ pub(crate) fn handover(node: &Node, req: &Request<'_>) -> Result {
     let consumed = req.attr(b::TPCLUSTER_A_HANDOVER_REPLAY).unwrap_or(&[]);
     let sock = named_socket(node, req)?;
     let tuple = sock.tuple();
-    let (mode, self_id) =
-        node.read_plane(|plane| (plane.service_mode(tuple.vip, tuple.port), plane.self_id()));
+    let (mode, backend, self_id) = node.read_plane(|plane| {
+        (
+            plane.service_mode(tuple.vip, tuple.port),
+            plane.backend_port(tuple.vip, tuple.port),
+            plane.self_id(),
+        )
+    });
     if mode != Some(Mode::Splice) {
         return Err(refuse(
             req,
@@ -766,14 +834,16 @@ pub(crate) fn handover(node: &Node, req: &Request<'_>) -> Result {
             c"the connection is not of a splice service",
         ));
     }
-    if target == self_id {
+    // To this node itself only from the router's port to the backend's:
+    // on one port the connection is where it would go already.
+    if target == self_id && backend.is_none() {
         return Err(refuse(
             req,
             EINVAL,
             c"the connection is on the target node already",
         ));
     }
-    match node.cluster.lock().membership.is_live(target) {
+    match node.target_live(target, self_id) {
         None => return Err(refuse(req, ENOENT, c"unknown target node")),
         Some(false) => {
             return Err(refuse(
@@ -791,7 +861,7 @@ pub(crate) fn handover(node: &Node, req: &Request<'_>) -> Result {
             c"the membership is changing; try again",
         ));
     }
-    let result = dispatch(node, req, &sock, tuple, target, consumed);
+    let result = dispatch(node, req, &sock, tuple, target, self_id, consumed);
     if result.is_err() {
         node.counters.bump(Counter::HandoverFailed);
     }
@@ -815,6 +885,7 @@ fn dispatch(
     sock: &TcpSocket,
     tuple: Tuple,
     target: u32,
+    self_id: u32,
     consumed: &[u8],
 ) -> Result {
     if consumed.len() > REPLAY_MAX {
@@ -859,6 +930,7 @@ fn dispatch(
         let entry = Entry {
             id,
             tuple,
+            client_port: tuple.port,
             peer: target,
             phase: Phase::Frozen,
             translation,
@@ -952,7 +1024,7 @@ fn dispatch(
             Some(Phase::Frozen) => {}
             _ => break Err(EAGAIN.to_errno().unsigned_abs()),
         }
-        if node.cluster.lock().membership.is_live(target) != Some(true) {
+        if node.target_live(target, self_id) != Some(true) {
             break Err(errno(kernel::bindings::EHOSTUNREACH)
                 .to_errno()
                 .unsigned_abs());

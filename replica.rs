@@ -152,6 +152,7 @@ pub(crate) fn translation_of(key: &Key, tuple: &Tuple, own: &OwnSynAck) -> Trans
         }),
         client_view_wscale: wscale,
         local_wscale: wscale,
+        ports: crate::splice::Ports::default(),
     }
 }
 

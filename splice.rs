@@ -58,6 +58,18 @@ pub(crate) enum Checksum {
     Partial,
 }
 
+/// A connection's server port as the client knows it and as its holder's
+/// stack serves it: they differ when the holder serves a splice service on
+/// its backend port (a stock server's). Equal (both 0 by default): no port
+/// to translate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Ports {
+    /// The port the client connected to.
+    pub(crate) client: u16,
+    /// The port the holder's stack serves it on.
+    pub(crate) local: u16,
+}
+
 /// The rewriting of one spliced connection, fixed when its holder's stack
 /// answers the played handshake.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +82,8 @@ pub(crate) struct Translation {
     pub(crate) client_view_wscale: u8,
     /// The window scale the holder's stack applies to its own field.
     pub(crate) local_wscale: u8,
+    /// The server port, both ways.
+    pub(crate) ports: Ports,
 }
 
 impl Translation {
@@ -88,6 +102,7 @@ impl Translation {
                 0
             },
             local_wscale: synack.wscale.unwrap_or(0).min(MAX_WSCALE),
+            ports: Ports::default(),
         }
     }
 
@@ -168,18 +183,23 @@ pub(crate) fn check_field(t: usize, cs: Checksum) -> Option<usize> {
 }
 
 /// Rewrites a segment from the client to the holder's space: the
-/// acknowledgment number, the SACK edges and TSecr. `pkt` starts at the IP
+/// destination port, the acknowledgment number, the SACK edges and TSecr. `pkt` starts at the IP
 /// header and holds at least both headers (options included). Returns
 /// `None`, leaving the packet as it was, if it is not such a segment.
 pub(crate) fn translate_inbound(pkt: &mut [u8], tr: &Translation, cs: Checksum) -> Option<()> {
     let (ihl, len) = tcp_header(pkt)?;
     let t = ihl;
     let flags = *pkt.get(t + 13)?;
+    let check = check_field(t, cs);
+    // The destination port, SYN or not: the client's port to the local one
+    // (a segment played to the stack carries the local one already).
+    if tr.ports.client != tr.ports.local && be16(pkt, t + 2)? == tr.ports.client {
+        csum::patch(pkt, t + 2, &tr.ports.local.to_be_bytes(), check)?;
+    }
     if flags & ACK == 0 {
         return Some(());
     }
     let back = tr.seq_delta.wrapping_neg();
-    let check = check_field(t, cs);
     let mut edges = [0usize; 8];
     let mut n_edges = 0;
     let mut tsecr = None;
@@ -205,13 +225,17 @@ pub(crate) fn translate_inbound(pkt: &mut [u8], tr: &Translation, cs: Checksum) 
     Some(())
 }
 
-/// Rewrites a segment from the holder to the client's view: the sequence
-/// number, TSval and the window. `pkt` as for [`translate_inbound`].
+/// Rewrites a segment from the holder to the client's view: the source
+/// port, the sequence number, TSval and the window. `pkt` as for
+/// [`translate_inbound`].
 pub(crate) fn translate_outbound(pkt: &mut [u8], tr: &Translation, cs: Checksum) -> Option<()> {
     let (ihl, len) = tcp_header(pkt)?;
     let t = ihl;
     let flags = *pkt.get(t + 13)?;
     let check = check_field(t, cs);
+    if tr.ports.client != tr.ports.local && be16(pkt, t)? == tr.ports.local {
+        csum::patch(pkt, t, &tr.ports.client.to_be_bytes(), check)?;
+    }
     let mut tsval = None;
     for_each_option(pkt, t, len, |kind, at, vlen| {
         if kind == OPT_TIMESTAMP && vlen == 8 {

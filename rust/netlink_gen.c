@@ -52,13 +52,14 @@ static const struct nla_policy tpcluster_vip_del_nl_policy[TPCLUSTER_A_VIP_ADDR 
 };
 
 /* TPCLUSTER_CMD_SERVICE_ADD - do */
-static const struct nla_policy tpcluster_service_add_nl_policy[TPCLUSTER_A_SERVICE_AFFINITY + 1] = {
+static const struct nla_policy tpcluster_service_add_nl_policy[TPCLUSTER_A_SERVICE_BACKEND_PORT + 1] = {
 	[TPCLUSTER_A_SERVICE_VIP] = { .type = NLA_U32, },
 	[TPCLUSTER_A_SERVICE_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
 	[TPCLUSTER_A_SERVICE_MODE] = NLA_POLICY_MAX(NLA_U32, 2),
 	[TPCLUSTER_A_SERVICE_REPLICAS] = NLA_POLICY_RANGE(NLA_U32, 1, 32),
 	[TPCLUSTER_A_SERVICE_CONNECTIONS] = { .type = NLA_U64, },
 	[TPCLUSTER_A_SERVICE_AFFINITY] = NLA_POLICY_MAX(NLA_U32, 1),
+	[TPCLUSTER_A_SERVICE_BACKEND_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
 };
 
 /* TPCLUSTER_CMD_SERVICE_DEL - do */
@@ -151,7 +152,7 @@ static const struct genl_split_ops tpcluster_nl_ops[] = {
 		.cmd		= TPCLUSTER_CMD_SERVICE_ADD,
 		.doit		= tpcluster_nl_service_add_doit,
 		.policy		= tpcluster_service_add_nl_policy,
-		.maxattr	= TPCLUSTER_A_SERVICE_AFFINITY,
+		.maxattr	= TPCLUSTER_A_SERVICE_BACKEND_PORT,
 		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 	{

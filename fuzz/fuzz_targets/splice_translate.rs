@@ -3,7 +3,8 @@
 //! Fuzz target of the splice translation (`splice.rs`), which rewrites the
 //! headers of segments from the network in place.
 //!
-//! The first 10 bytes of each input are a translation, the rest a packet.
+//! The first 14 bytes of each input are a translation (its ports too), the
+//! rest a packet.
 //! Translating must not panic; a packet it refuses is left as it was; a
 //! packet whose TCP checksum verified before a `Full` rewrite still
 //! verifies after it.
@@ -21,7 +22,7 @@ mod splice;
 mod wire;
 
 use libfuzzer_sys::fuzz_target;
-use splice::{parse_syn_ack, tcp_header, translate_inbound, translate_outbound, Checksum, Translation};
+use splice::{parse_syn_ack, tcp_header, translate_inbound, translate_outbound, Checksum, Ports, Translation};
 
 /// Whether the TCP checksum of `pkt` verifies over the whole buffer.
 fn tcp_checksum_ok(pkt: &[u8]) -> bool {
@@ -41,7 +42,7 @@ fn tcp_checksum_ok(pkt: &[u8]) -> bool {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((t, pkt)) = data.split_first_chunk::<10>() else {
+    let Some((t, pkt)) = data.split_first_chunk::<14>() else {
         return;
     };
     let tr = Translation {
@@ -49,6 +50,10 @@ fuzz_target!(|data: &[u8]| {
         ts_delta: u32::from_le_bytes([t[4], t[5], t[6], t[7]]),
         client_view_wscale: t[8] % 15,
         local_wscale: t[9] % 15,
+        ports: Ports {
+            client: u16::from_le_bytes([t[10], t[11]]),
+            local: u16::from_le_bytes([t[12], t[13]]),
+        },
     };
     let _ = parse_syn_ack(pkt);
     let ok_before = tcp_checksum_ok(pkt);

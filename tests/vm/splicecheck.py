@@ -13,7 +13,8 @@ over. Also counts the connections whose server segments came from more than one 
 that were handed over.
 
 Used by a test's check.py: `splicecheck.run(run_dir, port, want_moved)`
-prints PASS/FAIL lines."""
+prints PASS/FAIL lines; `port_never_seen` checks that a backend port
+never shows on the wire."""
 
 import struct
 
@@ -149,7 +150,7 @@ def check_connection(segs):
     return problems, nodes
 
 
-def run(run_dir, port, want_moved):
+def run(run_dir, port, want_moved, most_nodes=3):
     conns = tcp_segments(run_dir + "/hub.pcap", port)
     bad = 0
     moved = 0
@@ -167,5 +168,23 @@ def run(run_dir, port, want_moved):
           % (len(conns), port, moved, most))
     print("%s every connection saw one consistent server sequence space and no reset (%d did not)"
           % ("PASS" if bad == 0 and conns else "FAIL", bad))
-    print("%s connections handed over, as the capture shows: %d (at least %d), one across %d nodes"
-          % ("PASS" if moved >= want_moved and most >= 3 else "FAIL", moved, want_moved, most))
+    print("%s connections handed over, as the capture shows: %d (at least %d), one across %d nodes (at least %d)"
+          % ("PASS" if moved >= want_moved and most >= most_nodes else "FAIL", moved, want_moved,
+             most, most_nodes))
+
+
+def port_never_seen(run_dir, port):
+    """PASS if no TCP segment on the hub has `port` as either port: a
+    backend port stays inside the nodes' stacks."""
+    seen = 0
+    for _, ip in packets(run_dir + "/hub.pcap"):
+        if ip[9] != 6:
+            continue
+        ihl = (ip[0] & 15) * 4
+        if len(ip) < ihl + 4:
+            continue
+        sport, dport = struct.unpack(">HH", ip[ihl:ihl + 4])
+        if port in (sport, dport):
+            seen += 1
+    print("%s segments on the wire with port %d (the backend port): %d"
+          % ("PASS" if seen == 0 else "FAIL", port, seen))

@@ -201,6 +201,40 @@ fn services_belong_to_a_known_vip_and_go_with_it() {
     assert!(c.services().as_slice().is_empty());
 }
 
+/// A backend port: splice services only, never the service's own port,
+/// never a port or backend port of another service of the VIP; a service
+/// on a port that is another's backend port is refused too.
+#[test]
+fn backend_ports_are_for_splice_and_collide_with_no_port() {
+    let mut c = configured();
+    c.add_vip(vip()).unwrap();
+    c.add_service(VIP, 80, Mode::Splice, None).unwrap();
+    c.add_service(VIP, 81, Mode::Balance, None).unwrap();
+    c.add_service(VIP, 90, Mode::Splice, None).unwrap();
+    let err = |c: &mut Config, port, backend| c.set_service_backend(VIP, port, backend);
+    assert!(matches!(
+        err(&mut c, 81, 8081),
+        Err(ConfigError::Invalid(_))
+    ));
+    assert!(matches!(err(&mut c, 80, 80), Err(ConfigError::Invalid(_))));
+    assert!(matches!(err(&mut c, 80, 81), Err(ConfigError::Exists(_))));
+    assert!(matches!(
+        err(&mut c, 85, 8085),
+        Err(ConfigError::NotFound(_))
+    ));
+    c.set_service_backend(VIP, 80, 8080).unwrap();
+    assert_eq!(c.service(VIP, 80).map(|s| s.backend_port), Some(8080));
+    assert!(matches!(err(&mut c, 90, 8080), Err(ConfigError::Exists(_))));
+    assert!(matches!(
+        c.add_service(VIP, 8080, Mode::Balance, None),
+        Err(ConfigError::Exists(_))
+    ));
+    // Its own backend port again, or none: fine.
+    c.set_service_backend(VIP, 80, 8080).unwrap();
+    c.set_service_backend(VIP, 80, 0).unwrap();
+    c.add_service(VIP, 8080, Mode::Balance, None).unwrap();
+}
+
 #[test]
 fn full_tables_refuse_and_keep_their_entries() {
     let mut c = configured();

@@ -2,7 +2,7 @@ use crate::csum::{fold, pseudo_header, sum};
 use crate::splice::{
     ack_and_window, build_segment, client_segment, parse_syn_ack, replay_budget, syn_of,
     tcp_header, translate_inbound, translate_outbound, Assembly, Checksum, Inbound, Outbound,
-    Phase, Segment, SynAck, SynOptions, Translation, ACK, PSH, SYN,
+    Phase, Ports, Segment, SynAck, SynOptions, Translation, ACK, PSH, SYN,
 };
 use crate::wire::{TcpState, Tuple, REPLAY_CHUNK, REPLAY_MAX};
 use proptest::{collection::vec, prelude::*};
@@ -15,8 +15,20 @@ const TUPLE: Tuple = Tuple {
 };
 
 fn seg(seq: u32, ack: u32, window: u16, ts: Option<(u32, u32)>, payload: &[u8]) -> Vec<u8> {
+    seg_of(TUPLE, seq, ack, window, ts, payload)
+}
+
+/// The same on `tuple` (from its `client` side to its `vip` side).
+fn seg_of(
+    tuple: Tuple,
+    seq: u32,
+    ack: u32,
+    window: u16,
+    ts: Option<(u32, u32)>,
+    payload: &[u8],
+) -> Vec<u8> {
     let s = Segment {
-        tuple: TUPLE,
+        tuple,
         seq,
         ack,
         flags: ACK | PSH,
@@ -176,6 +188,7 @@ fn windows_are_rescaled_and_capped() {
         ts_delta: 0,
         client_view_wscale: view,
         local_wscale: local,
+        ports: Default::default(),
     };
     assert_eq!(tr(7, 7).window_to_client(1000), 1000);
     assert_eq!(tr(7, 9).window_to_client(1000), 250);
@@ -190,6 +203,7 @@ fn sack_edges_ack_and_tsecr_are_translated_inbound() {
         ts_delta: 50,
         client_view_wscale: 7,
         local_wscale: 7,
+        ports: Default::default(),
     };
     let base = seg(5, 1_000_100, 100, Some((9, 70)), b"x");
     let mut p = with_sack(&base, &[(1_000_200, 1_000_300), (1_000_400, 1_000_500)]);
@@ -213,6 +227,7 @@ fn partial_checksums_are_left_alone() {
         ts_delta: 4,
         client_view_wscale: 0,
         local_wscale: 0,
+        ports: Default::default(),
     };
     let mut p = seg(10, 20, 30, Some((40, 50)), b"abc");
     let (ihl, _) = tcp_header(&p).unwrap();
@@ -230,6 +245,7 @@ fn a_truncated_header_is_refused_untouched() {
         ts_delta: 4,
         client_view_wscale: 0,
         local_wscale: 0,
+        ports: Default::default(),
     };
     let mut short = p[..p.len() - 4].to_vec();
     let copy = short.clone();
@@ -269,6 +285,7 @@ fn phases_route_segments() {
         ts_delta: 2,
         client_view_wscale: 3,
         local_wscale: 4,
+        ports: Default::default(),
     };
     assert_eq!(Phase::Frozen.inbound(ACK, None), Inbound::Drop);
     assert_eq!(Phase::Frozen.inbound(ACK, Some(tr)), Inbound::Drop);
@@ -326,7 +343,7 @@ proptest! {
         local in 0u8..15, view in 0u8..15,
         payload in vec(any::<u8>(), 0..64),
     ) {
-        let tr = Translation { seq_delta, ts_delta, client_view_wscale: view, local_wscale: local };
+        let tr = Translation { seq_delta, ts_delta, client_view_wscale: view, local_wscale: local, ports: Default::default() };
         let mut p = seg(seq, ack, window, Some((tsval, tsecr)), &payload);
         translate_outbound(&mut p, &tr, Checksum::Full).unwrap();
         let want = seg(
@@ -346,7 +363,7 @@ proptest! {
         seq_delta in any::<u32>(), ts_delta in any::<u32>(),
         payload in vec(any::<u8>(), 0..64),
     ) {
-        let tr = Translation { seq_delta, ts_delta, client_view_wscale: 0, local_wscale: 0 };
+        let tr = Translation { seq_delta, ts_delta, client_view_wscale: 0, local_wscale: 0, ports: Default::default() };
         let mut p = seg(seq, ack, window, Some((tsval, tsecr)), &payload);
         translate_inbound(&mut p, &tr, Checksum::Full).unwrap();
         let want = seg(
@@ -355,6 +372,46 @@ proptest! {
         );
         prop_assert!(checksums_verify(&p));
         prop_assert_eq!(without_tcp_checksum(&p), without_tcp_checksum(&want));
+    }
+
+    /// A connection served on a backend port: the client's segments reach
+    /// the holder's stack on the local port, the holder's reach the client
+    /// from the client's port, with the numbers translated and every
+    /// checksum valid; a segment on another port keeps its port.
+    #[test]
+    fn the_server_port_translates_both_ways(
+        seq in any::<u32>(), ack in any::<u32>(), window in any::<u16>(),
+        seq_delta in any::<u32>(), client in 1u16.., local in 1u16..,
+        payload in vec(any::<u8>(), 0..64),
+    ) {
+        let ports = Ports { client, local };
+        let tr = Translation { seq_delta, ts_delta: 0, client_view_wscale: 0, local_wscale: 0, ports };
+        // In: client -> VIP:client becomes client -> VIP:local.
+        let to = |port| Tuple { port, ..TUPLE };
+        let mut p = seg_of(to(client), seq, ack, window, None, &payload);
+        translate_inbound(&mut p, &tr, Checksum::Full).unwrap();
+        let want = seg_of(to(local), seq, ack.wrapping_sub(seq_delta), window, None, &payload);
+        prop_assert!(checksums_verify(&p));
+        prop_assert_eq!(without_tcp_checksum(&p), without_tcp_checksum(&want));
+        // Out: VIP:local -> client becomes VIP:client -> client.
+        let from = |port| Tuple {
+            client: TUPLE.vip,
+            client_port: port,
+            vip: TUPLE.client,
+            port: TUPLE.client_port,
+        };
+        let mut p = seg_of(from(local), seq, ack, window, None, &payload);
+        translate_outbound(&mut p, &tr, Checksum::Full).unwrap();
+        let want = seg_of(from(client), seq.wrapping_add(seq_delta), ack, window, None, &payload);
+        prop_assert!(checksums_verify(&p));
+        prop_assert_eq!(without_tcp_checksum(&p), without_tcp_checksum(&want));
+        // Another port (the local one, coming in) is left as it is.
+        if client != local {
+            let mut p = seg_of(to(local), seq, ack, window, None, &payload);
+            translate_inbound(&mut p, &tr, Checksum::Full).unwrap();
+            let want = seg_of(to(local), seq, ack.wrapping_sub(seq_delta), window, None, &payload);
+            prop_assert_eq!(without_tcp_checksum(&p), without_tcp_checksum(&want));
+        }
     }
 
     /// Whatever bytes arrive, rewriting neither panics nor changes a packet
@@ -371,7 +428,7 @@ proptest! {
             pkt[9] = 6;
             pkt[32] = (pkt[32] & 0xf0).max(0x50);
         }
-        let tr = Translation { seq_delta, ts_delta, client_view_wscale: 7, local_wscale: 3 };
+        let tr = Translation { seq_delta, ts_delta, client_view_wscale: 7, local_wscale: 3, ports: Default::default() };
         for inbound in [true, false] {
             let mut p = pkt.clone();
             let done = if inbound {

@@ -227,7 +227,7 @@ enum ServiceCmd {
     Show,
     /// Add a service: a TCP port of a VIP
     #[command(
-        override_usage = "tpctl service add VIP:PORT [mode balance|splice|replicate] [replicas R] [affinity none|source]",
+        override_usage = "tpctl service add VIP:PORT [mode balance|splice|replicate] [replicas R] [affinity none|source] [backend-port P]",
         after_help = "\
 Keywords:
   mode balance     each new connection to one node (the default)
@@ -237,6 +237,10 @@ Keywords:
   affinity source  every connection of one client address to one node, as
                    long as the members stay (default none: each connection
                    hashed on its own)
+  backend-port P   splice: hand each connection to the port P of the target
+                   node's stack, where any server listens (nginx, httpd);
+                   the module translates the port both ways. The router
+                   listens on PORT. Set only as the service is added.
 
 A node takes a service's new connections only while an application
 listens for it there (on the VIP or the wildcard address)."
@@ -678,7 +682,7 @@ pub(crate) fn vip_add(addr: &str, words: &[String]) -> Result<VipAdd, String> {
     }
 }
 
-/// `service add VIP:PORT [mode M] [replicas R] [affinity A]`.
+/// `service add VIP:PORT [mode M] [replicas R] [affinity A] [backend-port P]`.
 pub(crate) fn service_add(service: &str, words: &[String]) -> Result<ServiceAdd, String> {
     let (vip, port) = args::endpoint("service", service)?;
     let mut add = ServiceAdd {
@@ -687,11 +691,13 @@ pub(crate) fn service_add(service: &str, words: &[String]) -> Result<ServiceAdd,
         mode: None,
         replicas: None,
         affinity: None,
+        backend_port: None,
     };
-    for (k, v) in args::pairs(words, &["mode", "replicas", "affinity"])? {
+    for (k, v) in args::pairs(words, &["mode", "replicas", "affinity", "backend-port"])? {
         match k {
             "mode" => add.mode = Some(Mode::parse(v)?),
             "replicas" => add.replicas = Some(args::number("replicas", v)?),
+            "backend-port" => add.backend_port = Some(args::number("backend-port", v)?),
             _ => add.affinity = Some(Affinity::parse(v)?),
         }
     }
@@ -879,6 +885,7 @@ mod tests {
                 mode: None,
                 replicas: None,
                 affinity: None,
+                backend_port: None,
             })
         );
         assert_eq!(
@@ -889,6 +896,7 @@ mod tests {
                 mode: Some(Mode::Replicate),
                 replicas: Some(3),
                 affinity: None,
+                backend_port: None,
             })
         );
         for m in ["balance", "splice", "replicate"] {
@@ -902,6 +910,18 @@ mod tests {
                 mode: None,
                 replicas: None,
                 affinity: Some(Affinity::Source),
+                backend_port: None,
+            })
+        );
+        assert_eq!(
+            ok("service add 10.0.0.100:80 mode splice backend-port 8080").clone(),
+            Command::ServiceAdd(ServiceAdd {
+                vip: Ipv4Addr::new(10, 0, 0, 100),
+                port: 80,
+                mode: Some(Mode::Splice),
+                replicas: None,
+                affinity: None,
+                backend_port: Some(8080),
             })
         );
         assert_eq!(
@@ -1106,6 +1126,10 @@ mod tests {
             "invalid interface name",
         );
         usage("vip del 10.0.0", "invalid VIP address");
+        usage(
+            "service add 10.0.0.100:80 mode splice backend-port 70000",
+            "invalid backend-port '70000'",
+        );
         usage("node set key abcd", "64 hexadecimal digits");
         usage(
             &format!("node set key {}", "é".repeat(32)),

@@ -104,8 +104,8 @@ pub(crate) struct VipAdd {
     pub(crate) dev: String,
 }
 
-/// `service add VIP:PORT [mode M] [replicas R] [affinity A]`; the kernel's
-/// defaults for what is not given.
+/// `service add VIP:PORT [mode M] [replicas R] [affinity A] [backend-port
+/// P]`; the kernel's defaults for what is not given.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ServiceAdd {
     pub(crate) vip: Ipv4Addr,
@@ -113,6 +113,7 @@ pub(crate) struct ServiceAdd {
     pub(crate) mode: Option<Mode>,
     pub(crate) replicas: Option<u32>,
     pub(crate) affinity: Option<Affinity>,
+    pub(crate) backend_port: Option<u16>,
 }
 
 /// `service set VIP:PORT [affinity A] [health up|down]`: what is given.
@@ -358,6 +359,7 @@ pub(crate) fn services(c: &mut Client) -> Result<Vec<output::Service>, Error> {
                 .map_or("unknown", Affinity::name)
                 .to_string(),
             healthy: a.u8(A_SERVICE_HEALTHY).map(|v| v != 0),
+            backend_port: a.u16(A_SERVICE_BACKEND_PORT),
             ready: a.u8(A_SERVICE_READY).map(|v| v != 0),
             candidates: a.u32(A_SERVICE_CANDIDATES),
         })
@@ -372,6 +374,7 @@ pub(crate) fn service_add(c: &mut Client, s: &ServiceAdd) -> Result<(), Error> {
     attrs.extend(s.mode.map(|m| Attr::u32(A_SERVICE_MODE, m as u32)));
     attrs.extend(s.replicas.map(|r| Attr::u32(A_SERVICE_REPLICAS, r)));
     attrs.extend(s.affinity.map(|a| Attr::u32(A_SERVICE_AFFINITY, a as u32)));
+    attrs.extend(s.backend_port.map(|p| Attr::u16(A_SERVICE_BACKEND_PORT, p)));
     c.request(CMD_SERVICE_ADD, attrs).map(drop)
 }
 
@@ -417,7 +420,7 @@ pub(crate) fn service_del(c: &mut Client, vip: Ipv4Addr, port: u16) -> Result<()
 impl output::Service {
     /// The `service add` that makes this service again: the mode always,
     /// the replicas for replicate (the only mode that takes them), the
-    /// affinity unless it is the default.
+    /// affinity unless it is the default, the backend port if any.
     pub(crate) fn to_add(&self) -> Option<ServiceAdd> {
         let mode = Mode::ALL.into_iter().find(|m| m.name() == self.mode)?;
         let affinity = Affinity::parse(&self.affinity).ok()?;
@@ -427,6 +430,7 @@ impl output::Service {
             mode: Some(mode),
             replicas: (mode == Mode::Replicate).then_some(self.replicas),
             affinity: (affinity != Affinity::None).then_some(affinity),
+            backend_port: self.backend_port,
         })
     }
 }
@@ -491,6 +495,7 @@ mod tests {
             connections: 7,
             affinity: "none".into(),
             healthy: Some(true),
+            backend_port: None,
             ready: Some(true),
             candidates: Some(3),
         };
@@ -508,8 +513,15 @@ mod tests {
                 mode: Some(Mode::Balance),
                 replicas: None,
                 affinity: None,
+                backend_port: None,
             })
         );
+        let p = output::Service {
+            mode: "splice".into(),
+            backend_port: Some(8080),
+            ..b.clone()
+        };
+        assert_eq!(p.to_add().unwrap().backend_port, Some(8080));
         let a = output::Service {
             affinity: "source".into(),
             ..b.clone()

@@ -200,6 +200,9 @@ pub(crate) struct Service {
     /// This node's own health verdict of it (`service check`, `service
     /// set ... health`; null from a module that does not say).
     pub(crate) healthy: Option<bool>,
+    /// Splice: the port its handed-over connections are served on (a
+    /// stock server's); null for the service's own port.
+    pub(crate) backend_port: Option<u16>,
     /// Whether this node takes its new connections: an application
     /// listens for it here and its health verdict is good (null from a
     /// module that does not say).
@@ -210,21 +213,27 @@ pub(crate) struct Service {
 }
 
 impl Text for Service {
+    /// The backend port only when the service has one.
     fn text(&self) -> String {
-        fields(&[
+        let health = self.healthy.map_or("-", |h| if h { "up" } else { "down" });
+        let (ready, candidates) = (opt(&self.ready), opt(&self.candidates));
+        let mut pairs: Vec<(&str, &dyn Display)> = vec![
             ("vip", &self.vip),
             ("port", &self.port),
             ("mode", &self.mode),
             ("replicas", &self.replicas),
             ("connections", &self.connections),
             ("affinity", &self.affinity),
-            (
-                "health",
-                &self.healthy.map_or("-", |h| if h { "up" } else { "down" }),
-            ),
-            ("ready", &opt(&self.ready)),
-            ("candidates", &opt(&self.candidates)),
-        ])
+        ];
+        if let Some(p) = &self.backend_port {
+            pairs.push(("backend-port", p));
+        }
+        pairs.extend([
+            ("health", &health as &dyn Display),
+            ("ready", &ready),
+            ("candidates", &candidates),
+        ]);
+        fields(&pairs)
     }
 }
 
@@ -439,6 +448,7 @@ pub(crate) mod tests {
                 connections: 12,
                 affinity: "source".into(),
                 healthy: Some(false),
+                backend_port: None,
                 ready: Some(true),
                 candidates: Some(2),
             },
@@ -450,6 +460,7 @@ pub(crate) mod tests {
                 connections: 0,
                 affinity: "none".into(),
                 healthy: None,
+                backend_port: None,
                 ready: None,
                 candidates: None,
             },
@@ -457,8 +468,8 @@ pub(crate) mod tests {
         let j = list(&services, true);
         assert_eq!(
             j,
-            "[{\"vip\":\"10.0.0.100\",\"port\":80,\"mode\":\"balance\",\"replicas\":1,\"connections\":12,\"affinity\":\"source\",\"healthy\":false,\"ready\":true,\"candidates\":2},\
-             {\"vip\":\"10.0.0.100\",\"port\":81,\"mode\":\"replicate\",\"replicas\":3,\"connections\":0,\"affinity\":\"none\",\"healthy\":null,\"ready\":null,\"candidates\":null}]\n"
+            "[{\"vip\":\"10.0.0.100\",\"port\":80,\"mode\":\"balance\",\"replicas\":1,\"connections\":12,\"affinity\":\"source\",\"healthy\":false,\"backend_port\":null,\"ready\":true,\"candidates\":2},\
+             {\"vip\":\"10.0.0.100\",\"port\":81,\"mode\":\"replicate\",\"replicas\":3,\"connections\":0,\"affinity\":\"none\",\"healthy\":null,\"backend_port\":null,\"ready\":null,\"candidates\":null}]\n"
         );
         parses(&j, &services);
         assert_eq!(

@@ -52,6 +52,9 @@ fn service_words(s: &ServiceAdd) -> String {
     if let Some(a) = s.affinity {
         line += &format!(" affinity {}", a.name());
     }
+    if let Some(p) = s.backend_port {
+        line += &format!(" backend-port {p}");
+    }
     line
 }
 
@@ -453,6 +456,7 @@ mod tests {
                     mode: Some(Mode::Balance),
                     replicas: None,
                     affinity: Some(Affinity::Source),
+                    backend_port: None,
                 },
                 ServiceAdd {
                     vip: Ipv4Addr::new(10, 0, 0, 100),
@@ -460,6 +464,7 @@ mod tests {
                     mode: Some(Mode::Replicate),
                     replicas: Some(3),
                     affinity: None,
+                    backend_port: None,
                 },
             ],
         }

@@ -54,6 +54,7 @@ pub(crate) const A_SERVICE_AFFINITY: u16 = 6;
 pub(crate) const A_SERVICE_READY: u16 = 7;
 pub(crate) const A_SERVICE_CANDIDATES: u16 = 8;
 pub(crate) const A_SERVICE_HEALTHY: u16 = 9;
+pub(crate) const A_SERVICE_BACKEND_PORT: u16 = 10;
 
 pub(crate) const A_MEMBER_ID: u16 = 1;
 pub(crate) const A_MEMBER_ADDR: u16 = 2;
@@ -220,6 +221,10 @@ mod tests {
             CMD_REPLICA_SET_PRIMARY.into(),
         );
         check("TPCLUSTER_A_SERVICE_HEALTHY", A_SERVICE_HEALTHY.into());
+        check(
+            "TPCLUSTER_A_SERVICE_BACKEND_PORT",
+            A_SERVICE_BACKEND_PORT.into(),
+        );
         for (i, r) in CONN_ROLES.iter().enumerate() {
             check(
                 &format!("TPCLUSTER_CONN_ROLE_{}", r.to_uppercase()),

@@ -5,7 +5,14 @@
 //! the router on that node answers. Persistent connections move with every
 //! request whose path lives elsewhere.
 //!
-//! Usage: tprouter --node ID --listen VIP:PORT [--route PREFIX=NODE]...
+//! Usage: tprouter --node ID --listen VIP:PORT [--route PREFIX=NODE]... [--backend]
+//!
+//! With `--backend` the service has a backend port (`tpctl service add ...
+//! backend-port P`): every request goes to a stock server on P, this
+//! node's own included (the connection moves to it inside the node, and
+//! the router never relays a byte), and a handover that is refused is
+//! answered `502 Bad Gateway` with the reason; the router serves nothing
+//! itself.
 //!
 //! Paths it serves itself: `.../bytes/N[?seed=S]`, N bytes of the seeded
 //! stream (the one `tptest digest N S` hashes); anything else, a line
@@ -22,6 +29,9 @@ const MAX_HEAD: usize = 8 * 1024;
 
 struct Router {
     node: u32,
+    /// The service has a backend port: hand every connection over, to
+    /// this node's backend too, and never serve it here.
+    backend: bool,
     /// Path prefix and node, longest prefix first.
     routes: Vec<(String, u32)>,
 }
@@ -172,7 +182,7 @@ fn serve(router: &Router, mut conn: TcpStream) -> std::io::Result<()> {
             buf.extend_from_slice(&chunk[..n]);
         };
         let owner = router.owner(&req.path);
-        if owner != router.node {
+        if owner != router.node || router.backend {
             // Everything read from the current request on is replayed to
             // the target's router, pipelined requests included.
             let started = std::time::Instant::now();
@@ -185,6 +195,22 @@ fn serve(router: &Router, mut conn: TcpStream) -> std::io::Result<()> {
                         req.path,
                         started.elapsed().as_secs_f64() * 1000.0
                     );
+                    return Ok(());
+                }
+                Err((mut c, why)) if router.backend => {
+                    eprintln!(
+                        "node {} {peer}: {} {} -> 502: handover to node {owner} refused ({why})",
+                        router.node, req.method, req.path
+                    );
+                    let body = format!("handover to node {owner} refused: {why}\n");
+                    let head = format!(
+                        "HTTP/1.1 502 Bad Gateway\r\nContent-Length: {}\r\nContent-Type: text/plain\r\n\
+                         X-Served-By: node {}\r\nConnection: close\r\n\r\n",
+                        body.len(),
+                        router.node
+                    );
+                    c.write_all(head.as_bytes())?;
+                    c.write_all(body.as_bytes())?;
                     return Ok(());
                 }
                 Err((c, why)) => {
@@ -219,12 +245,14 @@ fn parse_args(args: &[String]) -> Result<(Router, String), String> {
     let mut node = None;
     let mut listen = None;
     let mut routes = Vec::new();
+    let mut backend = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = || it.next().ok_or(format!("{a} needs a value"));
         match a.as_str() {
             "--node" => node = Some(value()?.parse().map_err(|_| "bad --node")?),
             "--listen" => listen = Some(value()?.clone()),
+            "--backend" => backend = true,
             "--route" => {
                 let v = value()?;
                 let (prefix, n) = v.split_once('=').ok_or("--route PREFIX=NODE")?;
@@ -240,6 +268,7 @@ fn parse_args(args: &[String]) -> Result<(Router, String), String> {
     Ok((
         Router {
             node: node.ok_or("--node is required")?,
+            backend,
             routes,
         },
         listen.ok_or("--listen is required")?,
@@ -251,7 +280,7 @@ fn main() -> ExitCode {
     let (router, listen) = match parse_args(&args) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("tprouter: {e}\nusage: tprouter --node ID --listen VIP:PORT [--route PREFIX=NODE]...");
+            eprintln!("tprouter: {e}\nusage: tprouter --node ID --listen VIP:PORT [--route PREFIX=NODE]... [--backend]");
             return ExitCode::from(2);
         }
     };
