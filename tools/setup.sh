@@ -13,7 +13,7 @@ PACKAGES=(
 	"libstd-rust-web-dev=$RUST_PIN" "libstd-rust-web-1.85=$RUST_PIN" "rust-web-clippy=$RUST_PIN"
 	linux-source-6.12 clang-19 lld-19 llvm-19 libclang-19-dev
 	flex bison bc libelf-dev libssl-dev make xz-utils cpio kmod
-	qemu-system-x86 busybox-static iproute2 tcpdump iperf3
+	qemu-system-x86 busybox-static iproute2 tcpdump iperf3 curl
 )
 
 packages_missing() {
@@ -55,6 +55,25 @@ else
 	mkdir -p "$TPC_CACHE"
 	LIBCLANG_PATH=/usr/lib/llvm-19/lib cargo install --locked --root "${TPC_BINDGEN%/bin/bindgen}" \
 		bindgen-cli --version "$TPC_BINDGEN_VERSION" || die "cargo install bindgen-cli failed"
+fi
+
+step "nginx for the VM tests (unpacked into the cache, not installed)"
+if [ -x "$TPC_NGINX" ]; then
+	echo "present: $TPC_NGINX"
+else
+	tmp=$(mktemp -d)
+	if ! (cd "$tmp" && apt-get download -q nginx) >/dev/null 2>&1; then
+		[ "$(id -u)" = 0 ] || die "apt-get download nginx failed and not root to update the package lists"
+		apt-get update -q >/dev/null || die "apt-get update failed: check the machine's apt sources"
+		(cd "$tmp" && apt-get download -q nginx) >/dev/null 2>&1 || die "apt-get download nginx failed"
+	fi
+	rm -rf "$TPC_CACHE/nginx.tmp" && mkdir -p "$TPC_CACHE/nginx.tmp"
+	dpkg-deb -x "$tmp"/nginx_*.deb "$TPC_CACHE/nginx.tmp" || die "cannot unpack the nginx package"
+	rm -rf "$tmp" "$TPC_CACHE/nginx" && mv "$TPC_CACHE/nginx.tmp" "$TPC_CACHE/nginx"
+	if ldd "$TPC_NGINX" | grep -q 'not found'; then
+		die "nginx needs libraries this machine lacks: $(ldd "$TPC_NGINX" | grep 'not found' | tr -s ' \t' ' ')"
+	fi
+	echo "unpacked: $TPC_NGINX ($("$TPC_NGINX" -v 2>&1))"
 fi
 
 KDIR=$(tpc_kdir) || die "cannot determine the kernel version (linux-source-6.12 installed?)"

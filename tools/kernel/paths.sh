@@ -10,6 +10,9 @@ TPC_LLVM=-19
 TPC_RUST_LIB_SRC=/usr/lib/rustlib/src/rust/library
 TPC_BINDGEN_VERSION=0.71.1
 TPC_BINDGEN=$TPC_CACHE/bindgen-$TPC_BINDGEN_VERSION/bin/bindgen
+# Debian's nginx, unpacked (not installed: no service is started), for the
+# VM tests' stock backends.
+TPC_NGINX=$TPC_CACHE/nginx/usr/sbin/nginx
 TPC_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # The configuration fragments that define a kernel variant.

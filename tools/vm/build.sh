@@ -3,6 +3,8 @@
 # base initramfs every VM boots from. Output of the builds goes to stdout.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tools/kernel/paths.sh
+[ -x "$TPC_NGINX" ] || { echo "no $TPC_NGINX: run make setup"; exit 1; }
 out=$1
 make --no-print-directory all
 RUSTFLAGS="-C target-feature=+crt-static" cargo build --locked --release \
@@ -13,4 +15,5 @@ extra=()
 for b in ${TPC_EXTRA_DYNAMIC:-}; do extra+=(--dynamic "$b"); done
 tools/vm/initramfs.py --module tpcluster.ko --tool $bin/tpctl --tool $bin/tptest --tool $bin/tprouter \
 	--tool packaging/tpcluster-up --tool packaging/tpcluster-down \
-	--dynamic /sbin/tc --dynamic /usr/bin/iperf3 "${extra[@]}" --out "$out"
+	--dynamic /sbin/tc --dynamic /usr/bin/iperf3 --dynamic /usr/bin/curl --dynamic "$TPC_NGINX" \
+	"${extra[@]}" --out "$out"
