@@ -23,7 +23,9 @@ cat <<'TEXT'
     exactly one node, about a third each.
     Act 2: one keep-alive HTTP connection, six requests; the router on the
     node holding it reads each request and hands the live connection to
-    the node its path names, which answers directly (X-Served-By).
+    the node its path names, which answers directly (X-Served-By). Then
+    the same in front of Debian's nginx (a splice service with a backend
+    port): each connection ends up at nginx on the node the path names.
     Act 3: vm1 power-cuts vm3 while the client holds 20 connections; the
     survivors see it dead within ~250 ms, keep their connections, and take
     all new connections between them.

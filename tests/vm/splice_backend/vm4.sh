@@ -2,15 +2,23 @@
 # unmodified, against the one VIP. Every response must come from the node its path
 # names (its httpd serves only its own files), with exactly its bytes.
 
-# want FILE NODE: the SHA-256 of the file FILE of node NODE, as made there.
-want() {
+# content FILE NODE: the file FILE of node NODE, as the node makes it.
+content() {
 	case $1 in
 	empty) printf '' ;;
 	one) printf '%s' "$2" ;;
 	small) echo "node $2" ;;
 	big) seq 1 400000 | sed "s/^/n$2 /" ;;
-	esac | sha256sum | cut -d' ' -f1
+	esac
 }
+# The SHA-256 of each, made once (the big ones take seconds here).
+for n in 1 2 3; do
+	for f in empty one small big; do
+		eval "sha_${f}_$n=$(content $f $n | sha256sum | cut -d' ' -f1)"
+	done
+done
+# want FILE NODE: the SHA-256 of the file FILE of node NODE.
+want() { eval "echo \$sha_$1_$2"; }
 # fetch NODE FILE: the SHA-256 of what wget got for /nNODE/FILE, or why not.
 fetch() {
 	rm -f /tmp/got

@@ -1,8 +1,9 @@
 # A cluster node (vm1..vm3 are this one script): tpcluster behind the VIP
 # 10.0.0.100, in balance mode on ports 80 and 83, splice mode on 8080,
 # where tprouter hands each request's connection to the node its path
-# names (/nK/ to node K), and replicate mode (R=2) on 85, which streams
-# 64 MiB. The nodes report in turn, so the screen reads in order; vm1 also
+# names (/nK/ to node K), splice mode on 81 with backend port 8081, where
+# tprouter hands it to Debian's nginx on that node, and replicate mode
+# (R=2) on 85, which streams 64 MiB. The nodes report in turn, so the screen reads in order; vm1 also
 # speaks for the cluster and, in act 3, power-cuts vm3. In act 4 the client
 # boots vm3 again: it rejoins and serves, then waits for the end.
 tp_join_cluster "$(printf '5a%.0s' $(seq 32))" 80 83
@@ -21,6 +22,31 @@ fi
 tptest serve 90 stats &
 tprouter --node $TP_VM --listen 10.0.0.100:8080 --route /n1/=1 --route /n2/=2 --route /n3/=3 \
 	2> /tmp/router.log &
+# nginx, unmodified, on port 8081 of every node, behind the router on 81.
+tpctl service add 10.0.0.100:81 mode splice backend-port 8081
+echo 'root:x:0:0:root:/:/bin/sh' > /etc/passwd
+echo 'root:x:0:' > /etc/group
+mkdir -p /tmp/nginx /tmp/www/n$TP_VM
+echo "hello from nginx on node $TP_VM" > /tmp/www/n$TP_VM/index.html
+cat > /tmp/nginx/nginx.conf <<CONF
+worker_processes 1;
+user root;
+pid /tmp/nginx/nginx.pid;
+error_log /tmp/nginx/error.log;
+events { worker_connections 256; }
+http {
+	access_log off;
+	client_body_temp_path /tmp/nginx/body;
+	proxy_temp_path /tmp/nginx/proxy;
+	fastcgi_temp_path /tmp/nginx/fastcgi;
+	uwsgi_temp_path /tmp/nginx/uwsgi;
+	scgi_temp_path /tmp/nginx/scgi;
+	server { listen 8081; root /tmp/www; }
+}
+CONF
+nginx -p /tmp/nginx -e /tmp/nginx/error.log -c /tmp/nginx/nginx.conf
+tprouter --node $TP_VM --listen 10.0.0.100:81 --backend --route /n1/=1 --route /n2/=2 --route /n3/=3 \
+	2> /tmp/router81.log &
 tp_wait_full_member 30
 
 # report WHAT: each node in turn prints its share of new connections.

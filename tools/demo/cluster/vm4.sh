@@ -20,6 +20,14 @@ echo "$out" | while read -r line; do tp_info "    $line"; done
 tp_expect_eq "act 2: all six requests answered on one connection" "$(echo "$out" | tail -n 1)" "responses=6 failed=0"
 tp_expect_eq "act 2: the 1 MiB body from node 3, intact" \
 	"$(echo "$out" | sed -n 's|^/n3/bytes/1048576?seed=5 ||p')" "served-by=3 $(tptest digest 1048576 5)"
+tp_info "act 2b: the same with Debian's nginx as the server: port 81 is a splice service with backend port"
+tp_info "8081; the router on whichever node takes the connection hands it to nginx on 8081 of the node"
+tp_info "the path names, its own included (curl, three requests, each on a new connection):"
+for n in 1 2 3; do
+	body=$(curl -s "http://10.0.0.100:81/n$n/")
+	tp_info "    curl http://10.0.0.100:81/n$n/  ->  $body"
+	tp_expect_eq "act 2b: /n$n/ answered by nginx on node $n" "$body" "hello from nginx on node $n"
+done
 tp_barrier splice
 tp_barrier splice-turn1
 tp_barrier splice-turn2

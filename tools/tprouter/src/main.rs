@@ -5,7 +5,16 @@
 //! the router on that node answers. Persistent connections move with every
 //! request whose path lives elsewhere.
 //!
-//! Usage: tprouter --node ID --listen VIP:PORT [--route PREFIX=NODE]... [--backend]
+//! Usage: tprouter --node ID --listen VIP:PORT [--route PREFIX=NODE]...
+//!        [--host NAME=NODE]... [--default NODE|local] [--config FILE] [--backend]
+//!
+//! Routing, by the first request of each connection (and each later one
+//! that reaches the router): a `--host` route whose name is the request's
+//! Host (without its port, case-insensitive) wins; else the longest
+//! `--route` prefix of the path; else `--default` (`local`, the default:
+//! this node). `--config FILE` reads the same from a file, one per line:
+//! `route PREFIX NODE`, `host NAME NODE`, `default NODE|local`; `#` starts
+//! a comment.
 //!
 //! With `--backend` the service has a backend port (`tpctl service add ...
 //! backend-port P`): every request goes to a stock server on P, this
@@ -26,9 +35,15 @@ use std::process::ExitCode;
 
 /// Longest request head read before answering 431.
 const MAX_HEAD: usize = 8 * 1024;
+/// Most header fields in a request head; more are answered 431.
+const MAX_HEADERS: usize = 64;
 
 struct Router {
     node: u32,
+    /// Host name (lower case, no port) and node.
+    hosts: Vec<(String, u32)>,
+    /// Where a request no route names goes.
+    default: u32,
     /// The service has a backend port: hand every connection over, to
     /// this node's backend too, and never serve it here.
     backend: bool,
@@ -37,13 +52,29 @@ struct Router {
 }
 
 impl Router {
-    /// The node serving `path`: the longest matching prefix's, else this one.
-    fn owner(&self, path: &str) -> u32 {
+    /// The node serving a request for `path` with Host `host`: the host
+    /// route's, else the longest matching prefix's, else the default.
+    fn owner(&self, host: &str, path: &str) -> u32 {
+        let name = host_name(host);
+        if let Some((_, n)) = self.hosts.iter().find(|(h, _)| *h == name) {
+            return *n;
+        }
         self.routes
             .iter()
             .find(|(prefix, _)| path.starts_with(prefix.as_str()))
-            .map_or(self.node, |(_, n)| *n)
+            .map_or(self.default, |(_, n)| *n)
     }
+}
+
+/// A Host header's name: lower case, without its port (and without the
+/// brackets of an IPv6 literal's).
+fn host_name(host: &str) -> String {
+    let host = host.trim();
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    name.to_ascii_lowercase()
 }
 
 /// A parsed request head.
@@ -55,19 +86,34 @@ struct Request {
     head_len: usize,
     body_len: usize,
     keep_alive: bool,
+    /// The body is chunked: the router hands such a request over (the
+    /// target reads the chunks), or serves it only if it has no body.
+    chunked: bool,
 }
 
-/// Parses the head at the start of `buf`, if all of it is there.
-fn parse_head(buf: &[u8]) -> Option<Result<Request, &'static str>> {
-    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
-    let Ok(text) = std::str::from_utf8(&buf[..end]) else {
-        return Some(Err("head is not UTF-8"));
+/// Why a request head is refused.
+#[derive(Debug, PartialEq, Eq)]
+enum Refusal {
+    /// 400: malformed.
+    Bad(&'static str),
+    /// 431: too many header fields.
+    TooLarge,
+}
+
+/// Parses the head at the start of `buf` (with `httparse`), if all of it
+/// is there.
+fn parse_head(buf: &[u8]) -> Option<Result<Request, Refusal>> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Request::new(&mut headers);
+    let end = match parsed.parse(buf) {
+        Ok(httparse::Status::Partial) => return None,
+        Ok(httparse::Status::Complete(end)) => end,
+        Err(httparse::Error::TooManyHeaders) => return Some(Err(Refusal::TooLarge)),
+        Err(_) => return Some(Err(Refusal::Bad("malformed request head"))),
     };
-    let mut lines = text.split("\r\n");
-    let mut first = lines.next().unwrap_or("").split(' ');
-    let (Some(method), Some(path), Some(version)) = (first.next(), first.next(), first.next())
+    let (Some(method), Some(path), Some(version)) = (parsed.method, parsed.path, parsed.version)
     else {
-        return Some(Err("bad request line"));
+        return Some(Err(Refusal::Bad("incomplete request line")));
     };
     let mut req = Request {
         method: method.to_string(),
@@ -75,19 +121,21 @@ fn parse_head(buf: &[u8]) -> Option<Result<Request, &'static str>> {
         host: String::new(),
         head_len: end,
         body_len: 0,
-        keep_alive: version == "HTTP/1.1",
+        keep_alive: version == 1,
+        chunked: false,
     };
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
+    for h in parsed.headers.iter() {
+        let Ok(value) = std::str::from_utf8(h.value) else {
+            return Some(Err(Refusal::Bad("header value is not UTF-8")));
         };
         let value = value.trim();
-        match name.to_ascii_lowercase().as_str() {
+        match h.name.to_ascii_lowercase().as_str() {
             "host" => req.host = value.to_string(),
             "content-length" => match value.parse() {
                 Ok(n) => req.body_len = n,
-                Err(_) => return Some(Err("bad Content-Length")),
+                Err(_) => return Some(Err(Refusal::Bad("bad Content-Length"))),
             },
+            "transfer-encoding" => req.chunked = value.to_ascii_lowercase().ends_with("chunked"),
             "connection" if value.eq_ignore_ascii_case("close") => req.keep_alive = false,
             "connection" if value.eq_ignore_ascii_case("keep-alive") => req.keep_alive = true,
             _ => {}
@@ -164,9 +212,17 @@ fn serve(router: &Router, mut conn: TcpStream) -> std::io::Result<()> {
         let req = loop {
             match parse_head(&buf) {
                 Some(Ok(req)) => break req,
-                Some(Err(why)) => {
+                Some(Err(Refusal::Bad(why))) => {
                     eprintln!("node {} {peer}: 400 {why}", router.node);
                     conn.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
+                    return Ok(());
+                }
+                Some(Err(Refusal::TooLarge)) => {
+                    eprintln!(
+                        "node {} {peer}: 431 more than {MAX_HEADERS} header fields",
+                        router.node
+                    );
+                    conn.write_all(b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
                     return Ok(());
                 }
                 None if buf.len() > MAX_HEAD => {
@@ -181,7 +237,7 @@ fn serve(router: &Router, mut conn: TcpStream) -> std::io::Result<()> {
             }
             buf.extend_from_slice(&chunk[..n]);
         };
-        let owner = router.owner(&req.path);
+        let owner = router.owner(&req.host, &req.path);
         if owner != router.node || router.backend {
             // Everything read from the current request on is replayed to
             // the target's router, pipelined requests included.
@@ -222,6 +278,15 @@ fn serve(router: &Router, mut conn: TcpStream) -> std::io::Result<()> {
                 }
             }
         }
+        if req.chunked {
+            // A chunked body is for the node that serves the request; the
+            // router serves none of its own.
+            eprintln!("node {} {peer}: 501 chunked body served here", router.node);
+            conn.write_all(
+                b"HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            )?;
+            return Ok(());
+        }
         while buf.len() < req.head_len + req.body_len {
             let n = conn.read(&mut chunk)?;
             if n == 0 {
@@ -241,10 +306,57 @@ fn serve(router: &Router, mut conn: TcpStream) -> std::io::Result<()> {
     }
 }
 
+/// Routes as the command line and the configuration file give them.
+#[derive(Default)]
+struct Routes {
+    routes: Vec<(String, u32)>,
+    hosts: Vec<(String, u32)>,
+    /// `None`: this node (`local`).
+    default: Option<u32>,
+}
+
+impl Routes {
+    /// Adds one route of `kind` (`route`, `host` or `default`) to `to`.
+    fn add(&mut self, kind: &str, what: &str, to: &str) -> Result<(), String> {
+        let node = |to: &str| -> Result<u32, String> {
+            to.parse()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or(format!("bad node '{to}' for {kind} {what}"))
+        };
+        match kind {
+            "route" if what.starts_with('/') => self.routes.push((what.to_string(), node(to)?)),
+            "route" => return Err(format!("route prefix '{what}' must start with /")),
+            "host" if !what.is_empty() => self.hosts.push((host_name(what), node(to)?)),
+            "default" if to == "local" => self.default = None,
+            "default" => self.default = Some(node(to)?),
+            _ => return Err(format!("bad {kind} '{what}'")),
+        }
+        Ok(())
+    }
+
+    /// Reads `route PREFIX NODE`, `host NAME NODE` and `default NODE|local`
+    /// lines from `text`.
+    fn read(&mut self, text: &str) -> Result<(), String> {
+        for (i, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let at = |e: String| format!("line {}: {e}", i + 1);
+            match words.as_slice() {
+                [] => {}
+                ["default", to] => self.add("default", "", to).map_err(at)?,
+                [kind @ ("route" | "host"), what, to] => self.add(kind, what, to).map_err(at)?,
+                _ => return Err(at(format!("cannot read '{line}'"))),
+            }
+        }
+        Ok(())
+    }
+}
+
 fn parse_args(args: &[String]) -> Result<(Router, String), String> {
     let mut node = None;
     let mut listen = None;
-    let mut routes = Vec::new();
+    let mut routes = Routes::default();
     let mut backend = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -253,23 +365,31 @@ fn parse_args(args: &[String]) -> Result<(Router, String), String> {
             "--node" => node = Some(value()?.parse().map_err(|_| "bad --node")?),
             "--listen" => listen = Some(value()?.clone()),
             "--backend" => backend = true,
-            "--route" => {
+            "--route" | "--host" => {
                 let v = value()?;
-                let (prefix, n) = v.split_once('=').ok_or("--route PREFIX=NODE")?;
-                routes.push((
-                    prefix.to_string(),
-                    n.parse().map_err(|_| "bad --route node")?,
-                ));
+                let (what, n) = v.split_once('=').ok_or(format!("{a} NAME=NODE"))?;
+                routes.add(&a[2..], what, n)?;
+            }
+            "--default" => routes.add("default", "", value()?)?,
+            "--config" => {
+                let path = value()?;
+                let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+                routes.read(&text).map_err(|e| format!("{path}: {e}"))?;
             }
             _ => return Err(format!("unknown argument {a}")),
         }
     }
-    routes.sort_by_key(|(p, _): &(String, u32)| std::cmp::Reverse(p.len()));
+    routes
+        .routes
+        .sort_by_key(|(p, _): &(String, u32)| std::cmp::Reverse(p.len()));
+    let node = node.ok_or("--node is required")?;
     Ok((
         Router {
-            node: node.ok_or("--node is required")?,
+            node,
+            hosts: routes.hosts,
+            default: routes.default.unwrap_or(node),
             backend,
-            routes,
+            routes: routes.routes,
         },
         listen.ok_or("--listen is required")?,
     ))
@@ -280,7 +400,7 @@ fn main() -> ExitCode {
     let (router, listen) = match parse_args(&args) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("tprouter: {e}\nusage: tprouter --node ID --listen VIP:PORT [--route PREFIX=NODE]... [--backend]");
+            eprintln!("tprouter: {e}\nusage: tprouter --node ID --listen VIP:PORT [--route PREFIX=NODE]... [--host NAME=NODE]... [--default NODE|local] [--config FILE] [--backend]");
             return ExitCode::from(2);
         }
     };
@@ -333,9 +453,74 @@ mod tests {
             .map(String::from),
         )
         .unwrap();
-        assert_eq!(r.owner("/a/b/c"), 3);
-        assert_eq!(r.owner("/a/x"), 2);
-        assert_eq!(r.owner("/z"), 1);
+        assert_eq!(r.owner("h", "/a/b/c"), 3);
+        assert_eq!(r.owner("h", "/a/x"), 2);
+        assert_eq!(r.owner("h", "/z"), 1);
+    }
+
+    #[test]
+    fn hosts_win_then_prefixes_then_the_default() {
+        let (r, _) = parse_args(
+            &[
+                "--node",
+                "1",
+                "--listen",
+                "x",
+                "--route",
+                "/a=2",
+                "--host",
+                "Img.Example:8080=3",
+                "--default",
+                "4",
+            ]
+            .map(String::from),
+        )
+        .unwrap();
+        assert_eq!(r.owner("img.example", "/a/x"), 3);
+        assert_eq!(r.owner("IMG.example:80", "/"), 3);
+        assert_eq!(r.owner("other", "/a/x"), 2);
+        assert_eq!(r.owner("other", "/b"), 4);
+        assert_eq!(host_name("[2001:db8::1]:8080"), "2001:db8::1");
+    }
+
+    #[test]
+    fn configuration_files_read_and_refuse_with_the_line() {
+        let mut routes = Routes::default();
+        routes
+            .read("# routes\nroute /api/ 2\nhost www.example 3 # a comment\ndefault local\n\n")
+            .unwrap();
+        assert_eq!(routes.routes, vec![("/api/".to_string(), 2)]);
+        assert_eq!(routes.hosts, vec![("www.example".to_string(), 3)]);
+        assert_eq!(routes.default, None);
+        assert_eq!(
+            Routes::default().read("route /x 0").unwrap_err(),
+            "line 1: bad node '0' for route /x"
+        );
+        assert_eq!(
+            Routes::default().read("route x 2").unwrap_err(),
+            "line 1: route prefix 'x' must start with /"
+        );
+        assert!(Routes::default().read("routes /x 2").is_err());
+    }
+
+    #[test]
+    fn heads_over_the_field_limit_are_too_large_and_garbage_is_bad() {
+        let mut head = b"GET / HTTP/1.1\r\n".to_vec();
+        for i in 0..=MAX_HEADERS {
+            head.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
+        }
+        head.extend_from_slice(b"\r\n");
+        assert!(matches!(parse_head(&head), Some(Err(Refusal::TooLarge))));
+        assert!(matches!(
+            parse_head(b"GET / HTTP/1.1\r\nBad Header\r\n\r\n"),
+            Some(Err(Refusal::Bad(_)))
+        ));
+        let r = parse_head(
+            b"POST /u HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        )
+        .unwrap()
+        .unwrap();
+        assert!(r.chunked);
     }
 
     #[test]
