@@ -307,6 +307,17 @@ impl Node {
             };
             if splice::syn_forgets_entry(false, live) {
                 table.remove(&tuple);
+                // Handed to this node's own backend, the connection left
+                // the router's entry on the client's port too, gone: it
+                // goes as well, or it would drop the stack's answer to
+                // this SYN (the client would wait a second to send again).
+                if tuple != client_view
+                    && table
+                        .find(&client_view)
+                        .is_some_and(|e| matches!(e.phase, Phase::Gone { .. }))
+                {
+                    table.remove(&client_view);
+                }
                 return InboundVerdict::Default;
             }
         }

@@ -40,6 +40,10 @@ def tcp_segments(path, port):
     dict: dir ('up' client to server, 'down' server to client), mac, seq,
     ack, flags, payload, tsval."""
     conns = {}
+    # A client that reuses its port for a new connection (a SYN with
+    # another sequence number than the one that opened the current one) is
+    # another connection: keyed by the ports and that SYN's sequence number.
+    opened = {}
     for mac, ip in packets(path):
         if ip[9] != 6:
             continue
@@ -52,11 +56,14 @@ def tcp_segments(path, port):
         doff = (tcp[12] >> 4) * 4
         flags = tcp[13]
         if dport == port:
-            key, direction = (ip[12:16], sport), "up"
+            ends, direction = (ip[12:16], sport), "up"
+            if flags & 0x12 == 0x02:
+                opened[ends] = seq
         elif sport == port:
-            key, direction = (ip[16:20], dport), "down"
+            ends, direction = (ip[16:20], dport), "down"
         else:
             continue
+        key = (ends[0], ends[1], opened.get(ends, -1))
         tsval = None
         o = 20
         while o < doff:
