@@ -14,6 +14,13 @@ fn plane(id: u32, n: u32) -> Plane {
 
 /// The same with only the peers in `live` live.
 fn plane_live(id: u32, n: u32, live: &[u32]) -> Plane {
+    let c = config(id, n);
+    Plane::of(&c, live.iter().copied().filter(|&p| p != id), true)
+}
+
+/// The configuration of node `id` of a cluster of nodes 1..=n, all with
+/// the same key and VIP.
+fn config(id: u32, n: u32) -> Config {
     let mut c = Config::new();
     c.set_node(&NodeChange {
         id: Some(id),
@@ -36,7 +43,7 @@ fn plane_live(id: u32, n: u32, live: &[u32]) -> Plane {
         ifindex: 2,
     })
     .unwrap();
-    Plane::of(&c, live.iter().copied().filter(|&p| p != id), true)
+    c
 }
 
 /// Decides as for a node that holds no socket.
@@ -311,24 +318,9 @@ fn a_stopped_plane_takes_new_connections_again_once_rebuilt() {
         p.decide(&ack([10, 0, 0, 4], 1, 80), |_| true),
         Decision::Held
     );
-    let mut c = Config::new();
-    c.set_node(&NodeChange {
-        id: Some(1),
-        addr: Some(Ipv4([10, 0, 0, 1])),
-        port: Some(7000),
-        key: Some(KEY),
-        ..Default::default()
-    })
-    .unwrap();
-    c.add_vip(Vip {
-        addr: Ipv4(VIP),
-        mac: [1, 0, 0x5e, 0, 0, 100],
-        ifindex: 2,
-    })
-    .unwrap();
     let mut members = crate::policy::Members::new();
     members.set_unweighted(core::iter::once(1));
-    p.rebuild(&c, &members, true, 0);
+    p.rebuild(&config(1, 1), &members, true, 0);
     assert!(p.takes_new_connections());
     assert_eq!(decide(&p, &mine), Decision::NewConnection);
 }
