@@ -27,33 +27,7 @@ seq 1 400000 | sed "s/^/n$TP_VM /" > $www/big
 # start_server: this node's stock server on port 8080.
 start_server() {
 	if [ "$TP_VM" = 2 ]; then
-		# nginx runs its workers as a named user: the guest has no
-		# /etc/passwd of its own.
-		echo 'root:x:0:0:root:/:/bin/sh' > /etc/passwd
-		echo 'root:x:0:' > /etc/group
-		mkdir -p /tmp/nginx
-		cat > /tmp/nginx/nginx.conf <<-CONF
-			worker_processes 1;
-			user root;
-			pid /tmp/nginx/nginx.pid;
-			error_log /tmp/nginx/error.log;
-			events { worker_connections 512; }
-			http {
-				access_log off;
-				client_body_temp_path /tmp/nginx/body;
-				proxy_temp_path /tmp/nginx/proxy;
-				fastcgi_temp_path /tmp/nginx/fastcgi;
-				uwsgi_temp_path /tmp/nginx/uwsgi;
-				scgi_temp_path /tmp/nginx/scgi;
-				default_type application/octet-stream;
-				server {
-					listen 8080;
-					root /tmp/www;
-				}
-			}
-		CONF
-		tp_expect "nginx starts on port 8080" \
-			nginx -p /tmp/nginx -e /tmp/nginx/error.log -c /tmp/nginx/nginx.conf
+		tp_expect "nginx starts on port 8080" tp_start_nginx 8080 /tmp/www
 	else
 		httpd -p 8080 -h /tmp/www
 	fi

@@ -24,27 +24,9 @@ tprouter --node $TP_VM --listen 10.0.0.100:8080 --route /n1/=1 --route /n2/=2 --
 	2> /tmp/router.log &
 # nginx, unmodified, on port 8081 of every node, behind the router on 81.
 tpctl service add 10.0.0.100:81 mode splice backend-port 8081
-echo 'root:x:0:0:root:/:/bin/sh' > /etc/passwd
-echo 'root:x:0:' > /etc/group
-mkdir -p /tmp/nginx /tmp/www/n$TP_VM
+mkdir -p /tmp/www/n$TP_VM
 echo "hello from nginx on node $TP_VM" > /tmp/www/n$TP_VM/index.html
-cat > /tmp/nginx/nginx.conf <<CONF
-worker_processes 1;
-user root;
-pid /tmp/nginx/nginx.pid;
-error_log /tmp/nginx/error.log;
-events { worker_connections 256; }
-http {
-	access_log off;
-	client_body_temp_path /tmp/nginx/body;
-	proxy_temp_path /tmp/nginx/proxy;
-	fastcgi_temp_path /tmp/nginx/fastcgi;
-	uwsgi_temp_path /tmp/nginx/uwsgi;
-	scgi_temp_path /tmp/nginx/scgi;
-	server { listen 8081; root /tmp/www; }
-}
-CONF
-nginx -p /tmp/nginx -e /tmp/nginx/error.log -c /tmp/nginx/nginx.conf
+tp_start_nginx 8081 /tmp/www
 tprouter --node $TP_VM --listen 10.0.0.100:81 --backend --route /n1/=1 --route /n2/=2 --route /n3/=3 \
 	2> /tmp/router81.log &
 tp_wait_full_member 30

@@ -59,6 +59,37 @@ tp_host() {
 	esac
 }
 
+# tp_start_nginx PORT ROOT: Debian's nginx (in the initramfs), unmodified,
+# serving the files under ROOT on PORT of every address; its own files in
+# /tmp/nginx (error.log among them). Its workers run as a named user, and
+# the guest has no /etc/passwd of its own: root is written there.
+tp_start_nginx() {
+	echo 'root:x:0:0:root:/:/bin/sh' > /etc/passwd
+	echo 'root:x:0:' > /etc/group
+	mkdir -p /tmp/nginx
+	cat > /tmp/nginx/nginx.conf <<-CONF
+		worker_processes 1;
+		user root;
+		pid /tmp/nginx/nginx.pid;
+		error_log /tmp/nginx/error.log;
+		events { worker_connections 512; }
+		http {
+			access_log off;
+			client_body_temp_path /tmp/nginx/body;
+			proxy_temp_path /tmp/nginx/proxy;
+			fastcgi_temp_path /tmp/nginx/fastcgi;
+			uwsgi_temp_path /tmp/nginx/uwsgi;
+			scgi_temp_path /tmp/nginx/scgi;
+			default_type application/octet-stream;
+			server {
+				listen $1;
+				root $2;
+			}
+		}
+	CONF
+	nginx -p /tmp/nginx -e /tmp/nginx/error.log -c /tmp/nginx/nginx.conf
+}
+
 # tp_expect_eq WHAT GOT WANT
 tp_expect_eq() {
 	if [ "$2" = "$3" ]; then tp_pass "$1: $2"; else tp_fail "$1: got '$2', want '$3'"; fi
