@@ -200,9 +200,6 @@ pub(crate) struct Service {
     /// This node's own health verdict of it (`service check`, `service
     /// set ... health`; null from a module that does not say).
     pub(crate) healthy: Option<bool>,
-    /// Splice: the port its handed-over connections are served on (a
-    /// stock server's); null for the service's own port.
-    pub(crate) backend_port: Option<u16>,
     /// Whether this node takes its new connections: an application
     /// listens for it here and its health verdict is good (null from a
     /// module that does not say).
@@ -210,6 +207,11 @@ pub(crate) struct Service {
     /// How many members take its new connections now, as this node sees
     /// them (null from a module that does not say).
     pub(crate) candidates: Option<u32>,
+    /// Splice: the port its handed-over connections are served on (a
+    /// stock server's); absent for the service's own port, so that the
+    /// output of a service without one reads as it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) backend_port: Option<u16>,
 }
 
 impl Text for Service {
@@ -468,8 +470,8 @@ pub(crate) mod tests {
         let j = list(&services, true);
         assert_eq!(
             j,
-            "[{\"vip\":\"10.0.0.100\",\"port\":80,\"mode\":\"balance\",\"replicas\":1,\"connections\":12,\"affinity\":\"source\",\"healthy\":false,\"backend_port\":null,\"ready\":true,\"candidates\":2},\
-             {\"vip\":\"10.0.0.100\",\"port\":81,\"mode\":\"replicate\",\"replicas\":3,\"connections\":0,\"affinity\":\"none\",\"healthy\":null,\"backend_port\":null,\"ready\":null,\"candidates\":null}]\n"
+            "[{\"vip\":\"10.0.0.100\",\"port\":80,\"mode\":\"balance\",\"replicas\":1,\"connections\":12,\"affinity\":\"source\",\"healthy\":false,\"ready\":true,\"candidates\":2},\
+             {\"vip\":\"10.0.0.100\",\"port\":81,\"mode\":\"replicate\",\"replicas\":3,\"connections\":0,\"affinity\":\"none\",\"healthy\":null,\"ready\":null,\"candidates\":null}]\n"
         );
         parses(&j, &services);
         assert_eq!(
@@ -477,6 +479,19 @@ pub(crate) mod tests {
             "vip 10.0.0.100  port 80  mode balance  replicas 1  connections 12  affinity source  health down  ready true  candidates 2\n\
              vip 10.0.0.100  port 81  mode replicate  replicas 3  connections 0  affinity none  health -  ready -  candidates -\n"
         );
+        // A backend port shows where there is one, and only there.
+        let spliced = vec![Service {
+            mode: "splice".into(),
+            backend_port: Some(8080),
+            ..services[0].clone()
+        }];
+        let j = list(&spliced, true);
+        assert!(
+            j.ends_with(",\"candidates\":2,\"backend_port\":8080}]\n"),
+            "{j}"
+        );
+        parses(&j, &spliced);
+        assert!(list(&spliced, false).contains("  affinity source  backend-port 8080  health down"));
     }
 
     #[test]
