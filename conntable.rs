@@ -52,10 +52,118 @@ const NIL: u32 = u32::MAX;
 /// Most slots a table can have (slot numbers and `NIL` fit a `u32`).
 pub(crate) const MAX_CAPACITY: usize = 1 << 24;
 
+/// Most shards a table is split into. conntrack stripes its buckets over
+/// 1,024 locks for millions of entries; 64 keep two CPUs' worth of
+/// softirqs and process context apart for as many entries as this
+/// module's tables hold, at 64 small allocations per table.
+pub(crate) const MAX_SHARDS: usize = 64;
+
+/// Fewest slots a shard is given: a smaller table has fewer shards (one,
+/// below twice this), so that small tables fill as a whole, not shard by
+/// shard.
+pub(crate) const MIN_SHARD_SLOTS: usize = 16;
+
+/// One shard's share of a table: slots numbered from `base`, `capacity`
+/// of them, at most `half_open` half-open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Part {
+    pub(crate) base: usize,
+    pub(crate) capacity: usize,
+    pub(crate) half_open: usize,
+}
+
+/// How a table of connections is split into shards, each its own
+/// [`ConnTable`] behind its own lock (`sharded.rs`), so that two
+/// connections' segments rarely wait for each other and never for one
+/// lock of the whole node.
+///
+/// A connection's shard is chosen by the client's address and port and
+/// the VIP: not by the local port, so that a spliced connection's entries
+/// on the service's port and on its backend port (`handover.rs` looks at
+/// both for one segment) are in one shard, under one lock. Keyed, so that
+/// no client can aim its connections at one shard and fill it.
+///
+/// # Invariants
+///
+/// `shards` is a power of two from 1 to [`MAX_SHARDS`]; the parts' slots
+/// tile `0..capacity` and their half-open caps sum to `half_open`; no
+/// part has fewer than one slot, and none a half-open cap of 0 unless
+/// `half_open` is 0.
+pub(crate) struct Sharding {
+    shards: usize,
+    capacity: usize,
+    half_open: usize,
+    key: Key,
+}
+
+impl Sharding {
+    /// The split of a table of `capacity` slots (1 to [`MAX_CAPACITY`]),
+    /// at most `half_open_cap` of them half-open, keyed by `key`.
+    pub(crate) fn new(capacity: usize, half_open_cap: usize, key: Key) -> Self {
+        let capacity = capacity.clamp(1, MAX_CAPACITY);
+        let half_open = half_open_cap.min(capacity);
+        let mut shards = MAX_SHARDS;
+        while shards > 1
+            && (capacity / shards < MIN_SHARD_SLOTS || (half_open > 0 && half_open < shards))
+        {
+            shards /= 2;
+        }
+        Self {
+            shards,
+            capacity,
+            half_open,
+            key,
+        }
+    }
+
+    /// How many shards.
+    pub(crate) fn shards(&self) -> usize {
+        self.shards
+    }
+
+    /// The slots of the whole table.
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Shard `i`'s part (`i` below [`Sharding::shards`]): the first
+    /// `total % shards` shards get one more of each than the others.
+    pub(crate) fn part(&self, i: usize) -> Part {
+        // Never 0 (the invariants): dividing by it cannot fail.
+        let n = core::num::NonZeroUsize::new(self.shards).unwrap_or(core::num::NonZeroUsize::MIN);
+        let share = |total: usize| {
+            (
+                total / n + usize::from(i < total % n),
+                total / n * i + i.min(total % n),
+            )
+        };
+        let (capacity, base) = share(self.capacity);
+        let (half_open, _) = share(self.half_open);
+        Part {
+            base,
+            capacity,
+            half_open,
+        }
+    }
+
+    /// The shard of `tuple`'s connection.
+    pub(crate) fn shard_of(&self, tuple: &Tuple) -> usize {
+        let mut msg = [0u8; 10];
+        msg[..4].copy_from_slice(&tuple.client);
+        msg[4..6].copy_from_slice(&tuple.client_port.to_be_bytes());
+        msg[6..].copy_from_slice(&tuple.vip);
+        // `shards` is a power of two: the mask keeps the low bits.
+        (siphash24(&self.key, &msg) as usize) & (self.shards - 1)
+    }
+}
+
 /// The connections a node tracks for one mode, boxed as `B`.
 ///
 /// # Invariants
 ///
+/// - The table's slot numbers are `base..base + slots.len()`: slot `s`
+///   is `slots[s - base]`, so that the shards of one table (`sharded.rs`)
+///   number their slots apart.
 /// - `slots.len()` is the capacity; `links`, `dense`, `pos`, `older`,
 ///   `newer` and `listed` have that length too; `heads.len()` is a power of
 ///   two at least the capacity.
@@ -69,6 +177,7 @@ pub(crate) const MAX_CAPACITY: usize = 1 << 24;
 ///   `listed_len` of them, in the order they went in. Every entry
 ///   inserted half-open is on it until it is settled or leaves.
 pub(crate) struct ConnTable<B> {
+    base: usize,
     slots: FixedVec<Option<B>>,
     links: FixedVec<u32>,
     heads: FixedVec<u32>,
@@ -93,9 +202,26 @@ where
     /// An empty table of `capacity` slots (1 to [`MAX_CAPACITY`]), at most
     /// `half_open_cap` of them half-open, hashed under `key`; `None` if
     /// out of memory. Process context.
+    #[cfg(test)]
     pub(crate) fn new(capacity: usize, half_open_cap: usize, key: Key) -> Option<Self> {
-        let capacity = capacity.clamp(1, MAX_CAPACITY);
+        Self::part(
+            Part {
+                base: 0,
+                capacity,
+                half_open: half_open_cap,
+            },
+            key,
+        )
+    }
+
+    /// An empty table that is `part` of a sharded one (its slots numbered
+    /// from `part.base`), hashed under `key`; `None` if out of memory.
+    /// Process context.
+    pub(crate) fn part(part: Part, key: Key) -> Option<Self> {
+        let capacity = part.capacity.clamp(1, MAX_CAPACITY);
+        let half_open_cap = part.half_open;
         Some(Self {
+            base: part.base,
             slots: FixedVec::from_fn(capacity, |_| None)?,
             // Every slot free, in order.
             links: FixedVec::from_fn(
@@ -136,6 +262,7 @@ where
     }
 
     /// How many connections the table can track.
+    #[cfg(test)]
     pub(crate) fn capacity(&self) -> usize {
         self.slots.len()
     }
@@ -216,7 +343,8 @@ where
     /// in the table.
     pub(crate) fn find_slot(&mut self, tuple: &Tuple) -> Option<(usize, &mut B::Target)> {
         let i = self.slot_of(tuple)?;
-        self.slots[i].as_deref_mut().map(|e| (i, e))
+        let base = self.base;
+        self.slots[i].as_deref_mut().map(|e| (base + i, e))
     }
 
     /// The entry of `tuple` if it is in slot `slot` (a slot
@@ -226,12 +354,14 @@ where
         slot: usize,
         tuple: &Tuple,
     ) -> Option<(usize, &mut B::Target)> {
+        // A slot below `base` wraps to far beyond the slots: no hit.
+        let i = slot.wrapping_sub(self.base);
         let hit = self
             .slots
-            .get(slot)
+            .get(i)
             .is_some_and(|s| s.as_ref().is_some_and(|e| e.tuple() == tuple));
         if hit {
-            return self.slots[slot].as_deref_mut().map(|e| (slot, e));
+            return self.slots[i].as_deref_mut().map(|e| (slot, e));
         }
         self.find_slot(tuple)
     }
@@ -239,9 +369,10 @@ where
     /// Slot `slot`'s entry completed its handshake: off the half-open
     /// list. Whether it was on it (the first time it settles).
     pub(crate) fn settle(&mut self, slot: usize) -> bool {
-        let listed = self.listed.get(slot).copied().unwrap_or(false);
+        let i = slot.wrapping_sub(self.base);
+        let listed = self.listed.get(i).copied().unwrap_or(false);
         if listed {
-            self.unlist(slot);
+            self.unlist(i);
         }
         listed
     }
@@ -377,11 +508,15 @@ where
     /// Calls `f` with each entry and its slot, to change it.
     pub(crate) fn for_each_mut(&mut self, mut f: impl FnMut(usize, &mut B::Target)) {
         let Self {
-            slots, dense, used, ..
+            base,
+            slots,
+            dense,
+            used,
+            ..
         } = self;
         for &s in dense[..*used].iter() {
             if let Some(e) = slots[s as usize].as_deref_mut() {
-                f(s as usize, e);
+                f(*base + s as usize, e);
             }
         }
     }

@@ -14,8 +14,8 @@
 
 use crate::{
     config::Mode,
-    conntable::{ConnTable, Keyed},
-    counted::Len,
+    conntable::{ConnTable, Keyed, Part, Sharding},
+    sharded::{Len, Sharded},
     splice::{
         self, ack_and_window, client_segment, parse_syn_ack, replay_budget, syn_of, Assembly,
         Checksum, Inbound, Outbound, Phase, Ports, Translation, SEGMENT_HEADERS_MAX, SYN,
@@ -30,7 +30,7 @@ use crate::{
     wire::{Handover, Step, TcpState, Tuple, REPLAY_CHUNK, REPLAY_MAX},
     Node,
 };
-use kernel::prelude::*;
+use kernel::{c_str, prelude::*};
 
 /// A connection held here by a handover is forgotten once its socket is
 /// gone (TIME_WAIT included) and it has seen no segment this long; an idle
@@ -126,31 +126,43 @@ pub(crate) struct Table {
 }
 
 impl Table {
-    /// An empty table. Process context.
-    pub(crate) fn new() -> Result<Self> {
+    /// An empty shard of the node's table: its `part`. Process context.
+    fn new(part: Part) -> Result<Self> {
         Ok(Self {
-            // Handover entries are never half-open: no room for any.
-            entries: ConnTable::new(
-                clock::splice_conns() as usize,
-                0,
-                crate::counted::table_key(),
-            )
-            .ok_or(ENOMEM)?,
+            entries: ConnTable::part(part, crate::sharded::table_key()).ok_or(ENOMEM)?,
             scratch: KVec::from_elem(0u8, SEGMENT_HEADERS_MAX + PLAY_MSS, GFP_KERNEL)?,
         })
     }
 }
 
-impl Table {
-    /// How many entries, how many the table can hold, and the bytes it
-    /// takes.
-    pub(crate) fn usage(&self) -> (usize, usize, usize) {
-        (
-            self.entries.len(),
-            self.entries.capacity(),
-            self.entries.bytes(),
-        )
-    }
+/// The node's handover entries, in shards.
+pub(crate) type Tables = Sharded<Table>;
+
+/// The node's empty handover tables, of `splice_conns` slots. Handover
+/// entries are never half-open: no room for any. Process context.
+pub(crate) fn new_tables() -> Result<Tables> {
+    let sharding = Sharding::new(
+        clock::splice_conns() as usize,
+        0,
+        crate::sharded::table_key(),
+    );
+    Sharded::new(
+        sharding,
+        c_str!("tpcluster_splice"),
+        kernel::static_lock_class!(),
+        Table::new,
+    )
+}
+
+/// How many entries, how many slots, and the bytes the tables take.
+/// Process context.
+pub(crate) fn usage(tables: &Tables) -> (usize, usize, usize) {
+    let (mut len, mut bytes) = (0, 0);
+    tables.for_each_shard(|t| {
+        len += t.entries.len();
+        bytes += t.entries.bytes() + t.scratch.len();
+    });
+    (len, tables.capacity(), bytes)
 }
 
 impl Len for Table {
@@ -279,7 +291,9 @@ impl Node {
         // while the handover leaves the segment to others (an offer not
         // yet committed): then the dispatcher's frozen entry holds it back.
         let backend = self.read_plane(|p| p.backend_port(client_view.vip, client_view.port));
-        let mut table = self.splice.lock();
+        // The entries on the service's port and on the backend port are
+        // in one shard (`Sharding::shard_of`).
+        let mut table = self.splice.lock(&client_view);
         let tuple = backend
             .map(|port| Tuple {
                 port,
@@ -350,7 +364,6 @@ impl Node {
         if self.splice.is_empty() {
             return true;
         }
-        let mut table = self.splice.lock();
         let mut head = [0u8; 120];
         let Some(SegmentHead {
             tuple,
@@ -361,6 +374,7 @@ impl Node {
         else {
             return true;
         };
+        let mut table = self.splice.lock(&tuple);
         let Some((entry, scratch)) = table.find_with_scratch(&tuple) else {
             return true;
         };
@@ -502,7 +516,7 @@ impl Node {
             port: backend.unwrap_or(h.tuple.port),
             ..h.tuple
         };
-        let mut table = self.splice.lock();
+        let mut table = self.splice.lock(&local);
         match h.step {
             Step::Offer {
                 state,
@@ -683,8 +697,8 @@ impl crate::sys::ticker::Tick<Work> for Node {
         let now = clock::now_ms();
         let mut replies = [None; REPLIES_PER_RUN];
         let mut n = 0;
-        let (more, waiting_syn) = {
-            let mut table = self.splice.lock();
+        let (mut more, mut waiting_syn) = (false, false);
+        self.splice.for_each_shard(|table| {
             table.entries.retain(|e| {
                 if let Some(r) = e.reply {
                     if let Some(out) = replies.get_mut(n) {
@@ -710,7 +724,6 @@ impl crate::sys::ticker::Tick<Work> for Node {
             });
             // A played SYN the stack has not answered (a full listen queue
             // drops it) is played again until it is, or the entry goes.
-            let mut waiting_syn = false;
             table.entries.for_each_mut(|_, e| {
                 if e.phase == Phase::SynPlayed {
                     waiting_syn = true;
@@ -719,9 +732,8 @@ impl crate::sys::ticker::Tick<Work> for Node {
                     }
                 }
             });
-            let more = table.entries.iter().any(|e| e.reply.is_some());
-            (more, waiting_syn)
-        };
+            more |= table.entries.iter().any(|e| e.reply.is_some());
+        });
         for (peer, id, tuple, r) in replies.iter().flatten() {
             let step = match r {
                 Reply::Ready => Step::Ready,
@@ -936,7 +948,7 @@ fn dispatch(
     // through the stack once `synchronize_net` returns.
     let id = clock::real_ns() ^ (u64::from(tuple.client_port) << 48);
     let translation = {
-        let mut table = node.splice.lock();
+        let mut table = node.splice.lock(&tuple);
         let translation = table.find(&tuple).and_then(|e| e.translation);
         let entry = Entry {
             id,
@@ -1025,7 +1037,7 @@ fn dispatch(
         }
         let phase = node
             .splice
-            .lock()
+            .lock(&tuple)
             .find(&tuple)
             .filter(|e| e.id == id)
             .map(|e| e.phase);
@@ -1063,7 +1075,7 @@ fn dispatch(
     // Commit: the connection leaves this node without a word to the client.
     core::mem::forget(frozen);
     sock.release_silently();
-    if let Some(e) = node.splice.lock().find(&tuple) {
+    if let Some(e) = node.splice.lock(&tuple).find(&tuple) {
         e.phase = Phase::Gone { confirmed: false };
     }
     let commit = Handover {
@@ -1084,7 +1096,7 @@ fn dispatch(
         }
         let confirmed = node
             .splice
-            .lock()
+            .lock(&tuple)
             .find(&tuple)
             .is_some_and(|e| e.phase == Phase::Gone { confirmed: true });
         if confirmed {
@@ -1117,7 +1129,7 @@ struct Frozen<'a> {
 
 impl Drop for Frozen<'_> {
     fn drop(&mut self) {
-        let mut table = self.node.splice.lock();
+        let mut table = self.node.splice.lock(&self.tuple);
         match table.find(&self.tuple) {
             Some(e) if e.id == self.id && self.spliced => e.phase = Phase::Spliced,
             Some(e) if e.id == self.id => table.remove(&self.tuple),

@@ -18,12 +18,13 @@ use crate::{
     balance::Plane,
     client_acks::ClientAcks,
     config::MAX_PEERS,
-    conntable::{ConnTable, Keyed},
+    conntable::{ConnTable, Keyed, Sharding},
     handover::{head_of, SegmentHead},
     replica::{
         self, after, segment_of, set_ack, takeover_ts_delta, translation_of, window_end_of,
         AckCheck, Advert, Advertised, Ends, OwnSynAck, Replication, Role, FIN, MAX_SET,
     },
+    sharded::Sharded,
     splice::{self, Translation, ACK, RST, SYN},
     stats::Counter,
     sys::{
@@ -38,7 +39,7 @@ use crate::{
     Node,
 };
 use core::sync::atomic::Ordering;
-use kernel::prelude::*;
+use kernel::{c_str, prelude::*};
 
 /// The gate's wait queues: a connection waits on the one its slot hashes
 /// to (as the kernel's `wait_var_event` does), so a wake reaches its own
@@ -151,18 +152,26 @@ impl Keyed for Entry {
     }
 }
 
-/// The node's replicated connections.
+/// One shard of the node's replicated connections.
 pub(crate) type Table = ConnTable<KBox<Entry>>;
 
-/// An empty table of `replica_conns` slots, at most `replica_half_open`
-/// of them half-open. Process context.
-pub(crate) fn new_table() -> Result<Table> {
-    ConnTable::new(
+/// The node's replicated connections, in shards.
+pub(crate) type Tables = Sharded<Table>;
+
+/// The node's empty tables of `replica_conns` slots, at most
+/// `replica_half_open` of them half-open. Process context.
+pub(crate) fn new_tables() -> Result<Tables> {
+    let sharding = Sharding::new(
         clock::replica_conns() as usize,
         clock::replica_half_open() as usize,
-        crate::counted::table_key(),
+        crate::sharded::table_key(),
+    );
+    Sharded::new(
+        sharding,
+        c_str!("tpcluster_replicas"),
+        kernel::static_lock_class!(),
+        |part| ConnTable::part(part, crate::sharded::table_key()).ok_or(ENOMEM),
     )
-    .ok_or(ENOMEM)
 }
 
 /// The gate's wait queues, [`WAIT_QUEUES`] of them: a gated call sleeps
@@ -241,11 +250,11 @@ impl Node {
         if self.replicas.is_empty() {
             return None;
         }
-        let mut table = self.replicas.lock();
         let mut head = [0u8; 120];
         let pkt = skb.head(&mut head);
         let SegmentHead { tuple, hdr_len, .. } = head_of(pkt, true)?;
         let seg = segment_of(pkt, skb.len() as usize)?;
+        let mut table = self.replicas.lock(&tuple);
         let (slot, entry) = table.find_slot(&tuple)?;
         if seg.flags & (SYN | ACK) == SYN {
             // The client opens a new connection on the same ports once
@@ -362,7 +371,7 @@ impl Node {
         // and a reset would only cut its TIME_WAIT short. Looked up outside
         // the table's lock; resets are rare.
         let reset_without_socket = seg.flags & RST != 0 && !tcp::socket_exists(self.net, &tuple);
-        let mut table = self.replicas.lock();
+        let mut table = self.replicas.lock(&tuple);
         let Some(entry) = table.find(&tuple) else {
             drop(table);
             return self.replica_untracked(&tuple);
@@ -528,7 +537,7 @@ impl Node {
             self.counters.bump(Counter::ReplicaAllocFailed);
             return;
         };
-        let mut table = self.replicas.lock();
+        let mut table = self.replicas.lock(tuple);
         if let Some(e) = table.find(tuple) {
             if e.client_isn == client_next.wrapping_sub(1) && e.tr.seq_delta == tr.seq_delta {
                 // A retransmitted SYN-ACK of the same connection: the
@@ -583,9 +592,9 @@ impl Node {
         let now = clock::now_ms();
         let mut kick = false;
         let mut wake = QueueSet::default();
-        let mut table = self.replicas.lock();
         for p in list.iter() {
             self.counters.bump(Counter::ReplicaProgressRx);
+            let mut table = self.replicas.lock(&p.tuple);
             let Some((slot, e)) = table.find_slot(&p.tuple) else {
                 continue;
             };
@@ -632,7 +641,6 @@ impl Node {
                 }
             }
         }
-        drop(table);
         self.replica_waits.wake_all(&wake);
         if kick {
             self.replica_kick.kick();
@@ -651,7 +659,7 @@ impl Node {
         // Without a fresh majority the tick puts the primary in doubt, and
         // another may be about to take over.
         let fresh = self.may_send();
-        let mut table = self.replicas.lock();
+        let mut table = self.replicas.lock(tuple);
         let Some((slot, e)) = table.find_slot(tuple) else {
             return Err((ENOENT, c"no replicated connection by that name here"));
         };
@@ -792,8 +800,7 @@ impl crate::sys::ticker::Tick<Work> for Node {
         let Ok(mut chores) = KVVec::<Chore>::with_capacity(self.replicas.len(), GFP_KERNEL) else {
             return WORK_MS;
         };
-        {
-            let mut table = self.replicas.lock();
+        self.replicas.for_each_shard(|table| {
             table.for_each_mut(|slot, e| {
                 let was = e.rep.role();
                 let set_was = e.rep.members_mask();
@@ -861,7 +868,7 @@ impl crate::sys::ticker::Tick<Work> for Node {
                     GFP_ATOMIC,
                 );
             });
-        }
+        });
         for c in chores.iter() {
             let mut woke = c.wake;
             self.replica_chore(c, now, &mut woke);
@@ -888,11 +895,11 @@ impl Node {
                     c.tuple
                 );
             }
-            self.replicas.lock().remove(&c.tuple);
+            self.replicas.lock(&c.tuple).remove(&c.tuple);
             return;
         }
         let progress = tcp::progress(self.net, &c.tuple);
-        let mut table = self.replicas.lock();
+        let mut table = self.replicas.lock(&c.tuple);
         let Some((_, e)) = table.find_at(c.slot, &c.tuple) else {
             return;
         };
@@ -945,8 +952,8 @@ impl Node {
             return;
         };
         {
-            let mut table = self.replicas.lock();
             for c in chores.iter().filter(|c| c.report) {
+                let mut table = self.replicas.lock(&c.tuple);
                 let Some((_, e)) = table.find_at(c.slot, &c.tuple) else {
                     continue;
                 };
@@ -1020,7 +1027,7 @@ impl Node {
 impl SocketGate for Node {
     fn budget(&self, sk: &GatedSocket, want: usize, nonblock: bool, send: bool) -> Result<usize> {
         let tuple = sk.tuple();
-        let Some((mut slot, _)) = self.replicas.lock().find_slot(&tuple) else {
+        let Some((mut slot, _)) = self.replicas.lock(&tuple).find_slot(&tuple) else {
             return Ok(want);
         };
         loop {
@@ -1031,7 +1038,7 @@ impl SocketGate for Node {
             let seen = queue.generation();
             let p = sk.progress();
             let end = {
-                let mut table = self.replicas.lock();
+                let mut table = self.replicas.lock(&tuple);
                 let Some((now_at, e)) = table.find_at(slot, &tuple) else {
                     return Ok(want);
                 };
@@ -1090,9 +1097,10 @@ impl Node {
     /// connection, under the table's lock: `f` must neither sleep nor
     /// allocate. Process context or softirq.
     pub(crate) fn replica_each(&self, mut f: impl FnMut(&Tuple, &Replication)) {
-        let table = self.replicas.lock();
-        for e in table.iter() {
-            f(&e.tuple, &e.rep);
-        }
+        self.replicas.for_each_shard(|table| {
+            for e in table.iter() {
+                f(&e.tuple, &e.rep);
+            }
+        });
     }
 }

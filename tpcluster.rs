@@ -27,7 +27,6 @@ mod client_acks;
 mod config;
 mod conntable;
 mod control;
-mod counted;
 mod csum;
 mod fixed_vec;
 mod handover;
@@ -37,6 +36,7 @@ mod policy;
 mod rendezvous;
 mod replay;
 mod replica;
+mod sharded;
 mod splice;
 mod stats;
 /// The cells of the node's counters (`stats.rs`): per CPU.
@@ -50,7 +50,6 @@ use balance::{Decision, Plane, VipSet};
 use channel::{Channel, ChannelSettings, Cluster, Received};
 use config::{Config, Ipv4, MAX_PEERS};
 use control::{member_state, MemberView};
-use counted::Counted;
 use policy::{Members, NodePolicy};
 use stats::{Counter, Counters, Gauge, ServiceCounters};
 use sys::{
@@ -117,9 +116,10 @@ impl Drop for TpCluster {
 /// The node of one network namespace.
 ///
 /// Locks are taken in declaration order: `config`, `runtime`, `cluster`,
-/// `splice`, `replicas`, `gated`; the packet handlers (softirq) take only
-/// the last four, and never two at once. The plane takes no lock: it is
-/// read under RCU.
+/// a shard of `splice`, a shard of `replicas`, `gated`; the packet
+/// handlers (softirq) take only the last four, and never two at once (nor
+/// two shards of one table). The plane takes no lock: it is read under
+/// RCU.
 #[pin_data(PinnedDrop)]
 struct Node {
     net: NetNs,
@@ -146,8 +146,7 @@ struct Node {
     /// Connections in handover or handed over (`handover.rs`): written by
     /// the hooks and the channel's receive path (softirq), the handover
     /// request and the handover work (process context).
-    #[pin]
-    splice: Counted<handover::Table>,
+    splice: handover::Tables,
     /// Runs the handover work now (it sends what softirq cannot).
     handover_kick: Kicker,
     /// Wakes handover requests waiting for their target's answer.
@@ -155,8 +154,7 @@ struct Node {
     /// Replicated connections (`sync.rs`): written by the hooks and the
     /// channel's receive path (softirq) and the replica work and gate
     /// (process context).
-    #[pin]
-    replicas: Counted<sync::Table>,
+    replicas: sync::Tables,
     /// The listeners of replicate services given the socket gate: by the
     /// hook (softirq) when a SYN comes for one, released when the service
     /// goes or the listener stops listening (process context).
@@ -470,11 +468,14 @@ impl Tick for Node {
 impl Node {
     /// The values of [`Gauge::ALL`], in that order. Process context.
     pub(crate) fn gauges(&self) -> [u64; Gauge::ALL.len()] {
-        let (replicas, half_open, capacity, bytes) = {
-            let t = self.replicas.lock();
-            (t.len(), t.half_open(), t.capacity(), t.bytes())
-        };
-        let (spliced, splice_capacity, splice_bytes) = self.splice.lock().usage();
+        let (mut replicas, mut half_open, mut bytes) = (0, 0, 0);
+        self.replicas.for_each_shard(|t| {
+            replicas += t.len();
+            half_open += t.half_open();
+            bytes += t.bytes();
+        });
+        let capacity = self.replicas.capacity();
+        let (spliced, splice_capacity, splice_bytes) = handover::usage(&self.splice);
         core::array::from_fn(|i| {
             let Some(&g) = Gauge::ALL.get(i) else {
                 return 0;
@@ -623,10 +624,10 @@ impl PerNet for Node {
             cluster <- new_spinlock_bh!(Cluster::new()?, "tpcluster_cluster"),
             plane: RcuBox::new(KBox::new(Plane::empty(), GFP_KERNEL)?),
             vips: VipSet::new(),
-            splice <- Counted::new(new_spinlock_bh!(handover::Table::new()?, "tpcluster_splice")),
+            splice: handover::new_tables()?,
             handover_kick: Kicker::new(),
             handover_wait: WaitQueue::new()?,
-            replicas <- Counted::new(new_spinlock_bh!(sync::new_table()?, "tpcluster_replicas")),
+            replicas: sync::new_tables()?,
             gated <- new_spinlock_bh!(
                 GatedListeners::new(sync::MAX_GATED_LISTENERS)?,
                 "tpcluster_gated"

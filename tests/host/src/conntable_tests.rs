@@ -1,4 +1,4 @@
-use crate::conntable::{ConnTable, Keyed};
+use crate::conntable::{ConnTable, Keyed, Part, Sharding, MAX_SHARDS, MIN_SHARD_SLOTS};
 use crate::rendezvous::Key;
 use crate::wire::Tuple;
 use proptest::prelude::*;
@@ -228,4 +228,165 @@ proptest! {
             prop_assert_eq!(seen, model.keys().copied().collect::<Vec<_>>());
         }
     }
+}
+
+/// The shards of one table, as the module keeps them (`sharded.rs`), with
+/// no lock: each connection in the part its tuple names.
+struct Shards {
+    sharding: Sharding,
+    parts: Vec<ConnTable<Box<Conn>>>,
+}
+
+impl Shards {
+    fn new(capacity: usize, half_open_cap: usize) -> Self {
+        let sharding = Sharding::new(capacity, half_open_cap, Key::new(&[9; 16]));
+        let parts = (0..sharding.shards())
+            .map(|i| ConnTable::part(sharding.part(i), Key::new(&[i as u8; 16])).unwrap())
+            .collect();
+        Self { sharding, parts }
+    }
+
+    fn of(&mut self, t: &Tuple) -> &mut ConnTable<Box<Conn>> {
+        let i = self.sharding.shard_of(t);
+        &mut self.parts[i]
+    }
+}
+
+proptest! {
+    /// The parts tile the table's slots and share its half-open cap out
+    /// exactly: no slot in two parts, none lost, no part without a slot or
+    /// (if any is allowed) without room for a half-open entry.
+    #[test]
+    fn the_shards_tile_the_table(capacity in 1usize..300_000, half_open in 0usize..400_000) {
+        let s = Sharding::new(capacity, half_open, Key::new(&[1; 16]));
+        let n = s.shards();
+        prop_assert!(n.is_power_of_two() && n <= MAX_SHARDS);
+        let half_open = half_open.min(capacity);
+        let (mut next, mut ho) = (0, 0);
+        for i in 0..n {
+            let Part { base, capacity: c, half_open: h } = s.part(i);
+            prop_assert_eq!(base, next);
+            prop_assert!(c >= 1);
+            prop_assert!(n == 1 || c >= MIN_SHARD_SLOTS);
+            prop_assert!(half_open == 0 || h >= 1);
+            next += c;
+            ho += h;
+        }
+        prop_assert_eq!(next, capacity);
+        prop_assert_eq!(ho, half_open);
+    }
+
+    /// Sharded as the module shards them: the same entries as a model,
+    /// each found where its tuple says, under slot numbers no two entries
+    /// share.
+    #[test]
+    fn shards_behave_as_one_table(ops in proptest::collection::vec(op(), 1..400)) {
+        let mut s = Shards::new(4096, 1024);
+        let mut model = std::collections::BTreeSet::new();
+        for op in ops {
+            match op {
+                Op::Insert(id, half_open) => {
+                    prop_assert!(s.of(&tuple(id)).insert(conn(id, half_open)).is_ok());
+                    model.insert(id);
+                }
+                Op::Establish(id) => {
+                    let t = s.of(&tuple(id));
+                    if let Some((slot, e)) = t.find_slot(&tuple(id)) {
+                        e.half_open = false;
+                        t.settle(slot);
+                        prop_assert_eq!(t.find_at(slot, &tuple(id)).map(|(at, _)| at), Some(slot));
+                    }
+                }
+                Op::Remove(id) => {
+                    let got = s.of(&tuple(id)).remove(&tuple(id)).map(|e| e.value);
+                    prop_assert_eq!(got, model.take(&id));
+                }
+                Op::RetainNot(k) => {
+                    for p in s.parts.iter_mut() {
+                        p.retain(|e| e.value % k != 0);
+                    }
+                    model.retain(|id| id % k != 0);
+                }
+            }
+            let mut slots = std::collections::BTreeMap::new();
+            for (i, p) in s.parts.iter_mut().enumerate() {
+                let Part { base, capacity, .. } = s.sharding.part(i);
+                p.for_each_mut(|slot, e| {
+                    assert!((base..base + capacity).contains(&slot), "slot {slot} outside its part");
+                    assert!(slots.insert(slot, e.value).is_none(), "slot {slot} twice");
+                });
+            }
+            prop_assert_eq!(slots.values().copied().collect::<std::collections::BTreeSet<_>>(), model.clone());
+            for id in 0..48 {
+                prop_assert_eq!(s.of(&tuple(id)).get(&tuple(id)).is_some(), model.contains(&id));
+            }
+        }
+    }
+}
+
+#[test]
+fn a_connection_on_two_local_ports_is_in_one_shard() {
+    let s = Sharding::new(65_536, 16_384, Key::new(&[3; 16]));
+    assert_eq!(s.shards(), MAX_SHARDS);
+    for id in 0..10_000 {
+        let t = tuple(id);
+        let backend = Tuple { port: 8080, ..t };
+        assert_eq!(s.shard_of(&t), s.shard_of(&backend), "{t}");
+    }
+}
+
+#[test]
+fn connections_spread_over_the_shards() {
+    let s = Sharding::new(65_536, 16_384, Key::new(&[5; 16]));
+    let mut per = vec![0usize; s.shards()];
+    let n = 65_536u32;
+    for id in 0..n {
+        let t = Tuple {
+            client: [10, 1, (id >> 8) as u8, id as u8],
+            client_port: 40_000 + (id % 7) as u16,
+            vip: [10, 0, 0, 100],
+            port: 80,
+        };
+        per[s.shard_of(&t)] += 1;
+    }
+    let mean = n as usize / s.shards();
+    let (lo, hi) = (per.iter().min().unwrap(), per.iter().max().unwrap());
+    assert!(
+        *lo > mean * 85 / 100 && *hi < mean * 115 / 100,
+        "{lo}..{hi} around {mean}"
+    );
+}
+
+#[test]
+fn a_small_table_is_one_shard() {
+    for capacity in [1, 8, 31] {
+        assert_eq!(
+            Sharding::new(capacity, 4, Key::ZERO).shards(),
+            1,
+            "{capacity}"
+        );
+    }
+    // A half-open cap below the shards would leave shards without one.
+    assert_eq!(Sharding::new(65_536, 5, Key::ZERO).shards(), 4);
+    assert_eq!(Sharding::new(65_536, 0, Key::ZERO).shards(), MAX_SHARDS);
+}
+
+#[test]
+fn a_part_numbers_its_slots_from_its_base() {
+    let part = Part {
+        base: 1000,
+        capacity: 16,
+        half_open: 4,
+    };
+    let mut t = ConnTable::part(part, Key::new(&[2; 16])).unwrap();
+    assert!(matches!(t.insert(conn(7, true)), Ok(None)));
+    let (slot, _) = t.find_slot(&tuple(7)).unwrap();
+    assert!((1000..1016).contains(&slot), "{slot}");
+    assert_eq!(t.find_at(slot, &tuple(7)).unwrap().0, slot);
+    // A slot of another part: found by its tuple all the same.
+    assert_eq!(t.find_at(3, &tuple(7)).unwrap().0, slot);
+    assert!(t.settle(slot), "half-open until settled");
+    assert!(!t.settle(slot));
+    assert_eq!(t.half_open(), 0);
+    t.for_each_mut(|s, _| assert_eq!(s, slot));
 }
