@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! A node's table of per-connection entries, keyed by the connection: the
-//! splice handover's (`handover.rs`) and replicate mode's (`sync.rs`).
+//! splice handover's (`splice/handover.rs`) and replicate mode's (`sync.rs`).
 //!
 //! A hash table over a fixed number of slots, as IPVS's and conntrack's
 //! are over their buckets: the tuple hashes (SipHash under a key of the
@@ -79,7 +79,7 @@ pub(crate) struct Part {
 ///
 /// A connection's shard is chosen by the client's address and port and
 /// the VIP: not by the local port, so that a spliced connection's entries
-/// on the service's port and on its backend port (`handover.rs` looks at
+/// on the service's port and on its backend port (`splice/handover.rs` looks at
 /// both for one segment) are in one shard, under one lock. Keyed, so that
 /// no client can aim its connections at one shard and fill it.
 ///

@@ -3,7 +3,7 @@
 //! Replicate mode on one node: its replicated connections, what the packet
 //! hooks do for them, the progress its replicas exchange over the channel,
 //! the socket-layer gate that keeps the replicas' applications in step,
-//! and taking a connection over when its primary dies. `replica.rs` has
+//! and taking a connection over when its primary dies. `replicate/replica.rs` has
 //! the rules; `Documentation/replicate.rst` the design.
 //!
 //! Contexts: the hooks and the channel's receive path run in softirq and
@@ -92,7 +92,7 @@ pub(crate) struct Entry {
     /// taking over sends none older.
     latest_echo: u32,
     /// The client's acknowledgments, to play one to this node's stack if
-    /// it missed it (`client_acks.rs`).
+    /// it missed it (`replicate/client_acks.rs`).
     acks: ClientAcks,
     /// What the primary last advertised, if the backups held its
     /// acknowledgment or window back from its stack's.

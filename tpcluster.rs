@@ -21,30 +21,41 @@ use kernel::{c_str, new_mutex, prelude::*, sync::Mutex};
 #[path = "rust/mod.rs"]
 mod sys;
 
+// Shared by every mode: the plane and its hook decisions, the cluster
+// channel and membership, the control plane, the connection tables.
 mod balance;
 mod channel;
-mod client_acks;
 mod config;
 mod conntable;
 mod control;
 mod csum;
 mod fixed_vec;
-mod handover;
 mod membership;
 mod packet;
 mod policy;
 mod rendezvous;
 mod replay;
-mod replica;
 mod sharded;
-mod splice;
 mod stats;
 /// The cells of the node's counters (`stats.rs`): per CPU.
 mod counter_cells {
     pub(crate) type Cells<const N: usize> = crate::sys::percpu::PerCpuCounters<N>;
 }
-mod sync;
 mod wire;
+
+// Splice (DTS): `splice.rs` is the mode's root (its rules and the
+// translation, kernel-independent); `splice/` what a node does with them.
+#[path = "splice/handover.rs"]
+mod handover;
+mod splice;
+
+// Replicate: `sync.rs` is the mode's root (the socket gate and byte-offset
+// sync on a node); `replicate/` its rules, kernel-independent.
+#[path = "replicate/client_acks.rs"]
+mod client_acks;
+#[path = "replicate/replica.rs"]
+mod replica;
+mod sync;
 
 use balance::{Decision, Plane, VipSet};
 use channel::{Channel, ChannelSettings, Cluster, Received};
@@ -143,7 +154,7 @@ struct Node {
     plane: RcuBox<Plane>,
     /// The plane's VIPs, readable without reading the plane.
     vips: VipSet,
-    /// Connections in handover or handed over (`handover.rs`): written by
+    /// Connections in handover or handed over (`splice/handover.rs`): written by
     /// the hooks and the channel's receive path (softirq), the handover
     /// request and the handover work (process context).
     splice: handover::Tables,

@@ -551,7 +551,7 @@ pub(crate) fn encode_handover(
     w.seal(mac)
 }
 
-/// How far one replica of a connection has come (`replica.rs`): sent by
+/// How far one replica of a connection has come (`replicate/replica.rs`): sent by
 /// every replica to the others of the connection's set.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Progress {

@@ -5,7 +5,7 @@
 
 #[path = "../../../balance.rs"]
 pub mod balance;
-#[path = "../../../client_acks.rs"]
+#[path = "../../../replicate/client_acks.rs"]
 pub mod client_acks;
 #[path = "../../../config.rs"]
 pub mod config;
@@ -23,7 +23,7 @@ pub mod policy;
 pub mod rendezvous;
 #[path = "../../../replay.rs"]
 pub mod replay;
-#[path = "../../../replica.rs"]
+#[path = "../../../replicate/replica.rs"]
 pub mod replica;
 #[path = "../../../splice.rs"]
 pub mod splice;
