@@ -31,14 +31,16 @@ use crate::{
         clock,
         netfilter::Verdict,
         skbuff::SkBuff,
-        sockhook::{self, GatedSocket, Gating, SocketGate},
+        sockhook::{self, GatedListeners, GatedSocket, Gating, SocketGate},
+        sync::{new_spinlock_bh, SpinLockBh},
         tcp::{self, TcpSocket},
+        ticker::Kicker,
         waitq::WaitQueue,
     },
     wire::{Progress, ProgressList, Tuple, PROGRESS_MAX_ENTRIES},
     Node,
 };
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::{c_str, prelude::*};
 
 /// The gate's wait queues: a connection waits on the one its slot hashes
@@ -158,9 +160,57 @@ pub(crate) type Table = ConnTable<KBox<Entry>>;
 /// The node's replicated connections, in shards.
 pub(crate) type Tables = Sharded<Table>;
 
+/// Replicate on one node: the mode's part of [`Node`].
+#[pin_data]
+pub(crate) struct Replicate {
+    /// Replicated connections: written by the hooks and the channel's
+    /// receive path (softirq) and the replica work and gate (process
+    /// context).
+    pub(crate) tables: Tables,
+    /// The listeners of replicate services given the socket gate: by the
+    /// hook (softirq) when a SYN comes for one, released when the service
+    /// goes or the listener stops listening (process context).
+    #[pin]
+    pub(crate) gated: SpinLockBh<GatedListeners>,
+    /// Runs the replica work now.
+    pub(crate) kick: Kicker,
+    /// Wakes gated `recvmsg`/`sendmsg` calls when their connection's
+    /// progress moves.
+    pub(crate) waits: Waits,
+    /// Until when, in ms of `clock::now_ms`, this node has a fresh majority
+    /// (`Membership::quorum_until`): a primary sends only before then.
+    pub(crate) quorum_until: AtomicU64,
+    /// When the replica work last went over every replicated connection.
+    pub(crate) swept_ms: AtomicU64,
+    /// The freshness `quorum_until` asks for, ms.
+    pub(crate) fresh_ms: AtomicU32,
+    /// Whether any service replicates: the outbound hook's fast path.
+    pub(crate) active: AtomicBool,
+}
+
+impl Replicate {
+    /// Replicate with no connection and no gated listener. Process
+    /// context.
+    pub(crate) fn new() -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            tables: new_tables()?,
+            gated <- new_spinlock_bh!(
+                GatedListeners::new(MAX_GATED_LISTENERS)?,
+                "tpcluster_gated"
+            ),
+            kick: Kicker::new(),
+            waits: Waits::new()?,
+            quorum_until: AtomicU64::new(0),
+            swept_ms: AtomicU64::new(0),
+            fresh_ms: AtomicU32::new(0),
+            active: AtomicBool::new(false),
+        }? Error)
+    }
+}
+
 /// The node's empty tables of `replica_conns` slots, at most
 /// `replica_half_open` of them half-open. Process context.
-pub(crate) fn new_tables() -> Result<Tables> {
+fn new_tables() -> Result<Tables> {
     let sharding = Sharding::new(
         clock::replica_conns() as usize,
         clock::replica_half_open() as usize,
@@ -240,21 +290,21 @@ impl Node {
     /// Whether this node has a fresh majority now (it may send as a
     /// primary). Any context.
     fn may_send(&self) -> bool {
-        clock::now_ms() < self.quorum_until.load(Ordering::Relaxed)
+        clock::now_ms() < self.replicate.quorum_until.load(Ordering::Relaxed)
     }
 
     /// The PRE_ROUTING hook's part for replicated connections: `None` if
     /// the segment is not of one. Softirq.
     pub(crate) fn replica_inbound(&self, skb: &mut SkBuff) -> Option<Verdict> {
         // No replicated connection here: no lock to take.
-        if self.replicas.is_empty() {
+        if self.replicate.tables.is_empty() {
             return None;
         }
         let mut head = [0u8; 120];
         let pkt = skb.head(&mut head);
         let SegmentHead { tuple, hdr_len, .. } = head_of(pkt, true)?;
         let seg = segment_of(pkt, skb.len() as usize)?;
-        let mut table = self.replicas.lock(&tuple);
+        let mut table = self.replicate.tables.lock(&tuple);
         let (slot, entry) = table.find_slot(&tuple)?;
         if seg.flags & (SYN | ACK) == SYN {
             // The client opens a new connection on the same ports once
@@ -341,7 +391,7 @@ impl Node {
             Counter::ReplicaIn,
         );
         if moved {
-            self.replica_kick.kick();
+            self.replicate.kick.kick();
         }
         if !rewritten {
             return Some(Verdict::Drop);
@@ -371,7 +421,7 @@ impl Node {
         // and a reset would only cut its TIME_WAIT short. Looked up outside
         // the table's lock; resets are rare.
         let reset_without_socket = seg.flags & RST != 0 && !tcp::socket_exists(self.net, &tuple);
-        let mut table = self.replicas.lock(&tuple);
+        let mut table = self.replicate.tables.lock(&tuple);
         let Some(entry) = table.find(&tuple) else {
             drop(table);
             return self.replica_untracked(&tuple);
@@ -425,7 +475,7 @@ impl Node {
         };
         drop(table);
         if moved {
-            self.replica_kick.kick();
+            self.replicate.kick.kick();
         }
         if let Some(ack) = catch_up {
             self.replica_play(&ack, Counter::ReplicaAckPlayed);
@@ -537,7 +587,7 @@ impl Node {
             self.counters.bump(Counter::ReplicaAllocFailed);
             return;
         };
-        let mut table = self.replicas.lock(tuple);
+        let mut table = self.replicate.tables.lock(tuple);
         if let Some(e) = table.find(tuple) {
             if e.client_isn == client_next.wrapping_sub(1) && e.tr.seq_delta == tr.seq_delta {
                 // A retransmitted SYN-ACK of the same connection: the
@@ -594,7 +644,7 @@ impl Node {
         let mut wake = QueueSet::default();
         for p in list.iter() {
             self.counters.bump(Counter::ReplicaProgressRx);
-            let mut table = self.replicas.lock(&p.tuple);
+            let mut table = self.replicate.tables.lock(&p.tuple);
             let Some((slot, e)) = table.find_slot(&p.tuple) else {
                 continue;
             };
@@ -641,9 +691,9 @@ impl Node {
                 }
             }
         }
-        self.replica_waits.wake_all(&wake);
+        self.replicate.waits.wake_all(&wake);
         if kick {
-            self.replica_kick.kick();
+            self.replicate.kick.kick();
         }
     }
 
@@ -659,7 +709,7 @@ impl Node {
         // Without a fresh majority the tick puts the primary in doubt, and
         // another may be about to take over.
         let fresh = self.may_send();
-        let mut table = self.replicas.lock(tuple);
+        let mut table = self.replicate.tables.lock(tuple);
         let Some((slot, e)) = table.find_slot(tuple) else {
             return Err((ENOENT, c"no replicated connection by that name here"));
         };
@@ -689,15 +739,15 @@ impl Node {
         // Its report goes out with the work's next run, now.
         e.dirty = true;
         drop(table);
-        self.replica_waits.wake(slot);
-        self.replica_kick.kick();
+        self.replicate.waits.wake(slot);
+        self.replicate.kick.kick();
         Ok(())
     }
 
     /// Gives every listener of replicate service `vip:port` the gate;
     /// whether they have it (and one listens). Any context.
     pub(crate) fn replica_listener(&self, vip: [u8; 4], port: u16) -> bool {
-        let gating = self.gated.lock().gate(self.net, vip, port);
+        let gating = self.replicate.gated.lock().gate(self.net, vip, port);
         match gating {
             Gating::Gated => return true,
             Gating::NoListener => self.counters.bump(Counter::ReplicaDropNoListener),
@@ -710,11 +760,12 @@ impl Node {
     /// Gives TCP's proto back to the gated listeners that stopped
     /// listening or whose service is gone. Process context.
     pub(crate) fn release_gated_listeners(&self) {
-        if self.gated.lock().is_empty() {
+        if self.replicate.gated.lock().is_empty() {
             return;
         }
         let services = self.read_plane(Plane::listener_services);
-        self.gated
+        self.replicate
+            .gated
             .lock()
             .release_unless(|addr, port| services.gates(addr, port));
     }
@@ -791,16 +842,17 @@ impl crate::sys::ticker::Tick<Work> for Node {
         // report due), a kicked run does only the connections that moved
         // or have something to do.
         let sweep =
-            now.saturating_sub(self.replica_swept_ms.load(Ordering::Relaxed)) >= WORK_MS.into();
+            now.saturating_sub(self.replicate.swept_ms.load(Ordering::Relaxed)) >= WORK_MS.into();
         if sweep {
-            self.replica_swept_ms.store(now, Ordering::Relaxed);
+            self.replicate.swept_ms.store(now, Ordering::Relaxed);
         }
         // Room for every connection as last counted; more (added since)
         // are pushed with GFP_ATOMIC under the lock.
-        let Ok(mut chores) = KVVec::<Chore>::with_capacity(self.replicas.len(), GFP_KERNEL) else {
+        let Ok(mut chores) = KVVec::<Chore>::with_capacity(self.replicate.tables.len(), GFP_KERNEL)
+        else {
             return WORK_MS;
         };
-        self.replicas.for_each_shard(|table| {
+        self.replicate.tables.for_each_shard(|table| {
             table.for_each_mut(|slot, e| {
                 let was = e.rep.role();
                 let set_was = e.rep.members_mask();
@@ -873,7 +925,7 @@ impl crate::sys::ticker::Tick<Work> for Node {
             let mut woke = c.wake;
             self.replica_chore(c, now, &mut woke);
             if woke {
-                self.replica_waits.wake(c.slot);
+                self.replicate.waits.wake(c.slot);
             }
         }
         self.send_progress(&chores, now);
@@ -895,11 +947,11 @@ impl Node {
                     c.tuple
                 );
             }
-            self.replicas.lock(&c.tuple).remove(&c.tuple);
+            self.replicate.tables.lock(&c.tuple).remove(&c.tuple);
             return;
         }
         let progress = tcp::progress(self.net, &c.tuple);
-        let mut table = self.replicas.lock(&c.tuple);
+        let mut table = self.replicate.tables.lock(&c.tuple);
         let Some((_, e)) = table.find_at(c.slot, &c.tuple) else {
             return;
         };
@@ -953,7 +1005,7 @@ impl Node {
         };
         {
             for c in chores.iter().filter(|c| c.report) {
-                let mut table = self.replicas.lock(&c.tuple);
+                let mut table = self.replicate.tables.lock(&c.tuple);
                 let Some((_, e)) = table.find_at(c.slot, &c.tuple) else {
                     continue;
                 };
@@ -1027,18 +1079,18 @@ impl Node {
 impl SocketGate for Node {
     fn budget(&self, sk: &GatedSocket, want: usize, nonblock: bool, send: bool) -> Result<usize> {
         let tuple = sk.tuple();
-        let Some((mut slot, _)) = self.replicas.lock(&tuple).find_slot(&tuple) else {
+        let Some((mut slot, _)) = self.replicate.tables.lock(&tuple).find_slot(&tuple) else {
             return Ok(want);
         };
         loop {
             // Read before the condition: a wake after it is not missed.
-            let Some(queue) = self.replica_waits.queue(slot) else {
+            let Some(queue) = self.replicate.waits.queue(slot) else {
                 return Ok(want);
             };
             let seen = queue.generation();
             let p = sk.progress();
             let end = {
-                let mut table = self.replicas.lock(&tuple);
+                let mut table = self.replicate.tables.lock(&tuple);
                 let Some((now_at, e)) = table.find_at(slot, &tuple) else {
                     return Ok(want);
                 };
@@ -1090,14 +1142,14 @@ impl Node {
     /// How many replicated connections there were when last counted. Any
     /// context.
     pub(crate) fn replica_count(&self) -> usize {
-        self.replicas.len()
+        self.replicate.tables.len()
     }
 
     /// Calls `f` with the tuple and replication state of each replicated
     /// connection, under the table's lock: `f` must neither sleep nor
     /// allocate. Process context or softirq.
     pub(crate) fn replica_each(&self, mut f: impl FnMut(&Tuple, &Replication)) {
-        self.replicas.for_each_shard(|table| {
+        self.replicate.tables.for_each_shard(|table| {
             for e in table.iter() {
                 f(&e.tuple, &e.rep);
             }

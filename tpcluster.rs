@@ -15,7 +15,7 @@
 #![recursion_limit = "256"]
 
 use core::fmt::Write;
-use core::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{fence, AtomicBool, Ordering};
 use kernel::{c_str, new_mutex, prelude::*, sync::Mutex};
 
 #[path = "rust/mod.rs"]
@@ -73,11 +73,9 @@ use sys::{
     rcu::{RcuBox, ReadGuard, Retired},
     seq_file::SeqFile,
     skbuff::{NetDevice, SkBuff},
-    sockhook::GatedListeners,
     sync::{new_spinlock_bh, SpinLockBh},
-    ticker::{Kicker, Tick, Ticker, TickerQueue},
+    ticker::{Tick, Ticker, TickerQueue},
     udp::UdpReceiver,
-    waitq::WaitQueue,
 };
 
 module! {
@@ -126,11 +124,15 @@ impl Drop for TpCluster {
 
 /// The node of one network namespace.
 ///
-/// Locks are taken in declaration order: `config`, `runtime`, `cluster`,
-/// a shard of `splice`, a shard of `replicas`, `gated`; the packet
-/// handlers (softirq) take only the last four, and never two at once (nor
-/// two shards of one table). The plane takes no lock: it is read under
-/// RCU.
+/// What every mode shares, and one part per mode that owns its tables,
+/// locks and wait queues (`splice`, `replicate`); the work each mode runs
+/// is in `runtime`, whose lock starts and stops it.
+///
+/// Locks are taken in this order: `config`, `runtime`, `cluster`, a shard
+/// of `splice.tables`, a shard of `replicate.tables`, `replicate.gated`;
+/// the packet handlers (softirq) take only the last four, and never two at
+/// once (nor two shards of one table). The plane takes no lock: it is read
+/// under RCU.
 #[pin_data(PinnedDrop)]
 struct Node {
     net: NetNs,
@@ -154,37 +156,14 @@ struct Node {
     plane: RcuBox<Plane>,
     /// The plane's VIPs, readable without reading the plane.
     vips: VipSet,
-    /// Connections in handover or handed over (`splice/handover.rs`): written by
-    /// the hooks and the channel's receive path (softirq), the handover
-    /// request and the handover work (process context).
-    splice: handover::Tables,
-    /// Runs the handover work now (it sends what softirq cannot).
-    handover_kick: Kicker,
-    /// Wakes handover requests waiting for their target's answer.
-    handover_wait: WaitQueue,
-    /// Replicated connections (`sync.rs`): written by the hooks and the
-    /// channel's receive path (softirq) and the replica work and gate
-    /// (process context).
-    replicas: sync::Tables,
-    /// The listeners of replicate services given the socket gate: by the
-    /// hook (softirq) when a SYN comes for one, released when the service
-    /// goes or the listener stops listening (process context).
+    /// Splice on this node (`splice/handover.rs`): its connections in
+    /// handover or handed over, under their shards' locks, and what wakes
+    /// its work and requests.
+    splice: handover::Splice,
+    /// Replicate on this node (`sync.rs`): its replicated connections,
+    /// gated listeners, wait queues and quorum.
     #[pin]
-    gated: SpinLockBh<GatedListeners>,
-    /// Runs the replica work now.
-    replica_kick: Kicker,
-    /// Wakes gated `recvmsg`/`sendmsg` calls when their connection's
-    /// progress moves.
-    replica_waits: sync::Waits,
-    /// Until when, in ms of `clock::now_ms`, this node has a fresh majority
-    /// (`Membership::quorum_until`): a primary sends only before then.
-    quorum_until: AtomicU64,
-    /// When the replica work last went over every replicated connection.
-    replica_swept_ms: AtomicU64,
-    /// The freshness `quorum_until` asks for, ms.
-    fresh_ms: core::sync::atomic::AtomicU32,
-    /// Whether any service replicates: the outbound hook's fast path.
-    replicating: AtomicBool,
+    replicate: sync::Replicate,
     /// A heartbeat disagreed since the tick last decided full membership:
     /// the tick stops new connections on the plane it installs, which the
     /// receive path's stop on the plane before it would not reach.
@@ -272,7 +251,8 @@ impl Node {
         // (a heartbeat interval, usually): this rarely waits.
         let mut plane = spare.reclaim();
         plane.rebuild(config, &rt.members, full_member, view);
-        self.replicating
+        self.replicate
+            .active
             .store(plane.replicates(), Ordering::Relaxed);
         self.vips.publish(&plane);
         rt.spare_plane = Some(self.plane.replace(plane));
@@ -325,10 +305,10 @@ impl Node {
     /// Recomputes until when this node has a fresh majority.
     fn refresh_quorum(&self, config: &Config) {
         let fresh = Self::fresh_ms(config);
-        self.fresh_ms.store(fresh, Ordering::Relaxed);
+        self.replicate.fresh_ms.store(fresh, Ordering::Relaxed);
         let cluster = self.cluster.lock();
         let until = cluster.membership.quorum_until(cluster.self_id, fresh);
-        self.quorum_until.store(until, Ordering::Relaxed);
+        self.replicate.quorum_until.store(until, Ordering::Relaxed);
     }
 
     /// Whether this node takes new connections now.
@@ -448,7 +428,7 @@ impl Tick for Node {
         }
         self.refresh_quorum(&config);
         if n_changed > 0 {
-            self.replica_kick.kick();
+            self.replicate.kick.kick();
         }
         for member in rt.changed.iter().flatten() {
             self.announce(member);
@@ -480,13 +460,13 @@ impl Node {
     /// The values of [`Gauge::ALL`], in that order. Process context.
     pub(crate) fn gauges(&self) -> [u64; Gauge::ALL.len()] {
         let (mut replicas, mut half_open, mut bytes) = (0, 0, 0);
-        self.replicas.for_each_shard(|t| {
+        self.replicate.tables.for_each_shard(|t| {
             replicas += t.len();
             half_open += t.half_open();
             bytes += t.bytes();
         });
-        let capacity = self.replicas.capacity();
-        let (spliced, splice_capacity, splice_bytes) = handover::usage(&self.splice);
+        let capacity = self.replicate.tables.capacity();
+        let (spliced, splice_capacity, splice_bytes) = handover::usage(&self.splice.tables);
         core::array::from_fn(|i| {
             let Some(&g) = Gauge::ALL.get(i) else {
                 return 0;
@@ -555,12 +535,12 @@ impl UdpReceiver for Node {
             let mut cluster = self.cluster.lock();
             let received = channel::receive(&mut cluster, from, data, &self.counters);
             if matches!(received, Received::Nothing | Received::Disagreement) {
-                let fresh = self.fresh_ms.load(Ordering::Relaxed);
+                let fresh = self.replicate.fresh_ms.load(Ordering::Relaxed);
                 // Stored, not raised: a heartbeat that no longer names
                 // this node takes that peer's support back at once. Under
                 // the lock, as in `refresh_quorum`, so the last word stays.
                 let until = cluster.membership.quorum_until(cluster.self_id, fresh);
-                self.quorum_until.store(until, Ordering::Relaxed);
+                self.replicate.quorum_until.store(until, Ordering::Relaxed);
             }
             received
         };
@@ -595,15 +575,15 @@ impl PinnedDrop for Node {
         drop(channel);
         // Nothing kicks the handover work any more: the hooks are gone
         // (unregistered before the node is dropped) and so is the channel.
-        self.handover_kick.disarm();
+        self.splice.kick.disarm();
         let work = self.runtime.lock().handover_work.take();
         drop(work);
-        self.replica_kick.disarm();
+        self.replicate.kick.disarm();
         let work = self.runtime.lock().replica_work.take();
         drop(work);
         // Listeners the gate was given get tcp_prot back; connections they
         // accepted keep it and pin the module until they are freed.
-        self.gated.lock().release_all();
+        self.replicate.gated.lock().release_all();
         // Leave the cluster MACs. When the namespace itself goes away its
         // devices are gone already, and there is nothing to leave.
         for vip in self.config.lock().vips().as_slice() {
@@ -635,20 +615,8 @@ impl PerNet for Node {
             cluster <- new_spinlock_bh!(Cluster::new()?, "tpcluster_cluster"),
             plane: RcuBox::new(KBox::new(Plane::empty(), GFP_KERNEL)?),
             vips: VipSet::new(),
-            splice: handover::new_tables()?,
-            handover_kick: Kicker::new(),
-            handover_wait: WaitQueue::new()?,
-            replicas: sync::new_tables()?,
-            gated <- new_spinlock_bh!(
-                GatedListeners::new(sync::MAX_GATED_LISTENERS)?,
-                "tpcluster_gated"
-            ),
-            replica_kick: Kicker::new(),
-            replica_waits: sync::Waits::new()?,
-            quorum_until: AtomicU64::new(0),
-            replica_swept_ms: AtomicU64::new(0),
-            fresh_ms: core::sync::atomic::AtomicU32::new(0),
-            replicating: AtomicBool::new(false),
+            splice: handover::Splice::new()?,
+            replicate <- sync::Replicate::new(),
             disagreed: AtomicBool::new(false),
         })
     }
@@ -663,12 +631,12 @@ impl PerNet for Node {
         let work = unsafe { Ticker::<Node, handover::Work>::start(self, 1_000)? };
         // SAFETY: `PinnedDrop` disarms the kicker, once nothing can kick it,
         // before it drops the work.
-        unsafe { self.handover_kick.arm(&work) };
+        unsafe { self.splice.kick.arm(&work) };
         // SAFETY: as above.
         let replica_work = unsafe { Ticker::<Node, sync::Work>::start(self, 50)? };
         // SAFETY: `PinnedDrop` disarms the kicker, once nothing can kick it,
         // before it drops the work.
-        unsafe { self.replica_kick.arm(&replica_work) };
+        unsafe { self.replicate.kick.arm(&replica_work) };
         let mut runtime = self.runtime.lock();
         runtime.ticker = Some(ticker);
         runtime.handover_work = Some(work);
@@ -755,7 +723,7 @@ impl Ipv4Hooks for Node {
     }
 
     fn post_routing(&self, skb: &mut SkBuff) -> Verdict {
-        if self.replicating.load(Ordering::Relaxed) {
+        if self.replicate.active.load(Ordering::Relaxed) {
             if let Some(verdict) = self.replica_outbound(skb) {
                 return verdict;
             }

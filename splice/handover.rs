@@ -26,6 +26,8 @@ use crate::{
         genetlink::Request,
         skbuff::SkBuff,
         tcp::{self, TcpSocket},
+        ticker::Kicker,
+        waitq::WaitQueue,
     },
     wire::{Handover, Step, TcpState, Tuple, REPLAY_CHUNK, REPLAY_MAX},
     Node,
@@ -138,9 +140,32 @@ impl Table {
 /// The node's handover entries, in shards.
 pub(crate) type Tables = Sharded<Table>;
 
+/// Splice on one node: the mode's part of [`Node`].
+pub(crate) struct Splice {
+    /// Connections in handover or handed over: written by the hooks and
+    /// the channel's receive path (softirq), the handover request and the
+    /// handover work (process context).
+    pub(crate) tables: Tables,
+    /// Runs the handover work now (it sends what softirq cannot).
+    pub(crate) kick: Kicker,
+    /// Wakes handover requests waiting for their target's answer.
+    pub(crate) answered: WaitQueue,
+}
+
+impl Splice {
+    /// Splice with nothing in handover. Process context.
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Self {
+            tables: new_tables()?,
+            kick: Kicker::new(),
+            answered: WaitQueue::new()?,
+        })
+    }
+}
+
 /// The node's empty handover tables, of `splice_conns` slots. Handover
 /// entries are never half-open: no room for any. Process context.
-pub(crate) fn new_tables() -> Result<Tables> {
+fn new_tables() -> Result<Tables> {
     let sharding = Sharding::new(
         clock::splice_conns() as usize,
         0,
@@ -271,7 +296,7 @@ impl Node {
     pub(crate) fn splice_inbound(&self, skb: &mut SkBuff) -> InboundVerdict {
         // Most nodes most of the time: nothing in handover, nothing to
         // parse, no lock to take.
-        if self.splice.is_empty() {
+        if self.splice.tables.is_empty() {
             return InboundVerdict::Default;
         }
         let mut head = [0u8; 120];
@@ -293,7 +318,7 @@ impl Node {
         let backend = self.read_plane(|p| p.backend_port(client_view.vip, client_view.port));
         // The entries on the service's port and on the backend port are
         // in one shard (`Sharding::shard_of`).
-        let mut table = self.splice.lock(&client_view);
+        let mut table = self.splice.tables.lock(&client_view);
         let tuple = backend
             .map(|port| Tuple {
                 port,
@@ -361,7 +386,7 @@ impl Node {
     /// The POST_ROUTING hook's part for connections in handover: whether
     /// to send the packet. Softirq (or bottom halves disabled).
     pub(crate) fn splice_outbound(&self, skb: &mut SkBuff) -> bool {
-        if self.splice.is_empty() {
+        if self.splice.tables.is_empty() {
             return true;
         }
         let mut head = [0u8; 120];
@@ -374,7 +399,7 @@ impl Node {
         else {
             return true;
         };
-        let mut table = self.splice.lock(&tuple);
+        let mut table = self.splice.tables.lock(&tuple);
         let Some((entry, scratch)) = table.find_with_scratch(&tuple) else {
             return true;
         };
@@ -398,7 +423,7 @@ impl Node {
                     self.play_to_stack(entry, scratch, None, u64::from(synack.window));
                     self.counters.bump(Counter::HandoverIn);
                     drop(table);
-                    self.handover_kick.kick();
+                    self.splice.kick.kick();
                 }
                 // The client must never see this answer: it knows the
                 // connection already.
@@ -516,7 +541,7 @@ impl Node {
             port: backend.unwrap_or(h.tuple.port),
             ..h.tuple
         };
-        let mut table = self.splice.lock(&local);
+        let mut table = self.splice.tables.lock(&local);
         match h.step {
             Step::Offer {
                 state,
@@ -631,12 +656,12 @@ impl Node {
                     _ => return,
                 }
                 drop(table);
-                self.handover_wait.wake();
+                self.splice.answered.wake();
                 return;
             }
         }
         drop(table);
-        self.handover_kick.kick();
+        self.splice.kick.kick();
     }
 
     /// Whether this node can take the connection offered to it, `tuple` as
@@ -698,7 +723,7 @@ impl crate::sys::ticker::Tick<Work> for Node {
         let mut replies = [None; REPLIES_PER_RUN];
         let mut n = 0;
         let (mut more, mut waiting_syn) = (false, false);
-        self.splice.for_each_shard(|table| {
+        self.splice.tables.for_each_shard(|table| {
             table.entries.retain(|e| {
                 if let Some(r) = e.reply {
                     if let Some(out) = replies.get_mut(n) {
@@ -948,7 +973,7 @@ fn dispatch(
     // through the stack once `synchronize_net` returns.
     let id = clock::real_ns() ^ (u64::from(tuple.client_port) << 48);
     let translation = {
-        let mut table = node.splice.lock(&tuple);
+        let mut table = node.splice.tables.lock(&tuple);
         let translation = table.find(&tuple).and_then(|e| e.translation);
         let entry = Entry {
             id,
@@ -1029,7 +1054,7 @@ fn dispatch(
     let mut last_sent = None;
     let answer = loop {
         // Read before the check: a wake after it is not missed.
-        let seen = node.handover_wait.generation();
+        let seen = node.splice.answered.generation();
         let now = clock::now_ms();
         if !matches!(last_sent, Some(t) if now - t < RESEND_MS) {
             send_offer(node, target, id, tuple, &state, &replay);
@@ -1037,6 +1062,7 @@ fn dispatch(
         }
         let phase = node
             .splice
+            .tables
             .lock(&tuple)
             .find(&tuple)
             .filter(|e| e.id == id)
@@ -1060,7 +1086,7 @@ fn dispatch(
         if crate::sys::sockhook::signal_pending() {
             break Err(errno(kernel::bindings::EINTR).to_errno().unsigned_abs());
         }
-        node.handover_wait.wait(seen, RESEND_MS as u32);
+        node.splice.answered.wait(seen, RESEND_MS as u32);
     };
     if let Err(errno) = answer {
         drop(frozen);
@@ -1075,7 +1101,7 @@ fn dispatch(
     // Commit: the connection leaves this node without a word to the client.
     core::mem::forget(frozen);
     sock.release_silently();
-    if let Some(e) = node.splice.lock(&tuple).find(&tuple) {
+    if let Some(e) = node.splice.tables.lock(&tuple).find(&tuple) {
         e.phase = Phase::Gone { confirmed: false };
     }
     let commit = Handover {
@@ -1088,7 +1114,7 @@ fn dispatch(
     let start = clock::now_ms();
     let mut last_sent = None;
     loop {
-        let seen = node.handover_wait.generation();
+        let seen = node.splice.answered.generation();
         let now = clock::now_ms();
         if !matches!(last_sent, Some(t) if now - t < RESEND_MS) {
             let _ = node.send_handover(target, &commit);
@@ -1096,6 +1122,7 @@ fn dispatch(
         }
         let confirmed = node
             .splice
+            .tables
             .lock(&tuple)
             .find(&tuple)
             .is_some_and(|e| e.phase == Phase::Gone { confirmed: true });
@@ -1110,7 +1137,7 @@ fn dispatch(
                 c"committed, but the target did not confirm: the connection may be lost",
             ));
         }
-        node.handover_wait.wait(seen, RESEND_MS as u32);
+        node.splice.answered.wait(seen, RESEND_MS as u32);
     }
 }
 
@@ -1129,7 +1156,7 @@ struct Frozen<'a> {
 
 impl Drop for Frozen<'_> {
     fn drop(&mut self) {
-        let mut table = self.node.splice.lock(&self.tuple);
+        let mut table = self.node.splice.tables.lock(&self.tuple);
         match table.find(&self.tuple) {
             Some(e) if e.id == self.id && self.spliced => e.phase = Phase::Spliced,
             Some(e) if e.id == self.id => table.remove(&self.tuple),
