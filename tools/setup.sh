@@ -13,7 +13,7 @@ PACKAGES=(
 	"libstd-rust-web-dev=$RUST_PIN" "libstd-rust-web-1.85=$RUST_PIN" "rust-web-clippy=$RUST_PIN"
 	linux-source-6.12 clang-19 lld-19 llvm-19 libclang-19-dev
 	flex bison bc libelf-dev libssl-dev make xz-utils cpio kmod
-	qemu-system-x86 busybox-static iproute2 tcpdump iperf3 curl
+	qemu-system-x86 busybox-static iproute2 tcpdump iperf3 curl apache2-utils
 )
 
 packages_missing() {

@@ -15,5 +15,5 @@ extra=()
 for b in ${TPC_EXTRA_DYNAMIC:-}; do extra+=(--dynamic "$b"); done
 tools/vm/initramfs.py --module tpcluster.ko --tool $bin/tpctl --tool $bin/tptest --tool $bin/tprouter \
 	--tool packaging/tpcluster-up --tool packaging/tpcluster-down \
-	--dynamic /sbin/tc --dynamic /usr/bin/iperf3 --dynamic /usr/bin/curl --dynamic "$TPC_NGINX" \
+	--dynamic /sbin/tc --dynamic /usr/bin/iperf3 --dynamic /usr/bin/curl --dynamic /usr/bin/ab --dynamic "$TPC_NGINX" \
 	"${extra[@]}" --out "$out"

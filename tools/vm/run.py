@@ -230,9 +230,10 @@ class Test:
             base = f.read()
         w = cpio.Writer()
         env = "TP_VM=%d\nTP_NVMS=%d\nTP_TEST=%s\nTP_BOOT=%d\n" % (n, self.nvms, self.name, boot)
-        # The benchmarks' knobs (BENCH_ROUNDS, ...), as the host has them.
+        # The benchmarks' knobs (BENCH_ROUNDS, ...) and the scale tests'
+        # (TP_SCALE_CONNS), as the host has them.
         for k, v in sorted(os.environ.items()):
-            if k.startswith("BENCH_") and re.fullmatch(r"[A-Za-z0-9_.,-]*", v):
+            if k.startswith(("BENCH_", "TP_SCALE_")) and re.fullmatch(r"[A-Za-z0-9_.,-]*", v):
                 env += "%s=%s\n" % (k, v)
         w.file("etc/tp/env", env.encode())
         w.copy("etc/tp/test.sh", os.path.join(self.path, "vm%d.sh" % n), 0o755)

@@ -5,7 +5,7 @@
 # nothing of the cluster serves it on port 8080 there: Debian's nginx on
 # node 2, busybox httpd on nodes 1 and 3. Each node's server has only its
 # own /nK/ files, so a response from the wrong node is a 404. Node 3 has no
-# server on 8080 at first.
+# server on 8080 at first. Nodes 1 and 2 serve a 100 MiB file too.
 tp_leaks_clear
 tp_join_cluster "$(printf '5d%.0s' $(seq 32))"
 tpctl service add 10.0.0.100:80 mode splice backend-port 8080
@@ -24,6 +24,13 @@ mkdir -p $www
 printf '%s' "$TP_VM" > $www/one
 echo "node $TP_VM" > $www/small
 seq 1 400000 | sed "s/^/n$TP_VM /" > $www/big
+# 100 MiB behind nginx (node 2) and busybox httpd (node 1); the client
+# learns its SHA-256 at the first barrier.
+huge=
+if [ "$TP_VM" != 3 ]; then
+	dd if=/dev/urandom of=$www/huge bs=1M count=100 2> /dev/null
+	huge="huge$TP_VM=$(sha256sum < $www/huge | cut -d' ' -f1)"
+fi
 # start_server: this node's stock server on port 8080.
 start_server() {
 	if [ "$TP_VM" = 2 ]; then
@@ -39,7 +46,7 @@ tprouter --node $TP_VM --listen 10.0.0.100:80 --backend \
 	--route /n1/=1 --route /n2/=2 --route /n3/=3 2> /tmp/router.log &
 router=$!
 tp_wait_full_member
-tp_barrier ready
+tp_barrier ready $huge
 tp_barrier refused
 if [ "$TP_VM" = 3 ]; then
 	start_server

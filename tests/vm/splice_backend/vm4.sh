@@ -1,5 +1,5 @@
-# The client of the splice_backend test: busybox wget and nc, and curl,
-# unmodified, against the one VIP. Every response must come from the node its path
+# The client of the splice_backend test: busybox wget and nc, curl and
+# ApacheBench, unmodified, against the one VIP. Every response must come from the node its path
 # names (its httpd serves only its own files), with exactly its bytes.
 
 # content FILE NODE: the file FILE of node NODE, as the node makes it.
@@ -30,6 +30,9 @@ fetch() {
 }
 
 tp_barrier ready
+# The 100 MiB files' SHA-256, as nodes 1 and 2 made them.
+huge_1=$(tp_value huge1)
+huge_2=$(tp_value huge2)
 # Node 3's backend does not listen: the router that has the connection
 # answers 502 with the reason, on the connection (no reset). The client
 # keeps its side open (nc would close it at the end of its input, and a
@@ -93,6 +96,40 @@ out=$(curl -s -o /dev/null -o /dev/null -w '%{http_code} %{num_connects} ' \
 	"http://10.0.0.100/n2/small" "http://10.0.0.100/n1/small" 2>&1)
 tp_expect_eq "curl, node 2's file then node 1's on one connection: nginx answers both" \
 	"$out" "200 1 404 0 "
+
+# 100 MiB from each stock server, nginx (node 2) and busybox httpd (node
+# 1), each through a handover, straight into sha256sum.
+for n in 1 2; do
+	got=$(timeout $((300 * TP_SLOW)) curl -s "http://10.0.0.100/n$n/huge" | sha256sum | cut -d' ' -f1)
+	tp_expect_eq "100 MiB from node $n's server through the router, SHA-256" "$got" "$(eval echo \$huge_$n)"
+done
+
+# ApacheBench, unmodified, 16 concurrent clients: with keep-alive against
+# nginx (each connection moved once, then served by nginx), without it
+# against busybox httpd. ab counts a response of another length than the
+# first (a 404 from a wrong node) as failed.
+# ab_check WHAT N ARGS...: ab completed N requests, none failed, all 2xx.
+ab_check() {
+	what=$1
+	n=$2
+	shift 2
+	out=$(timeout $((300 * TP_SLOW)) ab -q -n $n "$@" 2>&1)
+	tp_info "$what: $(echo "$out" | grep -E '^(Complete|Failed|Non-2xx|Keep-Alive|Requests per second|Time per request)' | tr -s ' ' | tr '\n' ';')"
+	tp_expect_eq "$what: complete, failed, non-2xx" \
+		"$(echo "$out" | sed -n 's/^Complete requests: *//p') $(echo "$out" | sed -n 's/^Failed requests: *//p') $(echo "$out" | sed -n 's/^Non-2xx responses: *//p')" \
+		"$n 0 "
+}
+ab_check "ab -k -c 16, node 2's nginx" 320 -k -c 16 http://10.0.0.100/n2/small
+ab_check "ab -c 16, node 1's httpd" 160 -c 16 http://10.0.0.100/n1/small
+ab_check "ab -k -c 16, node 3's httpd, 4.3 MB each" 32 -k -c 16 http://10.0.0.100/n3/big
+
+# Request heads the router refuses, through the VIP: a malformed one (400)
+# and one over its 8 KiB limit (431), answered on the connection.
+resp=$( (printf 'GARBAGE\r\n\r\n'; sleep $((3 * TP_SLOW))) | timeout $((30 * TP_SLOW)) nc 10.0.0.100 80 | head -n 1 | tr -d '\r')
+tp_expect_eq "a malformed request head: the router's answer" "$resp" "HTTP/1.1 400 Bad Request"
+long=$(head -c 9000 /dev/zero | tr '\0' a)
+tp_expect_eq "a request head over 8 KiB: the router's answer" \
+	"$(timeout $((30 * TP_SLOW)) curl -s -o /dev/null -w '%{http_code}' -H "X-Long: $long" http://10.0.0.100/n1/small)" "431"
 
 # 5% loss and reordering on every link of the hub.
 for n in 1 2 3 4; do tp_host netem $n delay 2ms reorder 75% loss 5%; done

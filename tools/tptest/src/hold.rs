@@ -13,7 +13,7 @@ use std::{
 /// unless `TPTEST_STALL_MS` says how long.
 const STALLED: Duration = Duration::from_secs(5);
 
-fn stalled_after() -> Duration {
+pub(crate) fn stalled_after() -> Duration {
     std::env::var("TPTEST_STALL_MS")
         .ok()
         .and_then(|ms| ms.parse().ok())
@@ -32,17 +32,17 @@ pub(crate) fn echo(conn: TcpStream) -> std::io::Result<()> {
 }
 
 /// What one held connection saw.
-struct Held {
+pub(crate) struct Held {
     /// The server that answered first.
-    server: String,
+    pub(crate) server: String,
     /// Round trips completed.
-    answered: u64,
+    pub(crate) answered: u64,
     /// Longest round trip.
-    max_rtt: Duration,
+    pub(crate) max_rtt: Duration,
     /// Answers from another server than the first.
-    changed: u64,
+    pub(crate) changed: u64,
     /// Why it ended early, if it did.
-    error: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
 fn hold_one(host: &str, port: u16, until: Instant, interval: Duration) -> Held {
@@ -110,6 +110,12 @@ pub(crate) fn hold(host: &str, port: u16, n: u32, seconds: u64, interval_ms: u64
         std::thread::sleep(Duration::from_millis(5));
     }
     drop(tx);
+    summary(n, rx)
+}
+
+/// The report of `hold` and `hold-many` on `n` connections: `held=N`, then
+/// a line per server (see [`hold`]).
+pub(crate) fn summary(n: u32, held: impl IntoIterator<Item = Held>) -> String {
     #[derive(Default)]
     struct PerServer {
         connections: u32,
@@ -119,7 +125,7 @@ pub(crate) fn hold(host: &str, port: u16, n: u32, seconds: u64, interval_ms: u64
         errors: BTreeMap<String, u32>,
     }
     let mut servers = BTreeMap::<String, PerServer>::new();
-    for held in rx {
+    for held in held {
         let s = servers.entry(held.server).or_default();
         s.connections += 1;
         s.max_rtt = s.max_rtt.max(held.max_rtt);

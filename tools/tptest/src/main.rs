@@ -21,6 +21,8 @@
 //!                                    `bytes=N sha256=HEX`; `stream`: send
 //!                                    the stream of BYTES and SEED; `echo`:
 //!                                    answer each line with `NAME LINE`;
+//!                                    `echo-poll`: the same, every
+//!                                    connection served by one thread;
 //!                                    `rr`: answer each request (rr.rs);
 //!                                    `stats`: this node's counters and CPU
 //!                                    time (`cpu_busy_ticks`).
@@ -52,6 +54,13 @@
 //!                                    trip, answers from another server
 //!                                    (stalled: no answer for 5 s, or the
 //!                                    `TPTEST_STALL_MS` the environment sets)
+//!   tptest hold-many HOST PORT N SECONDS [ROUND_MS]
+//!                                    as `hold`, for tens of thousands of
+//!                                    connections from one thread (opened
+//!                                    128 at a time, a line each every
+//!                                    ROUND_MS, default 1000), until
+//!                                    SECONDS or the file TPTEST_STOP_FILE
+//!                                    names exists
 //!   tptest http HOST PORT [--pipeline] PATH... | --stdin
 //!                                    one keep-alive connection, a GET per
 //!                                    PATH (or per line of standard input);
@@ -107,6 +116,7 @@ use std::{
 };
 
 mod hold;
+mod hold_many;
 mod http;
 mod icmp;
 mod inject;
@@ -373,8 +383,12 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
         Some("digest") => Ok(Ok(digest(number(args, 1, None)?, number(args, 2, Some(1))?))),
         Some("serve") => {
             let mode = args.get(2).map(String::as_str).ok_or("missing MODE")?;
-            if !["name", "hash", "stream", "echo", "stats", "rr"].contains(&mode) {
+            if !["name", "hash", "stream", "echo", "echo-poll", "stats", "rr"].contains(&mode) {
                 return Err(format!("unknown mode '{mode}'"));
+            }
+            if mode == "echo-poll" {
+                let port = number(args, 1, None)?;
+                return Ok(listen::from_env(port).and_then(hold_many::echo_poll));
             }
             Ok(serve(number(args, 1, None)?, mode, number(args, 3, Some(0))?, number(args, 4, Some(1))?))
         }
@@ -415,6 +429,16 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
                 number(args, 4, None)?,
                 number(args, 5, Some(50))?,
             )))
+        }
+        Some("hold-many") => {
+            let host = args.get(1).ok_or("missing HOST")?;
+            Ok(hold_many::hold_many(
+                host,
+                number(args, 2, None)?,
+                number(args, 3, None)?,
+                number(args, 4, None)?,
+                number(args, 5, Some(1000))?,
+            ))
         }
         Some("icmp-frag-needed") => {
             let to: std::net::Ipv4Addr = args.get(1).ok_or("missing TO")?.parse().map_err(|e| format!("TO: {e}"))?;
@@ -509,7 +533,7 @@ fn run(args: &[String]) -> Result<std::io::Result<String>, String> {
         }
         _ => Err("usage: tptest sink PORT | source HOST PORT BYTES [SEED] [PAUSE_MS] | digest BYTES [SEED] | cat HOST PORT \
                   | run-as UID PROG [ARGS] | serve PORT MODE [BYTES [SEED]] \
-                  | connect-many HOST PORT N | fetch HOST PORT | rr HOST PORT COUNT SIZE [SPLIT_MS] | hold HOST PORT N SECONDS [INTERVAL_MS] \
+                  | connect-many HOST PORT N | fetch HOST PORT | rr HOST PORT COUNT SIZE [SPLIT_MS] | hold HOST PORT N SECONDS [INTERVAL_MS] | hold-many HOST PORT N SECONDS [ROUND_MS] \
                   | rogue capture IFNAME PORT COUNT FILE | rogue send IFNAME PORT FILE MODE \
                   | nl-raw CMD [TYPE:HEX...] | http HOST PORT [--pipeline] PATH... | http HOST PORT --stdin \
                   | http-bench HOST PORT COUNT PATH..."

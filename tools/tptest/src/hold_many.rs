@@ -1,0 +1,435 @@
+//! `hold-many` and `serve PORT echo-poll`: tens of thousands of long-lived
+//! echo connections, each side one thread over `mio`. `hold` and `echo`
+//! take a thread per connection, which a small guest cannot afford at
+//! that scale (a thread's stacks cost more than its socket).
+
+use crate::hold::{stalled_after, summary, Held};
+use mio::{
+    net::{TcpListener, TcpStream},
+    Events, Interest, Poll, Token,
+};
+use std::{
+    io::{self, ErrorKind, Read, Write},
+    net::{SocketAddr, ToSocketAddrs},
+    time::{Duration, Instant},
+};
+
+/// Connects in flight at once while `hold-many` opens its connections: a
+/// burst of thousands of SYNs would overflow the servers' listen queues.
+const OPENING: usize = 128;
+
+/// Raises this process's open-file limit to `want` descriptors (root may
+/// raise the hard limit too, up to `fs.nr_open`).
+fn allow_files(want: u64) {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a live rlimit for getrlimit(2) to fill.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 || lim.rlim_cur >= want {
+        return;
+    }
+    let raised = libc::rlimit {
+        rlim_cur: want,
+        rlim_max: lim.rlim_max.max(want),
+    };
+    // SAFETY: `raised` is a live rlimit; a refusal leaves the limit as it was.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
+        let fallback = libc::rlimit {
+            rlim_cur: lim.rlim_max,
+            rlim_max: lim.rlim_max,
+        };
+        // SAFETY: as above.
+        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &fallback) };
+    }
+}
+
+/// Whole lines out of `buf` (consumed), without their newline.
+fn take_lines(buf: &mut Vec<u8>) -> Vec<String> {
+    let mut lines = Vec::new();
+    while let Some(at) = buf.iter().position(|&b| b == b'\n') {
+        let line: Vec<u8> = buf.drain(..=at).collect();
+        lines.push(String::from_utf8_lossy(&line[..at]).into_owned());
+    }
+    lines
+}
+
+/// Reads what `s` has into `buf`: `Ok(false)` once the peer has closed.
+fn read_some(s: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<bool> {
+    let mut chunk = [0u8; 4096];
+    loop {
+        match s.read(&mut chunk) {
+            Ok(0) => return Ok(false),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(true),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Writes what it can of `out` (consumed as written).
+fn write_some(s: &mut TcpStream, out: &mut Vec<u8>) -> io::Result<()> {
+    while !out.is_empty() {
+        match s.write(out) {
+            Ok(n) => {
+                out.drain(..n);
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// One echo connection of `echo-poll`.
+struct Echoed {
+    stream: TcpStream,
+    input: Vec<u8>,
+    output: Vec<u8>,
+}
+
+/// `serve PORT echo-poll`: as `serve PORT echo` (each line comes back as
+/// `HOSTNAME LINE`), every connection served by this one thread.
+pub(crate) fn echo_poll(listeners: Vec<std::net::TcpListener>) -> io::Result<String> {
+    allow_files(1 << 20);
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")?
+        .trim()
+        .to_string();
+    let mut poll = Poll::new()?;
+    let mut listening = Vec::new();
+    for (i, l) in listeners.into_iter().enumerate() {
+        l.set_nonblocking(true)?;
+        let mut l = TcpListener::from_std(l);
+        poll.registry()
+            .register(&mut l, Token(i), Interest::READABLE)?;
+        listening.push(l);
+    }
+    let first = listening.len();
+    let mut conns: Vec<Option<Echoed>> = Vec::new();
+    let mut free: Vec<usize> = Vec::new();
+    let mut events = Events::with_capacity(1024);
+    loop {
+        if let Err(e) = poll.poll(&mut events, None) {
+            if e.kind() == ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        for ev in events.iter() {
+            let t = ev.token().0;
+            if t < first {
+                loop {
+                    match listening[t].accept() {
+                        Ok((mut stream, _)) => {
+                            let i = free.pop().unwrap_or_else(|| {
+                                conns.push(None);
+                                conns.len() - 1
+                            });
+                            poll.registry().register(
+                                &mut stream,
+                                Token(first + i),
+                                Interest::READABLE,
+                            )?;
+                            conns[i] = Some(Echoed {
+                                stream,
+                                input: Vec::new(),
+                                output: Vec::new(),
+                            });
+                        }
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                        // Out of descriptors or memory: the rest wait.
+                        Err(_) => break,
+                    }
+                }
+                continue;
+            }
+            let i = t - first;
+            let Some(c) = conns.get_mut(i).and_then(Option::as_mut) else {
+                continue;
+            };
+            let open = read_some(&mut c.stream, &mut c.input).and_then(|open| {
+                for line in take_lines(&mut c.input) {
+                    c.output.extend_from_slice(format!("{name} {line}\n").as_bytes());
+                }
+                write_some(&mut c.stream, &mut c.output)?;
+                let interest = if c.output.is_empty() {
+                    Interest::READABLE
+                } else {
+                    Interest::READABLE | Interest::WRITABLE
+                };
+                poll.registry()
+                    .reregister(&mut c.stream, Token(t), interest)?;
+                Ok(open)
+            });
+            if !matches!(open, Ok(true)) {
+                if let Some(mut c) = conns[i].take() {
+                    let _ = poll.registry().deregister(&mut c.stream);
+                }
+                free.push(i);
+            }
+        }
+    }
+}
+
+/// Where one held connection of `hold-many` is.
+enum State {
+    /// Not started yet.
+    Waiting,
+    /// Its connect is in flight.
+    Opening(TcpStream, Instant),
+    /// Connected: sends a numbered line each round, one at a time.
+    Open {
+        stream: TcpStream,
+        input: Vec<u8>,
+        output: Vec<u8>,
+        /// The line in flight and when it was sent.
+        asked: Option<(u64, Instant)>,
+        next: u64,
+        due: Instant,
+    },
+    /// Over: it ran to the end or failed.
+    Done,
+}
+
+/// `hold-many HOST PORT N SECONDS [ROUND_MS]`: N echo connections (opened
+/// [`OPENING`] at a time), each sending a numbered line every ROUND_MS
+/// (default 1000) until SECONDS after the first connect and checking each
+/// answer; a connection whose answer takes longer than `TPTEST_STALL_MS`
+/// (default 5 s) counts as stalled and is closed; all end early once the
+/// file `TPTEST_STOP_FILE` names exists. Prints what `hold` does.
+pub(crate) fn hold_many(host: &str, port: u16, n: u32, seconds: u64, round_ms: u64) -> io::Result<String> {
+    allow_files(u64::from(n) + 1024);
+    let addr: SocketAddr = (host, port)
+        .to_socket_addrs()?
+        .next()
+        .ok_or_else(|| io::Error::new(ErrorKind::InvalidInput, "no address"))?;
+    let stall = stalled_after();
+    let round = Duration::from_millis(round_ms.max(1));
+    let start = Instant::now();
+    let mut until = start + Duration::from_secs(seconds);
+    // Ends early once this file exists: a test ends the hold when it has
+    // seen what it waited for.
+    let stop_file = std::env::var_os("TPTEST_STOP_FILE");
+    let mut poll = Poll::new()?;
+    let mut events = Events::with_capacity(4096);
+    let count = n as usize;
+    let mut states: Vec<State> = (0..count).map(|_| State::Waiting).collect();
+    let mut held: Vec<Held> = (0..count)
+        .map(|_| Held {
+            server: "none".into(),
+            answered: 0,
+            max_rtt: Duration::ZERO,
+            changed: 0,
+            error: None,
+        })
+        .collect();
+    let (mut started, mut opening) = (0usize, 0usize);
+    let fail = |h: &mut Held, why: String| {
+        h.error.get_or_insert(why);
+    };
+    loop {
+        let now = Instant::now();
+        if now < until && stop_file.as_ref().is_some_and(|f| std::path::Path::new(f).exists()) {
+            until = now;
+        }
+        // Open more, up to OPENING at a time.
+        while started < count && opening < OPENING && now < until {
+            let i = started;
+            started += 1;
+            match TcpStream::connect(addr) {
+                Ok(mut s) => {
+                    poll.registry()
+                        .register(&mut s, Token(i), Interest::WRITABLE)?;
+                    states[i] = State::Opening(s, now);
+                    opening += 1;
+                }
+                Err(e) => {
+                    fail(&mut held[i], format!("connect: {e}"));
+                    states[i] = State::Done;
+                }
+            }
+        }
+        // Send what is due, end what is over or stalled.
+        let mut live = 0;
+        for (i, st) in states.iter_mut().enumerate() {
+            let h = &mut held[i];
+            let over = match st {
+                State::Waiting | State::Done => continue,
+                State::Opening(_, since) => {
+                    live += 1;
+                    if now.duration_since(*since) > stall {
+                        fail(h, "stalled".into());
+                        opening -= 1;
+                        true
+                    } else {
+                        now >= until
+                    }
+                }
+                State::Open {
+                    stream,
+                    output,
+                    asked,
+                    next,
+                    due,
+                    ..
+                } => {
+                    live += 1;
+                    match asked {
+                        Some((_, at)) if now.duration_since(*at) > stall => {
+                            fail(h, "stalled".into());
+                            true
+                        }
+                        Some(_) => false,
+                        None if now >= until => true,
+                        None if now >= *due => {
+                            output.extend_from_slice(format!("{next}\n").as_bytes());
+                            *asked = Some((*next, now));
+                            *due += round;
+                            let r = write_some(stream, output).and_then(|()| {
+                                if output.is_empty() {
+                                    Ok(())
+                                } else {
+                                    poll.registry().reregister(
+                                        stream,
+                                        Token(i),
+                                        Interest::READABLE | Interest::WRITABLE,
+                                    )
+                                }
+                            });
+                            if let Err(e) = r {
+                                fail(h, error_name(&e));
+                                true
+                            } else {
+                                false
+                            }
+                        }
+                        None => false,
+                    }
+                }
+            };
+            if over {
+                *st = State::Done;
+            }
+        }
+        if started >= count && live == 0 {
+            break;
+        }
+        if now >= until + stall + Duration::from_secs(1) {
+            break;
+        }
+        if let Err(e) = poll.poll(&mut events, Some(Duration::from_millis(20))) {
+            if e.kind() != ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+        let now = Instant::now();
+        for ev in events.iter() {
+            let i = ev.token().0;
+            let (Some(st), Some(h)) = (states.get_mut(i), held.get_mut(i)) else {
+                continue;
+            };
+            match std::mem::replace(st, State::Done) {
+                State::Opening(mut s, since) => {
+                    opening -= 1;
+                    let connected = s
+                        .take_error()
+                        .and_then(|e| e.map_or(Ok(()), Err))
+                        .and_then(|()| s.peer_addr().map(|_| ()));
+                    match connected {
+                        Ok(()) => {
+                            poll.registry()
+                                .reregister(&mut s, Token(i), Interest::READABLE)?;
+                            // Spread the rounds' sends over a round.
+                            let offset = round.mul_f64((i % 1000) as f64 / 1000.0);
+                            *st = State::Open {
+                                stream: s,
+                                input: Vec::new(),
+                                output: Vec::new(),
+                                asked: None,
+                                next: 0,
+                                due: now.max(since) + offset,
+                            };
+                        }
+                        Err(e) if e.kind() == ErrorKind::NotConnected => {
+                            // Not yet: a spurious wakeup.
+                            *st = State::Opening(s, since);
+                            opening += 1;
+                        }
+                        Err(e) => fail(h, format!("connect: {}", error_name(&e))),
+                    }
+                }
+                State::Open {
+                    mut stream,
+                    mut input,
+                    mut output,
+                    mut asked,
+                    mut next,
+                    due,
+                } => {
+                    let r = (|| -> io::Result<bool> {
+                        let open = read_some(&mut stream, &mut input)?;
+                        for line in take_lines(&mut input) {
+                            let (server, echoed) = line.split_once(' ').unwrap_or(("?", ""));
+                            let Some((seq, at)) = asked.take() else {
+                                return Err(io::Error::other(format!("unasked answer '{line}'")));
+                            };
+                            if echoed != seq.to_string() {
+                                return Err(io::Error::other(format!("echo {echoed}, want {seq}")));
+                            }
+                            h.max_rtt = h.max_rtt.max(now.duration_since(at));
+                            if h.answered == 0 {
+                                h.server = server.to_string();
+                            } else if server != h.server {
+                                h.changed += 1;
+                            }
+                            h.answered += 1;
+                            next += 1;
+                        }
+                        write_some(&mut stream, &mut output)?;
+                        if !open {
+                            return Err(io::Error::new(ErrorKind::UnexpectedEof, "closed by the server"));
+                        }
+                        let interest = if output.is_empty() {
+                            Interest::READABLE
+                        } else {
+                            Interest::READABLE | Interest::WRITABLE
+                        };
+                        poll.registry().reregister(&mut stream, Token(i), interest)?;
+                        Ok(true)
+                    })();
+                    match r {
+                        Ok(_) => {
+                            *st = State::Open {
+                                stream,
+                                input,
+                                output,
+                                asked,
+                                next,
+                                due,
+                            }
+                        }
+                        Err(e) => fail(h, error_name(&e)),
+                    }
+                }
+                other => *st = other,
+            }
+        }
+    }
+    for (st, h) in states.iter().zip(held.iter_mut()) {
+        if !matches!(st, State::Done) {
+            fail(h, "unfinished".into());
+        }
+    }
+    Ok(summary(n, held))
+}
+
+/// The name `hold` gives an error: `reset`, `stalled`, or the error.
+fn error_name(e: &io::Error) -> String {
+    match e.kind() {
+        ErrorKind::ConnectionReset => "reset".into(),
+        ErrorKind::TimedOut | ErrorKind::WouldBlock => "stalled".into(),
+        _ => e.to_string(),
+    }
+}
