@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # `make bench`: benchmarks, separate from the tests. Each prints its figures
 # and the ratios against a baseline measured in the same run on the same VMs.
+#   splice-nginx: DTS in front of Debian's nginx on every node (backend
+#            port; tprouter hands each connection to the nginx of the node
+#            its path names) against HAProxy in front of the same nginx
+#            servers: ApacheBench with 16 concurrent clients, 1 MiB and
+#            1 KiB responses, a connection per request and keep-alive; each
+#            node's CPU-seconds per GiB.
 #   splice:  DTS (tprouter handing each request's connection to the node its
 #            path names) against HAProxy from Debian (http mode, the same
 #            path switching to the same application): throughput with 1 MiB
@@ -20,7 +26,8 @@
 # 1000 connections) by its part. Every figure's raw values go to
 # results/bench-*/bench.json, with a Markdown table (bench.md);
 # tools/bench-compare A.json B.json puts two runs side by side.
-# BENCH="part ..." runs only those parts (splice, balance, replicate).
+# BENCH="part ..." runs only those parts (splice-nginx, splice, balance,
+# replicate).
 # The VMs run under TCG unless KVM really works, so absolute figures are
 # those of emulated CPUs; the ratios are what to read.
 set -euo pipefail
@@ -35,7 +42,12 @@ echo "==> building"
 tools/vm/build.sh "$results/base.initrd" > "$results/build.log" 2>&1 ||
 	{ tail -n 40 "$results/build.log"; echo "build failed (log: $results/build.log)"; exit 1; }
 # part NAME: whether BENCH (default: all) names this part.
-part() { case " ${BENCH:-splice balance replicate} " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+part() { case " ${BENCH:-splice-nginx splice balance replicate} " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+if part splice-nginx; then
+	echo "==> splice (DTS) in front of nginx against HAProxy in front of nginx (results in $results)"
+	tools/vm/run.py --kernel "$(tpc_kdir)/arch/x86/boot/bzImage" --initrd "$results/base.initrd" \
+		--results "$results" --show-info tools/bench/splice_nginx
+fi
 if part splice; then
 	echo "==> splice (DTS) against HAProxy (results in $results)"
 	tools/vm/run.py --kernel "$(tpc_kdir)/arch/x86/boot/bzImage" --initrd "$results/base.initrd" \
