@@ -164,12 +164,13 @@ impl Sharding {
 /// - The table's slot numbers are `base..base + slots.len()`: slot `s`
 ///   is `slots[s - base]`, so that the shards of one table (`sharded.rs`)
 ///   number their slots apart.
-/// - `slots.len()` is the capacity; `links`, `dense`, `pos`, `older`,
-///   `newer` and `listed` have that length too; `heads.len()` is a power of
+/// - `slots.len()` is the capacity; `links`, `tags`, `dense`, `pos`,
+///   `older`, `newer` and `listed` have that length too; `heads.len()` is a power of
 ///   two at least the capacity.
 /// - A used slot is on exactly one chain, its tuple's bucket's, linked
 ///   through `links`; no two used slots hold the same tuple. A free slot is
-///   on the free list (from `free`, linked through `links`).
+///   on the free list (from `free`, linked through `links`). A used
+///   slot's `tags` entry is the top half of its tuple's hash.
 /// - `dense[..used]` lists the used slots, each once; `pos[s]` is slot
 ///   `s`'s index there.
 /// - The half-open list runs from `oldest` to `newest` through `newer`
@@ -180,6 +181,10 @@ pub(crate) struct ConnTable<B> {
     base: usize,
     slots: FixedVec<Option<B>>,
     links: FixedVec<u32>,
+    /// What a chain walk compares before it reads an entry (in another
+    /// cache line, often another page): with a million entries the
+    /// entries' memory, not the hash, is what a lookup waits for.
+    tags: FixedVec<u32>,
     heads: FixedVec<u32>,
     dense: FixedVec<u32>,
     pos: FixedVec<u32>,
@@ -234,6 +239,7 @@ where
                     }
                 },
             )?,
+            tags: FixedVec::from_fn(capacity, |_| 0)?,
             heads: FixedVec::from_fn(capacity.next_power_of_two(), |_| NIL)?,
             dense: FixedVec::from_fn(capacity, |_| NIL)?,
             pos: FixedVec::from_fn(capacity, |_| NIL)?,
@@ -285,7 +291,7 @@ where
     /// Bytes the index takes, whatever is tracked (the entries apart).
     pub(crate) fn index_bytes(&self) -> usize {
         use core::mem::size_of;
-        self.slots.len() * (size_of::<Option<B>>() + 5 * size_of::<u32>() + size_of::<bool>())
+        self.slots.len() * (size_of::<Option<B>>() + 6 * size_of::<u32>() + size_of::<bool>())
             + self.heads.len() * size_of::<u32>()
     }
 
@@ -306,9 +312,15 @@ where
             .unwrap_or(0)
     }
 
+    /// `tuple`'s bucket and tag: the hash's low bits (`heads.len()` is a
+    /// power of two) and its top half.
+    fn hash(&self, tuple: &Tuple) -> (usize, u32) {
+        let h = siphash24(&self.key, &tuple.to_wire());
+        ((h as usize) & (self.heads.len() - 1), (h >> 32) as u32)
+    }
+
     fn bucket(&self, tuple: &Tuple) -> usize {
-        // `heads.len()` is a power of two: the mask keeps the low bits.
-        (siphash24(&self.key, &tuple.to_wire()) as usize) & (self.heads.len() - 1)
+        self.hash(tuple).0
     }
 
     /// The slot of `tuple`, if it is tracked.
@@ -316,10 +328,11 @@ where
         if self.used == 0 {
             return None;
         }
-        let mut s = self.heads[self.bucket(tuple)];
+        let (b, tag) = self.hash(tuple);
+        let mut s = self.heads[b];
         while s != NIL {
             let i = s as usize;
-            if self.slots[i].as_ref().is_some_and(|e| e.tuple() == tuple) {
+            if self.tags[i] == tag && self.slots[i].as_ref().is_some_and(|e| e.tuple() == tuple) {
                 return Some(i);
             }
             s = self.links[i];
@@ -485,7 +498,8 @@ where
         }
         let i = self.free as usize;
         self.free = self.links[i];
-        let b = self.bucket(entry.tuple());
+        let (b, tag) = self.hash(entry.tuple());
+        self.tags[i] = tag;
         self.links[i] = self.heads[b];
         self.heads[b] = i as u32;
         self.dense[self.used] = i as u32;

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # `make bench`: benchmarks, separate from the tests. Each prints its figures
 # and the ratios against a baseline measured in the same run on the same VMs.
+#   table:   the connection table's lookup on the host (the same source
+#            the module builds): ns per lookup of a tracked and of an
+#            untracked connection with 0, 10,000, 100,000 and 1,000,000
+#            connections tracked in 2^20 slots.
 #   splice-nginx: DTS in front of Debian's nginx on every node (backend
 #            port; tprouter hands each connection to the nginx of the node
 #            its path names) against HAProxy in front of the same nginx
@@ -26,8 +30,8 @@
 # 1000 connections) by its part. Every figure's raw values go to
 # results/bench-*/bench.json, with a Markdown table (bench.md);
 # tools/bench-compare A.json B.json puts two runs side by side.
-# BENCH="part ..." runs only those parts (splice-nginx, splice, balance,
-# replicate).
+# BENCH="part ..." runs only those parts (table, splice-nginx, splice,
+# balance, replicate).
 # The VMs run under TCG unless KVM really works, so absolute figures are
 # those of emulated CPUs; the ratios are what to read.
 set -euo pipefail
@@ -42,7 +46,13 @@ echo "==> building"
 tools/vm/build.sh "$results/base.initrd" > "$results/build.log" 2>&1 ||
 	{ tail -n 40 "$results/build.log"; echo "build failed (log: $results/build.log)"; exit 1; }
 # part NAME: whether BENCH (default: all) names this part.
-part() { case " ${BENCH:-splice-nginx splice balance replicate} " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+part() { case " ${BENCH:-table splice-nginx splice balance replicate} " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+if part table; then
+	echo "==> the connection table's lookup cost, on the host (results in $results)"
+	mkdir -p "$results/table"
+	cargo test --release --locked -q -p tpcluster-host-tests table_lookup_cost -- --ignored --nocapture \
+		2>&1 | grep '^>> DATA' | tee "$results/table/host.ctl.log"
+fi
 if part splice-nginx; then
 	echo "==> splice (DTS) in front of nginx against HAProxy in front of nginx (results in $results)"
 	tools/vm/run.py --kernel "$(tpc_kdir)/arch/x86/boot/bzImage" --initrd "$results/base.initrd" \

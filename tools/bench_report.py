@@ -25,7 +25,7 @@ def percentile(values, p):
 
 def gather(results):
     parts = {}
-    for log in sorted(glob.glob(os.path.join(results, "*", "vm*.ctl.log"))):
+    for log in sorted(glob.glob(os.path.join(results, "*", "*.ctl.log"))):
         part = os.path.basename(os.path.dirname(log))
         for line in open(log, errors="replace"):
             m = LINE.match(line.rstrip("\n"))

@@ -390,3 +390,62 @@ fn a_part_numbers_its_slots_from_its_base() {
     assert_eq!(t.half_open(), 0);
     t.for_each_mut(|s, _| assert_eq!(s, slot));
 }
+
+/// The lookup a segment of a tracked connection costs (its shard, then
+/// its entry) with 0, 10,000, 100,000 and 1,000,000 connections tracked
+/// in a table of 2^20 slots: a benchmark, not a test (it asserts nothing
+/// about time). `make bench` runs it as its `table` part:
+/// `cargo test --release -p tpcluster-host-tests table_lookup_cost -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn table_lookup_cost() {
+    use std::time::Instant;
+    const LOOKUPS: u32 = 2_000_000;
+    let client = |id: u32| Tuple {
+        client: [10, (id >> 16) as u8, (id >> 8) as u8, id as u8],
+        client_port: 1024 + (id % 50_000) as u16,
+        vip: [10, 0, 0, 100],
+        port: 80,
+    };
+    let mut baseline = None;
+    for tracked in [0u32, 10_000, 100_000, 1_000_000] {
+        let mut s = Shards::new(1 << 20, 1 << 16);
+        for id in 0..tracked {
+            let c = Box::new(Conn {
+                tuple: client(id),
+                half_open: false,
+                value: id,
+            });
+            assert!(s.of(&client(id)).insert(c).is_ok());
+        }
+        // Segments of tracked connections (hits) where there are any,
+        // and of untracked ones (misses), spread over the table.
+        let mut time = |hits: bool| {
+            let start = Instant::now();
+            let mut found = 0u32;
+            for i in 0..LOOKUPS {
+                let id = if hits {
+                    i.wrapping_mul(2_654_435_761) % tracked
+                } else {
+                    2_000_000 + i % 100_000
+                };
+                let t = client(id);
+                found += u32::from(s.of(&t).find(&t).is_some());
+            }
+            assert_eq!(found, if hits { LOOKUPS } else { 0 });
+            start.elapsed().as_nanos() as f64 / f64::from(LOOKUPS)
+        };
+        let miss = time(false);
+        let hit = (tracked > 0).then(|| time(true));
+        let base = *baseline.get_or_insert(miss);
+        // As the VM benchmarks print their figures (tools/bench_report.py).
+        if let Some(hit) = hit {
+            println!(">> DATA METRIC table.lookup_hit_ns.tracked_{tracked} ns {hit:.1}");
+        }
+        println!(">> DATA METRIC table.lookup_miss_ns.tracked_{tracked} ns {miss:.1}");
+        println!(
+            ">> DATA METRIC table.lookup_miss_ratio_to_empty.tracked_{tracked} x {:.2}",
+            miss / base
+        );
+    }
+}

@@ -151,7 +151,8 @@ pub(crate) fn echo_poll(listeners: Vec<std::net::TcpListener>) -> io::Result<Str
             };
             let open = read_some(&mut c.stream, &mut c.input).and_then(|open| {
                 for line in take_lines(&mut c.input) {
-                    c.output.extend_from_slice(format!("{name} {line}\n").as_bytes());
+                    c.output
+                        .extend_from_slice(format!("{name} {line}\n").as_bytes());
                 }
                 write_some(&mut c.stream, &mut c.output)?;
                 let interest = if c.output.is_empty() {
@@ -199,7 +200,13 @@ enum State {
 /// answer; a connection whose answer takes longer than `TPTEST_STALL_MS`
 /// (default 5 s) counts as stalled and is closed; all end early once the
 /// file `TPTEST_STOP_FILE` names exists. Prints what `hold` does.
-pub(crate) fn hold_many(host: &str, port: u16, n: u32, seconds: u64, round_ms: u64) -> io::Result<String> {
+pub(crate) fn hold_many(
+    host: &str,
+    port: u16,
+    n: u32,
+    seconds: u64,
+    round_ms: u64,
+) -> io::Result<String> {
     allow_files(u64::from(n) + 1024);
     let addr: SocketAddr = (host, port)
         .to_socket_addrs()?
@@ -231,7 +238,11 @@ pub(crate) fn hold_many(host: &str, port: u16, n: u32, seconds: u64, round_ms: u
     };
     loop {
         let now = Instant::now();
-        if now < until && stop_file.as_ref().is_some_and(|f| std::path::Path::new(f).exists()) {
+        if now < until
+            && stop_file
+                .as_ref()
+                .is_some_and(|f| std::path::Path::new(f).exists())
+        {
             until = now;
         }
         // Open more, up to OPENING at a time.
@@ -389,14 +400,18 @@ pub(crate) fn hold_many(host: &str, port: u16, n: u32, seconds: u64, round_ms: u
                         }
                         write_some(&mut stream, &mut output)?;
                         if !open {
-                            return Err(io::Error::new(ErrorKind::UnexpectedEof, "closed by the server"));
+                            return Err(io::Error::new(
+                                ErrorKind::UnexpectedEof,
+                                "closed by the server",
+                            ));
                         }
                         let interest = if output.is_empty() {
                             Interest::READABLE
                         } else {
                             Interest::READABLE | Interest::WRITABLE
                         };
-                        poll.registry().reregister(&mut stream, Token(i), interest)?;
+                        poll.registry()
+                            .reregister(&mut stream, Token(i), interest)?;
                         Ok(true)
                     })();
                     match r {
