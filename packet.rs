@@ -57,8 +57,11 @@ pub(crate) const IPPROTO_ICMP: u8 = 1;
 
 /// Bytes a caller must make linear for [`parse_ipv4`] to see the TCP
 /// ports and flags behind the longest IPv4 header, or the ports of the TCP
-/// segment an ICMP error quotes behind two of them.
+/// segment an ICMP error quotes behind two of them; at least the longest
+/// IPv4 and TCP headers together (120), which the hook reads once for the
+/// modes' parts too.
 pub(crate) const IPV4_TCP_HEADERS_MAX: usize = 60 + 8 + 60 + 4;
+const _: () = assert!(IPV4_TCP_HEADERS_MAX >= 60 + 60);
 
 /// ICMP errors that quote the datagram they are about (RFC 792): the
 /// types the stack hands to TCP's error handler.

@@ -19,10 +19,10 @@ use crate::{
     client_acks::ClientAcks,
     config::MAX_PEERS,
     conntable::{ConnTable, Keyed, Sharding},
-    handover::{head_of, SegmentHead},
+    handover::SegmentHead,
     replica::{
-        self, after, segment_of, set_ack, takeover_ts_delta, translation_of, window_end_of,
-        AckCheck, Advert, Advertised, Ends, OwnSynAck, Replication, Role, FIN, MAX_SET,
+        self, after, set_ack, takeover_ts_delta, translation_of, window_end_of, AckCheck, Advert,
+        Advertised, Ends, OwnSynAck, Replication, Role, Segment, FIN, MAX_SET,
     },
     sharded::Sharded,
     splice::{self, Translation, ACK, RST, SYN},
@@ -293,17 +293,20 @@ impl Node {
         clock::now_ms() < self.replicate.quorum_until.load(Ordering::Relaxed)
     }
 
-    /// The PRE_ROUTING hook's part for replicated connections: `None` if
-    /// the segment is not of one. Softirq.
-    pub(crate) fn replica_inbound(&self, skb: &mut SkBuff) -> Option<Verdict> {
+    /// The PRE_ROUTING hook's part for replicated connections, given the
+    /// segment's headers as the hook parsed them: `None` if the segment is
+    /// not of one. Softirq.
+    pub(crate) fn replica_inbound(
+        &self,
+        skb: &mut SkBuff,
+        head: &SegmentHead,
+        seg: &Segment,
+    ) -> Option<Verdict> {
         // No replicated connection here: no lock to take.
         if self.replicate.tables.is_empty() {
             return None;
         }
-        let mut head = [0u8; 120];
-        let pkt = skb.head(&mut head);
-        let SegmentHead { tuple, hdr_len, .. } = head_of(pkt, true)?;
-        let seg = segment_of(pkt, skb.len() as usize)?;
+        let SegmentHead { tuple, hdr_len, .. } = *head;
         let mut table = self.replicate.tables.lock(&tuple);
         let (slot, entry) = table.find_slot(&tuple)?;
         if seg.flags & (SYN | ACK) == SYN {
@@ -400,16 +403,21 @@ impl Node {
         Some(Verdict::Accept)
     }
 
-    /// The POST_ROUTING hook's part for replicated connections: `None` if
-    /// the segment is not of one. Softirq (or bottom halves disabled).
-    pub(crate) fn replica_outbound(&self, skb: &mut SkBuff) -> Option<Verdict> {
-        let mut head = [0u8; 120];
-        let pkt = skb.head(&mut head);
-        let SegmentHead { tuple, hdr_len, .. } = head_of(pkt, false)?;
-        let seg = segment_of(pkt, skb.len() as usize)?;
+    /// The POST_ROUTING hook's part for replicated connections, given the
+    /// segment's headers as the hook parsed them: `None` if the segment is
+    /// not of one. Softirq (or bottom halves disabled).
+    pub(crate) fn replica_outbound(
+        &self,
+        skb: &mut SkBuff,
+        head: &SegmentHead,
+        seg: &Segment,
+    ) -> Option<Verdict> {
+        let SegmentHead { tuple, hdr_len, .. } = *head;
         if seg.flags & (SYN | ACK | RST) == SYN | ACK {
-            if let Some(synack) = splice::parse_syn_ack(pkt) {
-                self.replica_synack(&tuple, &seg, synack.wscale);
+            // Its options, read only for a SYN-ACK.
+            let mut buf = [0u8; 120];
+            if let Some(synack) = splice::parse_syn_ack(skb.head(&mut buf)) {
+                self.replica_synack(&tuple, seg, synack.wscale);
             }
         }
         let now = clock::now_ms();

@@ -657,22 +657,33 @@ impl Ipv4Hooks for Node {
     fn pre_routing(&self, skb: &mut SkBuff) -> Verdict {
         self.counters.count_hook_packet(skb.len());
         let mut headers = [0u8; packet::IPV4_TCP_HEADERS_MAX];
-        let Some(pkt) = packet::parse_ipv4(skb.head(&mut headers)) else {
+        let bytes = skb.head(&mut headers);
+        let Some(pkt) = packet::parse_ipv4(bytes) else {
             // Not for us to judge: the stack drops malformed IPv4 itself.
             return Verdict::Accept;
         };
-        if pkt.tcp.is_some() && !pkt.fragment {
-            if let Some(verdict) = self.replica_inbound(skb) {
-                return verdict;
-            }
-            match self.splice_inbound(skb) {
-                handover::InboundVerdict::Default => {}
-                handover::InboundVerdict::Deliver => {
-                    skb.set_pkt_type_host();
-                    self.counters.count_decision(Decision::Held);
-                    return Verdict::Accept;
+        // A segment of a connection a mode may track: its headers are read
+        // once, here, for both modes' parts. A node that tracks nothing
+        // reads nothing more.
+        let tracking = !(self.replicate.tables.is_empty() && self.splice.tables.is_empty());
+        if pkt.tcp.is_some() && !pkt.fragment && tracking {
+            let (head, seg) = (
+                handover::head_of(bytes, true),
+                replica::segment_of(bytes, skb.len() as usize),
+            );
+            if let Some(head) = head {
+                if let Some(verdict) = seg.and_then(|seg| self.replica_inbound(skb, &head, &seg)) {
+                    return verdict;
                 }
-                handover::InboundVerdict::Drop => return Verdict::Drop,
+                match self.splice_inbound(skb, &head) {
+                    handover::InboundVerdict::Default => {}
+                    handover::InboundVerdict::Deliver => {
+                        skb.set_pkt_type_host();
+                        self.counters.count_decision(Decision::Held);
+                        return Verdict::Accept;
+                    }
+                    handover::InboundVerdict::Drop => return Verdict::Drop,
+                }
             }
         }
         // Not for a VIP (most of a node's traffic): no lock to take.
@@ -723,12 +734,28 @@ impl Ipv4Hooks for Node {
     }
 
     fn post_routing(&self, skb: &mut SkBuff) -> Verdict {
-        if self.replicate.active.load(Ordering::Relaxed) {
-            if let Some(verdict) = self.replica_outbound(skb) {
+        // Replicate looks at every segment while a service replicates (its
+        // SYN-ACKs make the entries); splice only at those of a table
+        // that has entries. Otherwise: nothing to parse.
+        let replicating = self.replicate.active.load(Ordering::Relaxed);
+        if !replicating && self.splice.tables.is_empty() {
+            return Verdict::Accept;
+        }
+        let mut buf = [0u8; 120];
+        let bytes = skb.head(&mut buf);
+        let (head, seg) = (
+            handover::head_of(bytes, false),
+            replica::segment_of(bytes, skb.len() as usize),
+        );
+        let Some(head) = head else {
+            return Verdict::Accept;
+        };
+        if replicating {
+            if let Some(verdict) = seg.and_then(|seg| self.replica_outbound(skb, &head, &seg)) {
                 return verdict;
             }
         }
-        if self.splice_outbound(skb) {
+        if self.splice_outbound(skb, &head) {
             Verdict::Accept
         } else {
             Verdict::Drop

@@ -235,7 +235,9 @@ impl Table {
     }
 }
 
-/// What the hooks read of a TCP segment's headers.
+/// What the hooks read of a TCP segment's headers: parsed once per packet
+/// by the hook, read by both modes' parts.
+#[derive(Clone, Copy)]
 pub(crate) struct SegmentHead {
     /// Its connection, from the client's side.
     pub(crate) tuple: Tuple,
@@ -293,22 +295,18 @@ pub(crate) enum InboundVerdict {
 
 impl Node {
     /// The PRE_ROUTING hook's part for connections in handover. Softirq.
-    pub(crate) fn splice_inbound(&self, skb: &mut SkBuff) -> InboundVerdict {
-        // Most nodes most of the time: nothing in handover, nothing to
-        // parse, no lock to take.
+    pub(crate) fn splice_inbound(&self, skb: &mut SkBuff, head: &SegmentHead) -> InboundVerdict {
+        // Most nodes most of the time: nothing in handover, no lock to
+        // take.
         if self.splice.tables.is_empty() {
             return InboundVerdict::Default;
         }
-        let mut head = [0u8; 120];
-        let Some(SegmentHead {
+        let SegmentHead {
             tuple: client_view,
             flags,
             hdr_len,
             ..
-        }) = head_of(skb.head(&mut head), true)
-        else {
-            return InboundVerdict::Default;
-        };
+        } = *head;
         // A connection handed here for a service with a backend port is
         // this stack's on that port: it is looked up there first, so that
         // on a node that handed a connection to itself the handed-over
@@ -385,20 +383,16 @@ impl Node {
 
     /// The POST_ROUTING hook's part for connections in handover: whether
     /// to send the packet. Softirq (or bottom halves disabled).
-    pub(crate) fn splice_outbound(&self, skb: &mut SkBuff) -> bool {
+    pub(crate) fn splice_outbound(&self, skb: &mut SkBuff, head: &SegmentHead) -> bool {
         if self.splice.tables.is_empty() {
             return true;
         }
-        let mut head = [0u8; 120];
-        let Some(SegmentHead {
+        let SegmentHead {
             tuple,
             flags,
             hdr_len,
             ack_and_window,
-        }) = head_of(skb.head(&mut head), false)
-        else {
-            return true;
-        };
+        } = *head;
         let mut table = self.splice.tables.lock(&tuple);
         let Some((entry, scratch)) = table.find_with_scratch(&tuple) else {
             return true;
