@@ -632,3 +632,68 @@ pub(crate) fn ack_and_window(pkt: &[u8]) -> Option<(u32, u16)> {
 pub(crate) fn syn_forgets_entry(same_isn: bool, socket_live: impl FnOnce() -> bool) -> bool {
     !same_isn && !socket_live()
 }
+
+/// Where a handed-over connection's new holder stands with what was played
+/// to it: the handshake's end and the replayed bytes (the bytes the
+/// dispatcher's stack had acknowledged, which the client never sends
+/// again).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Delivery {
+    /// The stack has every replayed byte (or the connection is over): the
+    /// module has nothing more to make sure of.
+    Delivered,
+    /// Not yet, and not long enough since the last play to tell a loss
+    /// from a segment on its way.
+    Waiting,
+    /// Lost: play again, the handshake's ACK too if `handshake`, the
+    /// replayed bytes from `offset` on.
+    PlayAgain {
+        /// The stack has no full socket yet: its ACK of the handshake was
+        /// dropped (a full accept queue drops it; the stack then answers
+        /// the SYN again).
+        handshake: bool,
+        /// The first replayed byte the stack lacks.
+        offset: usize,
+    },
+}
+
+/// Whether the played handshake and `replay_len` replayed bytes of a
+/// connection offered as `state` reached the stack, which has a full
+/// socket whose next expected client sequence is `rcv_nxt` (`None`: no
+/// full socket) and any socket at all (`socket`, a request socket
+/// included), `since_ms` after they were last played. A stack that drops
+/// them (its accept queue full, memory short) would hold the connection
+/// with a hole the client never fills: it had those bytes acknowledged
+/// already.
+pub(crate) fn delivery(
+    state: &TcpState,
+    replay_len: usize,
+    rcv_nxt: Option<u32>,
+    socket: bool,
+    since_ms: u64,
+) -> Delivery {
+    let got = rcv_nxt.map(|r| r.wrapping_sub(state.client_seq) as usize);
+    match got {
+        // Everything (an offset past the end wraps to beyond it too: a
+        // connection long past its replay).
+        Some(n) if n >= replay_len => Delivery::Delivered,
+        // No socket at all: the connection is over (or never was); a
+        // played ACK would only draw a reset to the client.
+        None if !socket => Delivery::Delivered,
+        _ if since_ms < PLAY_AGAIN_MS => Delivery::Waiting,
+        None => Delivery::PlayAgain {
+            handshake: true,
+            offset: 0,
+        },
+        Some(n) => Delivery::PlayAgain {
+            handshake: false,
+            offset: n,
+        },
+    }
+}
+
+/// How long after a play the stack's lack of what was played is taken for
+/// a loss: a played segment reaches the stack at once (it is queued to the
+/// node's own receive path), so this only needs to cover the stack's
+/// processing of a backlog.
+pub(crate) const PLAY_AGAIN_MS: u64 = 200;

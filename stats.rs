@@ -136,6 +136,10 @@ named_values! {
         SpliceDropUnwritable => "splice_drop_unwritable",
         /// Replayed bytes played to this node's stack.
         SpliceReplayedBytes => "splice_replayed_bytes",
+        /// Handed-over connections whose handshake end or replayed bytes
+        /// this node's stack had dropped (its accept queue full), played
+        /// to it again.
+        SplicePlayedAgain => "splice_played_again",
         /// Replicated connections set up on this node (one per replica).
         ReplicaConnections => "replica_connections",
         /// Client segments of replicated connections translated to this

@@ -18,7 +18,7 @@ use crate::{
     sharded::{Len, Sharded},
     splice::{
         self, ack_and_window, client_segment, parse_syn_ack, replay_budget, syn_of, Assembly,
-        Checksum, Inbound, Outbound, Phase, Ports, Translation, SEGMENT_HEADERS_MAX, SYN,
+        Checksum, Delivery, Inbound, Outbound, Phase, Ports, Translation, SEGMENT_HEADERS_MAX, SYN,
     },
     stats::Counter,
     sys::{
@@ -99,8 +99,10 @@ struct Entry {
     replay: KVec<u8>,
     /// Target: replayed bytes played to the stack so far.
     played: usize,
-    /// Target: when the SYN was last played, ms.
+    /// Target: when the SYN, or what follows it, was last played, ms.
     syn_ms: u64,
+    /// Target: the stack has been seen holding every replayed byte.
+    delivered: bool,
     /// Target: a reply the handover work must send.
     reply: Option<Reply>,
     /// When the connection last saw a segment or message, ms.
@@ -415,6 +417,7 @@ impl Node {
                     entry.phase = Phase::Spliced;
                     entry.reply = Some(Reply::Done);
                     self.play_to_stack(entry, scratch, None, u64::from(synack.window));
+                    entry.syn_ms = clock::now_ms();
                     self.counters.bump(Counter::HandoverIn);
                     drop(table);
                     self.splice.kick.kick();
@@ -425,7 +428,20 @@ impl Node {
             }
             Outbound::Translate(tr) => {
                 if flags & SYN != 0 {
-                    // A retransmitted answer to the played SYN.
+                    // A retransmitted answer to the played SYN: the ACK
+                    // that ended the handshake, and the replayed bytes
+                    // after it, never reached the stack (a full accept
+                    // queue drops them). Played again now that it asks;
+                    // the client, which had them acknowledged by the
+                    // dispatcher, never sends them again.
+                    if !entry.delivered {
+                        if let Some((_, field)) = ack_and_window {
+                            entry.played = 0;
+                            self.play_to_stack(entry, scratch, None, u64::from(field));
+                            entry.syn_ms = clock::now_ms();
+                            self.counters.bump(Counter::SplicePlayedAgain);
+                        }
+                    }
                     self.counters.bump(Counter::SpliceDropOut);
                     return false;
                 }
@@ -509,6 +525,43 @@ impl Node {
         }
     }
 
+    /// Looks whether the stack of a connection handed here holds what was
+    /// played to it, and plays again what it dropped; whether it must be
+    /// looked at again. Any context; the caller holds the table lock.
+    fn see_delivered(&self, e: &mut Entry, scratch: &mut KVec<u8>, now: u64) -> bool {
+        let progress = tcp::progress(self.net, &e.tuple);
+        let socket = progress.is_some() || tcp::socket_exists(self.net, &e.tuple);
+        let since = now.saturating_sub(e.syn_ms);
+        let rcv_nxt = progress.as_ref().map(|p| p.rcv_nxt);
+        match splice::delivery(&e.state, e.replay.len(), rcv_nxt, socket, since) {
+            Delivery::Delivered => {
+                e.delivered = true;
+                // Never played again: the memory goes back now.
+                e.replay = KVec::new();
+                e.played = 0;
+                false
+            }
+            Delivery::Waiting => true,
+            Delivery::PlayAgain { handshake, offset } => {
+                e.played = offset.min(e.replay.len());
+                // The window the stack offers, or (no full socket yet) the
+                // most an unscaled SYN-ACK can: beyond it, the stack drops
+                // the excess, which is played again next time.
+                let (ack, window) = match (handshake, &progress) {
+                    (false, Some(p)) => (
+                        Some(p.rcv_nxt),
+                        u64::from(p.window_end.wrapping_sub(p.rcv_nxt)),
+                    ),
+                    _ => (None, u64::from(u16::MAX)),
+                };
+                self.play_to_stack(e, scratch, ack, window);
+                e.syn_ms = now;
+                self.counters.bump(Counter::SplicePlayedAgain);
+                true
+            }
+        }
+    }
+
     /// Plays the SYN that gives the new holder's stack the connection.
     /// Any context; `netif_rx` only queues, so the table lock may be held.
     fn play_syn(&self, e: &mut Entry, now: u64) {
@@ -579,6 +632,7 @@ impl Node {
                         replay,
                         played: 0,
                         syn_ms: 0,
+                        delivered: false,
                         reply: None,
                         last_ms: now,
                     };
@@ -742,13 +796,18 @@ impl crate::sys::ticker::Tick<Work> for Node {
                 !forget
             });
             // A played SYN the stack has not answered (a full listen queue
-            // drops it) is played again until it is, or the entry goes.
-            table.entries.for_each_mut(|_, e| {
+            // drops it) is played again until it is, or the entry goes; so
+            // are the handshake's end and the replayed bytes, until the
+            // stack is seen holding them all.
+            let Table { entries, scratch } = table;
+            entries.for_each_mut(|_, e| {
                 if e.phase == Phase::SynPlayed {
                     waiting_syn = true;
                     if now.saturating_sub(e.syn_ms) >= SYN_REPLAY_MS {
                         self.play_syn(e, now);
                     }
+                } else if e.phase == Phase::Spliced && !e.delivered {
+                    waiting_syn |= self.see_delivered(e, scratch, now);
                 }
             });
             more |= table.entries.iter().any(|e| e.reply.is_some());
@@ -982,6 +1041,7 @@ fn dispatch(
             replay: KVec::new(),
             played: 0,
             syn_ms: 0,
+            delivered: false,
             reply: None,
             last_ms: clock::now_ms(),
         };

@@ -482,3 +482,60 @@ fn a_syn_forgets_a_tracked_connection_only_once_it_is_over() {
         "new connection on reused ports"
     );
 }
+
+/// What the target does when it looks at a handed-over connection's stack:
+/// nothing once every replayed byte is there or the socket is gone; after
+/// `PLAY_AGAIN_MS` without them, the handshake's end (no full socket) and
+/// the replayed bytes from the first one the stack lacks.
+#[test]
+fn a_dropped_handshake_or_replay_is_played_again() {
+    use crate::splice::{delivery, Delivery, PLAY_AGAIN_MS};
+    for client_seq in [1000u32, u32::MAX - 10] {
+        let state = TcpState {
+            client_seq,
+            ..TcpState::default()
+        };
+        let at = |n: u32| Some(client_seq.wrapping_add(n));
+        let late = PLAY_AGAIN_MS;
+        assert_eq!(delivery(&state, 86, at(86), true, 0), Delivery::Delivered);
+        assert_eq!(
+            delivery(&state, 86, at(500), true, late),
+            Delivery::Delivered
+        );
+        // No socket at all: over; an ACK played now would draw a reset.
+        assert_eq!(delivery(&state, 86, None, false, late), Delivery::Delivered);
+        // A request socket only: its handshake's ACK was dropped.
+        assert_eq!(
+            delivery(&state, 86, None, true, late - 1),
+            Delivery::Waiting
+        );
+        assert_eq!(
+            delivery(&state, 86, None, true, late),
+            Delivery::PlayAgain {
+                handshake: true,
+                offset: 0
+            }
+        );
+        assert_eq!(
+            delivery(&state, 0, None, true, late),
+            Delivery::PlayAgain {
+                handshake: true,
+                offset: 0
+            }
+        );
+        // A full socket without all of them.
+        for got in [0, 40, 85] {
+            assert_eq!(
+                delivery(&state, 86, at(got), true, late - 1),
+                Delivery::Waiting
+            );
+            assert_eq!(
+                delivery(&state, 86, at(got), true, late),
+                Delivery::PlayAgain {
+                    handshake: false,
+                    offset: got as usize
+                }
+            );
+        }
+    }
+}
