@@ -38,9 +38,7 @@ pub(crate) const DEFAULT_SPLICE_CONNS: u32 = 65_536;
 /// (and a connection that survives three failures is ample).
 pub(crate) const MAX_REPLICAS: u32 = 4;
 
-/// An IPv4 address, in network byte order.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Ipv4(pub(crate) [u8; 4]);
+pub(crate) use crate::types::Ipv4;
 
 impl Ipv4 {
     /// Whether the address can be a node's or a VIP's: not 0.0.0.0, not

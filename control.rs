@@ -14,7 +14,6 @@ use crate::{
     stats::{Counter, Gauge},
     sys::{
         bindings as b,
-        clock::default_timers,
         genetlink::{Dump, Message, Request},
     },
     wire::Tuple,
@@ -49,7 +48,7 @@ fn republish(node: &Node, config: &crate::config::Config) {
 /// `node-get`: this node's settings (never the key itself).
 pub(crate) fn node_get(node: &Node, req: &Request<'_>) -> Result {
     let n = *node.config.lock().node();
-    let timers = n.timers(default_timers());
+    let timers = n.timers(crate::default_timers());
     let full_member = node.is_full_member();
     req.reply(b::TPCLUSTER_CMD_NODE_GET as u8, |m| {
         m.put_u32(b::TPCLUSTER_A_NODE_ID, n.id)?;
@@ -570,4 +569,31 @@ pub(crate) fn replica_dump(node: &Node, dump: &mut Dump<'_>) -> i32 {
         |i| rows.get(i).copied(),
         put_replica_conn,
     )
+}
+
+// The family's operations: the C entry points `rust/netlink_gen.c` names,
+// each with its handler above.
+crate::sys::netlink::doit_entry! {
+    Node;
+    tpcluster_nl_node_get_doit => node_get;
+    tpcluster_nl_node_set_doit => node_set;
+    tpcluster_nl_peer_add_doit => peer_add;
+    tpcluster_nl_peer_del_doit => peer_del;
+    tpcluster_nl_vip_add_doit => vip_add;
+    tpcluster_nl_vip_del_doit => vip_del;
+    tpcluster_nl_service_add_doit => service_add;
+    tpcluster_nl_service_del_doit => service_del;
+    tpcluster_nl_service_set_doit => service_set;
+    tpcluster_nl_handover_doit => crate::handover::handover;
+    tpcluster_nl_replica_set_primary_doit => replica_set_primary;
+}
+
+crate::sys::netlink::dumpit_entry! {
+    Node;
+    tpcluster_nl_peer_get_dumpit => peer_dump;
+    tpcluster_nl_vip_get_dumpit => vip_dump;
+    tpcluster_nl_service_get_dumpit => service_dump;
+    tpcluster_nl_member_get_dumpit => member_dump;
+    tpcluster_nl_stats_get_dumpit => stats_dump;
+    tpcluster_nl_replica_get_dumpit => replica_dump;
 }

@@ -146,9 +146,6 @@ pub(crate) struct ArpRequest {
     pub(crate) target_ip: [u8; 4],
 }
 
-/// Length of an Ethernet/IPv4 ARP packet.
-pub(crate) const ARP_LEN: usize = 28;
-
 /// Parses an ARP packet (from its ARP header on); `Some` only for a request
 /// for an IPv4 address over Ethernet.
 pub(crate) fn parse_arp_request(b: &[u8]) -> Option<ArpRequest> {

@@ -808,7 +808,7 @@ impl crate::sys::ticker::Tick<Work> for Node {
             let config = self.config.lock();
             let node = config.node();
             (
-                node.timers(clock::default_timers()),
+                node.timers(crate::default_timers()),
                 node.effective_weight() == 0,
             )
         };

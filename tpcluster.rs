@@ -37,6 +37,7 @@ mod rendezvous;
 mod replay;
 mod sharded;
 mod stats;
+mod types;
 /// The cells of the node's counters (`stats.rs`): per CPU.
 mod counter_cells {
     pub(crate) type Cells<const N: usize> = crate::sys::percpu::PerCpuCounters<N>;
@@ -100,7 +101,13 @@ struct TpCluster {
 
 impl kernel::Module for TpCluster {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        clock::init_default_timers();
+        clock::set_param_defaults(
+            config::DEFAULT_HEARTBEAT_MS,
+            config::DEFAULT_DEAD_MS,
+            config::DEFAULT_REPLICA_CONNS,
+            config::DEFAULT_REPLICA_HALF_OPEN,
+            config::DEFAULT_SPLICE_CONNS,
+        );
         sys::sockhook::init::<Node>();
         let tickers = TickerQueue::new()?;
         let nodes = pernet::Registration::new()?;
@@ -119,6 +126,16 @@ impl kernel::Module for TpCluster {
 impl Drop for TpCluster {
     fn drop(&mut self) {
         pr_info!("unloading\n");
+    }
+}
+
+/// The timers of nodes that set none: the module parameters
+/// `heartbeat_ms` and `dead_ms`, as they are now.
+pub(crate) fn default_timers() -> config::Timers {
+    let (heartbeat_ms, dead_ms) = clock::timer_params();
+    config::Timers {
+        heartbeat_ms,
+        dead_ms,
     }
 }
 
@@ -296,7 +313,7 @@ impl Node {
     /// primary cut off from the majority is silent before the majority
     /// declares it dead (`Documentation/replicate.rst`).
     fn fresh_ms(config: &Config) -> u32 {
-        let t = config.node().timers(clock::default_timers());
+        let t = config.node().timers(default_timers());
         t.dead_ms
             .saturating_sub(2 * t.heartbeat_ms)
             .max(t.heartbeat_ms)
@@ -391,7 +408,7 @@ impl Tick for Node {
     /// changes, and sends this node's heartbeats.
     fn tick(&self) -> u32 {
         let config = self.config.lock();
-        let timers = config.node().timers(clock::default_timers());
+        let timers = config.node().timers(default_timers());
         let mut runtime = self.runtime.lock();
         let rt = &mut *runtime;
         let now = clock::now_ms();
@@ -622,7 +639,7 @@ impl PerNet for Node {
     }
 
     fn start(&self) -> Result {
-        let first_ms = clock::default_timers().heartbeat_ms;
+        let first_ms = default_timers().heartbeat_ms;
         // SAFETY: the node stays in its pernet slot until it is dropped, and
         // `PinnedDrop` drops the ticker first; the module drops its
         // `TickerQueue` after every node. Urgent: it sends the heartbeats.

@@ -307,30 +307,7 @@ impl Heartbeat {
     }
 }
 
-/// A TCP connection to a VIP, as the client sees it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub(crate) struct Tuple {
-    /// The client's address.
-    pub(crate) client: [u8; 4],
-    /// The client's port.
-    pub(crate) client_port: u16,
-    /// The VIP.
-    pub(crate) vip: [u8; 4],
-    /// The service's port.
-    pub(crate) port: u16,
-}
-
-/// `client:port -> vip:port`, as log lines name a connection.
-impl core::fmt::Display for Tuple {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let ([a, b, c, d], [e, g, h, i]) = (self.client, self.vip);
-        write!(
-            f,
-            "{a}.{b}.{c}.{d}:{} -> {e}.{g}.{h}.{i}:{}",
-            self.client_port, self.port
-        )
-    }
-}
+pub(crate) use crate::types::Tuple;
 
 impl Tuple {
     pub(crate) fn to_wire(self) -> [u8; 12] {

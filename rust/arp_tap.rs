@@ -8,7 +8,7 @@ use super::{
     pernet::{self, PerNet},
     skbuff::{NetDevice, SkBuff},
 };
-use crate::packet::ARP_LEN;
+use crate::types::ARP_LEN;
 use core::{
     marker::PhantomData,
     sync::atomic::{AtomicBool, Ordering},

@@ -3,10 +3,6 @@
 //! Clocks and the module's parameters.
 
 use super::bindings;
-use crate::config::{
-    Timers, DEFAULT_DEAD_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_REPLICA_CONNS,
-    DEFAULT_REPLICA_HALF_OPEN, DEFAULT_SPLICE_CONNS,
-};
 
 /// Milliseconds of the monotonic clock: for timeouts.
 pub(crate) fn now_ms() -> u64 {
@@ -21,17 +17,23 @@ pub(crate) fn real_ns() -> u64 {
     unsafe { bindings::tpc_real_ns() }
 }
 
-/// Gives the module parameters their defaults, unless set on the module's
+/// Gives the module parameters these defaults, unless set on the module's
 /// command line. Call once, at module init, before any node exists.
-pub(crate) fn init_default_timers() {
+pub(crate) fn set_param_defaults(
+    heartbeat_ms: u32,
+    dead_ms: u32,
+    replica_conns: u32,
+    replica_half_open: u32,
+    splice_conns: u32,
+) {
     // SAFETY: plain writes of module parameters.
     unsafe {
         bindings::tpc_params_default(
-            DEFAULT_HEARTBEAT_MS,
-            DEFAULT_DEAD_MS,
-            DEFAULT_REPLICA_CONNS,
-            DEFAULT_REPLICA_HALF_OPEN,
-            DEFAULT_SPLICE_CONNS,
+            heartbeat_ms,
+            dead_ms,
+            replica_conns,
+            replica_half_open,
+            splice_conns,
         )
     }
 }
@@ -57,14 +59,15 @@ pub(crate) fn splice_conns() -> u32 {
     unsafe { bindings::tpc_param_splice_conns() }
 }
 
-/// The timers of nodes that set none: module parameters `heartbeat_ms` and
-/// `dead_ms` (`/sys/module/tpcluster/parameters/`), writable at any time.
-pub(crate) fn default_timers() -> Timers {
+/// The timers of nodes that set none, heartbeat and dead timeout in ms:
+/// module parameters `heartbeat_ms` and `dead_ms`
+/// (`/sys/module/tpcluster/parameters/`), writable at any time.
+pub(crate) fn timer_params() -> (u32, u32) {
     // SAFETY: plain reads of module parameters.
     unsafe {
-        Timers {
-            heartbeat_ms: bindings::tpc_param_heartbeat_ms(),
-            dead_ms: bindings::tpc_param_dead_ms(),
-        }
+        (
+            bindings::tpc_param_heartbeat_ms(),
+            bindings::tpc_param_dead_ms(),
+        )
     }
 }

@@ -13,7 +13,7 @@ use super::bindings;
 use core::{ffi::CStr, marker::PhantomData};
 use kernel::{error::to_result, ffi::c_void, prelude::*};
 
-use crate::config::Ipv4;
+use crate::types::Ipv4;
 
 /// `EMSGSIZE`: a message is full (not in `kernel::error::code`).
 fn emsgsize() -> Error {

@@ -13,7 +13,7 @@
 //! that points at it, and `rmmod` waits for (refuses while) any does.
 
 use super::{bindings, netdev::NetNs, pernet, pernet::PerNet};
-use crate::wire::Tuple;
+use crate::types::Tuple;
 use kernel::{ffi::c_long, prelude::*};
 
 /// What a gated socket call asks of its node.

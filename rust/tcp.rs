@@ -5,7 +5,7 @@
 //! the client, and playing segments into the stack as if received.
 
 use super::{bindings, netdev::NetNs};
-use crate::wire::Tuple;
+use crate::types::Tuple;
 use kernel::{error::to_result, prelude::*};
 
 /// A counted reference to an established TCP socket.

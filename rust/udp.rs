@@ -6,7 +6,7 @@
 //! queueing for a reader.
 
 use super::{bindings, netdev::NetNs};
-use crate::config::Ipv4;
+use crate::types::Ipv4;
 use kernel::{error::to_result, ffi::c_void, prelude::*};
 
 /// What receives a [`UdpSocket`]'s datagrams.

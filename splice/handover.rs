@@ -973,7 +973,7 @@ pub(crate) fn handover(node: &Node, req: &Request<'_>) -> Result {
 /// target to be found dead, never longer than [`ANSWER_WAIT_MAX_MS`] (the
 /// request holds the netlink family's lock meanwhile).
 fn answer_wait_ms(node: &Node) -> u64 {
-    let timers = node.config.lock().node().timers(clock::default_timers());
+    let timers = node.config.lock().node().timers(crate::default_timers());
     ANSWER_WAIT_MS
         .max(2 * u64::from(timers.dead_ms))
         .min(ANSWER_WAIT_MAX_MS)

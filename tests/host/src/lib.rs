@@ -79,6 +79,8 @@ pub mod fixed_vec {
         }
     }
 }
+#[path = "../../../types.rs"]
+pub mod types;
 #[path = "../../../wire.rs"]
 pub mod wire;
 

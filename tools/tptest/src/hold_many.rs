@@ -44,6 +44,47 @@ fn allow_files(want: u64) {
     }
 }
 
+/// Writes `line` to the file `TPTEST_STATUS_FILE` names, if it does, at
+/// most once a second (`last`) unless `now`: a test reads how far a run
+/// is from there, which costs the guest nothing, where reading tens of
+/// thousands of sockets from /proc takes an emulated guest seconds.
+struct Status {
+    path: Option<std::ffi::OsString>,
+    last: Option<Instant>,
+    written: String,
+}
+
+impl Status {
+    fn new() -> Self {
+        Self {
+            path: std::env::var_os("TPTEST_STATUS_FILE"),
+            last: None,
+            written: String::new(),
+        }
+    }
+
+    fn write(&mut self, line: String, now: bool) {
+        let Some(path) = &self.path else {
+            return;
+        };
+        let due = now
+            || !self
+                .last
+                .is_some_and(|t| t.elapsed() < Duration::from_secs(1));
+        if !due || line == self.written {
+            return;
+        }
+        // Whole or not at all: written aside, then renamed over.
+        let mut tmp = path.clone();
+        tmp.push(".new");
+        if std::fs::write(&tmp, format!("{line}\n")).is_ok() && std::fs::rename(&tmp, path).is_ok()
+        {
+            self.written = line;
+            self.last = Some(Instant::now());
+        }
+    }
+}
+
 /// Whole lines out of `buf` (consumed), without their newline.
 fn take_lines(buf: &mut Vec<u8>) -> Vec<String> {
     let mut lines = Vec::new();
@@ -91,7 +132,8 @@ struct Echoed {
 }
 
 /// `serve PORT echo-poll`: as `serve PORT echo` (each line comes back as
-/// `HOSTNAME LINE`), every connection served by this one thread.
+/// `HOSTNAME LINE`), every connection served by this one thread. Writes
+/// `connections=N`, the connections open, to `TPTEST_STATUS_FILE`.
 pub(crate) fn echo_poll(listeners: Vec<std::net::TcpListener>) -> io::Result<String> {
     allow_files(1 << 20);
     let name = std::fs::read_to_string("/proc/sys/kernel/hostname")?
@@ -110,8 +152,10 @@ pub(crate) fn echo_poll(listeners: Vec<std::net::TcpListener>) -> io::Result<Str
     let mut conns: Vec<Option<Echoed>> = Vec::new();
     let mut free: Vec<usize> = Vec::new();
     let mut events = Events::with_capacity(1024);
+    let mut status = Status::new();
     loop {
-        if let Err(e) = poll.poll(&mut events, None) {
+        status.write(format!("connections={}", conns.len() - free.len()), false);
+        if let Err(e) = poll.poll(&mut events, Some(Duration::from_secs(1))) {
             if e.kind() == ErrorKind::Interrupted {
                 continue;
             }
@@ -199,7 +243,8 @@ enum State {
 /// (default 1000) until SECONDS after the first connect and checking each
 /// answer; a connection whose answer takes longer than `TPTEST_STALL_MS`
 /// (default 5 s) counts as stalled and is closed; all end early once the
-/// file `TPTEST_STOP_FILE` names exists. Prints what `hold` does.
+/// file `TPTEST_STOP_FILE` names exists. Prints what `hold` does; writes
+/// `established=E started=S` to `TPTEST_STATUS_FILE` as it goes.
 pub(crate) fn hold_many(
     host: &str,
     port: u16,
@@ -233,6 +278,7 @@ pub(crate) fn hold_many(
         })
         .collect();
     let (mut started, mut opening) = (0usize, 0usize);
+    let mut status = Status::new();
     let fail = |h: &mut Held, why: String| {
         h.error.get_or_insert(why);
     };
@@ -264,6 +310,7 @@ pub(crate) fn hold_many(
         }
         // Send what is due, end what is over or stalled.
         let mut live = 0;
+        let mut open = 0;
         for (i, st) in states.iter_mut().enumerate() {
             let h = &mut held[i];
             let over = match st {
@@ -274,8 +321,12 @@ pub(crate) fn hold_many(
                         fail(h, "stalled".into());
                         opening -= 1;
                         true
+                    } else if now >= until {
+                        fail(h, "not connected by the end".into());
+                        opening -= 1;
+                        true
                     } else {
-                        now >= until
+                        false
                     }
                 }
                 State::Open {
@@ -287,6 +338,7 @@ pub(crate) fn hold_many(
                     ..
                 } => {
                     live += 1;
+                    open += 1;
                     match asked {
                         Some((_, at)) if now.duration_since(*at) > stall => {
                             fail(h, "stalled".into());
@@ -324,6 +376,7 @@ pub(crate) fn hold_many(
                 *st = State::Done;
             }
         }
+        status.write(format!("established={open} started={started}"), false);
         if started >= count && live == 0 {
             break;
         }

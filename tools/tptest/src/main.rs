@@ -60,7 +60,10 @@
 //!                                    128 at a time, a line each every
 //!                                    ROUND_MS, default 1000), until
 //!                                    SECONDS or the file TPTEST_STOP_FILE
-//!                                    names exists
+//!                                    names exists; `established=E` in the
+//!                                    file TPTEST_STATUS_FILE names (and
+//!                                    `serve PORT echo-poll` its
+//!                                    `connections=N` there)
 //!   tptest http HOST PORT [--pipeline] PATH... | --stdin
 //!                                    one keep-alive connection, a GET per
 //!                                    PATH (or per line of standard input);
