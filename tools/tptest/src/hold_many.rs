@@ -18,6 +18,10 @@ use std::{
 /// burst of thousands of SYNs would overflow the servers' listen queues.
 const OPENING: usize = 128;
 
+/// How often `hold-many` goes over every connection (to send what is due
+/// and to find stalls).
+const SCAN: Duration = Duration::from_millis(100);
+
 /// Raises this process's open-file limit to `want` descriptors (root may
 /// raise the hard limit too, up to `fs.nr_open`).
 fn allow_files(want: u64) {
@@ -44,8 +48,8 @@ fn allow_files(want: u64) {
     }
 }
 
-/// Writes `line` to the file `TPTEST_STATUS_FILE` names, if it does, at
-/// most once a second (`last`) unless `now`: a test reads how far a run
+/// Writes a line to the file `TPTEST_STATUS_FILE` names, if it does, at
+/// most once a second (`last`): a test reads how far a run
 /// is from there, which costs the guest nothing, where reading tens of
 /// thousands of sockets from /proc takes an emulated guest seconds.
 struct Status {
@@ -63,15 +67,17 @@ impl Status {
         }
     }
 
-    fn write(&mut self, line: String, now: bool) {
+    /// Writes the line `line` makes, if a second has passed since the last
+    /// write (and it says something new).
+    fn write(&mut self, line: impl FnOnce() -> String) {
         let Some(path) = &self.path else {
             return;
         };
-        let due = now
-            || !self
-                .last
-                .is_some_and(|t| t.elapsed() < Duration::from_secs(1));
-        if !due || line == self.written {
+        if self.last.is_some_and(|t| t.elapsed() < Duration::from_secs(1)) {
+            return;
+        }
+        let line = line();
+        if line == self.written {
             return;
         }
         // Whole or not at all: written aside, then renamed over.
@@ -154,7 +160,7 @@ pub(crate) fn echo_poll(listeners: Vec<std::net::TcpListener>) -> io::Result<Str
     let mut events = Events::with_capacity(1024);
     let mut status = Status::new();
     loop {
-        status.write(format!("connections={}", conns.len() - free.len()), false);
+        status.write(|| format!("connections={}", conns.len() - free.len()));
         if let Err(e) = poll.poll(&mut events, Some(Duration::from_secs(1))) {
             if e.kind() == ErrorKind::Interrupted {
                 continue;
@@ -279,6 +285,8 @@ pub(crate) fn hold_many(
         .collect();
     let (mut started, mut opening) = (0usize, 0usize);
     let mut status = Status::new();
+    let mut next_scan = start;
+    let (mut live, mut open) = (0usize, 0usize);
     let fail = |h: &mut Held, why: String| {
         h.error.get_or_insert(why);
     };
@@ -308,10 +316,16 @@ pub(crate) fn hold_many(
                 }
             }
         }
-        // Send what is due, end what is over or stalled.
-        let mut live = 0;
-        let mut open = 0;
-        for (i, st) in states.iter_mut().enumerate() {
+        // Send what is due, end what is over or stalled: a pass over every
+        // connection, so at most every SCAN (a pass per wakeup made the
+        // client's own CPU what limited it, at tens of thousands).
+        let scan = now >= next_scan;
+        if scan {
+            next_scan = now + SCAN;
+            live = 0;
+            open = 0;
+        }
+        for (i, st) in states.iter_mut().enumerate().filter(|_| scan) {
             let h = &mut held[i];
             let over = match st {
                 State::Waiting | State::Done => continue,
@@ -376,14 +390,17 @@ pub(crate) fn hold_many(
                 *st = State::Done;
             }
         }
-        status.write(format!("established={open} started={started}"), false);
-        if started >= count && live == 0 {
-            break;
+        if scan {
+            status.write(|| format!("established={open} started={started}"));
+            if started >= count && live == 0 {
+                break;
+            }
+            if now >= until + stall + Duration::from_secs(1) {
+                break;
+            }
         }
-        if now >= until + stall + Duration::from_secs(1) {
-            break;
-        }
-        if let Err(e) = poll.poll(&mut events, Some(Duration::from_millis(20))) {
+        let wait = next_scan.saturating_duration_since(now).min(Duration::from_millis(20));
+        if let Err(e) = poll.poll(&mut events, Some(wait)) {
             if e.kind() != ErrorKind::Interrupted {
                 return Err(e);
             }
