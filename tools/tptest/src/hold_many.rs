@@ -73,7 +73,10 @@ impl Status {
         let Some(path) = &self.path else {
             return;
         };
-        if self.last.is_some_and(|t| t.elapsed() < Duration::from_secs(1)) {
+        if self
+            .last
+            .is_some_and(|t| t.elapsed() < Duration::from_secs(1))
+        {
             return;
         }
         let line = line();
@@ -245,8 +248,10 @@ enum State {
 }
 
 /// `hold-many HOST PORT N SECONDS [ROUND_MS]`: N echo connections (opened
-/// [`OPENING`] at a time), each sending a numbered line every ROUND_MS
-/// (default 1000) until SECONDS after the first connect and checking each
+/// [`OPENING`] at a time); once all are open (opening is what an emulated
+/// guest can least afford to share), each sends a numbered line every
+/// ROUND_MS (default 1000, the connections' lines spread evenly over it)
+/// until SECONDS after the first connect and checking each
 /// answer; a connection whose answer takes longer than `TPTEST_STALL_MS`
 /// (default 5 s) counts as stalled and is closed; all end early once the
 /// file `TPTEST_STOP_FILE` names exists. Prints what `hold` does; writes
@@ -286,6 +291,7 @@ pub(crate) fn hold_many(
     let (mut started, mut opening) = (0usize, 0usize);
     let mut status = Status::new();
     let mut next_scan = start;
+    let mut rounds_from = None;
     let (mut live, mut open) = (0usize, 0usize);
     let fail = |h: &mut Held, why: String| {
         h.error.get_or_insert(why);
@@ -390,6 +396,16 @@ pub(crate) fn hold_many(
                 *st = State::Done;
             }
         }
+        // Every connection open (or failed): the rounds begin, each
+        // connection's line at its own moment of the round, spread evenly.
+        if scan && rounds_from.is_none() && started >= count && opening == 0 {
+            rounds_from = Some(now);
+            for (i, st) in states.iter_mut().enumerate() {
+                if let State::Open { due, .. } = st {
+                    *due = now + round.mul_f64((i % 1000) as f64 / 1000.0);
+                }
+            }
+        }
         if scan {
             status.write(|| format!("established={open} started={started}"));
             if started >= count && live == 0 {
@@ -399,7 +415,9 @@ pub(crate) fn hold_many(
                 break;
             }
         }
-        let wait = next_scan.saturating_duration_since(now).min(Duration::from_millis(20));
+        let wait = next_scan
+            .saturating_duration_since(now)
+            .min(Duration::from_millis(20));
         if let Err(e) = poll.poll(&mut events, Some(wait)) {
             if e.kind() != ErrorKind::Interrupted {
                 return Err(e);
@@ -422,8 +440,9 @@ pub(crate) fn hold_many(
                         Ok(()) => {
                             poll.registry()
                                 .reregister(&mut s, Token(i), Interest::READABLE)?;
-                            // Spread the rounds' sends over a round.
-                            let offset = round.mul_f64((i % 1000) as f64 / 1000.0);
+                            // No line before every connection is open (the
+                            // first round's dates are set then).
+                            let offset = Duration::from_secs(1 << 30);
                             *st = State::Open {
                                 stream: s,
                                 input: Vec::new(),

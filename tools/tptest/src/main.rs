@@ -57,8 +57,9 @@
 //!   tptest hold-many HOST PORT N SECONDS [ROUND_MS]
 //!                                    as `hold`, for tens of thousands of
 //!                                    connections from one thread (opened
-//!                                    128 at a time, a line each every
-//!                                    ROUND_MS, default 1000), until
+//!                                    128 at a time; once all are open, a
+//!                                    line each every ROUND_MS, default
+//!                                    1000), until
 //!                                    SECONDS or the file TPTEST_STOP_FILE
 //!                                    names exists; `established=E` in the
 //!                                    file TPTEST_STATUS_FILE names (and
