@@ -96,7 +96,7 @@ struct Request {
 enum Refusal {
     /// 400: malformed.
     Bad(&'static str),
-    /// 431: too many header fields.
+    /// 431: too many header fields, or a head over [`MAX_HEAD`].
     TooLarge,
 }
 
@@ -106,7 +106,13 @@ fn parse_head(buf: &[u8]) -> Option<Result<Request, Refusal>> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut parsed = httparse::Request::new(&mut headers);
     let end = match parsed.parse(buf) {
+        // A head still incomplete past the limit is too large as well; the
+        // caller, which reads it, says so (it knows whether more can come).
         Ok(httparse::Status::Partial) => return None,
+        // Whole, but over the limit: it may have come in one read.
+        Ok(httparse::Status::Complete(end)) if end > MAX_HEAD => {
+            return Some(Err(Refusal::TooLarge))
+        }
         Ok(httparse::Status::Complete(end)) => end,
         Err(httparse::Error::TooManyHeaders) => return Some(Err(Refusal::TooLarge)),
         Err(_) => return Some(Err(Refusal::Bad("malformed request head"))),
@@ -219,7 +225,7 @@ fn serve(router: &Router, mut conn: TcpStream) -> std::io::Result<()> {
                 }
                 Some(Err(Refusal::TooLarge)) => {
                     eprintln!(
-                        "node {} {peer}: 431 more than {MAX_HEADERS} header fields",
+                        "node {} {peer}: 431 more than {MAX_HEADERS} header fields or {MAX_HEAD} bytes",
                         router.node
                     );
                     conn.write_all(b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
@@ -511,6 +517,13 @@ mod tests {
         }
         head.extend_from_slice(b"\r\n");
         assert!(matches!(parse_head(&head), Some(Err(Refusal::TooLarge))));
+        // One field, but a whole head over 8 KiB (curl sends it in one go,
+        // so it is whole when first read).
+        let long = format!("GET / HTTP/1.1\r\nX-Long: {}\r\n\r\n", "a".repeat(MAX_HEAD));
+        assert!(matches!(
+            parse_head(long.as_bytes()),
+            Some(Err(Refusal::TooLarge))
+        ));
         assert!(matches!(
             parse_head(b"GET / HTTP/1.1\r\nBad Header\r\n\r\n"),
             Some(Err(Refusal::Bad(_)))
