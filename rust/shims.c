@@ -839,6 +839,27 @@ bool tpc_tcp_socket_exists(struct net *net, const u8 *caddr, u16 cport, const u8
 	return true;
 }
 
+/*
+ * Ends the connection's TIME_WAIT socket, if it has one (not one in
+ * FIN_WAIT2), as the stack itself does when a new SYN reuses the tuple
+ * (TCP_TW_SYN in tcp_v4_rcv): whether there was one. Any context.
+ */
+bool tpc_tcp_end_time_wait(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr,
+			   u16 vport)
+{
+	struct sock *sk = tpc_established(net, caddr, cport, vaddr, vport);
+
+	if (!sk)
+		return false;
+	if (sk->sk_state == TCP_TIME_WAIT && inet_twsk(sk)->tw_substate == TCP_TIME_WAIT) {
+		/* Drops the lookup's reference too. */
+		inet_twsk_deschedule_put(inet_twsk(sk));
+		return true;
+	}
+	sock_gen_put(sk);
+	return false;
+}
+
 /* Whether a TCP socket of @net listens on @vaddr:@vport. Any context. */
 bool tpc_tcp_listening(struct net *net, const u8 *vaddr, u16 vport)
 {

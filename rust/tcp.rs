@@ -161,6 +161,22 @@ pub(crate) fn socket_exists(net: NetNs, tuple: &Tuple) -> bool {
     }
 }
 
+/// Ends the TIME_WAIT socket of the connection `tuple` in `net`, if it has
+/// one (a socket in FIN_WAIT2 is left alone), as the stack does when a new
+/// SYN reuses a tuple: whether there was one. Any context.
+pub(crate) fn end_time_wait(net: NetNs, tuple: &Tuple) -> bool {
+    // SAFETY: `net` is live; the addresses are 4 bytes.
+    unsafe {
+        bindings::tpc_tcp_end_time_wait(
+            net.as_ptr(),
+            tuple.client.as_ptr(),
+            tuple.client_port,
+            tuple.vip.as_ptr(),
+            tuple.port,
+        )
+    }
+}
+
 /// Delivers the IPv4 packet `pkt` to `net` as if it had been received on
 /// interface `ifindex`: it goes through PRE_ROUTING like any other. Any
 /// context.

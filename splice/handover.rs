@@ -684,6 +684,10 @@ impl Node {
                             e.state.server_tsval = server_tsval;
                         }
                         e.phase = Phase::SynPlayed;
+                        // What a server that closed first kept of the
+                        // client's last connection on these ports goes,
+                        // as for any new SYN on them (`check_offer`).
+                        tcp::end_time_wait(self.net, &e.tuple);
                         // The stack answers through the POST_ROUTING hook,
                         // which completes the handover.
                         self.play_syn(e, now);
@@ -724,9 +728,13 @@ impl Node {
         if mode != Some(Mode::Splice) || ifindex.is_none() {
             return Err(code(errno(kernel::bindings::EOPNOTSUPP)));
         }
-        // Any socket of the tuple, TIME_WAIT included, would answer the
-        // played SYN itself.
-        if tcp::socket_exists(self.net, tuple) {
+        // A live socket of the tuple would answer the played SYN itself. A
+        // TIME_WAIT one is what a server that closed first keeps of the
+        // client's last connection on these ports, which the client may
+        // reuse at once (its side is closed): it is ended when the SYN is
+        // played, as the stack ends it for a new SYN (`tcp::end_time_wait`).
+        let ifindex = ifindex.and_then(|i| i32::try_from(i).ok()).unwrap_or(0);
+        if tcp::socket_held(self.net, tuple, ifindex) {
             return Err(code(EEXIST));
         }
         if !tcp::listening(self.net, tuple.vip, tuple.port) {

@@ -97,6 +97,17 @@ out=$(curl -s -o /dev/null -o /dev/null -w '%{http_code} %{num_connects} ' \
 tp_expect_eq "curl, node 2's file then node 1's on one connection: nginx answers both" \
 	"$out" "200 1 404 0 "
 
+# One client port, three connections in a row to node 3's httpd: httpd
+# closes first, so node 3's stack keeps each connection in TIME_WAIT on the
+# backend port, and the client (whose side is closed) may reuse the port
+# at once. The handover must end that TIME_WAIT as the stack does for a new
+# SYN, not refuse the connection (it did: a 502, "File exists").
+codes=""
+for i in 1 2 3; do
+	codes="$codes $(timeout $((30 * TP_SLOW)) curl -s -o /dev/null -w '%{http_code}' --local-port 45678 http://10.0.0.100/n3/small)"
+done
+tp_expect_eq "three connections from one client port in a row, node 3's httpd" "$codes" " 200 200 200"
+
 # 100 MiB from each stock server, nginx (node 2) and busybox httpd (node
 # 1), each through a handover, straight into sha256sum.
 for n in 1 2; do
