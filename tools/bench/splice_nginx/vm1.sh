@@ -15,31 +15,7 @@ tp_start_nginx 8080 /tmp/www || tp_fail "nginx did not start: $(cat /tmp/nginx/e
 tprouter --node $TP_VM --listen 10.0.0.100:80 --backend \
 	--route /n1/=1 --route /n2/=2 --route /n3/=3 2> /tmp/router.log &
 if [ $TP_VM = 1 ]; then
-	cat > /tmp/haproxy.cfg <<'CFG'
-global
-	maxconn 1000
-	nbthread 1
-defaults
-	mode http
-	option http-keep-alive
-	timeout connect 5s
-	timeout client 60s
-	timeout server 60s
-frontend paths
-	bind 10.0.0.1:8081
-	use_backend n2 if { path_beg /n2/ }
-	use_backend n3 if { path_beg /n3/ }
-	default_backend n1
-backend n1
-	server n1 10.0.0.1:8080
-backend n2
-	server n2 10.0.0.2:8080
-backend n3
-	server n3 10.0.0.3:8080
-CFG
-	haproxy -f /tmp/haproxy.cfg -db 2> /tmp/haproxy.log &
-	sleep 1
-	kill -0 $! 2>/dev/null || tp_fail "HAProxy did not start: $(cat /tmp/haproxy.log)"
+	tp_start_haproxy 8081 8080
 fi
 tp_wait_full_member 30
 tptest serve 90 stats &

@@ -82,13 +82,19 @@ fn hold_one(host: &str, port: u16, until: Instant, interval: Duration) -> Held {
         Ok(())
     })();
     if let Err(e) = result {
-        held.error = Some(match e.kind() {
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => "stalled".into(),
-            std::io::ErrorKind::ConnectionReset => "reset".into(),
-            _ => e.to_string(),
-        });
+        held.error = Some(error_name(&e));
     }
     held
+}
+
+/// What `hold` and `hold-many` call an error: `stalled` (no answer in
+/// time), `reset`, or the error itself.
+pub(crate) fn error_name(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => "stalled".into(),
+        std::io::ErrorKind::ConnectionReset => "reset".into(),
+        _ => e.to_string(),
+    }
 }
 
 /// `hold HOST PORT N SECONDS [INTERVAL_MS]`: N echo connections, each

@@ -3,7 +3,7 @@
 //! take a thread per connection, which a small guest cannot afford at
 //! that scale (a thread's stacks cost more than its socket).
 
-use crate::hold::{stalled_after, summary, Held};
+use crate::hold::{error_name, stalled_after, summary, Held};
 use mio::{
     net::{TcpListener, TcpStream},
     Events, Interest, Poll, Token,
@@ -527,13 +527,4 @@ pub(crate) fn hold_many(
         }
     }
     Ok(summary(n, held))
-}
-
-/// The name `hold` gives an error: `reset`, `stalled`, or the error.
-fn error_name(e: &io::Error) -> String {
-    match e.kind() {
-        ErrorKind::ConnectionReset => "reset".into(),
-        ErrorKind::TimedOut | ErrorKind::WouldBlock => "stalled".into(),
-        _ => e.to_string(),
-    }
 }

@@ -59,6 +59,38 @@ tp_host() {
 	esac
 }
 
+# tp_start_haproxy FRONT BACK: HAProxy (Debian's, which `make bench` ships)
+# on this node's address, port FRONT, in http mode, switching /n2/ and /n3/
+# to nodes 2 and 3 and every other path to node 1, each on its own address,
+# port BACK: the benchmarks' proxy baseline.
+tp_start_haproxy() {
+	cat > /tmp/haproxy.cfg <<-CFG
+		global
+		maxconn 1000
+		nbthread 1
+		defaults
+		mode http
+		option http-keep-alive
+		timeout connect 5s
+		timeout client 60s
+		timeout server 60s
+		frontend paths
+		bind 10.0.0.$TP_VM:$1
+		use_backend n2 if { path_beg /n2/ }
+		use_backend n3 if { path_beg /n3/ }
+		default_backend n1
+		backend n1
+		server n1 10.0.0.1:$2
+		backend n2
+		server n2 10.0.0.2:$2
+		backend n3
+		server n3 10.0.0.3:$2
+	CFG
+	haproxy -f /tmp/haproxy.cfg -db 2> /tmp/haproxy.log &
+	sleep 1
+	kill -0 $! 2> /dev/null || tp_fail "HAProxy did not start: $(cat /tmp/haproxy.log)"
+}
+
 # tp_start_nginx PORT ROOT: Debian's nginx (in the initramfs), unmodified,
 # serving the files under ROOT on PORT of every address; its own files in
 # /tmp/nginx (error.log among them). Its workers run as a named user, and
