@@ -812,6 +812,12 @@ impl crate::sys::ticker::Tick<Work> for Node {
                 node.effective_weight() == 0,
             )
         };
+        // A replica silent on a connection this long is taken out of its
+        // set: never sooner than a peer would be counted dead three times
+        // over, so that nodes given a long dead timeout (they stall, as
+        // emulated guests do) are not fenced connection by connection in
+        // the meantime.
+        let silence_ms = SILENCE_MS.max(3 * u64::from(timers.dead_ms));
         // A peer dead by a majority is taken out of the sets only half a
         // heartbeat interval after this node counted it dead: that long
         // after this node's heartbeat saying so went out. If that word
@@ -877,7 +883,7 @@ impl crate::sys::ticker::Tick<Work> for Node {
                     // Nothing is due from the others before the client
                     // completed its handshake (`Replication::grace`).
                     if !e.half_open() {
-                        let silent = e.rep.exclude_silent(now, SILENCE_MS);
+                        let silent = e.rep.exclude_silent(now, silence_ms);
                         self.counters.add(Counter::ReplicaExcluded, silent as u64);
                     }
                     // With every backup left vouching or gone, a doubt
