@@ -436,10 +436,8 @@ impl Node {
                     // dispatcher, never sends them again.
                     if !entry.delivered {
                         if let Some((_, field)) = ack_and_window {
-                            entry.played = 0;
-                            self.play_to_stack(entry, scratch, None, u64::from(field));
-                            entry.syn_ms = clock::now_ms();
-                            self.counters.bump(Counter::SplicePlayedAgain);
+                            let now = clock::now_ms();
+                            self.play_again(entry, scratch, 0, None, u64::from(field), now);
                         }
                     }
                     self.counters.bump(Counter::SpliceDropOut);
@@ -543,7 +541,6 @@ impl Node {
             }
             Delivery::Waiting => true,
             Delivery::PlayAgain { handshake, offset } => {
-                e.played = offset.min(e.replay.len());
                 // The window the stack offers, or (no full socket yet) the
                 // most an unscaled SYN-ACK can: beyond it, the stack drops
                 // the excess, which is played again next time.
@@ -554,12 +551,29 @@ impl Node {
                     ),
                     _ => (None, u64::from(u16::MAX)),
                 };
-                self.play_to_stack(e, scratch, ack, window);
-                e.syn_ms = now;
-                self.counters.bump(Counter::SplicePlayedAgain);
+                self.play_again(e, scratch, offset, ack, window, now);
                 true
             }
         }
+    }
+
+    /// Plays to the stack again what it dropped of a connection handed
+    /// here: with no `ack`, the handshake's ACK too; the replayed bytes
+    /// from `offset` on, as `window` allows. The caller holds the table
+    /// lock.
+    fn play_again(
+        &self,
+        e: &mut Entry,
+        scratch: &mut KVec<u8>,
+        offset: usize,
+        ack: Option<u32>,
+        window: u64,
+        now: u64,
+    ) {
+        e.played = offset.min(e.replay.len());
+        self.play_to_stack(e, scratch, ack, window);
+        e.syn_ms = now;
+        self.counters.bump(Counter::SplicePlayedAgain);
     }
 
     /// Plays the SYN that gives the new holder's stack the connection.
