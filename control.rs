@@ -14,7 +14,7 @@ use crate::{
     stats::{Counter, Gauge},
     sys::{
         bindings as b,
-        genetlink::{Dump, Message, Request},
+        genetlink::{self, Dump, Message, Request},
     },
     wire::Tuple,
     Node,
@@ -509,18 +509,37 @@ impl ReplicaConnView {
             };
             len += 1;
         }
-        let role = match rep.role() {
-            Role::Primary => conn_role::PRIMARY,
-            Role::Backup => conn_role::BACKUP,
-            Role::Fenced => conn_role::FENCED,
-        };
         Self {
             tuple: *tuple,
-            role,
+            role: conn_role_of(rep.role()),
             replicas,
             len,
         }
     }
+}
+
+/// This node's role on a replicated connection, as `replica-get` and
+/// `replica-ntf` say it.
+fn conn_role_of(role: Role) -> u32 {
+    match role {
+        Role::Primary => conn_role::PRIMARY,
+        Role::Backup => conn_role::BACKUP,
+        Role::Fenced => conn_role::FENCED,
+    }
+}
+
+/// Multicasts a `replica-ntf` to the monitor group: replica `other` of
+/// connection `tuple` wrote other bytes than this node, whose role on it
+/// is now `role`. Process context.
+pub(crate) fn notify_diverged(node: &Node, tuple: &Tuple, role: Role, other: u32) {
+    let _ = genetlink::notify_monitor(node.net.as_ptr(), b::TPCLUSTER_CMD_REPLICA_NTF as u8, |m| {
+        m.put_ipv4(b::TPCLUSTER_A_REPLICA_CONN_CLIENT_ADDR, Ipv4(tuple.client))?;
+        m.put_u16(b::TPCLUSTER_A_REPLICA_CONN_CLIENT_PORT, tuple.client_port)?;
+        m.put_ipv4(b::TPCLUSTER_A_REPLICA_CONN_VIP, Ipv4(tuple.vip))?;
+        m.put_u16(b::TPCLUSTER_A_REPLICA_CONN_PORT, tuple.port)?;
+        m.put_u32(b::TPCLUSTER_A_REPLICA_CONN_ROLE, conn_role_of(role))?;
+        m.put_u32(b::TPCLUSTER_A_REPLICA_CONN_DIVERGED, other)
+    });
 }
 
 /// Writes a replicated connection's attributes: the tuple, this node's

@@ -216,6 +216,12 @@ named_values! {
         /// primary`): it falls silent on them, and lets them go once the
         /// new primary has taken over.
         ReplicaSteppedDown => "replica_stepped_down",
+        /// Replicated connections on which this node found a replica's
+        /// output different from its own (`replicate/output_digest.rs`):
+        /// this node as primary took that backup out of the set, or, as a
+        /// backup, took itself out; the replica left is fenced before it
+        /// could ever take over.
+        ReplicaDiverged => "replica_diverged",
     }
 }
 

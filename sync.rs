@@ -20,6 +20,7 @@ use crate::{
     config::MAX_PEERS,
     conntable::{ConnTable, Keyed, Sharding},
     handover::SegmentHead,
+    output_digest::OutputCheck,
     replica::{
         self, after, set_ack, takeover_ts_delta, translation_of, window_end_of, AckCheck, Advert,
         Advertised, Ends, OwnSynAck, Replication, Role, Segment, FIN, MAX_SET,
@@ -109,6 +110,13 @@ pub(crate) struct Entry {
     resume: bool,
     /// The work must close the socket silently (fenced).
     release: bool,
+    /// What this node's stack sent, digested, and the other replicas'
+    /// checkpoints it still has to check (`replicate/output_digest.rs`).
+    output: OutputCheck,
+    /// The replica (its index in the set) whose output was found to
+    /// differ from this node's, for the work to tell (log and monitor
+    /// group).
+    diverged: Option<u8>,
     /// Progress moved since the last report.
     dirty: bool,
     /// When progress was last reported, ms.
@@ -127,6 +135,22 @@ const _: () = assert!(
 );
 
 impl Entry {
+    /// The replicas whose output differs from this node's (bit i: the
+    /// i-th of the set) leave it as [`Replication::diverged`] says; the
+    /// news goes out with the next report. Returns how many left.
+    fn output_differs(&mut self, differ: u32) -> u64 {
+        let mut n = 0;
+        for i in (0..MAX_SET).filter(|i| differ & (1 << i) != 0) {
+            if self.rep.diverged(i) {
+                // Below MAX_SET.
+                self.diverged = Some(i as u8);
+                self.dirty = true;
+                n += 1;
+            }
+        }
+        n
+    }
+
     /// Hands the connection to its next replica ([`Replication::step_down`])
     /// if its handshake is done and this node's stack has not sent its FIN
     /// (that is not gated: the heir may not have sent its own yet); drops
@@ -430,7 +454,7 @@ impl Node {
         // the table's lock; resets are rare.
         let reset_without_socket = seg.flags & RST != 0 && !tcp::socket_exists(self.net, &tuple);
         let mut table = self.replicate.tables.lock(&tuple);
-        let Some(entry) = table.find(&tuple) else {
+        let Some((slot, entry)) = table.find_slot(&tuple) else {
             drop(table);
             return self.replica_untracked(&tuple);
         };
@@ -441,6 +465,19 @@ impl Node {
         }
         let tr = entry.tr;
         entry.last_ms = now;
+        // What the application wrote, digested as it goes out, to be
+        // checked against the other replicas' (their stacks cut it into
+        // other segments; only the bytes count).
+        let data_at = seg
+            .seq
+            .wrapping_add(u32::from(seg.flags & SYN != 0))
+            .wrapping_add(tr.seq_delta);
+        let differ = take_output(skb, hdr_len, data_at, &mut entry.output);
+        let diverged = if differ != 0 {
+            entry.output_differs(differ)
+        } else {
+            0
+        };
         let sent = seg.end.wrapping_add(tr.seq_delta);
         if seg.flags & (FIN | RST) == FIN {
             entry.fin_end = Some(sent);
@@ -482,7 +519,12 @@ impl Node {
             _ => None,
         };
         drop(table);
-        if moved {
+        if diverged > 0 {
+            self.counters.add(Counter::ReplicaDiverged, diverged);
+            // The set changed: the gate's callers look again.
+            self.replicate.waits.wake(slot);
+        }
+        if moved || diverged > 0 {
             self.replicate.kick.kick();
         }
         if let Some(ack) = catch_up {
@@ -584,6 +626,8 @@ impl Node {
                 takeover: false,
                 resume: false,
                 release: false,
+                output: OutputCheck::new(server_next),
+                diverged: None,
                 dirty: true,
                 reported_ms: 0,
                 quiet_reports: 0,
@@ -675,6 +719,15 @@ impl Node {
             if e.rep.role() == Role::Primary && e.rep.settle_doubt() {
                 e.resume = true;
                 kick = true;
+            }
+            // The sender's output, checked here now if this node's has
+            // come exactly as far, or kept until it does.
+            if let (Some(c), Some(i)) = (p.checkpoint, e.rep.output_checked(sender)) {
+                if e.output.heard(i, c) == Some(true) {
+                    let n = e.output_differs(1 << i);
+                    self.counters.add(Counter::ReplicaDiverged, n);
+                    kick |= n > 0;
+                }
             }
             if was != Role::Fenced && e.rep.role() == Role::Fenced {
                 e.release = true;
@@ -792,6 +845,9 @@ struct Chore {
     resume: bool,
     release: bool,
     report: bool,
+    /// The replica whose output was found to differ from this node's, and
+    /// this node's role since.
+    diverged: Option<(u32, Role)>,
 }
 
 impl crate::sys::ticker::Tick<Work> for Node {
@@ -907,7 +963,12 @@ impl crate::sys::ticker::Tick<Work> for Node {
                 e.dirty |= wake;
                 let due = (REPORT_MS << e.quiet_reports.min(8)).min(IDLE_REPORT_MS);
                 let report = e.dirty || now.saturating_sub(e.reported_ms) >= due;
-                let busy = e.dirty || e.need_ack || e.takeover || e.resume || e.release;
+                let busy = e.dirty
+                    || e.need_ack
+                    || e.takeover
+                    || e.resume
+                    || e.release
+                    || e.diverged.is_some();
                 if !(sweep || busy || wake) {
                     return;
                 }
@@ -930,6 +991,10 @@ impl crate::sys::ticker::Tick<Work> for Node {
                         resume: core::mem::take(&mut e.resume),
                         release: core::mem::take(&mut e.release),
                         report,
+                        diverged: e.diverged.take().and_then(|i| {
+                            let id = e.rep.replicas().get(usize::from(i))?.id;
+                            Some((id, e.rep.role()))
+                        }),
                     },
                     GFP_ATOMIC,
                 );
@@ -950,6 +1015,16 @@ impl crate::sys::ticker::Tick<Work> for Node {
 impl Node {
     /// Does one connection's chores. Process context.
     fn replica_chore(&self, c: &Chore, now: u64, woke: &mut bool) {
+        if let Some((other, role)) = c.diverged {
+            if crate::sys::log::ratelimited() {
+                pr_info!(
+                    "{}: the output of node {other}'s replica differs from this node's: \
+                     the backup of the two left the set\n",
+                    c.tuple
+                );
+            }
+            crate::control::notify_diverged(self, &c.tuple, role, other);
+        }
         if c.release {
             if let Some(sk) = TcpSocket::lookup(self.net, &c.tuple) {
                 sk.release_silently();
@@ -1041,6 +1116,7 @@ impl Node {
                     members: e.rep.members_mask(),
                     client_acked: e.acks.handshake_done(),
                     window_end: me.window_end,
+                    checkpoint: e.output.checkpoint(),
                 };
                 for peer in e.rep.report_to() {
                     let _ = out.push((peer, p), GFP_ATOMIC);
@@ -1169,4 +1245,29 @@ impl Node {
             }
         });
     }
+}
+
+/// Feeds the payload of `skb`, a segment this node's stack sent (past
+/// `hdr_len` bytes of headers), which starts at server sequence number
+/// `at` (cluster space), to `output`: only the bytes it has not taken, in
+/// pieces copied from paged data where the packet is not linear. Returns
+/// what [`OutputCheck::take`] found. Softirq.
+fn take_output(skb: &SkBuff, hdr_len: usize, at: u32, output: &mut OutputCheck) -> u32 {
+    let Some(len) = (skb.len() as usize).checked_sub(hdr_len) else {
+        return 0;
+    };
+    let Some(mut done) = output.unread(at, len) else {
+        return 0;
+    };
+    let mut differ = 0;
+    let mut buf = [0u8; 256];
+    while done < len {
+        let piece = skb.bytes_at(hdr_len + done, &mut buf);
+        if piece.is_empty() {
+            break;
+        }
+        differ |= output.take(at.wrapping_add(done as u32), piece);
+        done += piece.len();
+    }
+    differ
 }

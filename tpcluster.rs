@@ -54,6 +54,8 @@ mod splice;
 // sync on a node); `replicate/` its rules, kernel-independent.
 #[path = "replicate/client_acks.rs"]
 mod client_acks;
+#[path = "replicate/output_digest.rs"]
+mod output_digest;
 #[path = "replicate/replica.rs"]
 mod replica;
 mod sync;

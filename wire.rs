@@ -71,26 +71,31 @@ pub(crate) const TLV_REPLAY_LEN: u16 = 21;
 pub(crate) const TLV_REPLAY_CHUNK: u16 = 22;
 /// TLV type of a commit's server TSval (u32).
 pub(crate) const TLV_COMMIT_TSVAL: u16 = 23;
-/// Replication progress of connections: entries of 28 bytes, each a tuple
+/// Replication progress of connections: entries of 36 bytes, each a tuple
 /// (12 bytes), the client sequence number the sender has received up to,
 /// the server sequence number (in the client's view) it has sent up to,
 /// the replicas the sender still counts in the set (bit i: the i-th in
-/// rendezvous order) and the client sequence number its receive window
-/// ends at, 4 bytes each.
-/// (Type 24 carried entries of 24 bytes, without the window end: an
-/// incompatible layout gets a new type, so that nodes of both kinds refuse
-/// each other's reports rather than misread them.)
-pub(crate) const TLV_PROGRESS: u16 = 25;
+/// rendezvous order), the client sequence number its receive window ends
+/// at, and its output checkpoint: the server sequence number it ends at
+/// and the digest of the output before it, 4 bytes each.
+/// (Type 24 carried entries of 24 bytes, without the window end, type 25
+/// of 28, without the checkpoint: an incompatible layout gets a new type,
+/// so that nodes of both kinds refuse each other's reports rather than
+/// misread them.)
+pub(crate) const TLV_PROGRESS: u16 = 26;
 /// Encoded length of a [`Progress`] entry's value.
-const PROGRESS_LEN: usize = 28;
+const PROGRESS_LEN: usize = 36;
 /// The bits of a progress entry's members word that hold the set.
-pub(crate) const PROGRESS_MEMBERS_MASK: u32 = 0x7fff_ffff;
+pub(crate) const PROGRESS_MEMBERS_MASK: u32 = 0x3fff_ffff;
 /// The bit of a progress entry's members word that says the sender saw
 /// the client complete the handshake ([`Progress::client_acked`]).
 const PROGRESS_CLIENT_ACKED: u32 = 1 << 31;
-/// Most connections one progress datagram reports: it stays under 1200
+/// The bit of a progress entry's members word that says its checkpoint
+/// fields hold one ([`Progress::checkpoint`]).
+const PROGRESS_CHECKPOINT: u32 = 1 << 30;
+/// Most connections one progress datagram reports: it stays about 1200
 /// bytes, well within any Ethernet MTU.
-pub(crate) const PROGRESS_MAX_ENTRIES: usize = 40;
+pub(crate) const PROGRESS_MAX_ENTRIES: usize = 32;
 /// Longest progress datagram, for sizing send buffers.
 pub(crate) const PROGRESS_MAX_LEN: usize =
     HEADER_LEN + TLV_HEADER_LEN + PROGRESS_MAX_ENTRIES * PROGRESS_LEN + MAC_LEN;
@@ -528,6 +533,17 @@ pub(crate) fn encode_handover(
     w.seal(mac)
 }
 
+/// The digest of a replica's output up to a point
+/// (`replicate/output_digest.rs`), as its progress reports carry it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Checkpoint {
+    /// The server sequence number (cluster space) just past the last byte
+    /// it covers.
+    pub(crate) end: u32,
+    /// The digest of every byte before `end`.
+    pub(crate) digest: u32,
+}
+
 /// How far one replica of a connection has come (`replicate/replica.rs`): sent by
 /// every replica to the others of the connection's set.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -550,6 +566,9 @@ pub(crate) struct Progress {
     /// The client's sequence number up to which the sender's stack takes
     /// data: the right edge of the window it offered.
     pub(crate) window_end: u32,
+    /// The digest of the sender's output up to where it has sent, if it
+    /// still keeps one (`replicate/output_digest.rs`).
+    pub(crate) checkpoint: Option<Checkpoint>,
 }
 
 impl Progress {
@@ -558,14 +577,15 @@ impl Progress {
         b[..12].copy_from_slice(&self.tuple.to_wire());
         b[12..16].copy_from_slice(&self.received.to_be_bytes());
         b[16..20].copy_from_slice(&self.sent.to_be_bytes());
+        let flag = |set: bool, bit: u32| if set { bit } else { 0 };
         let word = (self.members & PROGRESS_MEMBERS_MASK)
-            | if self.client_acked {
-                PROGRESS_CLIENT_ACKED
-            } else {
-                0
-            };
+            | flag(self.client_acked, PROGRESS_CLIENT_ACKED)
+            | flag(self.checkpoint.is_some(), PROGRESS_CHECKPOINT);
         b[20..24].copy_from_slice(&word.to_be_bytes());
-        b[24..].copy_from_slice(&self.window_end.to_be_bytes());
+        b[24..28].copy_from_slice(&self.window_end.to_be_bytes());
+        let c = self.checkpoint.unwrap_or_default();
+        b[28..32].copy_from_slice(&c.end.to_be_bytes());
+        b[32..].copy_from_slice(&c.digest.to_be_bytes());
         b
     }
 
@@ -580,6 +600,10 @@ impl Progress {
             members: word(20) & PROGRESS_MEMBERS_MASK,
             client_acked: word(20) & PROGRESS_CLIENT_ACKED != 0,
             window_end: word(24),
+            checkpoint: (word(20) & PROGRESS_CHECKPOINT != 0).then(|| Checkpoint {
+                end: word(28),
+                digest: word(32),
+            }),
         }
     }
 }

@@ -156,6 +156,40 @@ pub(crate) fn translation_of(key: &Key, tuple: &Tuple, own: &OwnSynAck) -> Trans
     }
 }
 
+/// A time in ms (`clock::now_ms`) wrapped to 32 bits, as jiffies are, to
+/// keep a replica small: differences are right while under 24 days, and a
+/// replica is heard from every few hundred ms or dropped after seconds of
+/// silence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Wrapped(u32);
+
+impl Wrapped {
+    /// `now_ms`, wrapped.
+    pub(crate) fn of(now_ms: u64) -> Self {
+        Self(now_ms as u32)
+    }
+
+    /// How long before `now_ms` this was; 0 if not before (a time taken
+    /// a little earlier than one stored meanwhile).
+    pub(crate) fn before(self, now_ms: u64) -> u64 {
+        let d = Self::of(now_ms).0.wrapping_sub(self.0);
+        if d > i32::MAX as u32 {
+            0
+        } else {
+            u64::from(d)
+        }
+    }
+
+    /// The later of this and `now_ms`.
+    pub(crate) fn latest(self, now_ms: u64) -> Self {
+        if self.before(now_ms) > 0 {
+            Self::of(now_ms)
+        } else {
+            self
+        }
+    }
+}
+
 /// One replica of a connection as this node knows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Replica {
@@ -174,8 +208,9 @@ pub(crate) struct Replica {
     /// It reported, since this node's doubt began, that it still counts
     /// this node.
     pub(crate) vouched: bool,
-    /// When its last report was taken (or the connection was set up), ms.
-    pub(crate) heard_ms: u64,
+    /// When its last report was taken (or the connection was set up), ms,
+    /// wrapped to 32 bits ([`Wrapped`]).
+    pub(crate) heard_ms: Wrapped,
     /// It has reported at least once: its node holds the connection.
     pub(crate) reported: bool,
 }
@@ -234,7 +269,7 @@ impl Replication {
             window_end: client_next.wrapping_add(u32::from(window)),
             excluded: false,
             vouched: false,
-            heard_ms: now_ms,
+            heard_ms: Wrapped::of(now_ms),
             reported: false,
         };
         let mut set = [blank; MAX_SET];
@@ -347,7 +382,7 @@ impl Replication {
         let Some(heir) = self.others().next() else {
             return false;
         };
-        if !heir.reported || now_ms.saturating_sub(heir.heard_ms) > heard_within_ms {
+        if !heir.reported || heir.heard_ms.before(now_ms) > heard_within_ms {
             return false;
         }
         self.set[usize::from(self.me)].excluded = true;
@@ -406,6 +441,45 @@ impl Replication {
         true
     }
 
+    /// The index in the set of replica `id` if this node checks that
+    /// replica's output against its own (`replicate/output_digest.rs`):
+    /// the primary checks every backup still in the set, a backup the
+    /// primary (what the client got), nobody the others.
+    pub(crate) fn output_checked(&self, id: u32) -> Option<usize> {
+        let at = self.replicas().iter().position(|r| r.id == id)?;
+        if at == usize::from(self.me) || self.set[at].excluded {
+            return None;
+        }
+        match self.role() {
+            Role::Primary => Some(at),
+            Role::Backup => (self.primary() == Some(id)).then_some(at),
+            Role::Fenced => None,
+        }
+    }
+
+    /// The replica at `index`, checked as [`Replication::output_checked`]
+    /// allows, wrote other bytes than this node. The primary's are what
+    /// the client got: a primary takes that backup out of the set, and a
+    /// backup takes itself out, as a primary stepping down does — its next
+    /// report says so, every other replica follows, and the primary's
+    /// answer, which no longer counts it, fences it. Until then it is
+    /// silent and can no longer become primary. Returns whether it acted.
+    pub(crate) fn diverged(&mut self, index: usize) -> bool {
+        let Some(id) = self.replicas().get(index).map(|r| r.id) else {
+            return false;
+        };
+        if self.output_checked(id) != Some(index) {
+            return false;
+        }
+        let out = if self.role() == Role::Primary {
+            index
+        } else {
+            usize::from(self.me)
+        };
+        self.set[out].excluded = true;
+        true
+    }
+
     /// Which replicas this node still counts: bit i for the i-th.
     pub(crate) fn members_mask(&self) -> u32 {
         self.replicas()
@@ -459,7 +533,7 @@ impl Replication {
         let me = usize::from(self.me);
         let mut n = 0;
         for (i, r) in self.set[..usize::from(self.len)].iter_mut().enumerate() {
-            if i != me && !r.excluded && now_ms.saturating_sub(r.heard_ms) > silence_ms {
+            if i != me && !r.excluded && r.heard_ms.before(now_ms) > silence_ms {
                 r.excluded = true;
                 n += 1;
             }
@@ -473,7 +547,7 @@ impl Replication {
     /// handshake may have had nothing to say).
     pub(crate) fn grace(&mut self, now_ms: u64) {
         for r in self.set[..usize::from(self.len)].iter_mut() {
-            r.heard_ms = r.heard_ms.max(now_ms);
+            r.heard_ms = r.heard_ms.latest(now_ms);
         }
     }
 
@@ -496,7 +570,7 @@ impl Replication {
         };
         let moved =
             after(received, r.received) || after(sent, r.sent) || after(window_end, r.window_end);
-        r.heard_ms = r.heard_ms.max(now_ms);
+        r.heard_ms = r.heard_ms.latest(now_ms);
         r.reported = true;
         r.received = seq_max(r.received, received);
         r.sent = seq_max(r.sent, sent);

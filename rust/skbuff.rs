@@ -44,15 +44,31 @@ impl SkBuff {
     /// handlers we register), as many as fit in `buf` and the packet holds,
     /// copied into `buf` where they are not linear.
     pub(crate) fn head<'b>(&'b self, buf: &'b mut [u8]) -> &'b [u8] {
-        let want = buf.len().min(self.len() as usize);
-        let Ok(len) = i32::try_from(want) else {
+        self.bytes_at(0, buf)
+    }
+
+    /// The bytes from `offset` past `skb->data`, as many as fit in `buf`
+    /// and the packet holds, copied into `buf` where they are not linear
+    /// (paged fragments of a large packet).
+    pub(crate) fn bytes_at<'b>(&'b self, offset: usize, buf: &'b mut [u8]) -> &'b [u8] {
+        let Some(left) = (self.len() as usize).checked_sub(offset) else {
+            return &[];
+        };
+        let want = buf.len().min(left);
+        let (Ok(len), Ok(offset)) = (i32::try_from(want), i32::try_from(offset)) else {
             return &[];
         };
         // SAFETY: the `sk_buff` is valid (type invariant); `buf` has room
-        // for `len` bytes. The result points into the packet or `buf`, both
-        // valid for `'b`, and is `len` bytes long when not null.
+        // for `len` bytes, and `offset + len` is within the packet. The
+        // result points into the packet or `buf`, both valid for `'b`, and
+        // is `len` bytes long when not null.
         unsafe {
-            let p = bindings::tpc_skb_header_pointer(self.0.get(), 0, len, buf.as_mut_ptr().cast());
+            let p = bindings::tpc_skb_header_pointer(
+                self.0.get(),
+                offset,
+                len,
+                buf.as_mut_ptr().cast(),
+            );
             if p.is_null() {
                 &[]
             } else {

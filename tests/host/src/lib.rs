@@ -15,6 +15,8 @@ pub mod conntable;
 pub mod csum;
 #[path = "../../../membership.rs"]
 pub mod membership;
+#[path = "../../../replicate/output_digest.rs"]
+pub mod output_digest;
 #[path = "../../../packet.rs"]
 pub mod packet;
 #[path = "../../../policy.rs"]
@@ -96,6 +98,8 @@ mod conntable_tests;
 mod csum_tests;
 #[cfg(test)]
 mod membership_tests;
+#[cfg(test)]
+mod output_digest_tests;
 #[cfg(test)]
 mod policy_tests;
 #[cfg(test)]

@@ -580,3 +580,64 @@ proptest! {
         }
     }
 }
+
+/// The primary checks every backup's output, a backup only the primary's;
+/// a backup that differs leaves the set, from the primary's side or its
+/// own, and can no longer take over.
+#[test]
+fn a_replica_whose_output_differs_leaves_the_set() {
+    let ids = [1, 2, 3];
+    let mut primary = Replication::new(&ids, 1, 100, 5000, 1000, 0).unwrap();
+    assert_eq!(primary.output_checked(2), Some(1));
+    assert_eq!(primary.output_checked(3), Some(2));
+    assert_eq!(primary.output_checked(1), None);
+    assert!(primary.diverged(1));
+    assert_eq!(primary.role(), Role::Primary);
+    assert_eq!(primary.members_mask(), 0b101);
+    assert_eq!(primary.output_checked(2), None);
+    assert!(!primary.diverged(1), "already out");
+
+    let mut backup = Replication::new(&ids, 2, 100, 5000, 1000, 0).unwrap();
+    assert_eq!(backup.output_checked(1), Some(0));
+    assert_eq!(
+        backup.output_checked(3),
+        None,
+        "a backup checks only the primary"
+    );
+    assert!(!backup.diverged(2));
+    assert!(backup.diverged(0));
+    // Out of its own set, still silent; the primary follows its report,
+    // and the primary's answer fences it.
+    assert_eq!(backup.members_mask(), 0b101);
+    assert_eq!(backup.role(), Role::Backup);
+    primary.take_view(2, backup.members_mask());
+    assert_eq!(primary.members_mask(), 0b101);
+    backup.take_view(1, primary.members_mask());
+    assert_eq!(backup.role(), Role::Fenced);
+
+    // A backup that took itself out never takes over: with the primary
+    // dead and nobody else left, it is fenced.
+    let mut pair = Replication::new(&[1, 2], 2, 100, 5000, 1000, 0).unwrap();
+    assert!(pair.diverged(0));
+    assert!(!pair.exclude(1));
+    assert_eq!(pair.role(), Role::Fenced);
+    // With another backup left, that one is the primary, not this node.
+    let mut three = Replication::new(&ids, 2, 100, 5000, 1000, 0).unwrap();
+    assert!(three.diverged(0));
+    assert!(!three.exclude(1));
+    assert_eq!(three.primary(), Some(3));
+    assert_eq!(three.role(), Role::Backup);
+}
+
+#[test]
+fn wrapped_times_compare_across_the_wrap() {
+    use crate::replica::Wrapped;
+    let near = (1u64 << 32) - 10;
+    let t = Wrapped::of(near);
+    assert_eq!(t.before(near + 30), 30);
+    assert_eq!(t.before(near), 0);
+    // A time taken just before one stored meanwhile is not "long ago".
+    assert_eq!(Wrapped::of(near + 5).before(near), 0);
+    assert_eq!(t.latest(near + 30), Wrapped::of(near + 30));
+    assert_eq!(t.latest(near - 3), t);
+}

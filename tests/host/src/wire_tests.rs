@@ -775,6 +775,10 @@ fn progress(i: u32) -> crate::wire::Progress {
         members: i ^ 0x5,
         client_acked: i % 2 == 1,
         window_end: 0x8000_0000u32.wrapping_sub(i),
+        checkpoint: (!i.is_multiple_of(3)).then(|| crate::wire::Checkpoint {
+            end: 0xffff_ff00u32.wrapping_add(i * 1000),
+            digest: i.wrapping_mul(0x9e37_79b9),
+        }),
     }
 }
 
@@ -785,7 +789,7 @@ fn progress_round_trips() {
         let entries: Vec<_> = (0..n as u32).map(progress).collect();
         let mut buf = vec![0; PROGRESS_MAX_LEN];
         let len = encode_progress(&mut buf, &header(), &entries, &mac()).unwrap();
-        assert_eq!(len, HEADER_LEN + 4 + 28 * n + MAC_LEN);
+        assert_eq!(len, HEADER_LEN + 4 + 36 * n + MAC_LEN);
         let d = decode(&buf[..len], &mac(), CLUSTER).unwrap();
         assert_eq!(d.kind(), Kind::Progress);
         let Message::Progress(list) = d.message else {
@@ -812,19 +816,23 @@ fn progress_round_trips() {
 }
 
 /// The members word carries the set in its low bits and, in bit 31, that
-/// the sender saw the client complete the handshake: one never leaks into
-/// the other.
+/// the sender saw the client complete the handshake, and whether a
+/// checkpoint follows: none leaks into another.
 #[test]
 fn progress_members_word_carries_the_handshake_flag() {
-    use crate::wire::{encode_progress, PROGRESS_MAX_LEN};
-    for (members, acked, word) in [
-        (0b101, true, 0x8000_0005u32),
-        (0b101, false, 0x0000_0005),
-        (0xffff_ffff, false, 0x7fff_ffff),
+    use crate::wire::{encode_progress, Checkpoint, PROGRESS_MAX_LEN};
+    let c = Some(Checkpoint { end: 7, digest: 9 });
+    for (members, acked, checkpoint, word) in [
+        (0b101, true, None, 0x8000_0005u32),
+        (0b101, false, None, 0x0000_0005),
+        (0xffff_ffff, false, None, 0x3fff_ffff),
+        (0xffff_ffff, false, c, 0x7fff_ffff),
+        (0b1, true, c, 0xc000_0001),
     ] {
         let mut p = progress(0);
         p.members = members;
         p.client_acked = acked;
+        p.checkpoint = checkpoint;
         let mut buf = vec![0; PROGRESS_MAX_LEN];
         let len = encode_progress(&mut buf, &header(), &[p], &mac()).unwrap();
         // Header, TLV header, then the entry: tuple, received, sent, word.
@@ -836,8 +844,8 @@ fn progress_members_word_carries_the_handshake_flag() {
         };
         let got = list.iter().next().unwrap();
         assert_eq!(
-            (got.members, got.client_acked),
-            (members & 0x7fff_ffff, acked)
+            (got.members, got.client_acked, got.checkpoint),
+            (members & 0x3fff_ffff, acked, checkpoint)
         );
     }
 }
@@ -848,9 +856,9 @@ fn progress_malformed() {
     // No entry, a partial entry, no progress TLV at all.
     for body in [
         tlv(TLV_PROGRESS, &[]),
-        tlv(TLV_PROGRESS, &[0; 27]),
-        tlv(TLV_PROGRESS, &[0; 57]),
-        tlv(1, &[0; 28]),
+        tlv(TLV_PROGRESS, &[0; 35]),
+        tlv(TLV_PROGRESS, &[0; 73]),
+        tlv(1, &[0; 36]),
         vec![],
     ] {
         assert_eq!(
@@ -860,10 +868,10 @@ fn progress_malformed() {
         );
     }
     // Too many entries.
-    let body = tlv(TLV_PROGRESS, &vec![0; 28 * 41]);
+    let body = tlv(TLV_PROGRESS, &vec![0; 36 * 33]);
     assert_eq!(decode_err(&seal(3, &body)), DecodeError::Malformed);
     // Other TLVs around it are skipped.
-    let body = [tlv(1, b"x"), tlv(TLV_PROGRESS, &[7; 56]), tlv(99, b"y")].concat();
+    let body = [tlv(1, b"x"), tlv(TLV_PROGRESS, &[7; 72]), tlv(99, b"y")].concat();
     let sealed = seal(3, &body);
     let d = decode(&sealed, &mac(), CLUSTER).unwrap();
     let Message::Progress(list) = d.message else {

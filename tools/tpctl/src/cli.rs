@@ -86,17 +86,20 @@ enum Object {
         #[command(subcommand)]
         cmd: Option<StatsCmd>,
     },
-    /// Print membership changes as they happen
+    /// Print membership changes and diverging replicas as they happen
     #[command(
         override_usage = "tpctl monitor [node ID] [count N]",
         after_help = "\
 Prints a line like those of `cluster show` (with -j, a JSON object) for
 each change of a member's state. For a death, last_heard_ms is the silence
-after which it was declared dead.
+after which it was declared dead. Prints a line starting `event
+replica-diverged` (with -j, an object with \"event\":\"replica-diverged\")
+each time this node finds that a replica of a replicated connection wrote
+other bytes than it; the backup of the two left the connection's set.
 
 Keywords:
-  node ID    changes of member ID only
-  count N    exit after N changes"
+  node ID    events of node ID only (its changes, its replicas diverging)
+  count N    exit after N events"
     )]
     Monitor {
         #[arg(hide = true)]

@@ -3,7 +3,7 @@
 
 use crate::{
     netlink::{Attrs, Client, Error},
-    output::{self, Member},
+    output::{self, Diverged, Member},
     uapi::*,
     Failure,
 };
@@ -26,6 +26,30 @@ pub(crate) fn member(a: &Attrs) -> Option<Member> {
         },
         weight: a.u16(A_MEMBER_WEIGHT),
         ready_services: a.u32(A_MEMBER_READY_SERVICES),
+    })
+}
+
+/// A diverging replica, from a `replica-ntf` message.
+pub(crate) fn diverged(a: &Attrs) -> Option<Diverged> {
+    let role = a
+        .u32(A_REPLICA_CONN_ROLE)
+        .and_then(|r| CONN_ROLES.get(r as usize))
+        .copied()
+        .unwrap_or("unknown");
+    Some(Diverged {
+        event: "replica-diverged".into(),
+        client: format!(
+            "{}:{}",
+            a.ipv4(A_REPLICA_CONN_CLIENT_ADDR)?,
+            a.u16(A_REPLICA_CONN_CLIENT_PORT)?
+        ),
+        service: format!(
+            "{}:{}",
+            a.ipv4(A_REPLICA_CONN_VIP)?,
+            a.u16(A_REPLICA_CONN_PORT)?
+        ),
+        role: role.to_string(),
+        diverged: a.u32(A_REPLICA_CONN_DIVERGED)?,
     })
 }
 
@@ -80,9 +104,10 @@ fn wait(fd: std::os::fd::RawFd) -> Result<bool, Failure> {
     }
 }
 
-/// `tpctl monitor [node ID] [count N]`: prints each membership change as
-/// it happens (of node ID only, if given), a line (or JSON object) each;
-/// with `count`, exits after N. Ends quietly once nobody reads its output.
+/// `tpctl monitor [node ID] [count N]`: prints each membership change and
+/// each diverging replica as it happens (of node ID only, if given), a line
+/// (or JSON object) each; with `count`, exits after N. Ends quietly once
+/// nobody reads its output.
 pub(crate) fn monitor(node: Option<u32>, count: Option<u64>, json: bool) -> Result<(), Failure> {
     let mut client = Client::connect()?;
     client.subscribe(MCGRP_MONITOR)?;
@@ -92,16 +117,21 @@ pub(crate) fn monitor(node: Option<u32>, count: Option<u64>, json: bool) -> Resu
             return Err(Failure::Closed);
         }
         for msg in client.notifications()? {
-            let Some(m) = (msg.cmd == CMD_MEMBER_NTF)
-                .then(|| member(&msg.attrs))
-                .flatten()
-            else {
-                continue;
+            let (id, line) = match msg.cmd {
+                CMD_MEMBER_NTF => match member(&msg.attrs) {
+                    Some(m) => (m.id, output::one(&m, json)),
+                    None => continue,
+                },
+                CMD_REPLICA_NTF => match diverged(&msg.attrs) {
+                    Some(d) => (d.diverged, output::one(&d, json)),
+                    None => continue,
+                },
+                _ => continue,
             };
-            if node.is_some_and(|id| m.id != id) {
+            if node.is_some_and(|want| id != want) {
                 continue;
             }
-            crate::print(&output::one(&m, json))?;
+            crate::print(&line)?;
             seen += 1;
             if count.is_some_and(|n| seen >= n) {
                 break;
@@ -134,5 +164,31 @@ mod tests {
         assert_eq!((m.state.as_str(), m.last_heard_ms), ("unknown", Some(212)));
         a.0.remove(0);
         assert_eq!(member(&a), None);
+    }
+
+    #[test]
+    fn a_diverged_replica_reads_as_its_event() {
+        let a = Attrs(vec![
+            Attr::ipv4(A_REPLICA_CONN_CLIENT_ADDR, Ipv4Addr::new(10, 0, 0, 4)),
+            Attr::u16(A_REPLICA_CONN_CLIENT_PORT, 40000),
+            Attr::ipv4(A_REPLICA_CONN_VIP, Ipv4Addr::new(10, 0, 0, 100)),
+            Attr::u16(A_REPLICA_CONN_PORT, 8080),
+            Attr::u32(A_REPLICA_CONN_ROLE, 0),
+            Attr::u32(A_REPLICA_CONN_DIVERGED, 2),
+        ]);
+        let d = diverged(&a).unwrap();
+        assert_eq!(
+            output::one(&d, false),
+            "event replica-diverged  client 10.0.0.4:40000  service 10.0.0.100:8080  \
+             role primary  diverged 2\n"
+        );
+        assert_eq!(
+            output::one(&d, true),
+            "{\"event\":\"replica-diverged\",\"client\":\"10.0.0.4:40000\",\
+             \"service\":\"10.0.0.100:8080\",\"role\":\"primary\",\"diverged\":2}\n"
+        );
+        let mut short = a;
+        short.0.pop();
+        assert_eq!(diverged(&short), None);
     }
 }

@@ -279,6 +279,34 @@ impl Text for Member {
     }
 }
 
+/// A replica of a replicated connection found to write other bytes than
+/// this node (each such finding `monitor` prints).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Diverged {
+    /// Always `replica-diverged`: tells these lines from members'.
+    pub(crate) event: String,
+    /// The client, `address:port`.
+    pub(crate) client: String,
+    /// The service, `VIP:port`.
+    pub(crate) service: String,
+    /// This node's role on the connection since.
+    pub(crate) role: String,
+    /// The node whose replica's output differs from this node's.
+    pub(crate) diverged: u32,
+}
+
+impl Text for Diverged {
+    fn text(&self) -> String {
+        fields(&[
+            ("event", &self.event),
+            ("client", &self.client),
+            ("service", &self.service),
+            ("role", &self.role),
+            ("diverged", &self.diverged),
+        ])
+    }
+}
+
 /// One replica of a replicated connection, as this node knows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Replica {

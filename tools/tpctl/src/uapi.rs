@@ -23,6 +23,7 @@ pub(crate) const CMD_HANDOVER: u8 = 15;
 pub(crate) const CMD_REPLICA_GET: u8 = 16;
 pub(crate) const CMD_SERVICE_SET: u8 = 17;
 pub(crate) const CMD_REPLICA_SET_PRIMARY: u8 = 18;
+pub(crate) const CMD_REPLICA_NTF: u8 = 19;
 
 /// The multicast group of membership notifications.
 pub(crate) const MCGRP_MONITOR: &str = "monitor";
@@ -87,6 +88,7 @@ pub(crate) const A_REPLICA_CONN_PORT: u16 = 4;
 pub(crate) const A_REPLICA_CONN_ROLE: u16 = 5;
 pub(crate) const A_REPLICA_CONN_REPLICA: u16 = 6;
 pub(crate) const A_REPLICA_CONN_PRIMARY_TO: u16 = 7;
+pub(crate) const A_REPLICA_CONN_DIVERGED: u16 = 8;
 
 pub(crate) const MODES: [&str; 3] = ["balance", "splice", "replicate"];
 /// `enum tpcluster_service_affinity`, by value.
@@ -215,6 +217,11 @@ mod tests {
             "TPCLUSTER_A_REPLICA_CONN_PRIMARY_TO",
             A_REPLICA_CONN_PRIMARY_TO.into(),
         );
+        check(
+            "TPCLUSTER_A_REPLICA_CONN_DIVERGED",
+            A_REPLICA_CONN_DIVERGED.into(),
+        );
+        check("TPCLUSTER_CMD_REPLICA_NTF", CMD_REPLICA_NTF.into());
         check("TPCLUSTER_CMD_SERVICE_SET", CMD_SERVICE_SET.into());
         check(
             "TPCLUSTER_CMD_REPLICA_SET_PRIMARY",
