@@ -113,10 +113,10 @@ pub(crate) struct Entry {
     /// What this node's stack sent, digested, and the other replicas'
     /// checkpoints it still has to check (`replicate/output_digest.rs`).
     output: OutputCheck,
-    /// The replica (its index in the set) whose output was found to
-    /// differ from this node's, for the work to tell (log and monitor
+    /// The replicas (bit i: the i-th of the set) whose output was found
+    /// to differ from this node's, for the work to tell (log and monitor
     /// group).
-    diverged: Option<u8>,
+    diverged: u8,
     /// Progress moved since the last report.
     dirty: bool,
     /// When progress was last reported, ms.
@@ -142,8 +142,7 @@ impl Entry {
         let mut n = 0;
         for i in (0..MAX_SET).filter(|i| differ & (1 << i) != 0) {
             if self.rep.diverged(i) {
-                // Below MAX_SET.
-                self.diverged = Some(i as u8);
+                self.diverged |= 1 << i;
                 self.dirty = true;
                 n += 1;
             }
@@ -627,7 +626,7 @@ impl Node {
                 resume: false,
                 release: false,
                 output: OutputCheck::new(server_next),
-                diverged: None,
+                diverged: 0,
                 dirty: true,
                 reported_ms: 0,
                 quiet_reports: 0,
@@ -845,9 +844,23 @@ struct Chore {
     resume: bool,
     release: bool,
     report: bool,
-    /// The replica whose output was found to differ from this node's, and
-    /// this node's role since.
-    diverged: Option<(u32, Role)>,
+    /// The replicas whose output was found to differ from this node's,
+    /// and this node's role since.
+    diverged: Option<([Option<u32>; MAX_SET], Role)>,
+}
+
+/// The ids of the replicas of `rep` in `mask` (bit i: the i-th), with
+/// this node's role, if any.
+fn diverged_of(rep: &Replication, mask: u8) -> Option<([Option<u32>; MAX_SET], Role)> {
+    (mask != 0).then(|| {
+        let ids = core::array::from_fn(|i| {
+            rep.replicas()
+                .get(i)
+                .filter(|_| mask & (1 << i) != 0)
+                .map(|r| r.id)
+        });
+        (ids, rep.role())
+    })
 }
 
 impl crate::sys::ticker::Tick<Work> for Node {
@@ -963,12 +976,8 @@ impl crate::sys::ticker::Tick<Work> for Node {
                 e.dirty |= wake;
                 let due = (REPORT_MS << e.quiet_reports.min(8)).min(IDLE_REPORT_MS);
                 let report = e.dirty || now.saturating_sub(e.reported_ms) >= due;
-                let busy = e.dirty
-                    || e.need_ack
-                    || e.takeover
-                    || e.resume
-                    || e.release
-                    || e.diverged.is_some();
+                let busy =
+                    e.dirty || e.need_ack || e.takeover || e.resume || e.release || e.diverged != 0;
                 if !(sweep || busy || wake) {
                     return;
                 }
@@ -991,10 +1000,7 @@ impl crate::sys::ticker::Tick<Work> for Node {
                         resume: core::mem::take(&mut e.resume),
                         release: core::mem::take(&mut e.release),
                         report,
-                        diverged: e.diverged.take().and_then(|i| {
-                            let id = e.rep.replicas().get(usize::from(i))?.id;
-                            Some((id, e.rep.role()))
-                        }),
+                        diverged: diverged_of(&e.rep, core::mem::take(&mut e.diverged)),
                     },
                     GFP_ATOMIC,
                 );
@@ -1015,15 +1021,17 @@ impl crate::sys::ticker::Tick<Work> for Node {
 impl Node {
     /// Does one connection's chores. Process context.
     fn replica_chore(&self, c: &Chore, now: u64, woke: &mut bool) {
-        if let Some((other, role)) = c.diverged {
-            if crate::sys::log::ratelimited() {
-                pr_info!(
-                    "{}: the output of node {other}'s replica differs from this node's: \
-                     the backup of the two left the set\n",
-                    c.tuple
-                );
+        if let Some((others, role)) = c.diverged {
+            for &other in others.iter().flatten() {
+                if crate::sys::log::ratelimited() {
+                    pr_info!(
+                        "{}: the output of node {other}'s replica differs from this node's: \
+                         the backup of the two left the set\n",
+                        c.tuple
+                    );
+                }
+                crate::control::notify_diverged(self, &c.tuple, role, other);
             }
-            crate::control::notify_diverged(self, &c.tuple, role, other);
         }
         if c.release {
             if let Some(sk) = TcpSocket::lookup(self.net, &c.tuple) {

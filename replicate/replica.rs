@@ -447,7 +447,9 @@ impl Replication {
     /// primary (what the client got), nobody the others.
     pub(crate) fn output_checked(&self, id: u32) -> Option<usize> {
         let at = self.replicas().iter().position(|r| r.id == id)?;
-        if at == usize::from(self.me) || self.set[at].excluded {
+        // Nothing more once either is out (this node too: it stepped down
+        // or found itself different).
+        if at == usize::from(self.me) || self.set[at].excluded || self.me().excluded {
             return None;
         }
         match self.role() {

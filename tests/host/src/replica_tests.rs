@@ -606,6 +606,8 @@ fn a_replica_whose_output_differs_leaves_the_set() {
     );
     assert!(!backup.diverged(2));
     assert!(backup.diverged(0));
+    assert_eq!(backup.output_checked(1), None, "found once");
+    assert!(!backup.diverged(0));
     // Out of its own set, still silent; the primary follows its report,
     // and the primary's answer fences it.
     assert_eq!(backup.members_mask(), 0b101);
