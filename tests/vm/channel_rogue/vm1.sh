@@ -44,7 +44,7 @@ ip addr add 10.0.0.100/32 dev lo
 echo 1 > /proc/sys/net/ipv4/conf/all/arp_ignore
 echo 2 > /proc/sys/net/ipv4/conf/all/arp_announce
 tpctl vip add 10.0.0.100 mac 01:00:5e:00:00:64 dev eth0
-tptest serve 85 echo &
+TPTEST_NAME=replica tptest serve 85 echo &  # replicas answer alike
 tpctl service add 10.0.0.100:85 mode replicate replicas 2
 tp_barrier service
 tp_barrier progress-captured

@@ -24,7 +24,9 @@ tptest serve 83 stream $BYTES 7 &
 tptest serve 81 hash &
 tptest serve 82 hash &
 tptest serve 84 rr &
-tptest serve 85 echo &
+# Replicas must write the same bytes (the module checks that they do): the
+# echo names no node.
+TPTEST_NAME=replica tptest serve 85 echo &
 tptest serve 86 stream $((8 * 1024 * 1024)) 7 &
 sleep 0.3
 tpctl service add 10.0.0.100:80 mode replicate replicas 2

@@ -23,8 +23,10 @@ wait_refcnt() {
 }
 mkdir -p /tmp/www
 seq 1 200000 > /tmp/www/file
-TPTEST_REUSEPORT=4 tptest serve 85 echo &
-TPTEST_LISTEN=:: TPTEST_REUSEPORT=3 tptest serve 86 echo &
+# Replicas must write the same bytes (the module checks that they do): the
+# echo servers name no node.
+TPTEST_NAME=replica TPTEST_REUSEPORT=4 tptest serve 85 echo &
+TPTEST_NAME=replica TPTEST_LISTEN=:: TPTEST_REUSEPORT=3 tptest serve 86 echo &
 srv86=$!
 httpd -p 8080 -h /tmp/www
 sleep 0.5

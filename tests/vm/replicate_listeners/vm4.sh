@@ -51,7 +51,7 @@ tp_barrier fetched
 tp_barrier unloaded
 for n in 1 2 3; do
 	tp_expect_eq "vm$n's reuseport listener, once ungated and unloaded, answers" \
-		"$(echo hello | timeout 10 nc -w 3 10.0.0.$n 85 2>&1)" "vm$n hello"
+		"$(echo hello | timeout 10 nc -w 3 10.0.0.$n 85 2>&1)" "replica hello"
 	rm -f /tmp/file
 	timeout 30 wget -q -O /tmp/file http://10.0.0.$n:8080/file || true
 	tp_expect_eq "vm$n's httpd, once ungated and unloaded, serves the file" \

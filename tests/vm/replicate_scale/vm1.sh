@@ -13,7 +13,9 @@ tp_join_cluster "$(printf '6d%.0s' $(seq 32))"
 tptest serve 82 hash &
 # A backlog above the client's bursts: a replica whose stack drops a SYN
 # the others take lacks that connection (replicate.rst).
-TPTEST_BACKLOG=1024 tptest serve 83 echo &
+# Replicas must write the same bytes (the module checks that they do): the
+# echo names no node.
+TPTEST_NAME=replica TPTEST_BACKLOG=1024 tptest serve 83 echo &
 sleep 0.3
 tpctl service add 10.0.0.100:82 mode replicate replicas 2
 tpctl service add 10.0.0.100:83 mode replicate replicas 2

@@ -20,10 +20,22 @@ pub(crate) fn stalled_after() -> Duration {
         .map_or(STALLED, Duration::from_millis)
 }
 
-/// Serves one echo connection: each line comes back as `HOSTNAME LINE`.
+/// The name an echo server puts before each line: `TPTEST_NAME` if set,
+/// else the host name. Replicas of a replicate service must answer alike
+/// (the module checks that they do), so their tests name them all the same.
+pub(crate) fn echo_name() -> std::io::Result<String> {
+    match std::env::var("TPTEST_NAME") {
+        Ok(name) => Ok(name),
+        Err(_) => Ok(std::fs::read_to_string("/proc/sys/kernel/hostname")?
+            .trim()
+            .to_string()),
+    }
+}
+
+/// Serves one echo connection: each line comes back as `NAME LINE`
+/// ([`echo_name`]).
 pub(crate) fn echo(conn: TcpStream) -> std::io::Result<()> {
-    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")?;
-    let name = name.trim();
+    let name = echo_name()?;
     let mut out = conn.try_clone()?;
     for line in BufReader::new(conn).lines() {
         writeln!(out, "{name} {}", line?)?;

@@ -141,13 +141,11 @@ struct Echoed {
 }
 
 /// `serve PORT echo-poll`: as `serve PORT echo` (each line comes back as
-/// `HOSTNAME LINE`), every connection served by this one thread. Writes
+/// `NAME LINE`), every connection served by this one thread. Writes
 /// `connections=N`, the connections open, to `TPTEST_STATUS_FILE`.
 pub(crate) fn echo_poll(listeners: Vec<std::net::TcpListener>) -> io::Result<String> {
     allow_files(1 << 20);
-    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")?
-        .trim()
-        .to_string();
+    let name = crate::hold::echo_name()?;
     let mut poll = Poll::new()?;
     let mut listening = Vec::new();
     for (i, l) in listeners.into_iter().enumerate() {

@@ -20,7 +20,8 @@
 //!                                    name; `hash`: read to EOF, answer
 //!                                    `bytes=N sha256=HEX`; `stream`: send
 //!                                    the stream of BYTES and SEED; `echo`:
-//!                                    answer each line with `NAME LINE`;
+//!                                    answer each line with `NAME LINE`
+//!                                    (NAME: `TPTEST_NAME`, or the host's);
 //!                                    `echo-poll`: the same, every
 //!                                    connection served by one thread;
 //!                                    `rr`: answer each request (rr.rs);
