@@ -5,6 +5,9 @@
 #            the module builds): ns per lookup of a tracked and of an
 #            untracked connection with 0, 10,000, 100,000 and 1,000,000
 #            connections tracked in 2^20 slots.
+#   digest:  the replicas' output digest on the host (the same source the
+#            module builds): ns per KiB and MiB/s, in pieces of 1448 bytes
+#            (a segment) and 64 KiB (a GSO packet).
 #   splice-nginx: DTS in front of Debian's nginx on every node (backend
 #            port; tprouter hands each connection to the nginx of the node
 #            its path names) against HAProxy in front of the same nginx
@@ -46,12 +49,18 @@ echo "==> building"
 tools/vm/build.sh "$results/base.initrd" > "$results/build.log" 2>&1 ||
 	{ tail -n 40 "$results/build.log"; echo "build failed (log: $results/build.log)"; exit 1; }
 # part NAME: whether BENCH (default: all) names this part.
-part() { case " ${BENCH:-table splice-nginx splice balance replicate} " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+part() { case " ${BENCH:-table digest splice-nginx splice balance replicate} " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 if part table; then
 	echo "==> the connection table's lookup cost, on the host (results in $results)"
 	mkdir -p "$results/table"
 	cargo test --release --locked -q -p tpcluster-host-tests table_lookup_cost -- --ignored --nocapture \
 		2>&1 | grep '^>> DATA' | tee "$results/table/host.ctl.log"
+fi
+if part digest; then
+	echo "==> the replicas' output digest's cost per byte, on the host (results in $results)"
+	mkdir -p "$results/digest"
+	cargo test --release --locked -q -p tpcluster-host-tests output_digest_cost -- --ignored --nocapture \
+		2>&1 | grep '^>> DATA' | tee "$results/digest/host.ctl.log"
 fi
 if part splice-nginx; then
 	echo "==> splice (DTS) in front of nginx against HAProxy in front of nginx (results in $results)"

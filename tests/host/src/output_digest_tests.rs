@@ -163,3 +163,36 @@ proptest! {
 fn the_check_fits_its_share_of_an_entry() {
     assert!(std::mem::size_of::<OutputCheck>() <= 32);
 }
+
+/// The digest's cost per byte of output, on the host (the replicate
+/// hook's added work per byte sent; `BENCH=digest make bench`):
+/// `cargo test --release -p tpcluster-host-tests output_digest_cost -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn output_digest_cost() {
+    use std::time::Instant;
+    const TOTAL: usize = 256 << 20;
+    let data = bytes(1 << 20, 11);
+    for piece in [1448usize, 65_536] {
+        let mut c = OutputCheck::new(START);
+        let start = Instant::now();
+        let mut at = 0usize;
+        while at < TOTAL {
+            let off = at % data.len();
+            let len = piece.min(data.len() - off);
+            c.take(START.wrapping_add(at as u32), &data[off..off + len]);
+            at += len;
+        }
+        let ns = start.elapsed().as_nanos() as f64;
+        assert!(c.checkpoint().is_some());
+        // As the VM benchmarks print their figures (tools/bench_report.py).
+        println!(
+            ">> DATA METRIC digest.ns_per_kib.piece_{piece} ns {:.1}",
+            ns / (TOTAL as f64 / 1024.0)
+        );
+        println!(
+            ">> DATA METRIC digest.throughput.piece_{piece} MiB/s {:.0}",
+            TOTAL as f64 / (1 << 20) as f64 / (ns / 1e9)
+        );
+    }
+}
