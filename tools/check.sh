@@ -4,7 +4,9 @@
 #    host crates;
 #  - the module built with the kernel's own Rust lints and CLIPPY=1;
 #  - cargo clippy over the host crates;
-#  - the netlink code generated from the YNL spec is current.
+#  - the netlink code generated from the YNL spec is current;
+#  - the fuzz targets (a package of their own) still compile against the
+#    module's sources they include.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
@@ -19,5 +21,7 @@ echo "==> cargo clippy"
 cargo clippy --locked --workspace --all-targets -- -D warnings || status=1
 echo "==> generated netlink code"
 tools/ynl-regen.sh --check || status=1
+echo "==> fuzz targets compile"
+(cd fuzz && cargo check --locked --quiet) || status=1
 [ $status = 0 ] && echo "check: clean"
 exit $status

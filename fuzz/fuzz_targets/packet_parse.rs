@@ -10,6 +10,9 @@
 #[allow(dead_code)]
 #[path = "../../packet.rs"]
 mod packet;
+#[allow(dead_code)]
+#[path = "../../types.rs"]
+mod types;
 
 use libfuzzer_sys::fuzz_target;
 
@@ -32,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     if let Some(a) = packet::parse_arp_request(data) {
-        assert!(data.len() >= packet::ARP_LEN);
+        assert!(data.len() >= types::ARP_LEN);
         assert_eq!(a.target_ip, data[24..28]);
     }
 });

@@ -18,6 +18,10 @@ mod csum;
 #[path = "../../splice.rs"]
 mod splice;
 #[allow(dead_code)]
+#[allow(dead_code)]
+#[path = "../../types.rs"]
+mod types;
+#[allow(dead_code)]
 #[path = "../../wire.rs"]
 mod wire;
 

@@ -14,6 +14,10 @@
 #![no_main]
 
 #[allow(dead_code)]
+#[allow(dead_code)]
+#[path = "../../types.rs"]
+mod types;
+#[allow(dead_code)]
 #[path = "../../wire.rs"]
 mod wire;
 
