@@ -113,7 +113,7 @@ impl Cluster {
 }
 
 /// An open channel: its socket and its send state. Used in process context
-/// only, under the node's runtime mutex.
+/// only, under the node's channel mutex.
 pub(crate) struct Channel {
     socket: UdpSocket,
     settings: ChannelSettings,

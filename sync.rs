@@ -1168,8 +1168,8 @@ impl Node {
 
     fn send_progress_to(&self, to: u32, entries: &[Progress]) -> Result {
         let to = self.cluster.lock().membership.recipient(to).ok_or(ENOENT)?;
-        let mut runtime = self.runtime.lock();
-        let channel = runtime.channel.as_mut().ok_or(ENODEV)?;
+        let mut channel = self.channel.lock();
+        let channel = channel.as_mut().ok_or(ENODEV)?;
         channel.send_progress(to, entries, &self.counters)
     }
 }

@@ -147,7 +147,8 @@ pub(crate) fn default_timers() -> config::Timers {
 /// locks and wait queues (`splice`, `replicate`); the work each mode runs
 /// is in `runtime`, whose lock starts and stops it.
 ///
-/// Locks are taken in this order: `config`, `runtime`, `cluster`, a shard
+/// Locks are taken in this order: `config`, `runtime`, `channel`,
+/// `cluster`, a shard
 /// of `splice.tables`, a shard of `replicate.tables`, `replicate.gated`;
 /// the packet handlers (softirq) take only the last four, and never two at
 /// once (nor two shards of one table). The plane takes no lock: it is read
@@ -161,9 +162,16 @@ struct Node {
     /// Changed by netlink requests (process context only).
     #[pin]
     config: Mutex<Config>,
-    /// The periodic work and the channel (process context only).
+    /// The periodic work (process context only).
     #[pin]
     runtime: Mutex<Runtime>,
+    /// The cluster channel, open while the configuration allows. Under a
+    /// lock of its own, taken for one datagram at a time: a node's
+    /// heartbeats wait behind at most one datagram of its progress reports
+    /// or handovers, never a whole report of many connections (process
+    /// context only).
+    #[pin]
+    channel: Mutex<Option<Channel>>,
     /// Channel keys and membership: written by the channel's receive path
     /// (softirq) and the periodic work.
     #[pin]
@@ -193,8 +201,6 @@ struct Node {
 struct Runtime {
     /// Calls [`Node::tick`] every heartbeat interval.
     ticker: Option<Ticker<Node>>,
-    /// The cluster channel, open while the configuration allows.
-    channel: Option<Channel>,
     /// Whether the published plane lets this node take new connections.
     full_member: bool,
     /// Sends the handover replies; kicked by `handover_kick`.
@@ -231,14 +237,22 @@ impl Node {
     /// cannot be opened; everything else is published regardless.
     fn publish(&self, config: &Config) -> Result {
         let mut runtime = self.runtime.lock();
-        let opened = self.reconcile_channel(&mut runtime, config);
+        let opened = self.reconcile_channel(config);
+        let (keys, epoch) = {
+            let channel = self.channel.lock();
+            let channel = channel.as_ref();
+            (
+                channel.map(Channel::keys),
+                channel.map_or(0, Channel::epoch),
+            )
+        };
         let own = self.own_policy(config);
         let rt = &mut *runtime;
         let (view, full_member) = {
             let mut cluster = self.cluster.lock();
             cluster.membership.set_peers(config.peers().as_slice());
-            cluster.keys = rt.channel.as_ref().map(Channel::keys);
-            cluster.epoch = rt.channel.as_ref().map_or(0, Channel::epoch);
+            cluster.keys = keys;
+            cluster.epoch = epoch;
             cluster.self_id = config.node().id;
             let view = members_of(&mut cluster, config, &own, &mut rt.members);
             (view, cluster.membership.full_member(config.node().id))
@@ -336,20 +350,21 @@ impl Node {
     }
 
     /// Opens, reopens or closes the channel to match `config`.
-    fn reconcile_channel(&self, runtime: &mut Runtime, config: &Config) -> Result {
+    fn reconcile_channel(&self, config: &Config) -> Result {
         let wanted = ChannelSettings::of(config);
-        if runtime.channel.as_ref().map(Channel::settings) == wanted {
+        let mut channel = self.channel.lock();
+        if channel.as_ref().map(Channel::settings) == wanted {
             return Ok(());
         }
         // Closing waits for running receive calls; they take only the
         // cluster lock, which is not held here.
-        runtime.channel = None;
+        *channel = None;
         let Some(settings) = wanted else {
             return Ok(());
         };
-        // SAFETY: the channel lives in `runtime`, which `PinnedDrop` empties
-        // before the node goes.
-        runtime.channel = Some(unsafe { Channel::open(self.net, settings, self)? });
+        // SAFETY: the channel lives in `self.channel`, which `PinnedDrop`
+        // empties before the node goes.
+        *channel = Some(unsafe { Channel::open(self.net, settings, self)? });
         Ok(())
     }
 
@@ -452,11 +467,12 @@ impl Tick for Node {
         for member in rt.changed.iter().flatten() {
             self.announce(member);
         }
-        if rt.channel.is_some() {
+        let mut channel = self.channel.lock();
+        if channel.is_some() {
             self.heartbeat_due(rt.heartbeat_sent_ms, now, &timers);
             rt.heartbeat_sent_ms = now;
         }
-        if let Some(channel) = rt.channel.as_mut() {
+        if let Some(channel) = channel.as_mut() {
             // This node, then the peers it sees live.
             let mut live = [0u32; MAX_PEERS + 1];
             let mut n = 0;
@@ -590,7 +606,7 @@ impl PinnedDrop for Node {
         // channel (waiting for running receive calls).
         let ticker = self.runtime.lock().ticker.take();
         drop(ticker);
-        let channel = self.runtime.lock().channel.take();
+        let channel = self.channel.lock().take();
         drop(channel);
         // Nothing kicks the handover work any more: the hooks are gone
         // (unregistered before the node is dropped) and so is the channel.
@@ -620,9 +636,9 @@ impl PerNet for Node {
             counters: Counters::new().ok_or(ENOMEM)?,
             service_counters: ServiceCounters::new().ok_or(ENOMEM)?,
             config <- new_mutex!(Config::new()),
+            channel <- new_mutex!(None),
             runtime <- new_mutex!(Runtime {
                 ticker: None,
-                channel: None,
                 full_member: false,
                 handover_work: None,
                 replica_work: None,

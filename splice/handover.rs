@@ -776,11 +776,8 @@ impl Node {
             return Ok(());
         }
         let to = self.cluster.lock().membership.recipient(to).ok_or(ENOENT)?;
-        let mut runtime = self.runtime.lock();
-        let channel = runtime
-            .channel
-            .as_mut()
-            .ok_or(errno(kernel::bindings::ENOTCONN))?;
+        let mut channel = self.channel.lock();
+        let channel = channel.as_mut().ok_or(errno(kernel::bindings::ENOTCONN))?;
         channel.send_handover(to, h, &self.counters)
     }
 }
