@@ -83,4 +83,9 @@ if [ "$TP_TEST" = replicate ]; then
 fi
 tp_info "vm$TP_VM (boot $TP_BOOT): $(grep -E '^(replica|channel_rx_good|channel_tx |heartbeat_late|member_down)' /proc/net/tpcluster | tr '\n' ' ')"
 tp_expect_eq "segments it could not rewrite" "$(tp_stat splice_drop_unwritable)" "0"
+# Every replica's application writes the same bytes (tptest streams, hashes,
+# requests and echo lines naming no node): through takeovers, loss,
+# duplication and reordering, no node finds any replica's output different
+# from its own (no false alarm of the output check).
+tp_expect_eq "replicas found writing other bytes than this node" "$(tp_stat replica_diverged)" 0
 tp_barrier reported
