@@ -464,25 +464,6 @@ impl Node {
         }
         let tr = entry.tr;
         entry.last_ms = now;
-        // What the application wrote, digested as it goes out, to be
-        // checked against the other replicas' (their stacks cut it into
-        // other segments; only the bytes count).
-        let data_at = seg
-            .seq
-            .wrapping_add(u32::from(seg.flags & SYN != 0))
-            .wrapping_add(tr.seq_delta);
-        let differ = take_output(skb, hdr_len, data_at, &mut entry.output);
-        let diverged = if differ != 0 {
-            entry.output_differs(differ)
-        } else {
-            0
-        };
-        let sent = seg.end.wrapping_add(tr.seq_delta);
-        if seg.flags & (FIN | RST) == FIN {
-            entry.fin_end = Some(sent);
-        }
-        let moved = seg.flags & RST == 0 && entry.rep.advance_own(None, Some(sent), None);
-        entry.dirty |= moved;
         let primary = entry.rep.role() == Role::Primary;
         let fresh = self.may_send();
         if primary && !fresh {
@@ -490,6 +471,28 @@ impl Node {
             // tell: until they do, silence (see Replication::doubt).
             entry.rep.doubt();
         }
+        // What the application wrote, digested as it goes out, to be
+        // checked against the other replicas' (their stacks cut it into
+        // other segments; only the bytes count). After the doubt above: a
+        // primary in doubt drops nobody.
+        let data_at = seg
+            .seq
+            .wrapping_add(u32::from(seg.flags & SYN != 0))
+            .wrapping_add(tr.seq_delta);
+        let mut differ = take_output(skb, hdr_len, data_at, &mut entry.output);
+        let sent = seg.end.wrapping_add(tr.seq_delta);
+        if seg.flags & (FIN | RST) == FIN {
+            entry.fin_end = Some(sent);
+            // Nothing more will come: a replica that got further wrote more.
+            differ |= entry.output.finish();
+        }
+        let diverged = if differ != 0 {
+            entry.output_differs(differ)
+        } else {
+            0
+        };
+        let moved = seg.flags & RST == 0 && entry.rep.advance_own(None, Some(sent), None);
+        entry.dirty |= moved;
         let emit = primary && fresh && !entry.rep.in_doubt();
         let mut clamp = None;
         // A SYN-ACK needs none: every replica starts where it does.

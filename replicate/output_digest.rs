@@ -114,25 +114,42 @@ impl Running {
     }
 }
 
-/// No replica's checkpoint is kept.
+/// No replica's checkpoint is kept, or none was checked yet.
 const NONE: u8 = u8::MAX;
 
+/// Where this node's output stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Output {
+    /// More may come.
+    Open,
+    /// This node's stack sent its FIN: nothing more will come, so a
+    /// checkpoint beyond it is of a replica that wrote more.
+    Finished,
+    /// A piece came that started beyond what was taken: nothing is checked
+    /// any more.
+    Lost,
+}
+
 /// One replica's output digest and the one checkpoint of another replica
-/// it still has to check. (One: an entry must stay small, and a
-/// checkpoint dropped for another comes again with a later report; every
-/// replica's last one is checked once the output stops.)
+/// it still has to check. (One: an entry must stay small. A checkpoint
+/// dropped for another comes again with a later report, and a replica
+/// other than the one checked last is kept first, so that every replica
+/// has its turn.)
 ///
 /// # Invariants
 ///
 /// `running` covers exactly the bytes before `next`. If `kept_index` is
 /// not [`NONE`], `kept` (of replica `kept_index` in the set) ends after
-/// `next`. Once `lost`, nothing is kept and nothing checked.
+/// `next`, and the output is [`Output::Open`]. Once [`Output::Lost`],
+/// nothing is kept and nothing checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct OutputCheck {
     next: u32,
     running: Running,
-    lost: bool,
+    output: Output,
     kept_index: u8,
+    /// The replica whose checkpoint was checked last.
+    last_checked: u8,
     kept: Checkpoint,
 }
 
@@ -143,8 +160,9 @@ impl OutputCheck {
         Self {
             next: start,
             running: Running::new(),
-            lost: false,
+            output: Output::Open,
             kept_index: NONE,
+            last_checked: NONE,
             kept: Checkpoint { end: 0, digest: 0 },
         }
     }
@@ -152,7 +170,7 @@ impl OutputCheck {
     /// This node's checkpoint: its digest up to where its output has come.
     /// `None` once the digest was lost (see [`OutputCheck::take`]).
     pub(crate) fn checkpoint(&self) -> Option<Checkpoint> {
-        (!self.lost).then(|| Checkpoint {
+        (self.output != Output::Lost).then(|| Checkpoint {
             end: self.next,
             digest: self.running.value(),
         })
@@ -163,25 +181,44 @@ impl OutputCheck {
     }
 
     /// Takes the checkpoint replica `index` (of the set) reported. Returns
-    /// `Some(true)` if it differs from this node's output there,
-    /// `Some(false)` if it matches; `None` if it cannot be checked now:
-    /// beyond this node's output, it is kept and checked there
-    /// ([`OutputCheck::take`]) unless one that comes sooner is kept
-    /// already; behind it, or with the digest lost, it is dropped.
+    /// `Some(true)` if it differs from this node's output there (or lies
+    /// beyond this node's finished output), `Some(false)` if it matches;
+    /// `None` if it cannot be checked now: beyond this node's open output,
+    /// it is kept and checked there ([`OutputCheck::take`]), unless one
+    /// kept already goes first; behind it, or with the digest lost, it is
+    /// dropped.
     pub(crate) fn heard(&mut self, index: usize, c: Checkpoint) -> Option<bool> {
-        if self.lost || index >= MAX_SET {
+        if self.output == Output::Lost || index >= MAX_SET {
             return None;
         }
         if c.end == self.next {
+            self.last_checked = index as u8;
             return Some(c.digest != self.running.value());
         }
-        let sooner = match self.kept() {
-            Some((_, k)) => after(k.end, c.end),
+        if !after(c.end, self.next) {
+            return None;
+        }
+        if self.output == Output::Finished {
+            self.last_checked = index as u8;
+            return Some(true);
+        }
+        // Below MAX_SET, checked above.
+        let index = index as u8;
+        let first = match self.kept() {
             None => true,
+            // Another replica than the one checked last goes first, then
+            // the sooner checkpoint.
+            Some((k, kept)) => {
+                let turn = |i: u8| i != self.last_checked;
+                match (turn(index), turn(k as u8)) {
+                    (true, false) => true,
+                    (false, true) => false,
+                    _ => after(kept.end, c.end),
+                }
+            }
         };
-        if after(c.end, self.next) && sooner {
-            // Below MAX_SET, checked above.
-            self.kept_index = index as u8;
+        if first {
+            self.kept_index = index;
             self.kept = c;
         }
         None
@@ -192,7 +229,7 @@ impl OutputCheck {
     /// `None` if none of it is new (a retransmission) or the digest is
     /// lost. Lets a caller read only those bytes of a packet.
     pub(crate) fn unread(&self, at: u32, len: usize) -> Option<usize> {
-        if self.lost {
+        if self.output == Output::Lost {
             return None;
         }
         if !after(self.next, at) {
@@ -210,11 +247,11 @@ impl OutputCheck {
     /// checkpoint this output reached and found different; a matching one
     /// is dropped as well.
     pub(crate) fn take(&mut self, at: u32, bytes: &[u8]) -> u32 {
-        if self.lost {
+        if self.output == Output::Lost {
             return 0;
         }
         if after(at, self.next) {
-            self.lost = true;
+            self.output = Output::Lost;
             self.kept_index = NONE;
             return 0;
         }
@@ -236,6 +273,7 @@ impl OutputCheck {
         self.running.take(now);
         self.next = kept.end;
         self.kept_index = NONE;
+        self.last_checked = index as u8;
         let differ = if kept.digest != self.running.value() {
             1 << index
         } else {
@@ -243,6 +281,23 @@ impl OutputCheck {
         };
         self.running.take(later);
         self.next = self.next.wrapping_add(later.len() as u32);
+        differ
+    }
+
+    /// This node's stack sent its FIN (after every byte taken): its output
+    /// is complete. Returns the replica (bit i: index i) whose kept
+    /// checkpoint lies beyond it — that replica wrote more — and from now
+    /// on finds any checkpoint beyond it different ([`OutputCheck::heard`]).
+    pub(crate) fn finish(&mut self) -> u32 {
+        if self.output != Output::Open {
+            return 0;
+        }
+        self.output = Output::Finished;
+        let differ = self.kept().map_or(0, |(i, _)| 1 << i);
+        if differ != 0 {
+            self.last_checked = self.kept_index;
+        }
+        self.kept_index = NONE;
         differ
     }
 }

@@ -448,8 +448,10 @@ impl Replication {
     pub(crate) fn output_checked(&self, id: u32) -> Option<usize> {
         let at = self.replicas().iter().position(|r| r.id == id)?;
         // Nothing more once either is out (this node too: it stepped down
-        // or found itself different).
-        if at == usize::from(self.me) || self.set[at].excluded || self.me().excluded {
+        // or found itself different), nor from a primary in doubt: another
+        // may have taken over meanwhile, and it drops nobody then (see
+        // `Replication::doubt`).
+        if at == usize::from(self.me) || self.set[at].excluded || self.me().excluded || self.doubt {
             return None;
         }
         match self.role() {

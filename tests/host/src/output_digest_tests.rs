@@ -196,3 +196,53 @@ fn output_digest_cost() {
         );
     }
 }
+
+/// Outputs of different lengths: once this node's stack sent its FIN, a
+/// checkpoint beyond its end is of a replica that wrote more, kept or
+/// heard after.
+#[test]
+fn a_replica_that_wrote_more_is_found_at_the_fin() {
+    let data = bytes(100, 8);
+    let mut me = fed(&data[..90], &[90]);
+    let longer = fed(&data, &[100]).checkpoint().unwrap();
+    assert_eq!(me.heard(2, longer), None, "kept: more may come");
+    assert_eq!(me.finish(), 1 << 2);
+    assert_eq!(me.finish(), 0, "once");
+    assert_eq!(me.heard(1, longer), Some(true));
+    // Level, and behind, as before.
+    let level = fed(&data[..90], &[7]).checkpoint().unwrap();
+    assert_eq!(me.heard(1, level), Some(false));
+    assert_eq!(
+        me.heard(1, fed(&data[..50], &[50]).checkpoint().unwrap()),
+        None
+    );
+    // The other way: a replica that wrote less finds nothing to say, the
+    // one that wrote more finds it when that one finishes... or, with its
+    // own FIN sent first, at once.
+    let mut short = fed(&data[..90], &[90]);
+    short.finish();
+    assert_eq!(short.heard(0, longer), Some(true));
+}
+
+/// With one checkpoint kept at a time, a replica other than the one
+/// checked last goes first: a backup whose reports always come first
+/// does not keep the other from ever being checked.
+#[test]
+fn every_replica_has_its_turn() {
+    let data = bytes(4000, 9);
+    let at = |n: usize| fed(&data[..n], &[n]).checkpoint().unwrap();
+    let mut me = OutputCheck::new(START);
+    assert_eq!(me.heard(1, at(1000)), None);
+    assert_eq!(me.take(START, &data[..1000]), 0); // 1 checked last
+    assert_eq!(me.heard(1, at(1500)), None);
+    assert_eq!(me.heard(2, at(2500)), None, "2's turn, though later");
+    assert_eq!(me.heard(1, at(1200)), None, "1 waits");
+    let mut other = data.clone();
+    other[2400] ^= 1;
+    // 2 is kept: checked at 2500 (matching), then 1 again may be kept.
+    assert_eq!(me.take(START.wrapping_add(1000), &data[1000..3000]), 0);
+    let wrong = fed(&other[..3500], &[3500]).checkpoint().unwrap();
+    assert_eq!(me.heard(2, at(3200)), None);
+    assert_eq!(me.heard(1, wrong), None, "1's turn now");
+    assert_eq!(me.take(START.wrapping_add(3000), &data[3000..]), 1 << 1);
+}

@@ -617,6 +617,12 @@ fn a_replica_whose_output_differs_leaves_the_set() {
     backup.take_view(1, primary.members_mask());
     assert_eq!(backup.role(), Role::Fenced);
 
+    // A primary in doubt drops nobody: another may have taken over.
+    let mut doubting = Replication::new(&ids, 1, 100, 5000, 1000, 0).unwrap();
+    doubting.doubt();
+    assert_eq!(doubting.output_checked(2), None);
+    assert!(!doubting.diverged(1));
+
     // A backup that took itself out never takes over: with the primary
     // dead and nobody else left, it is fenced.
     let mut pair = Replication::new(&[1, 2], 2, 100, 5000, 1000, 0).unwrap();
