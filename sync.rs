@@ -479,12 +479,13 @@ impl Node {
             .seq
             .wrapping_add(u32::from(seg.flags & SYN != 0))
             .wrapping_add(tr.seq_delta);
-        let mut differ = take_output(skb, hdr_len, data_at, &mut entry.output);
+        let differ = take_output(skb, hdr_len, data_at, &mut entry.output);
         let sent = seg.end.wrapping_add(tr.seq_delta);
         if seg.flags & (FIN | RST) == FIN {
             entry.fin_end = Some(sent);
-            // Nothing more will come: a replica that got further wrote more.
-            differ |= entry.output.finish();
+            // Nothing more will come: a replica that gets further wrote
+            // more.
+            entry.output.finish();
         }
         let diverged = if differ != 0 {
             entry.output_differs(differ)

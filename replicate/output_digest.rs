@@ -285,19 +285,16 @@ impl OutputCheck {
     }
 
     /// This node's stack sent its FIN (after every byte taken): its output
-    /// is complete. Returns the replica (bit i: index i) whose kept
-    /// checkpoint lies beyond it — that replica wrote more — and from now
-    /// on finds any checkpoint beyond it different ([`OutputCheck::heard`]).
-    pub(crate) fn finish(&mut self) -> u32 {
-        if self.output != Output::Open {
-            return 0;
+    /// is complete, and from now on a checkpoint heard beyond it is of a
+    /// replica that wrote more ([`OutputCheck::heard`]). A checkpoint kept
+    /// from before is dropped, not judged: that replica reports again
+    /// (every few hundred ms while the connection is tracked), and a kept
+    /// one might be a late report of an earlier connection on the same
+    /// tuple.
+    pub(crate) fn finish(&mut self) {
+        if self.output == Output::Open {
+            self.output = Output::Finished;
+            self.kept_index = NONE;
         }
-        self.output = Output::Finished;
-        let differ = self.kept().map_or(0, |(i, _)| 1 << i);
-        if differ != 0 {
-            self.last_checked = self.kept_index;
-        }
-        self.kept_index = NONE;
-        differ
     }
 }
