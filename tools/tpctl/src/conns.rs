@@ -97,7 +97,7 @@ pub(crate) struct Replicated {
     pub(crate) set: Vec<Replica>,
 }
 
-fn role_name(names: &'static [&'static str], v: Option<u32>) -> &'static str {
+pub(crate) fn role_name(names: &'static [&'static str], v: Option<u32>) -> &'static str {
     v.and_then(|v| names.get(v as usize))
         .copied()
         .unwrap_or("unknown")

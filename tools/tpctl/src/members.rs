@@ -1,12 +1,15 @@
 //! `tpctl cluster show` and `tpctl monitor`: the members of the cluster as
-//! this node sees them, and their changes as they happen.
+//! this node sees them, and their changes (and replicas found diverging)
+//! as they happen.
 
 use crate::{
+    conns::role_name,
     netlink::{Attrs, Client, Error},
     output::{self, Diverged, Member},
     uapi::*,
     Failure,
 };
+use std::net::SocketAddrV4;
 
 /// A member, from a `member-get` or `member-ntf` message.
 pub(crate) fn member(a: &Attrs) -> Option<Member> {
@@ -31,24 +34,16 @@ pub(crate) fn member(a: &Attrs) -> Option<Member> {
 
 /// A diverging replica, from a `replica-ntf` message.
 pub(crate) fn diverged(a: &Attrs) -> Option<Diverged> {
-    let role = a
-        .u32(A_REPLICA_CONN_ROLE)
-        .and_then(|r| CONN_ROLES.get(r as usize))
-        .copied()
-        .unwrap_or("unknown");
+    let client = SocketAddrV4::new(
+        a.ipv4(A_REPLICA_CONN_CLIENT_ADDR)?,
+        a.u16(A_REPLICA_CONN_CLIENT_PORT)?,
+    );
+    let service = SocketAddrV4::new(a.ipv4(A_REPLICA_CONN_VIP)?, a.u16(A_REPLICA_CONN_PORT)?);
     Some(Diverged {
         event: "replica-diverged".into(),
-        client: format!(
-            "{}:{}",
-            a.ipv4(A_REPLICA_CONN_CLIENT_ADDR)?,
-            a.u16(A_REPLICA_CONN_CLIENT_PORT)?
-        ),
-        service: format!(
-            "{}:{}",
-            a.ipv4(A_REPLICA_CONN_VIP)?,
-            a.u16(A_REPLICA_CONN_PORT)?
-        ),
-        role: role.to_string(),
+        client: client.to_string(),
+        service: service.to_string(),
+        role: role_name(&CONN_ROLES, a.u32(A_REPLICA_CONN_ROLE)).to_string(),
         diverged: a.u32(A_REPLICA_CONN_DIVERGED)?,
     })
 }
