@@ -13,15 +13,17 @@
 //! not reached it yet keeps it, and checks it when its own output gets
 //! there — exactly there, whatever the segments' sizes. Of two replicas one
 //! is always behind, or both are level, so every stretch of output is
-//! checked by someone, and a difference anywhere changes every later
-//! checkpoint (the digest runs from the first byte).
+//! checked by someone while output flows, and a difference anywhere changes
+//! every later checkpoint (the digest runs from the first byte). Once a
+//! replica's stack has sent its FIN, a checkpoint beyond its end is of a
+//! replica that wrote more.
 //!
 //! The digest steps 8-byte words into a 64-bit state, a bijection of the
 //! state per word (so one differing word always shows), mixed in full and
 //! folded to 32 bits on the wire: an accidental difference goes unnoticed
-//! with odds of about 2^-32 per check. It is not a MAC: replicas trust each other (the channel
-//! authenticates them); it catches applications that differ, not forgers.
-//! Kernel-independent, tested on the host.
+//! with odds of about 2^-32 per check. It is not a MAC: replicas trust each
+//! other (the channel authenticates them); it catches applications that
+//! differ, not forgers. Kernel-independent, tested on the host.
 
 use crate::replica::{after, MAX_SET};
 pub(crate) use crate::wire::Checkpoint;
