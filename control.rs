@@ -533,23 +533,25 @@ fn conn_role_of(role: Role) -> u32 {
 /// is now `role`. Process context.
 pub(crate) fn notify_diverged(node: &Node, tuple: &Tuple, role: Role, other: u32) {
     let _ = genetlink::notify_monitor(node.net.as_ptr(), b::TPCLUSTER_CMD_REPLICA_NTF as u8, |m| {
-        m.put_ipv4(b::TPCLUSTER_A_REPLICA_CONN_CLIENT_ADDR, Ipv4(tuple.client))?;
-        m.put_u16(b::TPCLUSTER_A_REPLICA_CONN_CLIENT_PORT, tuple.client_port)?;
-        m.put_ipv4(b::TPCLUSTER_A_REPLICA_CONN_VIP, Ipv4(tuple.vip))?;
-        m.put_u16(b::TPCLUSTER_A_REPLICA_CONN_PORT, tuple.port)?;
+        put_replica_tuple(m, tuple)?;
         m.put_u32(b::TPCLUSTER_A_REPLICA_CONN_ROLE, conn_role_of(role))?;
         m.put_u32(b::TPCLUSTER_A_REPLICA_CONN_DIVERGED, other)
     });
 }
 
-/// Writes a replicated connection's attributes: the tuple, this node's
-/// role, then one nest per replica in rendezvous order.
-fn put_replica_conn(m: &mut Message, v: &ReplicaConnView) -> Result {
-    let t = &v.tuple;
+/// Writes a replicated connection's tuple, as `replica-get` and
+/// `replica-ntf` carry it.
+fn put_replica_tuple(m: &mut Message, t: &Tuple) -> Result {
     m.put_ipv4(b::TPCLUSTER_A_REPLICA_CONN_CLIENT_ADDR, Ipv4(t.client))?;
     m.put_u16(b::TPCLUSTER_A_REPLICA_CONN_CLIENT_PORT, t.client_port)?;
     m.put_ipv4(b::TPCLUSTER_A_REPLICA_CONN_VIP, Ipv4(t.vip))?;
-    m.put_u16(b::TPCLUSTER_A_REPLICA_CONN_PORT, t.port)?;
+    m.put_u16(b::TPCLUSTER_A_REPLICA_CONN_PORT, t.port)
+}
+
+/// Writes a replicated connection's attributes: the tuple, this node's
+/// role, then one nest per replica in rendezvous order.
+fn put_replica_conn(m: &mut Message, v: &ReplicaConnView) -> Result {
+    put_replica_tuple(m, &v.tuple)?;
     m.put_u32(b::TPCLUSTER_A_REPLICA_CONN_ROLE, v.role)?;
     for r in v.replicas.iter().take(v.len) {
         m.nest(b::TPCLUSTER_A_REPLICA_CONN_REPLICA, |m| {
