@@ -33,6 +33,11 @@ pub(crate) const DEFAULT_REPLICA_HALF_OPEN: u32 = 16_384;
 /// Default number of connections a node tracks in or after a handover
 /// (module parameter `splice_conns`, up to 2^20).
 pub(crate) const DEFAULT_SPLICE_CONNS: u32 = 65_536;
+/// Default time a service whose application stopped must listen again
+/// before its node is ready for it (module parameter `ready_hold_ms`;
+/// `ready_hold.rs`): long enough that a server crashing in a loop is not
+/// counted back in at each start.
+pub(crate) const DEFAULT_READY_HOLD_MS: u32 = 1000;
 /// Most replicas of a replicated connection: each costs every replica 24
 /// bytes of the connection's entry, which stays within 256 bytes with 4
 /// (and a connection that survives three failures is ample).

@@ -71,6 +71,10 @@ named_values! {
         VipDropUnconfigured => "vip_drop_unconfigured",
         /// SYNs for a VIP that no member takes (every one drains), dropped.
         VipDropNoCandidate => "vip_drop_no_candidate",
+        /// Times this node's answer to "does an application listen for
+        /// this service here" changed; after a stop, the answer is yes only
+        /// once it has listened for `ready_hold_ms` (`ready_hold.rs`).
+        ServiceReadyChanges => "service_ready_changes",
         /// ARP requests for a VIP answered with its cluster MAC.
         ArpReplies => "arp_replies",
         /// Channel datagrams sent.

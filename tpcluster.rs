@@ -33,6 +33,7 @@ mod fixed_vec;
 mod membership;
 mod packet;
 mod policy;
+mod ready_hold;
 mod rendezvous;
 mod replay;
 mod sharded;
@@ -62,9 +63,10 @@ mod sync;
 
 use balance::{Decision, Plane, VipSet};
 use channel::{Channel, ChannelSettings, Cluster, Received};
-use config::{Config, Ipv4, MAX_PEERS};
+use config::{Config, Ipv4, MAX_PEERS, MAX_SERVICES};
 use control::{member_state, MemberView};
 use policy::{Members, NodePolicy};
+use ready_hold::ReadyHold;
 use stats::{Counter, Counters, Gauge, ServiceCounters};
 use sys::{
     arp_tap::{ArpResponder, ArpTap},
@@ -109,6 +111,7 @@ impl kernel::Module for TpCluster {
             config::DEFAULT_REPLICA_CONNS,
             config::DEFAULT_REPLICA_HALF_OPEN,
             config::DEFAULT_SPLICE_CONNS,
+            config::DEFAULT_READY_HOLD_MS,
         );
         sys::sockhook::init::<Node>();
         let tickers = TickerQueue::new()?;
@@ -218,6 +221,9 @@ struct Runtime {
     /// the next one is built in it, for a plane is too large to build on a
     /// kernel stack. Always `Some` but inside [`Node::install_plane`].
     spare_plane: Option<Retired<Plane>>,
+    /// Whether an application listens for each service, debounced: a
+    /// service that stopped is ready again only after the hold.
+    ready_hold: ReadyHold<MAX_SERVICES>,
 }
 
 /// Sets this node's own policy `own` (and its services' affinity, from
@@ -246,8 +252,8 @@ impl Node {
                 channel.map_or(0, Channel::epoch),
             )
         };
-        let own = self.own_policy(config);
         let rt = &mut *runtime;
+        let own = self.own_policy(config, &mut rt.ready_hold);
         let (view, full_member) = {
             let mut cluster = self.cluster.lock();
             cluster.membership.set_peers(config.peers().as_slice());
@@ -301,16 +307,27 @@ impl Node {
     }
 
     /// This node's policy as `config` and its stack make it now: its
-    /// weight (0 while it drains) and the services an application listens
-    /// for here (wildcard and dual-stack listeners included). Process
+    /// weight (0 while it drains) and the services it is ready for: an
+    /// application listens for them here (wildcard and dual-stack
+    /// listeners included), for the hold already if it had stopped
+    /// (`ready_hold.rs`), and no health check says otherwise. Process
     /// context.
-    fn own_policy(&self, config: &Config) -> NodePolicy {
-        let ready = config
-            .services()
-            .as_slice()
+    fn own_policy(&self, config: &Config, hold: &mut ReadyHold<MAX_SERVICES>) -> NodePolicy {
+        let services = config.services().as_slice();
+        let changes = hold.update(
+            services.iter().map(|s| {
+                let id = policy::service_id(s.vip.0, s.port);
+                (id, sys::tcp::listening(self.net, s.vip.0, s.port))
+            }),
+            clock::now_ms(),
+            u64::from(clock::ready_hold_ms()),
+        );
+        self.counters.add(Counter::ServiceReadyChanges, changes.into());
+        let ready = services
             .iter()
-            .filter(|s| !s.unhealthy && sys::tcp::listening(self.net, s.vip.0, s.port))
-            .map(|s| policy::service_id(s.vip.0, s.port));
+            .map(|s| (s, policy::service_id(s.vip.0, s.port)))
+            .filter(|(s, id)| !s.unhealthy && hold.is_ready(id))
+            .map(|(_, id)| id);
         NodePolicy::new(config.node().effective_weight(), ready)
     }
 
@@ -433,7 +450,7 @@ impl Tick for Node {
         let mut n_changed = 0;
         // The peers, each with the epoch its heartbeats go bound to.
         let mut recipients = [None; MAX_PEERS];
-        let own = self.own_policy(&config);
+        let own = self.own_policy(&config, &mut rt.ready_hold);
         // Cleared before the decision below, which sees every disagreement
         // recorded before it: one recorded after it stops the plane below.
         self.disagreed.store(false, Ordering::Release);
@@ -646,6 +663,7 @@ impl PerNet for Node {
                 members: Members::new(),
                 changed: [None; MAX_PEERS],
                 spare_plane: Some(Retired::unpublished(KBox::new(Plane::empty(), GFP_KERNEL)?)),
+                ready_hold: ReadyHold::new(),
             }),
             cluster <- new_spinlock_bh!(Cluster::new()?, "tpcluster_cluster"),
             plane: RcuBox::new(KBox::new(Plane::empty(), GFP_KERNEL)?),

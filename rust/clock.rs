@@ -25,6 +25,7 @@ pub(crate) fn set_param_defaults(
     replica_conns: u32,
     replica_half_open: u32,
     splice_conns: u32,
+    ready_hold_ms: u32,
 ) {
     // SAFETY: plain writes of module parameters.
     unsafe {
@@ -34,6 +35,7 @@ pub(crate) fn set_param_defaults(
             replica_conns,
             replica_half_open,
             splice_conns,
+            ready_hold_ms,
         )
     }
 }
@@ -70,4 +72,12 @@ pub(crate) fn timer_params() -> (u32, u32) {
             bindings::tpc_param_dead_ms(),
         )
     }
+}
+
+/// How long a service whose application stopped listening must listen
+/// again, without a break, before the node is ready for it: module
+/// parameter `ready_hold_ms`, writable at any time.
+pub(crate) fn ready_hold_ms() -> u32 {
+    // SAFETY: a plain read of a module parameter.
+    unsafe { bindings::tpc_param_ready_hold_ms() }
 }

@@ -504,6 +504,8 @@ static unsigned int tpc_dead_ms;
 static unsigned int tpc_replica_conns;
 static unsigned int tpc_replica_half_open;
 static unsigned int tpc_splice_conns;
+/* 0 is a valid hold (none): unset is UINT_MAX. */
+static unsigned int tpc_ready_hold_ms = UINT_MAX;
 
 static int tpc_param_set_range(const char *val, const struct kernel_param *kp, unsigned int min,
 			       unsigned int max)
@@ -536,6 +538,11 @@ static int tpc_param_set_conns(const char *val, const struct kernel_param *kp)
 	return tpc_param_set_range(val, kp, 1, 1 << 20);
 }
 
+static int tpc_param_set_hold(const char *val, const struct kernel_param *kp)
+{
+	return tpc_param_set_range(val, kp, 0, 60000);
+}
+
 static const struct kernel_param_ops tpc_heartbeat_ops = {
 	.set = tpc_param_set_heartbeat,
 	.get = param_get_uint,
@@ -543,6 +550,11 @@ static const struct kernel_param_ops tpc_heartbeat_ops = {
 
 static const struct kernel_param_ops tpc_dead_ops = {
 	.set = tpc_param_set_dead,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops tpc_hold_ops = {
+	.set = tpc_param_set_hold,
 	.get = param_get_uint,
 };
 
@@ -558,6 +570,9 @@ module_param_cb(heartbeat_ms, &tpc_heartbeat_ops, &tpc_heartbeat_ms, 0644);
 MODULE_PARM_DESC(heartbeat_ms, "Heartbeat interval of nodes that set none, ms (10-10000)");
 module_param_cb(dead_ms, &tpc_dead_ops, &tpc_dead_ms, 0644);
 MODULE_PARM_DESC(dead_ms, "Silence after which a peer is dead, for nodes that set none, ms (30-60000)");
+module_param_cb(ready_hold_ms, &tpc_hold_ops, &tpc_ready_hold_ms, 0644);
+MODULE_PARM_DESC(ready_hold_ms,
+		 "How long a service whose application stopped must listen again before it is ready, ms (0-60000)");
 module_param_cb(replica_conns, &tpc_conns_ops, &tpc_replica_conns, 0444);
 MODULE_PARM_DESC(replica_conns, "Most replicated connections a node tracks (1-1048576)");
 module_param_cb(replica_half_open, &tpc_conns_ops, &tpc_replica_half_open, 0444);
@@ -568,8 +583,11 @@ MODULE_PARM_DESC(splice_conns, "Most connections a node tracks in or after a han
 
 /* Module init, after the command line's parameters were parsed: fills in the unset ones. */
 void tpc_params_default(unsigned int heartbeat_ms, unsigned int dead_ms, unsigned int replica_conns,
-			unsigned int replica_half_open, unsigned int splice_conns)
+			unsigned int replica_half_open, unsigned int splice_conns,
+			unsigned int ready_hold_ms)
 {
+	if (READ_ONCE(tpc_ready_hold_ms) == UINT_MAX)
+		WRITE_ONCE(tpc_ready_hold_ms, ready_hold_ms);
 	if (!READ_ONCE(tpc_heartbeat_ms))
 		WRITE_ONCE(tpc_heartbeat_ms, heartbeat_ms);
 	if (!READ_ONCE(tpc_dead_ms))
@@ -605,6 +623,11 @@ unsigned int tpc_param_replica_half_open(void)
 unsigned int tpc_param_splice_conns(void)
 {
 	return READ_ONCE(tpc_splice_conns);
+}
+
+unsigned int tpc_param_ready_hold_ms(void)
+{
+	return READ_ONCE(tpc_ready_hold_ms);
 }
 
 void *tpc_genlmsg_put_notify(struct sk_buff *skb, u8 cmd)

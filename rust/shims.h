@@ -115,12 +115,14 @@ void tpc_ticker_free(struct tpc_ticker *t);
 
 /* Module parameters: the default timers of nodes that set none. */
 void tpc_params_default(unsigned int heartbeat_ms, unsigned int dead_ms, unsigned int replica_conns,
-			unsigned int replica_half_open, unsigned int splice_conns);
+			unsigned int replica_half_open, unsigned int splice_conns,
+			unsigned int ready_hold_ms);
 unsigned int tpc_param_heartbeat_ms(void);
 unsigned int tpc_param_dead_ms(void);
 unsigned int tpc_param_replica_conns(void);
 unsigned int tpc_param_replica_half_open(void);
 unsigned int tpc_param_splice_conns(void);
+unsigned int tpc_param_ready_hold_ms(void);
 
 /* Generic netlink notifications to the monitor group of @net. */
 void *tpc_genlmsg_put_notify(struct sk_buff *skb, u8 cmd);

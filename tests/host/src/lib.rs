@@ -21,6 +21,8 @@ pub mod output_digest;
 pub mod packet;
 #[path = "../../../policy.rs"]
 pub mod policy;
+#[path = "../../../ready_hold.rs"]
+pub mod ready_hold;
 #[path = "../../../rendezvous.rs"]
 pub mod rendezvous;
 #[path = "../../../replay.rs"]
@@ -102,6 +104,8 @@ mod membership_tests;
 mod output_digest_tests;
 #[cfg(test)]
 mod policy_tests;
+#[cfg(test)]
+mod ready_hold_tests;
 #[cfg(test)]
 mod release_tests;
 #[cfg(test)]

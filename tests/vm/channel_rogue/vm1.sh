@@ -108,4 +108,4 @@ tp_expect_eq "vm3's replayed heartbeats (among $n replays) do not revive it" \
 	"$(($(delta channel_drop_replay) + $(delta channel_drop_too_old) + $(delta channel_drop_stale_epoch))) $(delta member_up)" "$n 0"
 tp_expect "vm3 still dead" sh -c "tpctl -j cluster show | grep -q '\"id\":3,\"addr\":\"10.0.0.3\",\"state\":\"dead\"'"
 tp_barrier done
-rmmod tpcluster
+tp_unload

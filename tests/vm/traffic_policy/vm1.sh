@@ -47,6 +47,47 @@ tp_wait_full_member
 tp_barrier restarted
 tp_barrier counted-again
 
+# Readiness held after a stop: vm2's server on port 80 crashes and starts
+# again in a loop (down 0.3 s, up 0.2 s), each time for less than the hold
+# (ready_hold_ms, 1 s by default). vm2 is counted out at the first stop
+# and back in only once the server stays up: its readiness changes twice,
+# not at every restart, and meanwhile the client's connections go to the
+# others, none refused.
+if [ "$TP_VM" = 2 ]; then
+	changes_before=$(tp_stat service_ready_changes)
+	kill $name80
+	wait $name80 2>/dev/null || true
+	rm -f /tmp/stop-flap /tmp/restarts
+	(
+		while :; do
+			sleep 0.3
+			tptest serve 80 name &
+			pid=$!
+			echo $pid > /tmp/name80.pid
+			echo >> /tmp/restarts
+			sleep 0.2
+			[ -e /tmp/stop-flap ] && break
+			kill $pid
+			wait $pid 2>/dev/null || true
+		done
+	) &
+	flapper=$!
+fi
+tp_barrier flapping
+tp_barrier flap-counted
+if [ "$TP_VM" = 2 ]; then
+	touch /tmp/stop-flap
+	wait $flapper
+	name80=$(cat /tmp/name80.pid)
+fi
+tp_wait_for "vm2 ready again once its server stayed up for the hold" candidates 80 3
+tp_wait_full_member
+if [ "$TP_VM" = 2 ]; then
+	tp_expect_eq "vm2's readiness changes over $(wc -l < /tmp/restarts) restarts within the hold" \
+		"$(($(tp_stat service_ready_changes) - changes_before))" 2
+fi
+tp_barrier flap-settled
+
 # Health check: vm2's checker (tpctl service check) asks a busybox httpd
 # for /health. The file goes: the checker says unhealthy, and no node
 # sends port 80's connections to vm2, though its server still listens; it

@@ -31,6 +31,16 @@ tp_expect_eq "connections once it is back, and failed ones" "$(echo "$out" | hea
 tp_expect "vm2 takes its share again ($(served "$out" vm2) of $n)" [ "$(served "$out" vm2)" -ge $((n / 3 * 70 / 100)) ]
 tp_barrier counted-again
 
+tp_barrier flapping
+sleep_ms $settle
+out=$(tptest connect-many 10.0.0.100 80 $n)
+tp_info "vm2's server restarting in a loop: $(echo "$out" | tr '\n' ' ')"
+tp_expect_eq "connections while vm2's server restarts in a loop, and failed (refused) ones" \
+	"$(echo "$out" | head -n 1)" "connections=$n failed=0"
+tp_expect_eq "connections vm2 took while its server restarts in a loop" "$(served "$out" vm2)" 0
+tp_barrier flap-counted
+tp_barrier flap-settled
+
 tp_barrier unhealthy
 out=$(tptest connect-many 10.0.0.100 80 $n)
 tp_info "vm2's health check failing: $(echo "$out" | tr '\n' ' ')"

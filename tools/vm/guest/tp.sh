@@ -170,6 +170,27 @@ tp_wait_for() {
 	done
 }
 
+# tp_unload: rmmod tpcluster as a check. The module is held while a
+# listener keeps its gate or a socket of a replicated connection lives
+# (a closing one retransmits for a while): waits for them up to 30 s
+# (times TP_SLOW), then fails saying what still held it.
+tp_unload() {
+	i=0
+	while ! rmmod tpcluster 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt $((300 * TP_SLOW)) ]; then
+			tp_fail "rmmod tpcluster: still held after $((30 * TP_SLOW)) s: $(grep '^tpcluster ' /proc/modules)" \
+				"sockets: $(awk 'NR > 1 && $4 != "0A" { print $2, $3, $4 }' /proc/net/tcp /proc/net/tcp6 | head -n 20)" \
+				"conns: $(tpctl conn show 2>&1 | head -n 20)"
+			return 1
+		fi
+		[ $i = 1 ] && tp_info "rmmod tpcluster: held: $(grep '^tpcluster ' /proc/modules)," \
+			"sockets: $(awk 'NR > 1 && $4 != "0A" { print $2, $3, $4 }' /proc/net/tcp /proc/net/tcp6 | head -n 20)"
+		sleep 0.1
+	done
+	tp_pass "module unloaded (waited $((i * 100)) ms)"
+}
+
 # tp_leaks_clear: forget what kmemleak found so far (debug kernel; no-op
 # elsewhere). tp_expect_no_leaks WHAT: kmemleak finds no object leaked
 # since (an unloaded module's frames are bare addresses in its
