@@ -52,6 +52,14 @@ named_values! {
         HookPackets => "hook_packets",
         /// Bytes of those packets, IP headers included.
         HookBytes => "hook_bytes",
+        /// Packets the PRE_ROUTING hook timed (module parameter `hook_timing`).
+        HookInTimedPackets => "hook_in_timed_packets",
+        /// Nanoseconds the PRE_ROUTING hook took over them.
+        HookInTimedNs => "hook_in_timed_ns",
+        /// Packets the POST_ROUTING hook timed (module parameter `hook_timing`).
+        HookOutTimedPackets => "hook_out_timed_packets",
+        /// Nanoseconds the POST_ROUTING hook took over them.
+        HookOutTimedNs => "hook_out_timed_ns",
         /// SYNs for a VIP this node owns: new connections taken.
         VipNewConnections => "vip_new_connections",
         /// Later TCP segments for a VIP whose socket this node holds, delivered.
@@ -226,6 +234,10 @@ named_values! {
         /// backup, took itself out; the replica left is fenced before it
         /// could ever take over.
         ReplicaDiverged => "replica_diverged",
+        /// Connections whose output digest this node lost (its stack sent a
+        /// segment starting beyond what the hook saw go out): the rest of
+        /// their output is not checked.
+        ReplicaOutputUnchecked => "replica_output_unchecked",
     }
 }
 

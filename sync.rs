@@ -479,7 +479,11 @@ impl Node {
             .seq
             .wrapping_add(u32::from(seg.flags & SYN != 0))
             .wrapping_add(tr.seq_delta);
+        let was_lost = entry.output.is_lost();
         let differ = take_output(skb, hdr_len, data_at, &mut entry.output);
+        if entry.output.is_lost() && !was_lost {
+            self.counters.bump(Counter::ReplicaOutputUnchecked);
+        }
         let sent = seg.end.wrapping_add(tr.seq_delta);
         if seg.flags & (FIN | RST) == FIN {
             entry.fin_end = Some(sent);

@@ -169,6 +169,12 @@ impl OutputCheck {
         }
     }
 
+    /// Whether the digest was lost: a piece came that started beyond what
+    /// was taken, and nothing of this output is checked any more.
+    pub(crate) fn is_lost(&self) -> bool {
+        self.output == Output::Lost
+    }
+
     /// This node's checkpoint: its digest up to where its output has come.
     /// `None` once the digest was lost (see [`OutputCheck::take`]).
     pub(crate) fn checkpoint(&self) -> Option<Checkpoint> {

@@ -10,6 +10,12 @@ pub(crate) fn now_ms() -> u64 {
     unsafe { bindings::tpc_now_ms() }
 }
 
+/// Nanoseconds of the monotonic clock: for timing the hooks.
+pub(crate) fn now_ns() -> u64 {
+    // SAFETY: reads a clock; callable in any context.
+    unsafe { bindings::tpc_now_ns() }
+}
+
 /// Nanoseconds of the real-time clock: survives a reboot, unlike the
 /// monotonic clock, so it orders a node's incarnations.
 pub(crate) fn real_ns() -> u64 {
@@ -80,4 +86,12 @@ pub(crate) fn timer_params() -> (u32, u32) {
 pub(crate) fn ready_hold_ms() -> u32 {
     // SAFETY: a plain read of a module parameter.
     unsafe { bindings::tpc_param_ready_hold_ms() }
+}
+
+/// Whether the packet hooks time themselves: module parameter
+/// `hook_timing`, writable at any time (off by default: two clock reads a
+/// packet).
+pub(crate) fn hook_timing() -> bool {
+    // SAFETY: a plain read of a module parameter.
+    unsafe { bindings::tpc_param_hook_timing() }
 }

@@ -275,6 +275,11 @@ u64 tpc_now_ms(void)
 	return ktime_get_ns() / NSEC_PER_MSEC;
 }
 
+u64 tpc_now_ns(void)
+{
+	return ktime_get_ns();
+}
+
 u64 tpc_real_ns(void)
 {
 	return ktime_get_real_ns();
@@ -504,6 +509,7 @@ static unsigned int tpc_dead_ms;
 static unsigned int tpc_replica_conns;
 static unsigned int tpc_replica_half_open;
 static unsigned int tpc_splice_conns;
+static bool tpc_hook_timing;
 /* 0 is a valid hold (none): unset is UINT_MAX. */
 static unsigned int tpc_ready_hold_ms = UINT_MAX;
 
@@ -573,6 +579,8 @@ MODULE_PARM_DESC(dead_ms, "Silence after which a peer is dead, for nodes that se
 module_param_cb(ready_hold_ms, &tpc_hold_ops, &tpc_ready_hold_ms, 0644);
 MODULE_PARM_DESC(ready_hold_ms,
 		 "How long a service whose application stopped must listen again before it is ready, ms (0-60000)");
+module_param_named(hook_timing, tpc_hook_timing, bool, 0644);
+MODULE_PARM_DESC(hook_timing, "Time the packet hooks (counters hook_*_timed_*; costs two clock reads a packet)");
 module_param_cb(replica_conns, &tpc_conns_ops, &tpc_replica_conns, 0444);
 MODULE_PARM_DESC(replica_conns, "Most replicated connections a node tracks (1-1048576)");
 module_param_cb(replica_half_open, &tpc_conns_ops, &tpc_replica_half_open, 0444);
@@ -623,6 +631,11 @@ unsigned int tpc_param_replica_half_open(void)
 unsigned int tpc_param_splice_conns(void)
 {
 	return READ_ONCE(tpc_splice_conns);
+}
+
+bool tpc_param_hook_timing(void)
+{
+	return READ_ONCE(tpc_hook_timing);
 }
 
 unsigned int tpc_param_ready_hold_ms(void)

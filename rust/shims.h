@@ -84,6 +84,7 @@ void tpc_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start);
 
 /* Clocks. */
 u64 tpc_now_ms(void);
+u64 tpc_now_ns(void);
 u64 tpc_real_ns(void);
 
 /* Keyed BLAKE2s-128 of @data under the 32-byte @key. */
@@ -123,6 +124,7 @@ unsigned int tpc_param_replica_conns(void);
 unsigned int tpc_param_replica_half_open(void);
 unsigned int tpc_param_splice_conns(void);
 unsigned int tpc_param_ready_hold_ms(void);
+bool tpc_param_hook_timing(void);
 
 /* Generic netlink notifications to the monitor group of @net. */
 void *tpc_genlmsg_put_notify(struct sk_buff *skb, u8 cmd);

@@ -8,6 +8,12 @@
 #   digest:  the replicas' output digest on the host (the same source the
 #            module builds): ns per KiB and MiB/s, in pieces of 1448 bytes
 #            (a segment) and 64 KiB (a GSO packet).
+#   hook:    the hooks' own cost per packet, in the guest (module
+#            parameter hook_timing): a node alone streams 64 MiB on a
+#            balance connection while its replicate service's table holds
+#            0, about 10,000 and about 100,000 half-open connections (left
+#            by SYN floods); ns per packet at PRE_ROUTING and POST_ROUTING,
+#            and each size's ratio to none tracked (flat is the goal).
 #   splice-nginx: DTS in front of Debian's nginx on every node (backend
 #            port; tprouter hands each connection to the nginx of the node
 #            its path names) against HAProxy in front of the same nginx
@@ -33,8 +39,8 @@
 # 1000 connections) by its part. Every figure's raw values go to
 # results/bench-*/bench.json, with a Markdown table (bench.md);
 # tools/bench-compare A.json B.json puts two runs side by side.
-# BENCH="part ..." runs only those parts (table, splice-nginx, splice,
-# balance, replicate).
+# BENCH="part ..." runs only those parts (table, digest, hook,
+# splice-nginx, splice, balance, replicate).
 # The VMs run under TCG unless KVM really works, so absolute figures are
 # those of emulated CPUs; the ratios are what to read.
 set -euo pipefail
@@ -49,7 +55,7 @@ echo "==> building"
 tools/vm/build.sh "$results/base.initrd" > "$results/build.log" 2>&1 ||
 	{ tail -n 40 "$results/build.log"; echo "build failed (log: $results/build.log)"; exit 1; }
 # part NAME: whether BENCH (default: all) names this part.
-part() { case " ${BENCH:-table digest splice-nginx splice balance replicate} " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+part() { case " ${BENCH:-table digest hook splice-nginx splice balance replicate} " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 if part table; then
 	echo "==> the connection table's lookup cost, on the host (results in $results)"
 	mkdir -p "$results/table"
@@ -61,6 +67,11 @@ if part digest; then
 	mkdir -p "$results/digest"
 	cargo test --release --locked -q -p tpcluster-host-tests output_digest_cost -- --ignored --nocapture \
 		2>&1 | grep '^>> DATA' | tee "$results/digest/host.ctl.log"
+fi
+if part hook; then
+	echo "==> the hooks' cost per packet with 0 to 100,000 connections tracked (results in $results)"
+	tools/vm/run.py --kernel "$(tpc_kdir)/arch/x86/boot/bzImage" --initrd "$results/base.initrd" \
+		--results "$results" --show-info tools/bench/hook
 fi
 if part splice-nginx; then
 	echo "==> splice (DTS) in front of nginx against HAProxy in front of nginx (results in $results)"

@@ -97,7 +97,9 @@ fn a_gap_loses_the_digest_and_checks_nothing_after() {
         digest: 0,
     };
     assert_eq!(me.heard(1, ahead), None);
+    assert!(!me.is_lost());
     me.take(START.wrapping_add(1500), &data[1500..]);
+    assert!(me.is_lost());
     assert_eq!(me.checkpoint(), None);
     assert_eq!(me.take(START.wrapping_add(1000), &data[1000..]), 0);
     assert_eq!(me.heard(1, ahead), None);

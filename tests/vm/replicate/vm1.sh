@@ -88,4 +88,7 @@ tp_expect_eq "segments it could not rewrite" "$(tp_stat splice_drop_unwritable)"
 # duplication and reordering, no node finds any replica's output different
 # from its own (no false alarm of the output check).
 tp_expect_eq "replicas found writing other bytes than this node" "$(tp_stat replica_diverged)" 0
+# And the check ran to the end: the hook saw every byte this node's stack
+# sent, so no connection lost its digest.
+tp_expect_eq "connections whose output digest was lost" "$(tp_stat replica_output_unchecked)" 0
 tp_barrier reported

@@ -27,11 +27,29 @@ pub fn from_env(port: u16) -> io::Result<Vec<TcpListener>> {
         Err(_) => 1,
     };
     if count <= 1 {
-        return Ok(vec![TcpListener::bind(SocketAddr::new(addr, port))?]);
+        let listener = TcpListener::bind(SocketAddr::new(addr, port))?;
+        if std::env::var_os("TPTEST_BACKLOG").is_some() {
+            // listen(2) again sets the backlog of a listening socket.
+            let raw = std::os::fd::AsRawFd::as_raw_fd(&listener);
+            // SAFETY: listen(2) on a descriptor `listener` owns.
+            if unsafe { libc::listen(raw, backlog()) } < 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        return Ok(vec![listener]);
     }
     (0..count)
         .map(|_| reuseport(SocketAddr::new(addr, port)))
         .collect()
+}
+
+/// The listen backlog: a burst of connections above it is dropped by a
+/// busy server's stack. `TPTEST_BACKLOG` sets it (default 128).
+fn backlog() -> libc::c_int {
+    std::env::var("TPTEST_BACKLOG")
+        .ok()
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(128)
 }
 
 /// One member of the SO_REUSEPORT group on `addr`.
@@ -115,14 +133,8 @@ fn reuseport(addr: SocketAddr) -> io::Result<TcpListener> {
     if r < 0 {
         return Err(io::Error::last_os_error());
     }
-    // A burst of connections above the backlog is dropped by a busy
-    // server's stack: `TPTEST_BACKLOG` sets it (default 128).
-    let backlog: libc::c_int = std::env::var("TPTEST_BACKLOG")
-        .ok()
-        .and_then(|b| b.parse().ok())
-        .unwrap_or(128);
     // SAFETY: listen(2) on the descriptor we own.
-    if unsafe { libc::listen(raw, backlog) } < 0 {
+    if unsafe { libc::listen(raw, backlog()) } < 0 {
         return Err(io::Error::last_os_error());
     }
     Ok(TcpListener::from(fd))
