@@ -322,7 +322,8 @@ impl Node {
             clock::now_ms(),
             u64::from(clock::ready_hold_ms()),
         );
-        self.counters.add(Counter::ServiceReadyChanges, changes.into());
+        self.counters
+            .add(Counter::ServiceReadyChanges, changes.into());
         let ready = services
             .iter()
             .map(|s| (s, policy::service_id(s.vip.0, s.port)))
@@ -714,9 +715,11 @@ impl Ipv4Hooks for Node {
     }
 
     fn post_routing(&self, skb: &mut SkBuff) -> Verdict {
-        self.timed(Counter::HookOutTimedPackets, Counter::HookOutTimedNs, || {
-            self.outbound(skb)
-        })
+        self.timed(
+            Counter::HookOutTimedPackets,
+            Counter::HookOutTimedNs,
+            || self.outbound(skb),
+        )
     }
 }
 
@@ -730,8 +733,7 @@ impl Node {
         }
         let start = clock::now_ns();
         let verdict = hook();
-        self.counters
-            .add(ns, clock::now_ns().saturating_sub(start));
+        self.counters.add(ns, clock::now_ns().saturating_sub(start));
         self.counters.bump(packets);
         verdict
     }
