@@ -73,6 +73,14 @@ const WAIT_SLICE_MS: u32 = 1000;
 /// [`IDLE_REPORT_MS`]): a replica that does not hold the connection never
 /// reports, and nobody would count it out once the primary stepped down.
 const HEIR_HEARD_MS: u64 = 1_000;
+/// Connections whose reports are gathered, and sent per peer, together:
+/// 256 of them, to up to three other replicas each (a 40 KiB buffer); at
+/// most one datagram per peer of each part is not full.
+const REPORT_CHUNK: usize = 256;
+const _: () = assert!(
+    REPORT_CHUNK * (MAX_SET - 1) * core::mem::size_of::<(u32, Progress)>() <= 48 * 1024,
+    "the report buffer outgrew a small kmalloc"
+);
 /// Period of the replica work when nothing kicks it.
 const WORK_MS: u32 = 50;
 /// Most listeners a node gives the socket gate: those of every replicate
@@ -943,6 +951,10 @@ impl crate::sys::ticker::Tick<Work> for Node {
         else {
             return WORK_MS;
         };
+        // Entries left for the next run (no room for their chores), and
+        // the queues to wake for them.
+        let mut again = false;
+        let mut woken = QueueSet::default();
         self.replicate.tables.for_each_shard(|table| {
             table.for_each_mut(|slot, e| {
                 let was = e.rep.role();
@@ -998,20 +1010,34 @@ impl crate::sys::ticker::Tick<Work> for Node {
                         return;
                     }
                 }
-                let _ = chores.push(
-                    Chore {
-                        tuple: e.tuple,
-                        slot,
-                        wake,
-                        need_ack: core::mem::take(&mut e.need_ack),
-                        takeover: core::mem::take(&mut e.takeover),
-                        resume: core::mem::take(&mut e.resume),
-                        release: core::mem::take(&mut e.release),
-                        report,
-                        diverged: diverged_of(&e.rep, core::mem::take(&mut e.diverged)),
-                    },
-                    GFP_ATOMIC,
-                );
+                let diverged = core::mem::take(&mut e.diverged);
+                let chore = Chore {
+                    tuple: e.tuple,
+                    slot,
+                    wake,
+                    need_ack: core::mem::take(&mut e.need_ack),
+                    takeover: core::mem::take(&mut e.takeover),
+                    resume: core::mem::take(&mut e.resume),
+                    release: core::mem::take(&mut e.release),
+                    report,
+                    diverged: diverged_of(&e.rep, diverged),
+                };
+                if chores.push(chore, GFP_ATOMIC).is_err() {
+                    // No room (connections added since the count above,
+                    // and no memory now): the entry keeps what it has to
+                    // do, and the work runs again at once. A set or role
+                    // that changed is woken for here: nothing else
+                    // remembers it.
+                    e.need_ack |= chore.need_ack;
+                    e.takeover |= chore.takeover;
+                    e.resume |= chore.resume;
+                    e.release |= chore.release;
+                    e.diverged |= diverged;
+                    if wake {
+                        woken.insert(slot);
+                    }
+                    again = true;
+                }
             });
         });
         for c in chores.iter() {
@@ -1022,6 +1048,10 @@ impl crate::sys::ticker::Tick<Work> for Node {
             }
         }
         self.send_progress(&chores, now);
+        if again {
+            self.replicate.waits.wake_all(&woken);
+            next = 1;
+        }
         next
     }
 }
@@ -1102,14 +1132,21 @@ impl Node {
     /// Reports the progress of the connections due to each of their other
     /// replicas, in as few datagrams as fit. Process context.
     fn send_progress(&self, chores: &[Chore], now: u64) {
-        // Room for every entry to every other replica: nothing allocates
-        // under the lock.
-        let room = chores.len() * (MAX_SET - 1);
-        let Ok(mut out) = KVec::<(u32, Progress)>::with_capacity(room, GFP_KERNEL) else {
+        // A bounded part of the connections at a time, gathered in one
+        // buffer of a few tens of KiB however many are tracked (one for all
+        // of them would take megabytes at 100,000, more than kmalloc gives).
+        // Room for every entry of a part to every other replica: nothing
+        // allocates under the lock.
+        let Ok(mut out) = KVec::from_elem(
+            (0u32, Progress::default()),
+            REPORT_CHUNK * (MAX_SET - 1),
+            GFP_KERNEL,
+        ) else {
             return;
         };
-        {
-            for c in chores.iter().filter(|c| c.report) {
+        for part in chores.chunks(REPORT_CHUNK) {
+            let mut n = 0;
+            for c in part.iter().filter(|c| c.report) {
                 let mut table = self.replicate.tables.lock(&c.tuple);
                 let Some((_, e)) = table.find_at(c.slot, &c.tuple) else {
                     continue;
@@ -1135,12 +1172,20 @@ impl Node {
                     checkpoint: e.output.checkpoint(),
                 };
                 for peer in e.rep.report_to() {
-                    let _ = out.push((peer, p), GFP_ATOMIC);
+                    if let Some(slot) = out.get_mut(n) {
+                        *slot = (peer, p);
+                        n += 1;
+                    }
                 }
             }
+            self.send_gathered(&out[..n]);
         }
-        // One peer at a time, in as few datagrams as fit (no sort: a
-        // connection has at most MAX_SET replicas, a node MAX_PEERS peers).
+    }
+
+    /// Sends `out`'s entries, each to its peer: one peer at a time, in as
+    /// few datagrams as fit (no sort: a connection has at most MAX_SET
+    /// replicas, a node MAX_PEERS peers).
+    fn send_gathered(&self, out: &[(u32, Progress)]) {
         let mut batch = [Progress::default(); PROGRESS_MAX_ENTRIES];
         let mut done = [0u32; MAX_PEERS];
         let mut n_done = 0;
