@@ -945,8 +945,10 @@ impl crate::sys::ticker::Tick<Work> for Node {
         if sweep {
             self.replicate.swept_ms.store(now, Ordering::Relaxed);
         }
-        // Room for every connection as last counted; more (added since)
-        // are pushed with GFP_ATOMIC under the lock.
+        // Room for every connection as last counted. Those added since
+        // wait for the next run: growing the buffer under the table's lock
+        // would reallocate a vmalloc'ed one, whose lock is not taken with
+        // bottom halves off (lockdep says so at 100,000 connections).
         let Ok(mut chores) = KVVec::<Chore>::with_capacity(self.replicate.tables.len(), GFP_KERNEL)
         else {
             return WORK_MS;
@@ -1022,12 +1024,14 @@ impl crate::sys::ticker::Tick<Work> for Node {
                     report,
                     diverged: diverged_of(&e.rep, diverged),
                 };
-                if chores.push(chore, GFP_ATOMIC).is_err() {
-                    // No room (connections added since the count above,
-                    // and no memory now): the entry keeps what it has to
-                    // do, and the work runs again at once. A set or role
-                    // that changed is woken for here: nothing else
-                    // remembers it.
+                // Within the capacity, `push` allocates nothing.
+                let pushed = chores.len() < chores.capacity()
+                    && chores.push(chore, GFP_ATOMIC).is_ok();
+                if !pushed {
+                    // No room (a connection added since the count above):
+                    // the entry keeps what it has to do, and the work runs
+                    // again at once. A set or role that changed is woken
+                    // for here: nothing else remembers it.
                     e.need_ack |= chore.need_ack;
                     e.takeover |= chore.takeover;
                     e.resume |= chore.resume;
