@@ -74,7 +74,7 @@ const WAIT_SLICE_MS: u32 = 1000;
 /// reports, and nobody would count it out once the primary stepped down.
 const HEIR_HEARD_MS: u64 = 1_000;
 /// Connections whose reports are gathered, and sent per peer, together:
-/// 256 of them, to up to three other replicas each (a 40 KiB buffer); at
+/// 256 of them, to up to three other replicas each (a 36 KiB buffer); at
 /// most one datagram per peer of each part is not full.
 const REPORT_CHUNK: usize = 256;
 const _: () = assert!(
@@ -945,12 +945,17 @@ impl crate::sys::ticker::Tick<Work> for Node {
         if sweep {
             self.replicate.swept_ms.store(now, Ordering::Relaxed);
         }
-        // Room for every connection as last counted. Those added since
+        // Room for every connection as last counted, and some. Any beyond
         // wait for the next run: growing the buffer under the table's lock
         // would reallocate a vmalloc'ed one, whose lock is not taken with
         // bottom halves off (lockdep says so at 100,000 connections).
-        let Ok(mut chores) = KVVec::<Chore>::with_capacity(self.replicate.tables.len(), GFP_KERNEL)
-        else {
+        let counted = self.replicate.tables.len();
+        let room = if counted == 0 {
+            0
+        } else {
+            counted + counted / 16 + 64
+        };
+        let Ok(mut chores) = KVVec::<Chore>::with_capacity(room, GFP_KERNEL) else {
             return WORK_MS;
         };
         // Entries left for the next run (no room for their chores), and
@@ -1025,8 +1030,8 @@ impl crate::sys::ticker::Tick<Work> for Node {
                     diverged: diverged_of(&e.rep, diverged),
                 };
                 // Within the capacity, `push` allocates nothing.
-                let pushed = chores.len() < chores.capacity()
-                    && chores.push(chore, GFP_ATOMIC).is_ok();
+                let pushed =
+                    chores.len() < chores.capacity() && chores.push(chore, GFP_ATOMIC).is_ok();
                 if !pushed {
                     // No room (a connection added since the count above):
                     // the entry keeps what it has to do, and the work runs
@@ -1054,6 +1059,9 @@ impl crate::sys::ticker::Tick<Work> for Node {
         self.send_progress(&chores, now);
         if again {
             self.replicate.waits.wake_all(&woken);
+            // At once, and a sweep: what the entries left out are due for
+            // may be a sweep's (their socket read, a report due by time).
+            self.replicate.swept_ms.store(0, Ordering::Relaxed);
             next = 1;
         }
         next
@@ -1140,10 +1148,15 @@ impl Node {
         // buffer of a few tens of KiB however many are tracked (one for all
         // of them would take megabytes at 100,000, more than kmalloc gives).
         // Room for every entry of a part to every other replica: nothing
-        // allocates under the lock.
-        let Ok(mut out) = KVec::from_elem(
+        // allocates under the lock. kvmalloc: a fragmented memory cannot
+        // make a run fail to report.
+        let reporting = chores.iter().filter(|c| c.report).count();
+        if reporting == 0 {
+            return;
+        }
+        let Ok(mut out) = KVVec::from_elem(
             (0u32, Progress::default()),
-            REPORT_CHUNK * (MAX_SET - 1),
+            reporting.min(REPORT_CHUNK) * (MAX_SET - 1),
             GFP_KERNEL,
         ) else {
             return;

@@ -128,3 +128,51 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Several services, a random subset of them configured at each look,
+    /// in a random order: each follows its own model, a service removed
+    /// and added again starts afresh, and the changes returned are the
+    /// sum of the models'.
+    #[test]
+    fn services_come_and_go_each_with_its_own_model(
+        looks in prop::collection::vec(
+            (prop::collection::vec((0usize..4, any::<bool>()), 0..6), 1u64..400),
+            1..150,
+        ),
+        hold_ms in 0u64..1500,
+    ) {
+        #[derive(Clone, Copy, Default)]
+        struct Model { ready: bool, ever: bool, since: Option<u64> }
+        let ids: Vec<ServiceId> = (0..4).map(|i| service_id([10, 0, 0, 100], 80 + i)).collect();
+        let mut hold = ReadyHold::<4>::new();
+        let mut models = [None::<Model>; 4];
+        let mut t = 0u64;
+        for (mut configured, dt) in looks {
+            t += dt;
+            // A service is configured once at most.
+            let mut seen = [false; 4];
+            configured.retain(|&(i, _)| !std::mem::replace(&mut seen[i], true));
+            let changes = hold.update(configured.iter().map(|&(i, l)| (ids[i], l)), t, hold_ms);
+            let mut want = 0;
+            for (i, model) in models.iter_mut().enumerate() {
+                let Some(&(_, listening)) = configured.iter().find(|&&(j, _)| j == i) else {
+                    *model = None;
+                    continue;
+                };
+                let mut m = model.unwrap_or_default();
+                m.since = if listening { Some(m.since.unwrap_or(t)) } else { None };
+                let ready = listening
+                    && (!m.ever || m.ready || t - m.since.unwrap() >= hold_ms);
+                want += u32::from(ready != m.ready);
+                m.ever |= ready;
+                m.ready = ready;
+                *model = Some(m);
+            }
+            prop_assert_eq!(changes, want);
+            for (i, model) in models.iter().enumerate() {
+                prop_assert_eq!(hold.is_ready(&ids[i]), model.is_some_and(|m| m.ready));
+            }
+        }
+    }
+}

@@ -176,15 +176,15 @@ tp_wait_for() {
 # (times TP_SLOW), then fails saying what still held it.
 tp_unload() {
 	i=0
-	while ! rmmod tpcluster 2>/dev/null; do
+	while ! err=$(rmmod tpcluster 2>&1); do
 		i=$((i + 1))
 		if [ $i -gt $((300 * TP_SLOW)) ]; then
-			tp_fail "rmmod tpcluster: still held after $((30 * TP_SLOW)) s: $(grep '^tpcluster ' /proc/modules)" \
+			tp_fail "rmmod tpcluster: $err; after $((30 * TP_SLOW)) s: $(grep '^tpcluster ' /proc/modules)" \
 				"sockets: $(awk 'NR > 1 && $4 != "0A" { print $2, $3, $4 }' /proc/net/tcp /proc/net/tcp6 | head -n 20)" \
 				"conns: $(tpctl conn show 2>&1 | head -n 20)"
 			return 1
 		fi
-		[ $i = 1 ] && tp_info "rmmod tpcluster: held: $(grep '^tpcluster ' /proc/modules)," \
+		[ $i = 1 ] && tp_info "rmmod tpcluster: $err: $(grep '^tpcluster ' /proc/modules)," \
 			"sockets: $(awk 'NR > 1 && $4 != "0A" { print $2, $3, $4 }' /proc/net/tcp /proc/net/tcp6 | head -n 20)"
 		sleep 0.1
 	done
