@@ -179,16 +179,21 @@ tp_unload() {
 	while ! err=$(rmmod tpcluster 2>&1); do
 		i=$((i + 1))
 		if [ $i -gt $((300 * TP_SLOW)) ]; then
-			tp_fail "rmmod tpcluster: $err; after $((30 * TP_SLOW)) s: $(grep '^tpcluster ' /proc/modules)" \
-				"sockets: $(awk 'NR > 1 && $4 != "0A" { print $2, $3, $4 }' /proc/net/tcp /proc/net/tcp6 | head -n 20)" \
+			tp_fail "rmmod tpcluster: $err; after $((30 * TP_SLOW)) s: $(tp_module_holders)" \
 				"conns: $(tpctl conn show 2>&1 | head -n 20)"
 			return 1
 		fi
-		[ $i = 1 ] && tp_info "rmmod tpcluster: $err: $(grep '^tpcluster ' /proc/modules)," \
-			"sockets: $(awk 'NR > 1 && $4 != "0A" { print $2, $3, $4 }' /proc/net/tcp /proc/net/tcp6 | head -n 20)"
+		[ $i = 1 ] && tp_info "rmmod tpcluster: $err: $(tp_module_holders)"
 		sleep 0.1
 	done
 	tp_pass "module unloaded (waited $((i * 100)) ms)"
+}
+
+# tp_module_holders: the module's line of /proc/modules (its reference
+# count) and this node's TCP sockets but listeners (local, remote, state).
+tp_module_holders() {
+	echo "$(grep '^tpcluster ' /proc/modules), sockets:" \
+		"$(awk 'FNR > 1 && $4 != "0A" { print $2, $3, $4 }' /proc/net/tcp /proc/net/tcp6 | head -n 20)"
 }
 
 # tp_leaks_clear: forget what kmemleak found so far (debug kernel; no-op
