@@ -79,7 +79,7 @@ const HEIR_HEARD_MS: u64 = 1_000;
 const REPORT_CHUNK: usize = 256;
 const _: () = assert!(
     REPORT_CHUNK * (MAX_SET - 1) * core::mem::size_of::<(u32, Progress)>() <= 48 * 1024,
-    "the report buffer outgrew a small kmalloc"
+    "the report buffer outgrew 48 KiB"
 );
 /// Period of the replica work when nothing kicks it.
 const WORK_MS: u32 = 50;
@@ -1017,36 +1017,33 @@ impl crate::sys::ticker::Tick<Work> for Node {
                         return;
                     }
                 }
-                let diverged = core::mem::take(&mut e.diverged);
-                let chore = Chore {
-                    tuple: e.tuple,
-                    slot,
-                    wake,
-                    need_ack: core::mem::take(&mut e.need_ack),
-                    takeover: core::mem::take(&mut e.takeover),
-                    resume: core::mem::take(&mut e.resume),
-                    release: core::mem::take(&mut e.release),
-                    report,
-                    diverged: diverged_of(&e.rep, diverged),
-                };
-                // Within the capacity, `push` allocates nothing.
-                let pushed =
-                    chores.len() < chores.capacity() && chores.push(chore, GFP_ATOMIC).is_ok();
-                if !pushed {
+                if chores.len() == chores.capacity() {
                     // No room (a connection added since the count above):
                     // the entry keeps what it has to do, and the work runs
                     // again at once. A set or role that changed is woken
                     // for here: nothing else remembers it.
-                    e.need_ack |= chore.need_ack;
-                    e.takeover |= chore.takeover;
-                    e.resume |= chore.resume;
-                    e.release |= chore.release;
-                    e.diverged |= diverged;
                     if wake {
                         woken.insert(slot);
                     }
                     again = true;
+                    return;
                 }
+                // Within the capacity, `push` allocates nothing and cannot
+                // fail.
+                let _ = chores.push(
+                    Chore {
+                        tuple: e.tuple,
+                        slot,
+                        wake,
+                        need_ack: core::mem::take(&mut e.need_ack),
+                        takeover: core::mem::take(&mut e.takeover),
+                        resume: core::mem::take(&mut e.resume),
+                        release: core::mem::take(&mut e.release),
+                        report,
+                        diverged: diverged_of(&e.rep, core::mem::take(&mut e.diverged)),
+                    },
+                    GFP_ATOMIC,
+                );
             });
         });
         for c in chores.iter() {
