@@ -17,8 +17,8 @@ use crate::{
     stats::{Counter, Counters},
     sys::{clock, crypto, netdev::NetNs, udp::UdpReceiver, udp::UdpSocket},
     wire::{
-        self, Handover, Header, Heartbeat, Mac, Message, Progress, ProgressList, HANDOVER_MAX_LEN,
-        HEARTBEAT_MAX_LEN, MAC_LEN, PROGRESS_MAX_LEN,
+        self, Handover, Header, Heartbeat, Mac, Message, Progress, ProgressList, SummaryBody,
+        HANDOVER_MAX_LEN, HEARTBEAT_MAX_LEN, MAC_LEN, PROGRESS_MAX_LEN, SUMMARY_DATAGRAM_LEN,
     },
 };
 use kernel::{init::Zeroable, prelude::*};
@@ -200,6 +200,10 @@ impl Channel {
 
 /// What a received datagram asks of the node beyond what
 /// [`receive`] did with it.
+// A summary is ~400 bytes against a slice's 16, but there is no allocator
+// to box it in softirq, and a `Received` only lives on the stack while it
+// is handled.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Received<'a> {
     /// Nothing more.
     Nothing,
@@ -221,6 +225,13 @@ pub(crate) enum Received<'a> {
         sender: u32,
         /// The report.
         list: ProgressList<'a>,
+    },
+    /// A fresh, authentic progress summary from peer `sender`.
+    Summary {
+        /// The sender's id.
+        sender: u32,
+        /// The summary.
+        body: SummaryBody,
     },
 }
 
@@ -284,6 +295,18 @@ impl Channel {
         };
         self.send_one(to, PROGRESS_MAX_LEN, encode, counters)
     }
+
+    /// Sends one progress summary to `to`.
+    pub(crate) fn send_summary(
+        &mut self,
+        to: Recipient,
+        body: &SummaryBody,
+        counters: &Counters,
+    ) -> Result {
+        let encode =
+            |buf: &mut [u8], hdr: &Header, keys: &Keys| wire::encode_summary(buf, hdr, body, keys);
+        self.send_one(to, SUMMARY_DATAGRAM_LEN, encode, counters)
+    }
 }
 
 /// Takes one received datagram: authenticates it with `keys`; records a
@@ -334,6 +357,16 @@ pub(crate) fn receive<'a>(
                 Received::Progress {
                     sender: header.sender,
                     list,
+                }
+            } else {
+                Received::Nothing
+            };
+        }
+        Message::Summary(body) => {
+            return if admit(cluster, &header, from, bound, counters) {
+                Received::Summary {
+                    sender: header.sender,
+                    body,
                 }
             } else {
                 Received::Nothing

@@ -361,6 +361,8 @@ pub(crate) fn build_segment(out: &mut [u8], seg: &Segment<'_>) -> Option<usize> 
     let (ip, tcp) = out.split_at_mut(20);
     ip[0] = 0x45;
     ip[2..4].copy_from_slice(&total16.to_be_bytes());
+    let mark = played_ip_id(seg.tuple.client, seg.tuple.client_port);
+    ip[4..6].copy_from_slice(&mark.to_be_bytes());
     ip[6] = 0x40; // Don't Fragment
     ip[8] = 64;
     ip[9] = 6;
@@ -384,6 +386,39 @@ pub(crate) fn build_segment(out: &mut [u8], seg: &Segment<'_>) -> Option<usize> 
     let check = csum::finish(csum::sum(tcp, 0) + pseudo);
     tcp[16..18].copy_from_slice(&check.to_be_bytes());
     Some(total)
+}
+
+/// The IP identification of a segment the module plays from `client`,
+/// port `client_port`: a fold of the two, never 0 (which some stacks give
+/// every unfragmented datagram), that marks it as played ([`is_played`]).
+/// The identification of an unfragmented datagram means nothing else
+/// (RFC 6864), and no translation changes the client's side.
+fn played_ip_id(client: [u8; 4], client_port: u16) -> u16 {
+    let x = u32::from_be_bytes(client) ^ u32::from(client_port).rotate_left(16) ^ 0x7470_6c64;
+    match ((x >> 16) ^ x) as u16 {
+        0 => 1,
+        id => id,
+    }
+}
+
+/// Whether `pkt` (IPv4 from its first byte) is a TCP segment the module
+/// played ([`build_segment`]), by its IP identification: what the module
+/// plays must not be taken for the client's own (a lost handshake's
+/// segment played again would set off another play). A client's segment
+/// that bears the same mark by chance (one in 65,536: stacks count their
+/// identifications up) is taken as played; its next one is not.
+pub(crate) fn is_played(pkt: &[u8]) -> bool {
+    let Some((t, _)) = tcp_header(pkt) else {
+        return false;
+    };
+    let (Some(id), Some(client), Some(port)) = (
+        be16(pkt, 4),
+        pkt.get(12..16).and_then(|a| <[u8; 4]>::try_from(a).ok()),
+        be16(pkt, t),
+    ) else {
+        return false;
+    };
+    id == played_ip_id(client, port)
 }
 
 /// The replayed bytes of an offer, reassembled from its chunks.

@@ -177,6 +177,18 @@ named_values! {
         ReplicaProgressTx => "replica_progress_tx",
         /// Progress entries taken from peers.
         ReplicaProgressRx => "replica_progress_rx",
+        /// Progress summaries sent to peers (`replicate/summary.rs`): one
+        /// per live peer every 400 ms.
+        ReplicaSummaryTx => "replica_summary_tx",
+        /// Progress summaries taken from peers.
+        ReplicaSummaryRx => "replica_summary_rx",
+        /// Connections counted heard from a peer by its summary, without a
+        /// report of their own.
+        ReplicaSummaryHeard => "replica_summary_heard",
+        /// Buckets of a peer's summary that differed from what this node
+        /// heard (a report lost, a connection one side has and the other
+        /// not yet or no longer): their connections are asked for again.
+        ReplicaSummaryDiffering => "replica_summary_differing",
         /// Replicated connections not tracked: the table was full.
         ReplicaTableFull => "replica_table_full",
         /// Segments this node's stack sent from a replicate service's port on
@@ -185,7 +197,8 @@ named_values! {
         ReplicaDropUntracked => "replica_drop_untracked",
         /// The client's acknowledgment of the SYN-ACK played to this node's
         /// stack, which still waited for it (lost on the way here, or dropped
-        /// by the stack) when the client had sent it.
+        /// by the stack) when the client had sent it, or after a forgotten
+        /// handshake's SYN (`ReplicaHandshakeRecovered`).
         ReplicaHandshakePlayed => "replica_handshake_played",
         /// The client's acknowledgment played to this node's stack, a backup's,
         /// of what the stack sent only after the client had acknowledged it
@@ -238,6 +251,11 @@ named_values! {
         /// segment starting beyond what the hook saw go out): the rest of
         /// their output is not checked.
         ReplicaOutputUnchecked => "replica_output_unchecked",
+        /// Handshakes this node's replica entry was lost for (forgotten
+        /// half-open) before the client completed them, played again to its
+        /// stack when the client's acknowledgment came
+        /// (`replicate/lost_handshake.rs`).
+        ReplicaHandshakeRecovered => "replica_handshake_recovered",
     }
 }
 

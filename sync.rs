@@ -20,6 +20,7 @@ use crate::{
     config::MAX_PEERS,
     conntable::{ConnTable, Keyed, Sharding},
     handover::SegmentHead,
+    lost_handshake,
     output_digest::OutputCheck,
     replica::{
         self, after, set_ack, takeover_ts_delta, translation_of, window_end_of, AckCheck, Advert,
@@ -28,6 +29,7 @@ use crate::{
     sharded::Sharded,
     splice::{self, Translation, ACK, RST, SYN},
     stats::Counter,
+    summary::{self, Summary, SUMMARY_MS, SUMMARY_STALE_MS},
     sys::{
         clock,
         netfilter::Verdict,
@@ -38,7 +40,7 @@ use crate::{
         ticker::Kicker,
         waitq::WaitQueue,
     },
-    wire::{Progress, ProgressList, Tuple, PROGRESS_MAX_ENTRIES},
+    wire::{Progress, ProgressList, SummaryBody, Tuple, PROGRESS_MAX_ENTRIES},
     Node,
 };
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -57,6 +59,12 @@ const REPORT_MS: u64 = 50;
 /// second, not twenty (its replicas still hear of it well within
 /// [`SILENCE_MS`]).
 const IDLE_REPORT_MS: u64 = 400;
+/// Reports of a connection's progress that did not move after it last
+/// did, at [`REPORT_MS`], twice and four times that: past them, a peer
+/// that sends summaries hears of the connection through them
+/// (`replicate/summary.rs`), and it is reported again only when it moves
+/// or that peer asks.
+const QUIET_REPEATS: u8 = 3;
 /// A backup the primary has not heard from for this long is taken out of
 /// the connection's set: its node is up, but the connection is not there.
 const SILENCE_MS: u64 = 3_000;
@@ -127,8 +135,13 @@ pub(crate) struct Entry {
     diverged: u8,
     /// Progress moved since the last report.
     dirty: bool,
-    /// When progress was last reported, ms.
+    /// A report is owed to the primary, which is in doubt and reported.
+    answer: bool,
+    /// When progress was last reported, ms; 0: never.
     reported_ms: u64,
+    /// The digest of the last report (`replicate/summary.rs`), which this
+    /// node's summaries vouch for.
+    reported_digest: u64,
     /// Reports sent since progress last moved: the next is due after
     /// [`REPORT_MS`] times two to this, at most [`IDLE_REPORT_MS`].
     quiet_reports: u8,
@@ -143,6 +156,20 @@ const _: () = assert!(
 );
 
 impl Entry {
+    /// The digest (`replicate/summary.rs`) of `word`, a replica's report
+    /// on this connection, with this node's view of the set and of the
+    /// handshake: the sender's own, once their reports crossed.
+    fn digest(&self, word: &Ends) -> u64 {
+        summary::digest_of(
+            &self.tuple,
+            word.received,
+            word.sent,
+            word.window_end,
+            self.rep.members_mask(),
+            self.acks.handshake_done(),
+        )
+    }
+
     /// The replicas whose output differs from this node's (bit i: the
     /// i-th of the set) leave it as [`Replication::diverged`] says; the
     /// news goes out with the next report. Returns how many left.
@@ -217,6 +244,128 @@ pub(crate) struct Replicate {
     pub(crate) fresh_ms: AtomicU32,
     /// Whether any service replicates: the outbound hook's fast path.
     pub(crate) active: AtomicBool,
+    /// The peers' summaries as heard, and what to ask of them.
+    #[pin]
+    pub(crate) summaries: SpinLockBh<PeerSummaries>,
+    /// When this node last sent its summaries, ms.
+    pub(crate) summary_sent_ms: AtomicU64,
+}
+
+/// What this node knows of one peer's progress summaries.
+#[derive(Clone, Copy, Default)]
+struct PeerSummary {
+    /// The peer's node id; 0: a free slot.
+    id: u32,
+    /// When its last summary came, ms.
+    heard_ms: u64,
+    /// Buckets whose connections to ask it to report again, with the next
+    /// summary to it.
+    ask: u32,
+    /// Buckets whose connections it asked this node to report again.
+    refresh: u32,
+}
+
+/// The peers' summaries: written by the channel's receive path (softirq),
+/// read by the replica work.
+///
+/// # Invariants
+///
+/// `peers` has [`MAX_PEERS`] slots.
+pub(crate) struct PeerSummaries {
+    /// On the heap: the node's initialisation already fills much of the
+    /// stack it runs on.
+    peers: KVec<PeerSummary>,
+}
+
+/// Node ids, sorted, of a bounded number of peers.
+struct PeerIds {
+    ids: [u32; MAX_PEERS],
+    n: usize,
+}
+
+impl PeerIds {
+    fn new() -> Self {
+        Self {
+            ids: [0; MAX_PEERS],
+            n: 0,
+        }
+    }
+
+    /// Adds `id`, in order (by insertion: a few dozen at most, and
+    /// `core`'s sort trips objtool).
+    fn insert(&mut self, id: u32) {
+        if self.n == MAX_PEERS {
+            return;
+        }
+        let mut i = self.n;
+        while i > 0 && self.ids[i - 1] > id {
+            self.ids[i] = self.ids[i - 1];
+            i -= 1;
+        }
+        self.ids[i] = id;
+        self.n += 1;
+    }
+
+    fn index(&self, id: u32) -> Option<usize> {
+        self.ids[..self.n].binary_search(&id).ok()
+    }
+
+    fn contains(&self, id: u32) -> bool {
+        self.index(id).is_some()
+    }
+
+    fn as_slice(&self) -> &[u32] {
+        &self.ids[..self.n]
+    }
+}
+
+impl PeerSummaries {
+    fn new() -> Result<Self> {
+        Ok(Self {
+            peers: KVec::from_elem(PeerSummary::default(), MAX_PEERS, GFP_KERNEL)?,
+        })
+    }
+
+    /// Peer `id`'s slot: its own, else a free one, else the one heard
+    /// from longest ago (a peer no longer configured).
+    fn slot(&mut self, id: u32) -> &mut PeerSummary {
+        let at = self
+            .peers
+            .iter()
+            .position(|p| p.id == id)
+            .or_else(|| self.peers.iter().position(|p| p.id == 0))
+            .unwrap_or_else(|| {
+                (0..self.peers.len())
+                    .min_by_key(|&i| self.peers[i].heard_ms)
+                    .unwrap_or(0)
+            });
+        let p = &mut self.peers[at];
+        if p.id != id {
+            *p = PeerSummary {
+                id,
+                ..PeerSummary::default()
+            };
+        }
+        p
+    }
+
+    /// The peers whose summaries this node hears (one came within
+    /// [`SUMMARY_STALE_MS`] of `now`), and the buckets each asked to be
+    /// reported again, taken.
+    fn for_run(&mut self, now: u64) -> (PeerIds, [(u32, u32); MAX_PEERS]) {
+        let mut speaking = PeerIds::new();
+        let mut refresh = [(0, 0); MAX_PEERS];
+        for (p, r) in self.peers.iter_mut().zip(refresh.iter_mut()) {
+            if p.id == 0 {
+                continue;
+            }
+            if now.saturating_sub(p.heard_ms) <= SUMMARY_STALE_MS {
+                speaking.insert(p.id);
+            }
+            *r = (p.id, core::mem::take(&mut p.refresh));
+        }
+        (speaking, refresh)
+    }
 }
 
 impl Replicate {
@@ -235,6 +384,8 @@ impl Replicate {
             swept_ms: AtomicU64::new(0),
             fresh_ms: AtomicU32::new(0),
             active: AtomicBool::new(false),
+            summaries <- new_spinlock_bh!(PeerSummaries::new()?, "tpcluster_summaries"),
+            summary_sent_ms: AtomicU64::new(0),
         }? Error)
     }
 }
@@ -410,6 +561,8 @@ impl Node {
         if done && table.settle(slot) {
             if let Some((_, e)) = table.find_at(slot, &tuple) {
                 e.rep.grace(clock::now_ms());
+                // The others hear of it (`client_acked`) with a report.
+                e.dirty = true;
             }
         }
         drop(table);
@@ -586,6 +739,60 @@ impl Node {
         Some(Verdict::Drop)
     }
 
+    /// A client's segment `pkt` (IPv4, `total_len` bytes) of a connection
+    /// no socket here holds, to a VIP: if it completes a handshake of a
+    /// replicated connection this node is a replica of, but whose entry it
+    /// forgot before (`replicate/lost_handshake.rs`), plays the handshake
+    /// to the stack again and drops `pkt` (the client sends its data
+    /// again). `None` if it is not for this part to judge. Softirq.
+    pub(crate) fn replica_recover(&self, pkt: &[u8], total_len: usize) -> Option<Verdict> {
+        let head = crate::handover::head_of(pkt, true)?;
+        let seg = replica::segment_of(pkt, total_len)?;
+        // `recover` judges the flags too; judged here first, most segments
+        // (a SYN, a reset) cost no look at the plane.
+        if seg.flags & ACK == 0 || seg.flags & (SYN | RST) != 0 {
+            return None;
+        }
+        let tuple = head.tuple;
+        // Every node sees every client segment, and one out of the set
+        // holds no socket for it: one keyed hash tells the few that
+        // complete a handshake from the rest.
+        let key = self.read_plane(|plane| {
+            plane
+                .replication_factor(tuple.vip, tuple.port)
+                .map(|_| *plane.key())
+        })?;
+        let recovery = lost_handshake::recover(&key, &tuple, &seg)?;
+        // What this part played itself, come back (the stack would not
+        // answer the SYN): once is enough.
+        if splice::is_played(pkt) {
+            return None;
+        }
+        // A stack that kept a request socket holds the connection (the
+        // segment would not be here); one that sent no cookie lately kept
+        // nothing it could have answered: the segment is old (replayed, or
+        // a duplicate of a connection since closed), and the stack would
+        // not take it either. The same bound as its own cookies'.
+        if !self.net.listener_sent_cookies(pkt) {
+            return None;
+        }
+        // A replica in the connection's set as the plane has it now (as
+        // for the SYN-ACK that makes the entry): a node that takes no new
+        // connections (not yet a full member, or it stopped) does not join
+        // a connection by its first segment.
+        let replica = self.read_plane(|plane| {
+            let mut set = [0u32; MAX_SET];
+            let n = plane.replica_set(&tuple, &mut set);
+            plane.takes_new_connections() && set[..n].contains(&plane.self_id())
+        });
+        if !replica {
+            return None;
+        }
+        self.replica_play(&recovery.syn, Counter::ReplicaHandshakeRecovered);
+        self.replica_play(&recovery.ack, Counter::ReplicaHandshakePlayed);
+        Some(Verdict::Drop)
+    }
+
     /// This node's stack answered a client's SYN: if it is for a replicate
     /// service, (re)sets up the connection's entry. Softirq.
     fn replica_synack(&self, tuple: &Tuple, seg: &replica::Segment, wscale: Option<u8>) {
@@ -644,7 +851,9 @@ impl Node {
                 output: OutputCheck::new(server_next),
                 diverged: 0,
                 dirty: true,
+                answer: false,
                 reported_ms: 0,
+                reported_digest: 0,
                 quiet_reports: 0,
                 last_ms: now,
             },
@@ -761,9 +970,18 @@ impl Node {
             }
             // This node's new view goes out with its next report, now.
             e.dirty |= changed;
+            // A backup answers each report of its primary in doubt with
+            // one of its own, even on a connection it no longer reports
+            // (idle, summarised): the primary stays silent until every
+            // backup has vouched for it (`Replication::settle_doubt`).
+            if p.in_doubt && e.rep.role() == Role::Backup && e.rep.primary() == Some(sender) {
+                e.answer = true;
+                kick = true;
+            }
             if settled && table.settle(slot) {
                 if let Some((_, e)) = table.find_at(slot, &p.tuple) {
                     e.rep.grace(now);
+                    e.dirty = true;
                 }
             }
         }
@@ -913,10 +1131,16 @@ impl crate::sys::ticker::Tick<Work> for Node {
         let mut next = WORK_MS;
         let mut dead = [0u32; MAX_PEERS];
         let mut n_dead = 0;
+        // The peers this node counts live: one out of a set must learn it
+        // from a report, unless it is gone.
+        let mut live = PeerIds::new();
         let quorum = {
             let cluster = self.cluster.lock();
             let membership = &cluster.membership;
             let self_id = cluster.self_id;
+            for m in membership.members().filter(|m| m.live) {
+                live.insert(m.id);
+            }
             for m in membership
                 .members()
                 .filter(|m| membership.dead_by_majority(self_id, m.id))
@@ -940,8 +1164,13 @@ impl crate::sys::ticker::Tick<Work> for Node {
         // two sweeps of every connection (each WORK_MS: its socket read, a
         // report due), a kicked run does only the connections that moved
         // or have something to do.
-        let sweep =
-            now.saturating_sub(self.replicate.swept_ms.load(Ordering::Relaxed)) >= WORK_MS.into();
+        // The peers that send summaries, and the buckets of connections
+        // any asked to be reported again: a sweep.
+        let (speaking, refresh) = self.replicate.summaries.lock().for_run(now);
+        let refreshing = refresh.iter().any(|&(_, mask)| mask != 0);
+        let sweep = refreshing
+            || now.saturating_sub(self.replicate.swept_ms.load(Ordering::Relaxed))
+                >= WORK_MS.into();
         if sweep {
             self.replicate.swept_ms.store(now, Ordering::Relaxed);
         }
@@ -1001,10 +1230,30 @@ impl crate::sys::ticker::Tick<Work> for Node {
                 let wake = e.rep.role() != was || e.rep.members_mask() != set_was;
                 // A new set or role is news for the others too.
                 e.dirty |= wake;
+                // A connection that stopped moving is reported a few times
+                // more; then, if every other replica's node sends
+                // summaries, only when it moves again or one asks
+                // (`replicate/summary.rs`). A primary in doubt reports on:
+                // its backups answer each report, and so vouch for it.
+                let summarised = e.quiet_reports >= QUIET_REPEATS
+                    && e.rep
+                        .summarisable(|id| speaking.contains(id), |id| live.contains(id));
+                let asked = refreshing
+                    && refresh.iter().any(|&(id, mask)| {
+                        summary::in_buckets(mask, &e.tuple) && e.rep.report_to().any(|r| r == id)
+                    });
                 let due = (REPORT_MS << e.quiet_reports.min(8)).min(IDLE_REPORT_MS);
-                let report = e.dirty || now.saturating_sub(e.reported_ms) >= due;
-                let busy =
-                    e.dirty || e.need_ack || e.takeover || e.resume || e.release || e.diverged != 0;
+                let report = e.dirty
+                    || e.answer
+                    || asked
+                    || (!summarised && now.saturating_sub(e.reported_ms) >= due);
+                let busy = e.dirty
+                    || e.answer
+                    || e.need_ack
+                    || e.takeover
+                    || e.resume
+                    || e.release
+                    || e.diverged != 0;
                 if !(sweep || busy || wake) {
                     return;
                 }
@@ -1054,6 +1303,11 @@ impl crate::sys::ticker::Tick<Work> for Node {
             }
         }
         self.send_progress(&chores, now);
+        if now.saturating_sub(self.replicate.summary_sent_ms.load(Ordering::Relaxed)) >= SUMMARY_MS
+        {
+            self.replicate.summary_sent_ms.store(now, Ordering::Relaxed);
+            self.send_summaries(&live);
+        }
         if again {
             self.replicate.waits.wake_all(&woken);
             // At once, and a sweep: what the entries left out are due for
@@ -1174,8 +1428,10 @@ impl Node {
                     e.quiet_reports.saturating_add(1)
                 };
                 e.dirty = false;
+                e.answer = false;
                 e.reported_ms = now;
-                let me = e.rep.me();
+                let me = *e.rep.me();
+                e.reported_digest = e.digest(&me.ends());
                 let p = Progress {
                     tuple: e.tuple,
                     received: me.received,
@@ -1184,6 +1440,7 @@ impl Node {
                     client_acked: e.acks.handshake_done(),
                     window_end: me.window_end,
                     checkpoint: e.output.checkpoint(),
+                    in_doubt: e.rep.role() == Role::Primary && e.rep.in_doubt(),
                 };
                 for peer in e.rep.report_to() {
                     if let Some(slot) = out.get_mut(n) {
@@ -1233,11 +1490,114 @@ impl Node {
         }
     }
 
+    /// Sends every live peer (`peers`, as the run found them) the summary
+    /// of the connections the two share
+    /// (`replicate/summary.rs`): the digest of this node's last report of
+    /// each, by bucket, and the buckets it asks that peer to report again.
+    /// Process context.
+    fn send_summaries(&self, peers: &PeerIds) {
+        if peers.n == 0 {
+            return;
+        }
+        // A few KiB per peer, up to 63 of them: on the heap.
+        let Ok(mut sums) = KVVec::from_elem(Summary::default(), peers.n, GFP_KERNEL) else {
+            return;
+        };
+        self.replicate.tables.for_each_shard(|table| {
+            for e in table.iter() {
+                // Reported at least once: the peer may have heard it.
+                if e.reported_ms == 0 || e.rep.role() == Role::Fenced {
+                    continue;
+                }
+                // Replicas out of the set are out of the sums on both
+                // sides (`Replication::heard_from`): one fenced forgets
+                // the connection, the others keep it.
+                for i in e.rep.others_in_set().filter_map(|id| peers.index(id)) {
+                    if let Some(sum) = sums.get_mut(i) {
+                        sum.add(&e.tuple, e.reported_digest);
+                    }
+                }
+            }
+        });
+        for (&id, sum) in peers.as_slice().iter().zip(sums.iter()) {
+            let refresh = core::mem::take(&mut self.replicate.summaries.lock().slot(id).ask);
+            let body = SummaryBody {
+                summary: *sum,
+                refresh,
+            };
+            let sent = self.send_to(id, |channel, to| {
+                channel.send_summary(to, &body, &self.counters)
+            });
+            if sent.is_ok() {
+                self.counters.bump(Counter::ReplicaSummaryTx);
+            }
+        }
+    }
+
+    /// Takes peer `sender`'s summary: if a bucket's connections are those
+    /// this node heard `sender` report, each as last heard, every one of
+    /// them counts as heard from it now; the others are asked for again
+    /// with this node's next summary. Softirq.
+    pub(crate) fn replica_summary(&self, sender: u32, body: &SummaryBody) {
+        let now = clock::now_ms();
+        self.counters.bump(Counter::ReplicaSummaryRx);
+        let mut heard = Summary::default();
+        self.replicate.tables.for_each_shard(|table| {
+            for e in table.iter() {
+                if let Some(w) = e.rep.heard_from(sender) {
+                    heard.add(&e.tuple, e.digest(&w));
+                }
+            }
+        });
+        let differing = body.summary.differing(&heard);
+        let mut vouched = 0u64;
+        if differing != u32::MAX {
+            self.replicate.tables.for_each_shard(|table| {
+                table.for_each_mut(|_, e| {
+                    if summary::in_buckets(differing, &e.tuple) {
+                        return;
+                    }
+                    if let Some(w) = e.rep.heard_from(sender) {
+                        // The same word again: only the time moves.
+                        e.rep.heard(sender, &w, now);
+                        vouched += 1;
+                    }
+                });
+            });
+        }
+        self.counters.add(Counter::ReplicaSummaryHeard, vouched);
+        self.counters.add(
+            Counter::ReplicaSummaryDiffering,
+            u64::from(differing.count_ones()),
+        );
+        {
+            let mut peers = self.replicate.summaries.lock();
+            let peer = peers.slot(sender);
+            peer.heard_ms = now;
+            peer.ask |= differing;
+            peer.refresh |= body.refresh;
+        }
+        if body.refresh != 0 {
+            self.replicate.kick.kick();
+        }
+    }
+
     fn send_progress_to(&self, to: u32, entries: &[Progress]) -> Result {
+        self.send_to(to, |channel, to| {
+            channel.send_progress(to, entries, &self.counters)
+        })
+    }
+
+    /// Sends peer `to` what `send` makes, over the channel. The cluster's
+    /// lock is let go of before the channel's mutex is taken.
+    fn send_to(
+        &self,
+        to: u32,
+        send: impl FnOnce(&mut crate::channel::Channel, crate::membership::Recipient) -> Result,
+    ) -> Result {
         let to = self.cluster.lock().membership.recipient(to).ok_or(ENOENT)?;
         let mut channel = self.channel.lock();
-        let channel = channel.as_mut().ok_or(ENODEV)?;
-        channel.send_progress(to, entries, &self.counters)
+        send(channel.as_mut().ok_or(ENODEV)?, to)
     }
 }
 

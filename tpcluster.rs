@@ -55,10 +55,14 @@ mod splice;
 // sync on a node); `replicate/` its rules, kernel-independent.
 #[path = "replicate/client_acks.rs"]
 mod client_acks;
+#[path = "replicate/lost_handshake.rs"]
+mod lost_handshake;
 #[path = "replicate/output_digest.rs"]
 mod output_digest;
 #[path = "replicate/replica.rs"]
 mod replica;
+#[path = "replicate/summary.rs"]
+mod summary;
 mod sync;
 
 use balance::{Decision, Plane, VipSet};
@@ -612,6 +616,7 @@ impl UdpReceiver for Node {
             }
             Received::Handover { sender, handover } => self.handover_received(sender, &handover),
             Received::Progress { sender, list } => self.replica_progress(sender, &list),
+            Received::Summary { sender, body } => self.replica_summary(sender, &body),
         }
     }
 }
@@ -803,6 +808,14 @@ impl Node {
             }
             self.service_counters.connection(s.slot);
         }
+        if decision == Decision::NotHeld && self.replicate.active.load(Ordering::Relaxed) {
+            // No socket here: perhaps a handshake this node, a replica,
+            // forgot the entry of (a SYN flood), which it can play again.
+            if let Some(verdict) = self.replica_recover(skb.head(&mut headers), skb.len() as usize)
+            {
+                return verdict;
+            }
+        }
         self.counters.count_decision(decision);
         match decision {
             Decision::NotVip => Verdict::Accept,
@@ -823,9 +836,12 @@ impl Node {
     /// connections.
     fn outbound(&self, skb: &mut SkBuff) -> Verdict {
         // Replicate looks at every segment while a service replicates (its
-        // SYN-ACKs make the entries); splice only at those of a table
-        // that has entries. Otherwise: nothing to parse.
-        let replicating = self.replicate.active.load(Ordering::Relaxed);
+        // SYN-ACKs make the entries) or a connection is tracked (one
+        // outlives its service: the stacks' segments must still be
+        // translated and the backups' kept back); splice only at those of
+        // a table that has entries. Otherwise: nothing to parse.
+        let replicating =
+            self.replicate.active.load(Ordering::Relaxed) || !self.replicate.tables.is_empty();
         if !replicating && self.splice.tables.is_empty() {
             return Verdict::Accept;
         }

@@ -85,8 +85,27 @@ pub(crate) const TLV_COMMIT_TSVAL: u16 = 23;
 pub(crate) const TLV_PROGRESS: u16 = 26;
 /// Encoded length of a [`Progress`] entry's value.
 const PROGRESS_LEN: usize = 36;
+/// TLV type of a progress summary's buckets ([`SummaryBody::summary`]):
+/// per bucket, the number of connections (u32) and the sum of their
+/// digests (u64), [`SUMMARY_BUCKETS`] of them.
+pub(crate) const TLV_SUMMARY_BUCKETS: u16 = 27;
+/// TLV type of a progress summary's request (u32): the buckets whose
+/// connections the recipient is asked to report again, bit b for bucket b.
+/// Absent: none.
+pub(crate) const TLV_SUMMARY_REFRESH: u16 = 28;
+/// Buckets of a summary (`replicate/summary.rs`).
+pub(crate) const SUMMARY_BUCKETS: usize = crate::summary::BUCKETS;
+/// Encoded length of a summary's buckets.
+const SUMMARY_LEN: usize = SUMMARY_BUCKETS * 12;
+/// Length of a progress summary datagram.
+pub(crate) const SUMMARY_DATAGRAM_LEN: usize =
+    HEADER_LEN + TLV_HEADER_LEN + SUMMARY_LEN + TLV_HEADER_LEN + 4 + MAC_LEN;
 /// The bits of a progress entry's members word that hold the set.
-pub(crate) const PROGRESS_MEMBERS_MASK: u32 = 0x3fff_ffff;
+pub(crate) const PROGRESS_MEMBERS_MASK: u32 = 0x1fff_ffff;
+/// The bit of a progress entry's members word that says the sender, the
+/// connection's primary, is in doubt ([`Progress::in_doubt`]). (A node
+/// that reads it as a member of the set ignores it: no set is that long.)
+const PROGRESS_IN_DOUBT: u32 = 1 << 29;
 /// The bit of a progress entry's members word that says the sender saw
 /// the client complete the handshake ([`Progress::client_acked`]).
 const PROGRESS_CLIENT_ACKED: u32 = 1 << 31;
@@ -148,6 +167,9 @@ pub(crate) enum Kind {
     Handover,
     /// Replication progress of connections, [`Progress`].
     Progress,
+    /// A summary of the connections sender and recipient share,
+    /// [`SummaryBody`].
+    Summary,
     /// A kind this codec does not know (sent by a newer node). The caller
     /// counts and drops it.
     Unknown(u8),
@@ -160,6 +182,7 @@ impl Kind {
             1 => Kind::Heartbeat,
             2 => Kind::Handover,
             3 => Kind::Progress,
+            4 => Kind::Summary,
             v => Kind::Unknown(v),
         }
     }
@@ -170,6 +193,7 @@ impl Kind {
             Kind::Heartbeat => 1,
             Kind::Handover => 2,
             Kind::Progress => 3,
+            Kind::Summary => 4,
             Kind::Unknown(v) => v,
         }
     }
@@ -569,6 +593,10 @@ pub(crate) struct Progress {
     /// The digest of the sender's output up to where it has sent, if it
     /// still keeps one (`replicate/output_digest.rs`).
     pub(crate) checkpoint: Option<Checkpoint>,
+    /// The sender is the connection's primary and in doubt: each backup
+    /// answers with a report of its own, which vouches for it
+    /// (`replicate/replica.rs`).
+    pub(crate) in_doubt: bool,
 }
 
 impl Progress {
@@ -580,7 +608,8 @@ impl Progress {
         let flag = |set: bool, bit: u32| if set { bit } else { 0 };
         let word = (self.members & PROGRESS_MEMBERS_MASK)
             | flag(self.client_acked, PROGRESS_CLIENT_ACKED)
-            | flag(self.checkpoint.is_some(), PROGRESS_CHECKPOINT);
+            | flag(self.checkpoint.is_some(), PROGRESS_CHECKPOINT)
+            | flag(self.in_doubt, PROGRESS_IN_DOUBT);
         b[20..24].copy_from_slice(&word.to_be_bytes());
         b[24..28].copy_from_slice(&self.window_end.to_be_bytes());
         let c = self.checkpoint.unwrap_or_default();
@@ -604,6 +633,7 @@ impl Progress {
                 end: word(28),
                 digest: word(32),
             }),
+            in_doubt: word(20) & PROGRESS_IN_DOUBT != 0,
         }
     }
 }
@@ -673,6 +703,83 @@ fn parse_progress(body: &[u8]) -> Result<ProgressList<'_>, DecodeError> {
     Ok(ProgressList { entries })
 }
 
+/// Body of a progress summary (`replicate/summary.rs`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct SummaryBody {
+    /// The connections the sender shares with the recipient, by bucket.
+    pub(crate) summary: crate::summary::Summary,
+    /// The buckets the sender asks the recipient to report again.
+    pub(crate) refresh: u32,
+}
+
+/// Encodes a progress summary into `out`; returns its length
+/// ([`SUMMARY_DATAGRAM_LEN`]).
+pub(crate) fn encode_summary(
+    out: &mut [u8],
+    hdr: &Header,
+    body: &SummaryBody,
+    mac: &impl Mac,
+) -> Result<usize, EncodeError> {
+    if out.len() < SUMMARY_DATAGRAM_LEN {
+        return Err(EncodeError::BufferTooSmall);
+    }
+    let body_len = SUMMARY_DATAGRAM_LEN - HEADER_LEN - MAC_LEN;
+    let body_len16 = u16::try_from(body_len).map_err(|_| EncodeError::BufferTooSmall)?;
+    let len16 = u16::try_from(SUMMARY_LEN).map_err(|_| EncodeError::BufferTooSmall)?;
+    let mut w = Writer { out, len: 0 };
+    write_header(&mut w, Kind::Summary, hdr, body_len16)?;
+    w.put(&TLV_SUMMARY_BUCKETS.to_be_bytes())?;
+    w.put(&len16.to_be_bytes())?;
+    for (count, sum) in body.summary.count.iter().zip(&body.summary.sum) {
+        w.put(&count.to_be_bytes())?;
+        w.put(&sum.to_be_bytes())?;
+    }
+    w.put(&TLV_SUMMARY_REFRESH.to_be_bytes())?;
+    w.put(&4u16.to_be_bytes())?;
+    w.put(&body.refresh.to_be_bytes())?;
+    w.seal(mac)
+}
+
+/// Parses a summary body: exactly one [`TLV_SUMMARY_BUCKETS`] of every
+/// bucket, at most one [`TLV_SUMMARY_REFRESH`] of 4 bytes (other TLVs are
+/// skipped).
+fn parse_summary(body: &[u8]) -> Result<SummaryBody, DecodeError> {
+    let mut buckets = None;
+    let mut refresh = None;
+    for tlv in Tlvs::new(body) {
+        let (typ, value) = tlv?;
+        match typ {
+            TLV_SUMMARY_BUCKETS if buckets.is_none() => buckets = Some(value),
+            TLV_SUMMARY_REFRESH if refresh.is_none() => refresh = Some(value),
+            TLV_SUMMARY_BUCKETS | TLV_SUMMARY_REFRESH => return Err(DecodeError::Malformed),
+            _ => {}
+        }
+    }
+    let buckets = buckets.ok_or(DecodeError::Malformed)?;
+    if buckets.len() != SUMMARY_LEN {
+        return Err(DecodeError::Malformed);
+    }
+    let mut out = SummaryBody::default();
+    for (b, chunk) in buckets.chunks_exact(12).enumerate() {
+        let mut r = Reader { rest: chunk };
+        let (Some(count), Some(sum)) = (r.u32(), r.u64()) else {
+            return Err(DecodeError::Malformed);
+        };
+        if let (Some(c), Some(s)) = (out.summary.count.get_mut(b), out.summary.sum.get_mut(b)) {
+            *c = count;
+            *s = sum;
+        }
+    }
+    if let Some(value) = refresh {
+        let mut r = Reader { rest: value };
+        out.refresh = match (r.u32(), value.len()) {
+            (Some(mask), 4) => mask,
+            _ => return Err(DecodeError::Malformed),
+        };
+    }
+    Ok(out)
+}
+
 /// What a datagram carries, by kind.
 // A heartbeat is ~270 bytes against a slice's 16, but there is no allocator
 // to box it in and a `Datagram` only lives on the stack while it is handled.
@@ -685,6 +792,8 @@ pub(crate) enum Message<'a> {
     Handover(Handover<'a>),
     /// Kind 3.
     Progress(ProgressList<'a>),
+    /// Kind 4.
+    Summary(SummaryBody),
     /// A kind this codec does not know, MAC verified, body not parsed.
     Unknown {
         /// The wire kind.
@@ -711,6 +820,7 @@ impl Datagram<'_> {
             Message::Heartbeat(_) => Kind::Heartbeat,
             Message::Handover(_) => Kind::Handover,
             Message::Progress(_) => Kind::Progress,
+            Message::Summary(_) => Kind::Summary,
             Message::Unknown { kind, .. } => Kind::from_wire(kind),
         }
     }
@@ -872,6 +982,7 @@ pub(crate) fn decode<'a>(
         Kind::Heartbeat => Message::Heartbeat(parse_heartbeat(body)?),
         Kind::Handover => Message::Handover(parse_handover(body)?),
         Kind::Progress => Message::Progress(parse_progress(body)?),
+        Kind::Summary => Message::Summary(parse_summary(body)?),
         Kind::Unknown(kind) => Message::Unknown { kind, body },
     };
     Ok(Datagram {

@@ -215,6 +215,17 @@ pub(crate) struct Replica {
     pub(crate) reported: bool,
 }
 
+impl Replica {
+    /// How far it has come, as its reports say it.
+    pub(crate) fn ends(&self) -> Ends {
+        Ends {
+            received: self.received,
+            sent: self.sent,
+            window_end: self.window_end,
+        }
+    }
+}
+
 /// A replicated connection's set and progress on one node.
 ///
 /// # Invariants
@@ -335,6 +346,53 @@ impl Replication {
             .enumerate()
             .filter(move |&(i, _)| i != me)
             .map(|(_, r)| r.id)
+    }
+
+    /// The ids of the other replicas still in the set: those whose word
+    /// on the connection keeps it alive here.
+    pub(crate) fn others_in_set(&self) -> impl Iterator<Item = u32> + '_ {
+        self.others().map(|r| r.id)
+    }
+
+    /// What replica `id`, another one still in the set, last reported, if
+    /// it has (a summary of its then vouches for that word: `summary.rs`).
+    pub(crate) fn heard_from(&self, id: u32) -> Option<Ends> {
+        let me = usize::from(self.me);
+        self.set[..usize::from(self.len)]
+            .iter()
+            .enumerate()
+            .find(|&(i, r)| i != me && r.id == id && r.reported && !r.excluded)
+            .map(|(_, r)| r.ends())
+    }
+
+    /// Whether this node may leave the connection to the summaries
+    /// (`summary.rs`) rather than report it now and then: every other
+    /// replica still in the set is on a node that sends summaries
+    /// (`speaks`) and has sent as far as this one (a replica behind or
+    /// ahead still has an output checkpoint to give or take, and only
+    /// reports carry those); every replica out of the set, on a live node,
+    /// speaks too (it learns it is out from a report, which a summary
+    /// makes it ask for); and this node is no primary in doubt (its
+    /// reports ask its backups to vouch).
+    pub(crate) fn summarisable(
+        &self,
+        speaks: impl Fn(u32) -> bool,
+        live: impl Fn(u32) -> bool,
+    ) -> bool {
+        let me = usize::from(self.me);
+        let sent = self.me().sent;
+        !self.doubt
+            && self.set[..usize::from(self.len)]
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| i != me)
+                .all(|(_, r)| {
+                    if r.excluded {
+                        !live(r.id) || speaks(r.id)
+                    } else {
+                        speaks(r.id) && r.sent == sent
+                    }
+                })
     }
 
     /// Takes replica `id` out of the set for good (its node was declared
@@ -575,10 +633,18 @@ impl Replication {
         let moved =
             after(received, r.received) || after(sent, r.sent) || after(window_end, r.window_end);
         r.heard_ms = r.heard_ms.latest(now_ms);
-        r.reported = true;
-        r.received = seq_max(r.received, received);
-        r.sent = seq_max(r.sent, sent);
-        r.window_end = seq_max(r.window_end, window_end);
+        if r.reported {
+            r.received = seq_max(r.received, received);
+            r.sent = seq_max(r.sent, sent);
+            r.window_end = seq_max(r.window_end, window_end);
+        } else {
+            // Its first word replaces the guess made at the start (this
+            // node's own SYN-ACK's window): its stack may offer less.
+            r.received = seq_max(r.received, received);
+            r.sent = seq_max(r.sent, sent);
+            r.window_end = window_end;
+            r.reported = true;
+        }
         moved
     }
 

@@ -111,6 +111,23 @@ impl NetNs {
         unsafe { bindings::tpc_tcp_cookie_ack(self.0, head.as_ptr(), len) }
     }
 
+    /// Whether the listener the TCP segment whose IPv4 header `head`
+    /// starts with would reach sent SYN cookies lately (within the two
+    /// minutes a cookie stays good): only then can the stack have kept
+    /// nothing of a handshake it answered (`head`: the IPv4 header and at
+    /// least the ports of TCP's).
+    ///
+    /// Call from the packet path, which runs under the RCU read lock.
+    pub(crate) fn listener_sent_cookies(self, head: &[u8]) -> bool {
+        let Ok(len) = u32::try_from(head.len()) else {
+            return false;
+        };
+        // SAFETY: the namespace is live (type invariant); `head` is `len`
+        // readable bytes; the listener lookup runs under the caller's RCU
+        // read lock and keeps no reference.
+        unsafe { bindings::tpc_tcp_listener_sent_cookies(self.0, head.as_ptr(), len) }
+    }
+
     /// The raw namespace, for the binding layer.
     pub(crate) fn as_ptr(self) -> *mut bindings::net {
         self.0

@@ -315,6 +315,38 @@ bool tpc_tcp_socket_held(struct net *net, __be32 saddr, __be16 sport, __be32 dad
 	return held;
 }
 
+#ifdef CONFIG_SYN_COOKIES
+/*
+ * The listener the TCP segment whose IPv4 header starts at @hdr (@len
+ * bytes: the IPv4 header and at least the first @tcp_len of TCP's) would
+ * reach, if it sent SYN cookies lately (the stack's own test before it
+ * checks one: tcp_synq_no_recent_overflow); NULL if not, or if the
+ * namespace sends none. The headers are copied to @iph and the first
+ * @tcp_len bytes of TCP's to @th (at most sizeof(*th)). Packet path (RCU
+ * read lock held); no reference is taken.
+ */
+static struct sock *tpc_cookie_listener(struct net *net, const u8 *hdr, u32 len, u32 tcp_len,
+					struct iphdr *iph, struct tcphdr *th)
+{
+	struct sock *sk;
+	u32 ihl;
+
+	if (len < sizeof(*iph) || tcp_len > sizeof(*th) ||
+	    !READ_ONCE(net->ipv4.sysctl_tcp_syncookies))
+		return NULL;
+	memcpy(iph, hdr, sizeof(*iph));
+	ihl = iph->ihl * 4;
+	if (ihl < sizeof(*iph) || len < ihl + tcp_len)
+		return NULL;
+	memcpy(th, hdr + ihl, tcp_len);
+	sk = __inet_lookup_listener(net, net->ipv4.tcp_death_row.hashinfo, NULL, 0, iph->saddr,
+				    th->source, iph->daddr, ntohs(th->dest), 0, 0);
+	if (!sk || tcp_synq_no_recent_overflow(sk))
+		return NULL;
+	return sk;
+}
+#endif
+
 /*
  * Whether the TCP segment whose IPv4 header starts at @hdr (@len bytes: the
  * IPv4 header and at least the first 14 of TCP's) completes a handshake
@@ -329,24 +361,30 @@ bool tpc_tcp_cookie_ack(struct net *net, const u8 *hdr, u32 len)
 #ifdef CONFIG_SYN_COOKIES
 	struct tcphdr th = {};
 	struct iphdr iph;
-	struct sock *sk;
-	u32 ihl;
 
-	if (len < sizeof(iph) || !READ_ONCE(net->ipv4.sysctl_tcp_syncookies))
-		return false;
-	memcpy(&iph, hdr, sizeof(iph));
-	ihl = iph.ihl * 4;
-	if (ihl < sizeof(iph) || len < ihl + 14)
-		return false;
 	/* Ports, sequence, acknowledgment and flags: all the check reads. */
-	memcpy(&th, hdr + ihl, 14);
+	if (!tpc_cookie_listener(net, hdr, len, 14, &iph, &th))
+		return false;
 	if (!th.ack || th.syn || th.rst)
 		return false;
-	sk = __inet_lookup_listener(net, net->ipv4.tcp_death_row.hashinfo, NULL, 0, iph.saddr,
-				    th.source, iph.daddr, ntohs(th.dest), 0, 0);
-	if (!sk || tcp_synq_no_recent_overflow(sk))
-		return false;
 	return __cookie_v4_check(&iph, &th) != 0;
+#else
+	return false;
+#endif
+}
+
+/*
+ * Whether the listener that the TCP segment whose IPv4 header starts at
+ * @hdr (@len bytes: the IPv4 header and at least the first 4 of TCP's)
+ * would reach sent SYN cookies lately. Packet path (RCU read lock held).
+ */
+bool tpc_tcp_listener_sent_cookies(struct net *net, const u8 *hdr, u32 len)
+{
+#ifdef CONFIG_SYN_COOKIES
+	struct tcphdr th = {};
+	struct iphdr iph;
+
+	return tpc_cookie_listener(net, hdr, len, 4, &iph, &th) != NULL;
 #else
 	return false;
 #endif

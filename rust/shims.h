@@ -157,6 +157,7 @@ void tpc_tcp_release_silently(struct sock *sk);
 u32 tpc_tcp_tsval(const struct sock *sk);
 bool tpc_tcp_listening(struct net *net, const u8 *vaddr, u16 vport);
 bool tpc_tcp_cookie_ack(struct net *net, const u8 *hdr, u32 len);
+bool tpc_tcp_listener_sent_cookies(struct net *net, const u8 *hdr, u32 len);
 bool tpc_tcp_end_time_wait(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr,
 			   u16 vport);
 bool tpc_tcp_socket_exists(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr,

@@ -19,6 +19,9 @@ mod csum;
 mod splice;
 #[allow(dead_code)]
 #[allow(dead_code)]
+#[path = "../../replicate/summary.rs"]
+mod summary;
+#[allow(dead_code)]
 #[path = "../../types.rs"]
 mod types;
 #[allow(dead_code)]
@@ -26,7 +29,9 @@ mod types;
 mod wire;
 
 use libfuzzer_sys::fuzz_target;
-use splice::{parse_syn_ack, tcp_header, translate_inbound, translate_outbound, Checksum, Ports, Translation};
+use splice::{
+    parse_syn_ack, tcp_header, translate_inbound, translate_outbound, Checksum, Ports, Translation,
+};
 
 /// Whether the TCP checksum of `pkt` verifies over the whole buffer.
 fn tcp_checksum_ok(pkt: &[u8]) -> bool {

@@ -13,6 +13,8 @@ pub mod config;
 pub mod conntable;
 #[path = "../../../csum.rs"]
 pub mod csum;
+#[path = "../../../replicate/lost_handshake.rs"]
+pub mod lost_handshake;
 #[path = "../../../membership.rs"]
 pub mod membership;
 #[path = "../../../replicate/output_digest.rs"]
@@ -33,6 +35,8 @@ pub mod replica;
 pub mod splice;
 #[path = "../../../stats.rs"]
 pub mod stats;
+#[path = "../../../replicate/summary.rs"]
+pub mod summary;
 /// The cells of the counters (`stats.rs`): atomics here, per CPU in the
 /// module.
 pub mod counter_cells {
@@ -99,6 +103,8 @@ mod conntable_tests;
 #[cfg(test)]
 mod csum_tests;
 #[cfg(test)]
+mod lost_handshake_tests;
+#[cfg(test)]
 mod membership_tests;
 #[cfg(test)]
 mod output_digest_tests;
@@ -118,5 +124,7 @@ mod replica_tests;
 mod splice_tests;
 #[cfg(test)]
 mod stats_tests;
+#[cfg(test)]
+mod summary_tests;
 #[cfg(test)]
 mod wire_tests;

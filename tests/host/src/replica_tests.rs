@@ -649,3 +649,49 @@ fn wrapped_times_compare_across_the_wrap() {
     assert_eq!(t.latest(near + 30), Wrapped::of(near + 30));
     assert_eq!(t.latest(near - 3), t);
 }
+
+#[test]
+fn a_connection_is_left_to_summaries_only_once_every_word_is_out() {
+    let all = |_: u32| true;
+    // Set [2, 3, 1] seen from the primary 2; everyone at the start.
+    let mut c = conn(2);
+    assert!(c.summarisable(all, all));
+    assert!(
+        !c.summarisable(|id| id != 3, all),
+        "a replica on a node that sends no summaries is reported to"
+    );
+    // This node's output ahead of the others': its checkpoint is for them
+    // to take, and only reports carry it.
+    c.advance_own(None, Some(6000), None);
+    assert!(!c.summarisable(all, all));
+    c.heard(3, &ends(100, 6000, 1100), 0);
+    assert!(!c.summarisable(all, all), "node 1 has not sent as far");
+    c.heard(1, &ends(100, 6000, 1100), 0);
+    assert!(c.summarisable(all, all));
+    // Out of the set: on a live node that sends no summaries, it learns
+    // that from reports alone; gone, nobody need tell it.
+    c.exclude(1);
+    assert!(!c.summarisable(|id| id != 1, all));
+    assert!(c.summarisable(|id| id != 1, |id| id != 1));
+    assert!(c.summarisable(all, all));
+    // Out of the set, it is out of the summaries' sums.
+    assert_eq!(c.heard_from(1), None);
+    assert_eq!(c.heard_from(3), Some(ends(100, 6000, 1100)));
+    // A primary in doubt reports on: its backups answer, and so vouch.
+    c.doubt();
+    assert!(!c.summarisable(all, all));
+}
+
+#[test]
+fn a_first_report_replaces_the_guessed_window() {
+    // Every replica starts with this node's SYN-ACK window: 100 + 1000.
+    let mut c = conn(2);
+    assert_eq!(c.heard_from(3), None, "nothing heard yet");
+    c.heard(3, &ends(100, 5000, 1050), 0);
+    assert_eq!(c.heard_from(3), Some(ends(100, 5000, 1050)));
+    // Later words only move forward.
+    c.heard(3, &ends(100, 5000, 1040), 0);
+    assert_eq!(c.heard_from(3), Some(ends(100, 5000, 1050)));
+    c.heard(3, &ends(120, 5000, 1200), 0);
+    assert_eq!(c.heard_from(3), Some(ends(120, 5000, 1200)));
+}

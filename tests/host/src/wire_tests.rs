@@ -13,7 +13,7 @@ use blake2::{
 use proptest::{collection::vec, prelude::*};
 
 /// Keyed BLAKE2s-128, as the module computes it with `lib/crypto`.
-struct Blake2sMac128(Blake2sMac<U16>);
+pub(crate) struct Blake2sMac128(Blake2sMac<U16>);
 
 impl Blake2sMac128 {
     fn new(key: &[u8]) -> Self {
@@ -30,9 +30,9 @@ impl Mac for Blake2sMac128 {
 }
 
 const KEY: [u8; 32] = [0x42; 32];
-const CLUSTER: u32 = 0x0c1a_57e4;
+pub(crate) const CLUSTER: u32 = 0x0c1a_57e4;
 
-fn mac() -> Blake2sMac128 {
+pub(crate) fn mac() -> Blake2sMac128 {
     Blake2sMac128::new(&KEY)
 }
 
@@ -62,7 +62,7 @@ fn sample() -> Vec<u8> {
     encode(&header(), &heartbeat(&[1, 7, 9]))
 }
 
-fn tlv(typ: u16, value: &[u8]) -> Vec<u8> {
+pub(crate) fn tlv(typ: u16, value: &[u8]) -> Vec<u8> {
     let mut v = typ.to_be_bytes().to_vec();
     v.extend_from_slice(&(value.len() as u16).to_be_bytes());
     v.extend_from_slice(value);
@@ -774,6 +774,7 @@ fn progress(i: u32) -> crate::wire::Progress {
         sent: i.wrapping_mul(0x0101_0101),
         members: i ^ 0x5,
         client_acked: i % 2 == 1,
+        in_doubt: i % 4 == 2,
         window_end: 0x8000_0000u32.wrapping_sub(i),
         checkpoint: (!i.is_multiple_of(3)).then(|| crate::wire::Checkpoint {
             end: 0xffff_ff00u32.wrapping_add(i * 1000),
@@ -815,24 +816,28 @@ fn progress_round_trips() {
     );
 }
 
-/// The members word carries the set in its low bits and, in bit 31, that
-/// the sender saw the client complete the handshake, and whether a
-/// checkpoint follows: none leaks into another.
+/// The members word carries the set in its low bits and, in bits 31 to
+/// 29, that the sender saw the client complete the handshake, whether a
+/// checkpoint follows, and whether the sender is a primary in doubt: none
+/// leaks into another.
 #[test]
 fn progress_members_word_carries_the_handshake_flag() {
     use crate::wire::{encode_progress, Checkpoint, PROGRESS_MAX_LEN};
     let c = Some(Checkpoint { end: 7, digest: 9 });
-    for (members, acked, checkpoint, word) in [
-        (0b101, true, None, 0x8000_0005u32),
-        (0b101, false, None, 0x0000_0005),
-        (0xffff_ffff, false, None, 0x3fff_ffff),
-        (0xffff_ffff, false, c, 0x7fff_ffff),
-        (0b1, true, c, 0xc000_0001),
+    for (members, acked, checkpoint, doubt, word) in [
+        (0b101, true, None, false, 0x8000_0005u32),
+        (0b101, false, None, false, 0x0000_0005),
+        (0xffff_ffff, false, None, false, 0x1fff_ffff),
+        (0xffff_ffff, false, c, false, 0x5fff_ffff),
+        (0b1, true, c, false, 0xc000_0001),
+        (0b11, false, None, true, 0x2000_0003),
+        (0xffff_ffff, true, c, true, 0xffff_ffff),
     ] {
         let mut p = progress(0);
         p.members = members;
         p.client_acked = acked;
         p.checkpoint = checkpoint;
+        p.in_doubt = doubt;
         let mut buf = vec![0; PROGRESS_MAX_LEN];
         let len = encode_progress(&mut buf, &header(), &[p], &mac()).unwrap();
         // Header, TLV header, then the entry: tuple, received, sent, word.
@@ -844,8 +849,8 @@ fn progress_members_word_carries_the_handshake_flag() {
         };
         let got = list.iter().next().unwrap();
         assert_eq!(
-            (got.members, got.client_acked, got.checkpoint),
-            (members & 0x3fff_ffff, acked, checkpoint)
+            (got.members, got.client_acked, got.checkpoint, got.in_doubt),
+            (members & 0x1fff_ffff, acked, checkpoint, doubt)
         );
     }
 }

@@ -45,6 +45,7 @@ cap1=$(tptest rogue capture eth0 7000 30 /tmp/to1 0 10.0.0.1)
 tp_info "to vm1: $cap1"
 tp_barrier captured1
 tp_barrier reloaded
+tp_barrier counted1
 out=$(tptest rogue send eth0 7000 /tmp/to1 replay)
 tp_info "$out"
 sleep 0.2

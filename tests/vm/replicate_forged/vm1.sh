@@ -41,3 +41,18 @@ tp_expect_eq "what this node's server read of the attacked connection" \
 tp_info "vm$TP_VM: $(grep -E '^replica_(drop_ack_unsent|handshake_played|ack_played|takeovers|excluded)' /proc/net/tpcluster | tr '\n' ' ')"
 tp_expect_eq "segments it could not rewrite" "$(tp_stat splice_drop_unwritable)" "0"
 tp_barrier reported
+
+# Replicate services deleted under live connections (every one: the node
+# then replicates no service): new connections are no longer theirs, but
+# those they have go on, replicated and translated, until they close. The
+# client holds connections talking across the delete.
+TPTEST_NAME=replica tptest serve 83 echo & # replicas answer alike
+sleep 0.3
+tpctl service add 10.0.0.100:83 mode replicate replicas 3
+tp_barrier echo_service
+tp_barrier holding
+tpctl service del 10.0.0.100:83
+tpctl service del 10.0.0.100:82
+tp_barrier deleted
+tp_barrier held
+tp_info "vm$TP_VM after the delete: $(grep -E '^replica_(takeovers|excluded|drop_untracked)' /proc/net/tpcluster | tr '\n' ' ')"

@@ -36,3 +36,22 @@ done
 tp_expect "the backups dropped the forged segments ($dropped), at least the injected one each" \
 	[ "$dropped" -ge 2 ]
 tp_barrier reported
+
+# Connections held across the echo service's delete on every node: each
+# keeps answering, from the one server it had, with no stall or reset.
+tp_barrier echo_service
+sleep 1
+TPTEST_STALL_MS=$((5000 * TP_SLOW)) tptest hold 10.0.0.100 83 12 $((10 * TP_SLOW)) 100 > /tmp/held 2>&1 &
+held=$!
+sleep $((3 * TP_SLOW))
+tp_barrier holding
+tp_barrier deleted
+wait $held || true
+tp_info "held across the delete: $(tr '\n' ' ' < /tmp/held)"
+tp_expect "12 connections kept answering across the delete, none failed" \
+	grep -q '^replica connections=12 ok=12 failed=0 .* changed=0 ' /tmp/held
+# New connections to the port are balanced ones now, served by one node.
+tptest hold 10.0.0.100 83 4 2 100 > /tmp/after 2>&1 || true
+tp_info "new connections after the delete: $(tr '\n' ' ' < /tmp/after)"
+tp_expect "new connections after the delete answered" grep -q '^replica connections=4 ok=4 failed=0 ' /tmp/after
+tp_barrier held

@@ -8,7 +8,7 @@
 # Timers for four emulated guests on two cores under this load: with the
 # defaults (50 ms, 200 ms) a starved guest is counted dead, and every such
 # churn fences connections; failure detection is not what this test is about.
-TP_KO="$TP_KO replica_half_open=500 heartbeat_ms=100 dead_ms=2000"
+TP_KO="$TP_KO replica_half_open=500 heartbeat_ms=100 dead_ms=$((2000 * TP_SLOW))"
 tp_join_cluster "$(printf '6d%.0s' $(seq 32))"
 tptest serve 82 hash &
 # A backlog above the client's bursts: a replica whose stack drops a SYN

@@ -124,7 +124,7 @@ ab_check() {
 	what=$1
 	n=$2
 	shift 2
-	out=$(timeout $((300 * TP_SLOW)) ab -q -n $n "$@" 2>&1)
+	out=$(timeout $((300 * TP_SLOW)) ab -q -n $n "$@" 2>&1) || tp_info "$what: ab exited with $?"
 	tp_info "$what: $(echo "$out" | grep -E '^(Complete|Failed|Non-2xx|Keep-Alive|Requests per second|Time per request)' | tr -s ' ' | tr '\n' ';')"
 	tp_expect_eq "$what: complete, failed, non-2xx" \
 		"$(echo "$out" | sed -n 's/^Complete requests: *//p') $(echo "$out" | sed -n 's/^Failed requests: *//p') $(echo "$out" | sed -n 's/^Non-2xx responses: *//p')" \
