@@ -2,7 +2,9 @@
 no reset, no connection attempt answered by two nodes, and on every
 connection of a replicate service (ports 80-86) one node emitting at a
 time: once another replica has taken over, the one before never emits
-again (a power-cut primary cannot; a fenced one must not). Also prints,
+again (a power-cut primary cannot; a fenced one must not), but for what
+its device still held when it learnt: segments within TAIL of the new
+sender's first. Also prints,
 per connection, the longest silence of the service on it (the stall a
 failover caused, as the client's network sees it, and the time the
 client waits for its FIN to be acknowledged)."""
@@ -21,7 +23,11 @@ takeovers = 26
 # node for its counters until it answers.
 hubcheck.run(run_dir, takeovers + 2, "tcp and host 10.0.0.100")
 
-turns, silence = hubcheck.emitters(run_dir, "80-86")
+# A node falsely counted dead (a starved guest: the test runs the default
+# timers) may have segments in its device's queue that passed its hook
+# while it was still primary; they leave when its guest runs again.
+TAIL = 0.3
+turns, silence = hubcheck.emitters(run_dir, "80-86", TAIL)
 took_over = sum(1 for macs in turns.values() if len(macs) > 1)
 back = [conn for conn, macs in turns.items() if len(set(macs)) != len(macs)]
 print("INFO %d replicated connections, %d taken over by another replica" % (len(turns), took_over))
