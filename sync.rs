@@ -20,14 +20,15 @@ use crate::{
     config::MAX_PEERS,
     conntable::{ConnTable, Keyed, Sharding},
     handover::SegmentHead,
+    entry::{Entry, Inbound, Outbound},
     lost_handshake,
     output_digest::OutputCheck,
     replica::{
-        self, after, set_ack, takeover_ts_delta, translation_of, window_end_of, AckCheck, Advert,
-        Advertised, Ends, OwnSynAck, Replication, Role, Segment, FIN, MAX_SET,
+        self, after, set_ack, takeover_ts_delta, translation_of, Ends, OwnSynAck, Replication,
+        Role, Segment, MAX_SET,
     },
     sharded::Sharded,
-    splice::{self, Translation, ACK, RST, SYN},
+    splice::{self, ACK, RST, SYN},
     stats::Counter,
     summary::{self, Summary, SUMMARY_MS, SUMMARY_STALE_MS},
     sys::{
@@ -76,11 +77,6 @@ const FORGET_MS: u64 = 5_000;
 /// between the look and the sleep is not missed (the queue's generation).
 /// Each blocked call of an idle connection wakes this often.
 const WAIT_SLICE_MS: u32 = 1000;
-/// A draining primary hands a connection to its next replica only if that
-/// one reported within this long (it does at least every
-/// [`IDLE_REPORT_MS`]): a replica that does not hold the connection never
-/// reports, and nobody would count it out once the primary stepped down.
-const HEIR_HEARD_MS: u64 = 1_000;
 /// Connections whose reports are gathered, and sent per peer, together:
 /// 256 of them, to up to three other replicas each (a 36 KiB buffer); at
 /// most one datagram per peer of each part is not full.
@@ -97,120 +93,6 @@ pub(crate) const MAX_GATED_LISTENERS: usize = 256;
 
 /// Marks the node's replica work among its periodic works.
 pub(crate) struct Work;
-
-/// One replicated connection on this node.
-pub(crate) struct Entry {
-    tuple: Tuple,
-    /// The client's initial sequence number: a SYN with it again is a
-    /// retransmission, not a new connection.
-    client_isn: u32,
-    rep: Replication,
-    /// This node's server space to the cluster's.
-    tr: Translation,
-    /// The newest TSval the client echoed (cluster space): a primary
-    /// taking over sends none older.
-    latest_echo: u32,
-    /// The client's acknowledgments, to play one to this node's stack if
-    /// it missed it (`replicate/client_acks.rs`).
-    acks: ClientAcks,
-    /// What the primary last advertised, if the backups held its
-    /// acknowledgment or window back from its stack's.
-    held: Option<Advertised>,
-    /// Where this node's FIN ends (cluster space), once its stack sent it.
-    fin_end: Option<u32>,
-    /// The work must make the stack send an ACK (a clamp was lifted).
-    need_ack: bool,
-    /// The work must start this node's primaryship (it just became one).
-    takeover: bool,
-    /// The work must make the stack send what it held back in doubt.
-    resume: bool,
-    /// The work must close the socket silently (fenced).
-    release: bool,
-    /// What this node's stack sent, digested, and the other replicas'
-    /// checkpoints it still has to check (`replicate/output_digest.rs`).
-    output: OutputCheck,
-    /// The replicas (bit i: the i-th of the set) whose output was found
-    /// to differ from this node's, for the work to tell (log and monitor
-    /// group).
-    diverged: u8,
-    /// Progress moved since the last report.
-    dirty: bool,
-    /// A report is owed to the primary, which is in doubt and reported.
-    answer: bool,
-    /// When progress was last reported, ms; 0: never.
-    reported_ms: u64,
-    /// The digest of the last report (`replicate/summary.rs`), which this
-    /// node's summaries vouch for.
-    reported_digest: u64,
-    /// Reports sent since progress last moved: the next is due after
-    /// [`REPORT_MS`] times two to this, at most [`IDLE_REPORT_MS`].
-    quiet_reports: u8,
-    /// When the connection last saw a segment, ms.
-    last_ms: u64,
-}
-
-// What a replicated connection costs the module, its index slot apart.
-const _: () = assert!(
-    core::mem::size_of::<Entry>() <= 256,
-    "replica entry over 256 bytes"
-);
-
-impl Entry {
-    /// The digest (`replicate/summary.rs`) of `word`, a replica's report
-    /// on this connection, with this node's view of the set and of the
-    /// handshake: the sender's own, once their reports crossed.
-    fn digest(&self, word: &Ends) -> u64 {
-        summary::digest_of(
-            &self.tuple,
-            word.received,
-            word.sent,
-            word.window_end,
-            self.rep.members_mask(),
-            self.acks.handshake_done(),
-        )
-    }
-
-    /// The replicas whose output differs from this node's (bit i: the
-    /// i-th of the set) leave it as [`Replication::diverged`] says; the
-    /// news goes out with the next report. Returns how many left.
-    fn output_differs(&mut self, differ: u32) -> u64 {
-        let mut n = 0;
-        for i in (0..MAX_SET).filter(|i| differ & (1 << i) != 0) {
-            if self.rep.diverged(i) {
-                self.diverged |= 1 << i;
-                self.dirty = true;
-                n += 1;
-            }
-        }
-        n
-    }
-
-    /// Hands the connection to its next replica ([`Replication::step_down`])
-    /// if its handshake is done and this node's stack has not sent its FIN
-    /// (that is not gated: the heir may not have sent its own yet); drops
-    /// what was pending for this node as a primary, silent from now on.
-    fn step_down(&mut self, now_ms: u64) -> bool {
-        if self.half_open() || self.fin_end.is_some() || !self.rep.step_down(now_ms, HEIR_HEARD_MS)
-        {
-            return false;
-        }
-        self.takeover = false;
-        self.resume = false;
-        self.need_ack = false;
-        self.held = None;
-        true
-    }
-}
-
-impl Keyed for Entry {
-    fn tuple(&self) -> &Tuple {
-        &self.tuple
-    }
-
-    fn half_open(&self) -> bool {
-        !self.acks.handshake_done()
-    }
-}
 
 /// One shard of the node's replicated connections.
 pub(crate) type Table = ConnTable<KBox<Entry>>;
@@ -504,60 +386,24 @@ impl Node {
                 return None;
             }
         }
-        let role = entry.rep.role();
-        if role == Role::Fenced {
-            self.counters.bump(Counter::ReplicaSuppressed);
-            return Some(Verdict::Drop);
-        }
-        // The acknowledgment is judged against the cluster's sequence space
-        // before anything of the segment is taken or rewritten: a forged
-        // one must change nothing here that the primary's stack would not
-        // let it change (RFC 5961, section 5.2).
-        let check = match seg.ack {
-            Some(ack) if seg.flags & RST == 0 => entry.rep.check_ack(ack),
-            _ => AckCheck::Accept,
-        };
-        if check == AckCheck::Drop {
-            drop(table);
-            self.counters.bump(Counter::ReplicaDropAckUnsent);
-            return Some(Verdict::Drop);
-        }
-        entry.last_ms = clock::now_ms();
-        let client_fin_before = entry.acks.fin_seen();
-        if check != AckCheck::Unsent {
-            if let Some((_, ecr)) = seg.timestamps {
-                if after(ecr, entry.latest_echo) {
-                    entry.latest_echo = ecr;
-                }
-            }
-            entry
-                .acks
-                .saw(seg.flags, seg.end, seg.ack, seg.window, seg.timestamps);
-        }
-        // A primary whose acknowledgment is held back must not see the
-        // client acknowledge its FIN after the client's own FIN: its stack
-        // would close the socket (LAST_ACK), and the client, whose FIN it
-        // has not yet seen acknowledged, would send it again to a closed
-        // socket and get a reset. The stack stays in LAST_ACK until the
-        // clamp lifts and the client acknowledges its FIN sent again. Had
-        // this FIN come first, the stack goes on to FIN-WAIT-2 and
-        // TIME_WAIT, which answer a FIN again: nothing to hold.
-        let fin_held =
-            role == Role::Primary && client_fin_before && entry.held.is_some_and(|h| h.ack_held);
-        // A backup's stack must never see an acknowledgment of bytes it
-        // has not sent yet (the primary may be ahead: its FIN, or a
-        // takeover): it would drop the whole segment, data included.
-        let held = match (check, seg.ack, entry.fin_end) {
-            (AckCheck::Clamp(own_sent), _, _) => Some(own_sent),
-            (_, Some(ack), Some(fin)) if fin_held && ack == fin => Some(fin.wrapping_sub(1)),
-            _ => None,
-        };
         let tr = entry.tr;
-        let moved = seg.end != seg.seq;
-        if moved {
-            entry.dirty = true;
-        }
-        let done = entry.acks.handshake_done();
+        let (held, moved, done) = match entry.inbound(seg, clock::now_ms()) {
+            Inbound::Fenced => {
+                drop(table);
+                self.counters.bump(Counter::ReplicaSuppressed);
+                return Some(Verdict::Drop);
+            }
+            Inbound::AckUnsent => {
+                drop(table);
+                self.counters.bump(Counter::ReplicaDropAckUnsent);
+                return Some(Verdict::Drop);
+            }
+            Inbound::Take {
+                held,
+                moved,
+                handshake_done,
+            } => (held, moved, handshake_done),
+        };
         if done && table.settle(slot) {
             if let Some((_, e)) = table.find_at(slot, &tuple) {
                 e.rep.grace(clock::now_ms());
@@ -618,75 +464,25 @@ impl Node {
             drop(table);
             return self.replica_untracked(&tuple);
         };
-        if reset_without_socket && entry.fin_end.is_some() && entry.acks.fin_seen() {
+        if reset_without_socket && entry.closed_both_ways() {
             drop(table);
             self.counters.bump(Counter::ReplicaDropUntracked);
             return Some(Verdict::Drop);
         }
         let tr = entry.tr;
-        entry.last_ms = now;
-        let primary = entry.rep.role() == Role::Primary;
-        let fresh = self.may_send();
-        if primary && !fresh {
-            // Whether it was counted out meanwhile, only the others can
-            // tell: until they do, silence (see Replication::doubt).
-            entry.rep.doubt();
-        }
-        // What the application wrote, digested as it goes out, to be
-        // checked against the other replicas' (their stacks cut it into
-        // other segments; only the bytes count). After the doubt above: a
-        // primary in doubt drops nobody.
-        let data_at = seg
-            .seq
-            .wrapping_add(u32::from(seg.flags & SYN != 0))
-            .wrapping_add(tr.seq_delta);
-        let was_lost = entry.output.is_lost();
-        let differ = take_output(skb, hdr_len, data_at, &mut entry.output);
-        if entry.output.is_lost() && !was_lost {
+        let Outbound {
+            emit,
+            moved,
+            diverged,
+            output_unchecked,
+            catch_up,
+        } = entry.outbound(seg, now, self.may_send(), |output, at| {
+            take_output(skb, hdr_len, at, output)
+        });
+        drop(table);
+        if output_unchecked {
             self.counters.bump(Counter::ReplicaOutputUnchecked);
         }
-        let sent = seg.end.wrapping_add(tr.seq_delta);
-        if seg.flags & (FIN | RST) == FIN {
-            entry.fin_end = Some(sent);
-            // Nothing more will come: a replica that gets further wrote
-            // more.
-            entry.output.finish();
-        }
-        let diverged = if differ != 0 {
-            entry.output_differs(differ)
-        } else {
-            0
-        };
-        let moved = seg.flags & RST == 0 && entry.rep.advance_own(None, Some(sent), None);
-        entry.dirty |= moved;
-        let emit = primary && fresh && !entry.rep.in_doubt();
-        let mut clamp = None;
-        // A SYN-ACK needs none: every replica starts where it does.
-        if let (true, Some(ack), 0) = (emit, seg.ack, seg.flags & SYN) {
-            let told = entry.rep.advertise(Advert {
-                ack,
-                window_end: window_end_of(ack, seg.window, tr.local_wscale),
-            });
-            let held = told.ack_held || told.window_held;
-            if held {
-                clamp = Some((told.ack, told.window_field(tr.local_wscale)));
-            }
-            entry.held = held.then_some(told);
-        }
-        // A backup's stack sending what the client has acknowledged
-        // already (its FIN after the primary's was acknowledged) waits for
-        // an acknowledgment the client will not send again. (A primary's
-        // goes to the client, which answers it: played as well, the
-        // client's answer would find the socket closed and draw a reset.)
-        let catch_up = match (entry.rep.role(), seg.flags & (SYN | RST)) {
-            (Role::Backup, 0) => {
-                entry
-                    .acks
-                    .covering(tuple, seg.seq.wrapping_add(tr.seq_delta), sent)
-            }
-            _ => None,
-        };
-        drop(table);
         if diverged > 0 {
             self.counters.add(Counter::ReplicaDiverged, diverged);
             // The set changed: the gate's callers look again.
@@ -698,10 +494,10 @@ impl Node {
         if let Some(ack) = catch_up {
             self.replica_play(&ack, Counter::ReplicaAckPlayed);
         }
-        if !emit {
+        let Some(clamp) = emit else {
             self.counters.bump(Counter::ReplicaSuppressed);
             return Some(Verdict::Sent);
-        }
+        };
         let rewritten = self.rewrite(
             skb,
             hdr_len,
@@ -835,28 +631,15 @@ impl Node {
         };
         // Allocated before the lock; softirq, so it must not sleep.
         let entry = KBox::new(
-            Entry {
-                tuple: *tuple,
-                client_isn: client_next.wrapping_sub(1),
+            Entry::new(
+                *tuple,
+                (client_next, server_next),
                 rep,
                 tr,
-                latest_echo: tr.ts_delta.wrapping_add(own.tsval.unwrap_or(0)),
                 acks,
-                held: None,
-                fin_end: None,
-                need_ack: false,
-                takeover: false,
-                resume: false,
-                release: false,
-                output: OutputCheck::new(server_next),
-                diverged: 0,
-                dirty: true,
-                answer: false,
-                reported_ms: 0,
-                reported_digest: 0,
-                quiet_reports: 0,
-                last_ms: now,
-            },
+                tr.ts_delta.wrapping_add(own.tsval.unwrap_or(0)),
+                now,
+            ),
             GFP_ATOMIC,
         );
         let Ok(entry) = entry else {
@@ -1589,15 +1372,16 @@ impl Node {
     }
 
     /// Sends peer `to` what `send` makes, over the channel. The cluster's
-    /// lock is let go of before the channel's mutex is taken.
+    /// lock is let go of before the channel is taken; the channel's own
+    /// lock is held only to take it.
     fn send_to(
         &self,
         to: u32,
-        send: impl FnOnce(&mut crate::channel::Channel, crate::membership::Recipient) -> Result,
+        send: impl FnOnce(&crate::channel::Channel, crate::membership::Recipient) -> Result,
     ) -> Result {
         let to = self.cluster.lock().membership.recipient(to).ok_or(ENOENT)?;
-        let mut channel = self.channel.lock();
-        send(channel.as_mut().ok_or(ENODEV)?, to)
+        let channel = self.channel().ok_or(ENODEV)?;
+        send(&channel, to)
     }
 }
 

@@ -16,7 +16,11 @@
 
 use core::fmt::Write;
 use core::sync::atomic::{fence, AtomicBool, Ordering};
-use kernel::{c_str, new_mutex, prelude::*, sync::Mutex};
+use kernel::{
+    c_str, new_mutex,
+    prelude::*,
+    sync::{Arc, Mutex},
+};
 
 #[path = "rust/mod.rs"]
 mod sys;
@@ -55,6 +59,8 @@ mod splice;
 // sync on a node); `replicate/` its rules, kernel-independent.
 #[path = "replicate/client_acks.rs"]
 mod client_acks;
+#[path = "replicate/entry.rs"]
+mod entry;
 #[path = "replicate/lost_handshake.rs"]
 mod lost_handshake;
 #[path = "replicate/output_digest.rs"]
@@ -172,13 +178,20 @@ struct Node {
     /// The periodic work (process context only).
     #[pin]
     runtime: Mutex<Runtime>,
-    /// The cluster channel, open while the configuration allows. Under a
-    /// lock of its own, taken for one datagram at a time: a node's
-    /// heartbeats wait behind at most one datagram of its progress reports
-    /// or handovers, never a whole report of many connections (process
-    /// context only).
+    /// The cluster channel, open while the configuration allows. The lock
+    /// is held only to take a reference (or to put a new channel in):
+    /// senders send on their own reference, so a node's heartbeats never
+    /// wait behind its progress reports or handovers (process context
+    /// only).
     #[pin]
-    channel: Mutex<Option<Channel>>,
+    channel: Mutex<Option<Arc<Channel>>>,
+    /// What this node's heartbeats say, sent by a ticker of its own
+    /// ([`HeartbeatTick`]): no netlink request, publication or replica
+    /// work holds this lock for longer than it takes to update it, so the
+    /// heartbeats go out on time while those wait for the configuration
+    /// (process context only).
+    #[pin]
+    heartbeat: Mutex<HeartbeatWord>,
     /// Channel keys and membership: written by the channel's receive path
     /// (softirq) and the periodic work.
     #[pin]
@@ -204,18 +217,81 @@ struct Node {
     disagreed: AtomicBool,
 }
 
+/// Marks the ticker that sends a node's heartbeats (see
+/// [`Node::send_heartbeats`]).
+struct HeartbeatTick;
+
+/// What a node's heartbeats say, as its last tick or publication left it.
+///
+/// # Invariants
+///
+/// `n_peers <= MAX_PEERS`, `n_live <= MAX_PEERS + 1`.
+struct HeartbeatWord {
+    /// The configured peers, `[..n_peers]`: each gets a heartbeat bound to
+    /// its epoch.
+    peers: [u32; MAX_PEERS],
+    n_peers: usize,
+    /// This node, then the peers it counts live, `[..n_live]`.
+    live: [u32; MAX_PEERS + 1],
+    n_live: usize,
+    /// This node's policy and its view of the members' policies.
+    own: NodePolicy,
+    view: u64,
+    /// The interval and dead timeout in force.
+    timers: config::Timers,
+    /// When the heartbeats last went out (0: never).
+    sent_ms: u64,
+}
+
+impl HeartbeatWord {
+    /// Nothing to say yet: no peer.
+    fn new() -> Self {
+        Self {
+            peers: [0; MAX_PEERS],
+            n_peers: 0,
+            live: [0; MAX_PEERS + 1],
+            n_live: 0,
+            own: NodePolicy::default(),
+            view: 0,
+            timers: default_timers(),
+            sent_ms: 0,
+        }
+    }
+
+    /// Takes what `config`, the members as published (`members`), this
+    /// node's policy `own` and the policy `view` say now.
+    fn set(&mut self, config: &Config, members: &Members, own: &NodePolicy, view: u64) {
+        let peers = config.peers().as_slice();
+        let mut n = 0;
+        for (slot, p) in self.peers.iter_mut().zip(peers) {
+            *slot = p.id;
+            n += 1;
+        }
+        self.n_peers = n;
+        let mut n = 0;
+        for (slot, m) in self.live.iter_mut().zip(members.as_slice()) {
+            *slot = m.id;
+            n += 1;
+        }
+        self.n_live = n;
+        self.own = *own;
+        self.view = view;
+        self.timers = config.node().timers(default_timers());
+    }
+}
+
 /// What runs on its own in a node.
 struct Runtime {
     /// Calls [`Node::tick`] every heartbeat interval.
     ticker: Option<Ticker<Node>>,
+    /// Sends the heartbeats every heartbeat interval.
+    heartbeat_ticker: Option<Ticker<Node, HeartbeatTick>>,
     /// Whether the published plane lets this node take new connections.
     full_member: bool,
     /// Sends the handover replies; kicked by `handover_kick`.
     handover_work: Option<Ticker<Node, handover::Work>>,
     /// Reports and acts for replicated connections; kicked by `replica_kick`.
     replica_work: Option<Ticker<Node, sync::Work>>,
-    /// When this node last sent its heartbeats (0: never).
-    heartbeat_sent_ms: u64,
     /// The members as the last publication or tick copied them out of the
     /// membership: kept here, not on the stack (over a kilobyte).
     members: Members,
@@ -249,8 +325,8 @@ impl Node {
         let mut runtime = self.runtime.lock();
         let opened = self.reconcile_channel(config);
         let (keys, epoch) = {
-            let channel = self.channel.lock();
-            let channel = channel.as_ref();
+            let channel = self.channel();
+            let channel = channel.as_deref();
             (
                 channel.map(Channel::keys),
                 channel.map_or(0, Channel::epoch),
@@ -268,6 +344,7 @@ impl Node {
             (view, cluster.membership.full_member(config.node().id))
         };
         rt.full_member = full_member;
+        self.heartbeat.lock().set(config, &rt.members, &own, view);
         self.install_plane(rt, config, full_member, view);
         // A listener of a replicate service that is gone (the service, or
         // its VIP) gets TCP's proto back now.
@@ -371,22 +448,36 @@ impl Node {
         self.runtime.lock().full_member
     }
 
-    /// Opens, reopens or closes the channel to match `config`.
+    /// The channel, if open: a reference to send on, taken under the
+    /// channel's lock for no longer than that. Process context.
+    fn channel(&self) -> Option<Arc<Channel>> {
+        self.channel.lock().clone()
+    }
+
+    /// Opens, reopens or closes the channel to match `config`. Under the
+    /// runtime lock, so that no two run at once.
     fn reconcile_channel(&self, config: &Config) -> Result {
         let wanted = ChannelSettings::of(config);
-        let mut channel = self.channel.lock();
-        if channel.as_ref().map(Channel::settings) == wanted {
+        if self.channel().as_deref().map(Channel::settings) == wanted {
             return Ok(());
         }
-        // Closing waits for running receive calls; they take only the
-        // cluster lock, which is not held here.
-        *channel = None;
+        // The old channel closes when its last sender is done with it;
+        // closing waits for running receive calls, which take only the
+        // cluster lock, and no sender holds it while it sends.
+        drop(self.channel.lock().take());
         let Some(settings) = wanted else {
             return Ok(());
         };
-        // SAFETY: the channel lives in `self.channel`, which `PinnedDrop`
-        // empties before the node goes.
-        *channel = Some(unsafe { Channel::open(self.net, settings, self)? });
+        // Opened without the channel's lock: the heartbeats do not wait
+        // for a socket to open.
+        // SAFETY: the channel lives in `self.channel` and in the
+        // references senders take from it, each dropped before its sender
+        // returns; every sender (the node's tickers and works, its netlink
+        // requests) is done before the node goes: `PinnedDrop` stops the
+        // tickers and works, and a request holds the namespace (and the
+        // module) that the node lives in.
+        let channel = unsafe { Channel::open(self.net, settings, self)? };
+        *self.channel.lock() = Some(Arc::new(channel, GFP_KERNEL)?);
         Ok(())
     }
 
@@ -453,8 +544,6 @@ impl Tick for Node {
         let now = clock::now_ms();
         rt.changed = [None; MAX_PEERS];
         let mut n_changed = 0;
-        // The peers, each with the epoch its heartbeats go bound to.
-        let mut recipients = [None; MAX_PEERS];
         let own = self.own_policy(&config, &mut rt.ready_hold);
         // Cleared before the decision below, which sees every disagreement
         // recorded before it: one recorded after it stops the plane below.
@@ -468,9 +557,6 @@ impl Tick for Node {
                     n_changed += 1;
                 }
             });
-            for (slot, peer) in recipients.iter_mut().zip(config.peers().as_slice()) {
-                *slot = cluster.membership.recipient(peer.id);
-            }
             let view = members_of(&mut cluster, &config, &own, &mut rt.members);
             (view, cluster.membership.full_member(config.node().id))
         };
@@ -489,27 +575,55 @@ impl Tick for Node {
         for member in rt.changed.iter().flatten() {
             self.announce(member);
         }
-        let mut channel = self.channel.lock();
-        if channel.is_some() {
-            self.heartbeat_due(rt.heartbeat_sent_ms, now, &timers);
-            rt.heartbeat_sent_ms = now;
-        }
-        if let Some(channel) = channel.as_mut() {
-            // This node, then the peers it sees live.
-            let mut live = [0u32; MAX_PEERS + 1];
-            let mut n = 0;
-            for (slot, m) in live.iter_mut().zip(rt.members.as_slice()) {
-                *slot = m.id;
-                n += 1;
-            }
-            channel.send_heartbeats(
-                recipients.iter().flatten().copied(),
-                &live[..n],
-                (&own, view),
-                &self.counters,
-            );
+        self.heartbeat.lock().set(&config, &rt.members, &own, view);
+        // A peer counted dead (or live) is said at once, not at the next
+        // heartbeat: a takeover waits only half an interval after it for
+        // the word to reach a cut-off primary (`sync.rs`).
+        if n_changed > 0 {
+            self.send_heartbeats();
         }
         timers.heartbeat_ms
+    }
+}
+
+impl Tick<HeartbeatTick> for Node {
+    /// Every heartbeat interval: sends this node's heartbeats.
+    fn tick(&self) -> u32 {
+        self.send_heartbeats()
+    }
+}
+
+impl Node {
+    /// Sends this node's heartbeats, as its last tick or publication left
+    /// them, to each configured peer, bound to the epoch the peer
+    /// announced; returns the heartbeat interval. Takes the heartbeat's
+    /// lock and, for a moment each, the channel's and the cluster's: none
+    /// that a netlink request or the replica work holds while it waits.
+    fn send_heartbeats(&self) -> u32 {
+        let channel = self.channel();
+        let mut guard = self.heartbeat.lock();
+        let word = &mut *guard;
+        let Some(channel) = channel else {
+            return word.timers.heartbeat_ms;
+        };
+        let now = clock::now_ms();
+        self.heartbeat_due(word.sent_ms, now, &word.timers);
+        word.sent_ms = now;
+        let mut recipients = [None; MAX_PEERS];
+        {
+            let cluster = self.cluster.lock();
+            let peers = word.peers.get(..word.n_peers).unwrap_or(&[]);
+            for (slot, &id) in recipients.iter_mut().zip(peers) {
+                *slot = cluster.membership.recipient(id);
+            }
+        }
+        channel.send_heartbeats(
+            recipients.iter().flatten().copied(),
+            word.live.get(..word.n_live).unwrap_or(&[]),
+            (&word.own, word.view),
+            &self.counters,
+        );
+        word.timers.heartbeat_ms
     }
 }
 
@@ -629,6 +743,10 @@ impl PinnedDrop for Node {
         // channel (waiting for running receive calls).
         let ticker = self.runtime.lock().ticker.take();
         drop(ticker);
+        let ticker = self.runtime.lock().heartbeat_ticker.take();
+        drop(ticker);
+        // The last reference: the tickers are stopped, and the works,
+        // which may still send, drop theirs before they are stopped below.
         let channel = self.channel.lock().take();
         drop(channel);
         // Nothing kicks the handover work any more: the hooks are gone
@@ -660,12 +778,13 @@ impl PerNet for Node {
             service_counters: ServiceCounters::new().ok_or(ENOMEM)?,
             config <- new_mutex!(Config::new()),
             channel <- new_mutex!(None),
+            heartbeat <- new_mutex!(HeartbeatWord::new()),
             runtime <- new_mutex!(Runtime {
                 ticker: None,
                 full_member: false,
                 handover_work: None,
                 replica_work: None,
-                heartbeat_sent_ms: 0,
+                heartbeat_ticker: None,
                 members: Members::new(),
                 changed: [None; MAX_PEERS],
                 spare_plane: Some(Retired::unpublished(KBox::new(Plane::empty(), GFP_KERNEL)?)),
@@ -687,6 +806,9 @@ impl PerNet for Node {
         // `TickerQueue` after every node. Urgent: it sends the heartbeats.
         let ticker = unsafe { Ticker::start_urgent(self, first_ms)? };
         // SAFETY: as above.
+        let heartbeat_ticker =
+            unsafe { Ticker::<Node, HeartbeatTick>::start_urgent(self, first_ms)? };
+        // SAFETY: as above.
         let work = unsafe { Ticker::<Node, handover::Work>::start(self, 1_000)? };
         // SAFETY: `PinnedDrop` disarms the kicker, once nothing can kick it,
         // before it drops the work.
@@ -698,6 +820,7 @@ impl PerNet for Node {
         unsafe { self.replicate.kick.arm(&replica_work) };
         let mut runtime = self.runtime.lock();
         runtime.ticker = Some(ticker);
+        runtime.heartbeat_ticker = Some(heartbeat_ticker);
         runtime.handover_work = Some(work);
         runtime.replica_work = Some(replica_work);
         Ok(())

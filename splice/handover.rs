@@ -776,8 +776,7 @@ impl Node {
             return Ok(());
         }
         let to = self.cluster.lock().membership.recipient(to).ok_or(ENOENT)?;
-        let mut channel = self.channel.lock();
-        let channel = channel.as_mut().ok_or(errno(kernel::bindings::ENOTCONN))?;
+        let channel = self.channel().ok_or(errno(kernel::bindings::ENOTCONN))?;
         channel.send_handover(to, h, &self.counters)
     }
 }

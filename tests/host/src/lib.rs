@@ -13,6 +13,8 @@ pub mod config;
 pub mod conntable;
 #[path = "../../../csum.rs"]
 pub mod csum;
+#[path = "../../../replicate/entry.rs"]
+pub mod entry;
 #[path = "../../../replicate/lost_handshake.rs"]
 pub mod lost_handshake;
 #[path = "../../../membership.rs"]
@@ -102,6 +104,8 @@ mod config_tests;
 mod conntable_tests;
 #[cfg(test)]
 mod csum_tests;
+#[cfg(test)]
+mod entry_tests;
 #[cfg(test)]
 mod lost_handshake_tests;
 #[cfg(test)]
