@@ -145,6 +145,22 @@ struct PeerSummary {
     ask: u32,
     /// Buckets whose connections it asked this node to report again.
     refresh: u32,
+    /// Buckets of connections its last summary vouched for (its last word
+    /// on each, as this node heard it, matched), and when: the next run
+    /// of the replica work counts them heard then, as it walks every
+    /// connection anyway, rather than the receive path walking them all
+    /// a second time in softirq.
+    vouched: u32,
+    vouched_ms: u64,
+}
+
+/// A peer's summary vouched, at `at_ms`, for the connections in
+/// `buckets` (see [`PeerSummary::vouched`]).
+#[derive(Clone, Copy, Default)]
+struct Vouch {
+    id: u32,
+    at_ms: u64,
+    buckets: u32,
 }
 
 /// The peers' summaries: written by the channel's receive path (softirq),
@@ -232,12 +248,19 @@ impl PeerSummaries {
     }
 
     /// The peers whose summaries this node hears (one came within
-    /// [`SUMMARY_STALE_MS`] of `now`), and the buckets each asked to be
-    /// reported again, taken.
-    fn for_run(&mut self, now: u64) -> (PeerIds, [(u32, u32); MAX_PEERS]) {
+    /// [`SUMMARY_STALE_MS`] of `now`), the buckets each asked to be
+    /// reported again, and what each vouched for since the last run, the
+    /// last two taken.
+    fn for_run(&mut self, now: u64) -> (PeerIds, [(u32, u32); MAX_PEERS], [Vouch; MAX_PEERS]) {
         let mut speaking = PeerIds::new();
         let mut refresh = [(0, 0); MAX_PEERS];
-        for (p, r) in self.peers.iter_mut().zip(refresh.iter_mut()) {
+        let mut vouches = [Vouch::default(); MAX_PEERS];
+        for ((p, r), v) in self
+            .peers
+            .iter_mut()
+            .zip(refresh.iter_mut())
+            .zip(vouches.iter_mut())
+        {
             if p.id == 0 {
                 continue;
             }
@@ -245,8 +268,13 @@ impl PeerSummaries {
                 speaking.insert(p.id);
             }
             *r = (p.id, core::mem::take(&mut p.refresh));
+            *v = Vouch {
+                id: p.id,
+                at_ms: p.vouched_ms,
+                buckets: core::mem::take(&mut p.vouched),
+            };
         }
-        (speaking, refresh)
+        (speaking, refresh, vouches)
     }
 }
 
@@ -949,8 +977,10 @@ impl crate::sys::ticker::Tick<Work> for Node {
         // or have something to do.
         // The peers that send summaries, and the buckets of connections
         // any asked to be reported again: a sweep.
-        let (speaking, refresh) = self.replicate.summaries.lock().for_run(now);
+        let (speaking, refresh, vouches) = self.replicate.summaries.lock().for_run(now);
         let refreshing = refresh.iter().any(|&(_, mask)| mask != 0);
+        let vouching = vouches.iter().any(|v| v.buckets != 0);
+        let mut vouched = 0u64;
         let sweep = refreshing
             || now.saturating_sub(self.replicate.swept_ms.load(Ordering::Relaxed))
                 >= WORK_MS.into();
@@ -976,6 +1006,17 @@ impl crate::sys::ticker::Tick<Work> for Node {
         let mut woken = QueueSet::default();
         self.replicate.tables.for_each_shard(|table| {
             table.for_each_mut(|slot, e| {
+                // What the peers' summaries vouched for counts as heard
+                // when they came: before the silent are counted out.
+                if vouching {
+                    for v in vouches.iter().filter(|v| summary::in_buckets(v.buckets, &e.tuple)) {
+                        if let Some(w) = e.rep.heard_from(v.id) {
+                            // The same word again: only the time moves.
+                            e.rep.heard(v.id, &w, v.at_ms);
+                            vouched += 1;
+                        }
+                    }
+                }
                 let was = e.rep.role();
                 let set_was = e.rep.members_mask();
                 if was == Role::Primary && !fresh {
@@ -1078,6 +1119,7 @@ impl crate::sys::ticker::Tick<Work> for Node {
                 );
             });
         });
+        self.counters.add(Counter::ReplicaSummaryHeard, vouched);
         for c in chores.iter() {
             let mut woke = c.wake;
             self.replica_chore(c, now, &mut woke);
@@ -1319,8 +1361,9 @@ impl Node {
 
     /// Takes peer `sender`'s summary: if a bucket's connections are those
     /// this node heard `sender` report, each as last heard, every one of
-    /// them counts as heard from it now; the others are asked for again
-    /// with this node's next summary. Softirq.
+    /// them counts as heard from it now (the replica work's next run says
+    /// so); the others are asked for again with this node's next summary.
+    /// Softirq: one walk of the table.
     pub(crate) fn replica_summary(&self, sender: u32, body: &SummaryBody) {
         let now = clock::now_ms();
         self.counters.bump(Counter::ReplicaSummaryRx);
@@ -1333,22 +1376,6 @@ impl Node {
             }
         });
         let differing = body.summary.differing(&heard);
-        let mut vouched = 0u64;
-        if differing != u32::MAX {
-            self.replicate.tables.for_each_shard(|table| {
-                table.for_each_mut(|_, e| {
-                    if summary::in_buckets(differing, &e.tuple) {
-                        return;
-                    }
-                    if let Some(w) = e.rep.heard_from(sender) {
-                        // The same word again: only the time moves.
-                        e.rep.heard(sender, &w, now);
-                        vouched += 1;
-                    }
-                });
-            });
-        }
-        self.counters.add(Counter::ReplicaSummaryHeard, vouched);
         self.counters.add(
             Counter::ReplicaSummaryDiffering,
             u64::from(differing.count_ones()),
@@ -1357,6 +1384,12 @@ impl Node {
             let mut peers = self.replicate.summaries.lock();
             let peer = peers.slot(sender);
             peer.heard_ms = now;
+            // The connections of the buckets that matched count as heard
+            // now; the replica work, which walks them all anyway, says so
+            // at its next run (within `WORK_MS`, against seconds of
+            // silence before a replica is counted out).
+            peer.vouched = !differing;
+            peer.vouched_ms = now;
             peer.ask |= differing;
             peer.refresh |= body.refresh;
         }
