@@ -114,8 +114,8 @@ impl Cluster {
 }
 
 /// An open channel: its socket and its send state. Used in process context
-/// only, shared (`Arc`) by whoever sends: its only changing state, the
-/// datagram counter, is atomic, and the socket serialises its own sends.
+/// only, under the node's channel mutex; its only changing state, the
+/// datagram counter, is atomic, so sending needs no `&mut`.
 pub(crate) struct Channel {
     socket: UdpSocket,
     settings: ChannelSettings,
@@ -244,9 +244,7 @@ impl Channel {
             sender: self.settings.id,
             cluster: self.keys.cluster_id,
             // Each datagram its own: a peer takes none whose counter it
-            // has seen (`membership.rs`). Senders that race may put their
-            // datagrams on the wire in the other order; the peer's window
-            // of counters takes both.
+            // has seen (`membership.rs`).
             counter: self.next_counter.fetch_add(1, Ordering::Relaxed),
             recipient: to.id,
             epoch: to.epoch,

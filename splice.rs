@@ -286,6 +286,28 @@ pub(crate) fn parse_syn_ack(pkt: &[u8]) -> Option<SynAck> {
     Some(s)
 }
 
+/// A client's SYN in `pkt` (not a SYN-ACK): its initial sequence number
+/// and the options it offered. A SYN without an MSS option is taken to
+/// accept 536 bytes (RFC 9293, 3.7.1).
+pub(crate) fn parse_syn(pkt: &[u8]) -> Option<(u32, SynOptions)> {
+    let (t, len) = tcp_header(pkt)?;
+    if *pkt.get(t + 13)? & (SYN | ACK | RST) != SYN {
+        return None;
+    }
+    let mut o = SynOptions {
+        mss: 536,
+        wscale: None,
+        sack_permitted: false,
+    };
+    for_each_option(pkt, t, len, |kind, at, vlen| match kind {
+        OPT_MSS if vlen == 2 => o.mss = be16(pkt, at).unwrap_or(536),
+        OPT_WSCALE if vlen == 1 => o.wscale = pkt.get(at).copied(),
+        OPT_SACK_PERM if vlen == 0 => o.sack_permitted = true,
+        _ => {}
+    });
+    Some((be32(pkt, t + 4)?, o))
+}
+
 /// A segment from the client that the module plays to the new holder.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Segment<'a> {
@@ -308,7 +330,7 @@ pub(crate) struct Segment<'a> {
 }
 
 /// A played SYN's options.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct SynOptions {
     /// The client's MSS.
     pub(crate) mss: u16,

@@ -256,6 +256,11 @@ named_values! {
         /// stack when the client's acknowledgment came
         /// (`replicate/lost_handshake.rs`).
         ReplicaHandshakeRecovered => "replica_handshake_recovered",
+        /// Of those, the ones whose client's SYN options this node no longer
+        /// remembered (`replicate/syn_cache.rs`): played with the options
+        /// any client accepts (MSS 536, no window scaling for the client,
+        /// no SACK), the connection slower for it.
+        ReplicaHandshakeNoOptions => "replica_handshake_no_options",
     }
 }
 

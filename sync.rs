@@ -31,6 +31,7 @@ use crate::{
     splice::{self, ACK, RST, SYN},
     stats::Counter,
     summary::{self, Summary, SUMMARY_MS, SUMMARY_STALE_MS},
+    syn_cache,
     sys::{
         clock,
         netfilter::Verdict,
@@ -131,6 +132,10 @@ pub(crate) struct Replicate {
     pub(crate) summaries: SpinLockBh<PeerSummaries>,
     /// When this node last sent its summaries, ms.
     pub(crate) summary_sent_ms: AtomicU64,
+    /// The options of the clients' SYNs, lossily remembered for a
+    /// handshake played again (`replicate/syn_cache.rs`): written by the
+    /// inbound hook, read by the recovery, one atomic word a slot.
+    pub(crate) syn_options: KVec<AtomicU64>,
 }
 
 /// What this node knows of one peer's progress summaries.
@@ -296,8 +301,19 @@ impl Replicate {
             active: AtomicBool::new(false),
             summaries <- new_spinlock_bh!(PeerSummaries::new()?, "tpcluster_summaries"),
             summary_sent_ms: AtomicU64::new(0),
+            syn_options: syn_slots()?,
         }? Error)
     }
+}
+
+/// The zeroed slots of `replicate/syn_cache.rs`. Process context.
+fn syn_slots() -> Result<KVec<AtomicU64>> {
+    let mut slots = KVec::with_capacity(syn_cache::SLOTS, GFP_KERNEL)?;
+    for _ in 0..syn_cache::SLOTS {
+        // Within the capacity: allocates nothing.
+        slots.push(AtomicU64::new(0), GFP_KERNEL)?;
+    }
+    Ok(slots)
 }
 
 /// The node's empty tables of `replica_conns` slots, at most
@@ -563,6 +579,25 @@ impl Node {
         Some(Verdict::Drop)
     }
 
+    /// A client's SYN `pkt` (IPv4) for a replicate service that this node
+    /// takes: its options are remembered, in case the handshake has to be
+    /// played again (`replicate/syn_cache.rs`). Softirq.
+    pub(crate) fn replica_syn(&self, pkt: &[u8]) {
+        let (Some(head), Some((client_isn, offered))) =
+            (crate::handover::head_of(pkt, true), splice::parse_syn(pkt))
+        else {
+            return;
+        };
+        let key = self.read_plane(|plane| *plane.key());
+        syn_cache::remember(
+            &self.replicate.syn_options,
+            &key,
+            &head.tuple,
+            client_isn,
+            &offered,
+        );
+    }
+
     /// A client's segment `pkt` (IPv4, `total_len` bytes) of a connection
     /// no socket here holds, to a VIP: if it completes a handshake of a
     /// replicated connection this node is a replica of, but whose entry it
@@ -586,7 +621,13 @@ impl Node {
                 .replication_factor(tuple.vip, tuple.port)
                 .map(|_| *plane.key())
         })?;
-        let recovery = lost_handshake::recover(&key, &tuple, &seg)?;
+        let offered = syn_cache::recall(
+            &self.replicate.syn_options,
+            &key,
+            &tuple,
+            seg.seq.wrapping_sub(1),
+        );
+        let recovery = lost_handshake::recover(&key, &tuple, &seg, offered)?;
         // What this part played itself, come back (the stack would not
         // answer the SYN): once is enough.
         if splice::is_played(pkt) {
@@ -611,6 +652,9 @@ impl Node {
         });
         if !replica {
             return None;
+        }
+        if offered.is_none() {
+            self.counters.bump(Counter::ReplicaHandshakeNoOptions);
         }
         self.replica_play(&recovery.syn, Counter::ReplicaHandshakeRecovered);
         self.replica_play(&recovery.ack, Counter::ReplicaHandshakePlayed);
@@ -1402,19 +1446,6 @@ impl Node {
         self.send_to(to, |channel, to| {
             channel.send_progress(to, entries, &self.counters)
         })
-    }
-
-    /// Sends peer `to` what `send` makes, over the channel. The cluster's
-    /// lock is let go of before the channel is taken; the channel's own
-    /// lock is held only to take it.
-    fn send_to(
-        &self,
-        to: u32,
-        send: impl FnOnce(&crate::channel::Channel, crate::membership::Recipient) -> Result,
-    ) -> Result {
-        let to = self.cluster.lock().membership.recipient(to).ok_or(ENOENT)?;
-        let channel = self.channel().ok_or(ENODEV)?;
-        send(&channel, to)
     }
 }
 

@@ -16,11 +16,7 @@
 
 use core::fmt::Write;
 use core::sync::atomic::{fence, AtomicBool, Ordering};
-use kernel::{
-    c_str, new_mutex,
-    prelude::*,
-    sync::{Arc, Mutex},
-};
+use kernel::{c_str, init::Zeroable, new_mutex, prelude::*, sync::Mutex};
 
 #[path = "rust/mod.rs"]
 mod sys;
@@ -69,6 +65,8 @@ mod output_digest;
 mod replica;
 #[path = "replicate/summary.rs"]
 mod summary;
+#[path = "replicate/syn_cache.rs"]
+mod syn_cache;
 mod sync;
 
 use balance::{Decision, Plane, VipSet};
@@ -178,20 +176,21 @@ struct Node {
     /// The periodic work (process context only).
     #[pin]
     runtime: Mutex<Runtime>,
-    /// The cluster channel, open while the configuration allows. The lock
-    /// is held only to take a reference (or to put a new channel in):
-    /// senders send on their own reference, so a node's heartbeats never
-    /// wait behind its progress reports or handovers (process context
-    /// only).
+    /// The cluster channel, open while the configuration allows. Under a
+    /// lock of its own, taken for one datagram at a time: a node's
+    /// heartbeats wait behind at most one datagram of its progress reports
+    /// or handovers, never a whole report of many connections, and a
+    /// channel closed (to reopen it on the same port) is closed before the
+    /// next opens (process context only).
     #[pin]
-    channel: Mutex<Option<Arc<Channel>>>,
+    channel: Mutex<Option<Channel>>,
     /// What this node's heartbeats say, sent by a ticker of its own
     /// ([`HeartbeatTick`]): no netlink request, publication or replica
     /// work holds this lock for longer than it takes to update it, so the
     /// heartbeats go out on time while those wait for the configuration
     /// (process context only).
     #[pin]
-    heartbeat: Mutex<HeartbeatWord>,
+    heartbeat: Mutex<KBox<HeartbeatWord>>,
     /// Channel keys and membership: written by the channel's receive path
     /// (softirq) and the periodic work.
     #[pin]
@@ -222,10 +221,13 @@ struct Node {
 struct HeartbeatTick;
 
 /// What a node's heartbeats say, as its last tick or publication left it.
+/// On the heap: the node's initialisation already fills much of the stack
+/// it runs on.
 ///
 /// # Invariants
 ///
-/// `n_peers <= MAX_PEERS`, `n_live <= MAX_PEERS + 1`.
+/// `n_peers <= MAX_PEERS`, `n_live <= MAX_PEERS + 1`; `timers` all zero
+/// until first set (see [`HeartbeatWord::timers`]).
 struct HeartbeatWord {
     /// The configured peers, `[..n_peers]`: each gets a heartbeat bound to
     /// its epoch.
@@ -237,24 +239,26 @@ struct HeartbeatWord {
     /// This node's policy and its view of the members' policies.
     own: NodePolicy,
     view: u64,
-    /// The interval and dead timeout in force.
+    /// The interval and dead timeout in force, once set.
     timers: config::Timers,
     /// When the heartbeats last went out (0: never).
     sent_ms: u64,
 }
 
+// SAFETY: all-zero bytes are a valid word with nothing to say: no peer,
+// nobody live, a zeroed `NodePolicy` (weight 0, no ready service, as the
+// zeroed `Membership` holds one), timers not yet set (the type's
+// invariant), never sent.
+unsafe impl Zeroable for HeartbeatWord {}
+
 impl HeartbeatWord {
-    /// Nothing to say yet: no peer.
-    fn new() -> Self {
-        Self {
-            peers: [0; MAX_PEERS],
-            n_peers: 0,
-            live: [0; MAX_PEERS + 1],
-            n_live: 0,
-            own: NodePolicy::default(),
-            view: 0,
-            timers: default_timers(),
-            sent_ms: 0,
+    /// The timers in force: the module's defaults until a publication set
+    /// the configuration's.
+    fn timers(&self) -> config::Timers {
+        if self.timers.heartbeat_ms == 0 {
+            default_timers()
+        } else {
+            self.timers
         }
     }
 
@@ -325,8 +329,8 @@ impl Node {
         let mut runtime = self.runtime.lock();
         let opened = self.reconcile_channel(config);
         let (keys, epoch) = {
-            let channel = self.channel();
-            let channel = channel.as_deref();
+            let channel = self.channel.lock();
+            let channel = channel.as_ref();
             (
                 channel.map(Channel::keys),
                 channel.map_or(0, Channel::epoch),
@@ -448,36 +452,36 @@ impl Node {
         self.runtime.lock().full_member
     }
 
-    /// The channel, if open: a reference to send on, taken under the
-    /// channel's lock for no longer than that. Process context.
-    fn channel(&self) -> Option<Arc<Channel>> {
-        self.channel.lock().clone()
+    /// Sends peer `to` what `send` makes, over the channel, bound to the
+    /// epoch the peer announced: `ENOENT` if it is not a peer, `ENODEV` if
+    /// the channel is closed. The cluster's lock is let go of before the
+    /// channel's is taken, for this one datagram. Process context.
+    pub(crate) fn send_to(
+        &self,
+        to: u32,
+        send: impl FnOnce(&Channel, membership::Recipient) -> Result,
+    ) -> Result {
+        let to = self.cluster.lock().membership.recipient(to).ok_or(ENOENT)?;
+        let channel = self.channel.lock();
+        send(channel.as_ref().ok_or(ENODEV)?, to)
     }
 
-    /// Opens, reopens or closes the channel to match `config`. Under the
-    /// runtime lock, so that no two run at once.
+    /// Opens, reopens or closes the channel to match `config`.
     fn reconcile_channel(&self, config: &Config) -> Result {
         let wanted = ChannelSettings::of(config);
-        if self.channel().as_deref().map(Channel::settings) == wanted {
+        let mut channel = self.channel.lock();
+        if channel.as_ref().map(Channel::settings) == wanted {
             return Ok(());
         }
-        // The old channel closes when its last sender is done with it;
-        // closing waits for running receive calls, which take only the
-        // cluster lock, and no sender holds it while it sends.
-        drop(self.channel.lock().take());
+        // Closing waits for running receive calls; they take only the
+        // cluster lock, which is not held here.
+        *channel = None;
         let Some(settings) = wanted else {
             return Ok(());
         };
-        // Opened without the channel's lock: the heartbeats do not wait
-        // for a socket to open.
-        // SAFETY: the channel lives in `self.channel` and in the
-        // references senders take from it, each dropped before its sender
-        // returns; every sender (the node's tickers and works, its netlink
-        // requests) is done before the node goes: `PinnedDrop` stops the
-        // tickers and works, and a request holds the namespace (and the
-        // module) that the node lives in.
-        let channel = unsafe { Channel::open(self.net, settings, self)? };
-        *self.channel.lock() = Some(Arc::new(channel, GFP_KERNEL)?);
+        // SAFETY: the channel lives in `self.channel`, which `PinnedDrop`
+        // empties before the node goes.
+        *channel = Some(unsafe { Channel::open(self.net, settings, self)? });
         Ok(())
     }
 
@@ -597,18 +601,13 @@ impl Node {
     /// Sends this node's heartbeats, as its last tick or publication left
     /// them, to each configured peer, bound to the epoch the peer
     /// announced; returns the heartbeat interval. Takes the heartbeat's
-    /// lock and, for a moment each, the channel's and the cluster's: none
-    /// that a netlink request or the replica work holds while it waits.
+    /// lock, then the cluster's for a moment and the channel's for the
+    /// round: none that a netlink request or the replica work holds while
+    /// it waits (the channel's, for one datagram at a time).
     fn send_heartbeats(&self) -> u32 {
-        let channel = self.channel();
         let mut guard = self.heartbeat.lock();
-        let word = &mut *guard;
-        let Some(channel) = channel else {
-            return word.timers.heartbeat_ms;
-        };
-        let now = clock::now_ms();
-        self.heartbeat_due(word.sent_ms, now, &word.timers);
-        word.sent_ms = now;
+        let word = &mut **guard;
+        let timers = word.timers();
         let mut recipients = [None; MAX_PEERS];
         {
             let cluster = self.cluster.lock();
@@ -617,13 +616,20 @@ impl Node {
                 *slot = cluster.membership.recipient(id);
             }
         }
+        let channel = self.channel.lock();
+        let Some(channel) = channel.as_ref() else {
+            return timers.heartbeat_ms;
+        };
+        let now = clock::now_ms();
+        self.heartbeat_due(word.sent_ms, now, &timers);
+        word.sent_ms = now;
         channel.send_heartbeats(
             recipients.iter().flatten().copied(),
             word.live.get(..word.n_live).unwrap_or(&[]),
             (&word.own, word.view),
             &self.counters,
         );
-        word.timers.heartbeat_ms
+        timers.heartbeat_ms
     }
 }
 
@@ -745,8 +751,6 @@ impl PinnedDrop for Node {
         drop(ticker);
         let ticker = self.runtime.lock().heartbeat_ticker.take();
         drop(ticker);
-        // The last reference: the tickers are stopped, and the works,
-        // which may still send, drop theirs before they are stopped below.
         let channel = self.channel.lock().take();
         drop(channel);
         // Nothing kicks the handover work any more: the hooks are gone
@@ -778,7 +782,7 @@ impl PerNet for Node {
             service_counters: ServiceCounters::new().ok_or(ENOMEM)?,
             config <- new_mutex!(Config::new()),
             channel <- new_mutex!(None),
-            heartbeat <- new_mutex!(HeartbeatWord::new()),
+            heartbeat <- new_mutex!(KBox::init(kernel::init::zeroed(), GFP_KERNEL)?),
             runtime <- new_mutex!(Runtime {
                 ticker: None,
                 full_member: false,
@@ -926,8 +930,11 @@ impl Node {
             // Every replica's listener must have the gate before its stack
             // takes the connection: without one, the SYN is dropped (the
             // client sends it again).
-            if s.mode == config::Mode::Replicate && !self.replica_listener(pkt.daddr, s.port) {
-                return Verdict::Drop;
+            if s.mode == config::Mode::Replicate {
+                if !self.replica_listener(pkt.daddr, s.port) {
+                    return Verdict::Drop;
+                }
+                self.replica_syn(skb.head(&mut headers));
             }
             self.service_counters.connection(s.slot);
         }

@@ -31,14 +31,17 @@
 //! entry is dropped; the client sends its data again.
 //!
 //! The client's SYN options are gone with the entry (a cookie keeps them
-//! in the stack's own timestamp, which the translation took away), so the
-//! played SYN asks for what is safe whatever they were: an MSS of 536 (the
-//! default of a peer that gives none), window scaling with a shift of 0
-//! for the client (the stack reads the client's windows unscaled: never
-//! more than it offers), no SACK. A recovered connection is slower, not
-//! wrong: a client that scales its window (most do) is sent to within a
-//! window hundreds of times smaller than it offers, as a stack sends to
-//! one whose cookie could not carry its options.
+//! in the stack's own timestamp, which the translation took away). The
+//! replica remembered them when the SYN came, in a lossy table
+//! (`syn_cache.rs`), and the played SYN offers them again if they are
+//! still there. If a later SYN took their slot, the played SYN asks for
+//! what is safe whatever they were: an MSS of 536 (the default of a peer
+//! that gives none), window scaling with a shift of 0 for the client (the
+//! stack reads the client's windows unscaled: never more than it offers),
+//! no SACK. Such a connection is slower, not wrong: a client that scales
+//! its window (most do) is sent to within a window hundreds of times
+//! smaller than it offers, as a stack sends to one whose cookie could not
+//! carry its options.
 //!
 //! Like a stack's cookies, this takes any copy of the segment while the
 //! stack sends cookies (its listener overflowed in the last two minutes):
@@ -52,15 +55,25 @@ use crate::replica::{self, cluster_isn, cluster_tsval};
 use crate::splice::{Segment, SynOptions, ACK, RST, SYN};
 use crate::wire::Tuple;
 
-/// The MSS the played SYN gives: a peer that gives none is taken to
-/// accept 536 bytes (RFC 9293, 3.7.1).
+/// The MSS the played SYN gives when the client's is not remembered: a
+/// peer that gives none is taken to accept 536 bytes (RFC 9293, 3.7.1).
 pub(crate) const RECOVERED_MSS: u16 = 536;
+
+/// The options the played SYN offers when the client's are not
+/// remembered: what any client accepts. Window scaling is offered (a
+/// shift of 0: the client's windows read unscaled) so that the stack
+/// scales its own window as it did for the client's first SYN-ACK.
+pub(crate) const SAFE_OPTIONS: SynOptions = SynOptions {
+    mss: RECOVERED_MSS,
+    wscale: Some(0),
+    sack_permitted: false,
+};
 
 /// What to play to this replica's stack, in this order: the client's SYN
 /// again, then its acknowledgment of the SYN-ACK.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Recovery {
-    /// The client's SYN, with safe options.
+    /// The client's SYN, with its options as remembered, or safe ones.
     pub(crate) syn: Segment<'static>,
     /// The client's acknowledgment of the cluster's SYN-ACK.
     pub(crate) ack: Segment<'static>,
@@ -72,8 +85,15 @@ pub(crate) struct Recovery {
 /// exactly the cluster's initial sequence number, at the client's first
 /// sequence number, echoing (if it has timestamps) the cluster's SYN-ACK
 /// timestamp. `None` for anything else. The caller checks what the
-/// segment cannot tell: that the stack answered with cookies lately.
-pub(crate) fn recover(key: &Key, tuple: &Tuple, seg: &replica::Segment) -> Option<Recovery> {
+/// segment cannot tell: that the stack answered with cookies lately. The
+/// played SYN offers `offered`, the client's SYN options if this replica
+/// still remembers them (`syn_cache.rs`), else [`SAFE_OPTIONS`].
+pub(crate) fn recover(
+    key: &Key,
+    tuple: &Tuple,
+    seg: &replica::Segment,
+    offered: Option<SynOptions>,
+) -> Option<Recovery> {
     if seg.flags & (SYN | RST) != 0 {
         return None;
     }
@@ -95,11 +115,7 @@ pub(crate) fn recover(key: &Key, tuple: &Tuple, seg: &replica::Segment) -> Optio
         flags: SYN,
         window: seg.window,
         timestamps: seg.timestamps.map(|(val, _)| (val, 0)),
-        syn_options: Some(SynOptions {
-            mss: RECOVERED_MSS,
-            wscale: Some(0),
-            sack_permitted: false,
-        }),
+        syn_options: Some(offered.unwrap_or(SAFE_OPTIONS)),
         payload: &[],
     };
     // The echo of the SYN-ACK this SYN is answered with: a stack that

@@ -99,9 +99,10 @@ pub(crate) fn replica_set(
 }
 
 /// A keyed hash of the connection `tuple` that the client opened with
-/// initial sequence number `client_isn`, for `purpose`: the same on every
-/// node of the cluster, unpredictable without the key.
-fn tuple_hash(key: &Key, tuple: &Tuple, client_isn: u32, purpose: u8) -> u32 {
+/// initial sequence number `client_isn`, for `purpose` (each use its own:
+/// 1 and 2 here, 3 `syn_cache.rs`): the same on every node of the
+/// cluster, unpredictable without the key.
+pub(crate) fn tuple_hash(key: &Key, tuple: &Tuple, client_isn: u32, purpose: u8) -> u32 {
     let mut msg = [0u8; 17];
     msg[0] = purpose;
     msg[1..5].copy_from_slice(&tuple.client);

@@ -775,9 +775,9 @@ impl Node {
             self.handover_received(to, h);
             return Ok(());
         }
-        let to = self.cluster.lock().membership.recipient(to).ok_or(ENOENT)?;
-        let channel = self.channel().ok_or(errno(kernel::bindings::ENOTCONN))?;
-        channel.send_handover(to, h, &self.counters)
+        self.send_to(to, |channel, to| {
+            channel.send_handover(to, h, &self.counters)
+        })
     }
 }
 

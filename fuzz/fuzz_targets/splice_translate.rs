@@ -30,7 +30,8 @@ mod wire;
 
 use libfuzzer_sys::fuzz_target;
 use splice::{
-    parse_syn_ack, tcp_header, translate_inbound, translate_outbound, Checksum, Ports, Translation,
+    parse_syn, parse_syn_ack, tcp_header, translate_inbound, translate_outbound, Checksum, Ports,
+    Translation,
 };
 
 /// Whether the TCP checksum of `pkt` verifies over the whole buffer.
@@ -65,6 +66,8 @@ fuzz_target!(|data: &[u8]| {
         },
     };
     let _ = parse_syn_ack(pkt);
+    // A SYN's options are read only from a SYN, never a SYN-ACK.
+    assert!(parse_syn(pkt).is_none() || parse_syn_ack(pkt).is_none());
     let ok_before = tcp_checksum_ok(pkt);
     for inbound in [true, false] {
         let mut p = pkt.to_vec();

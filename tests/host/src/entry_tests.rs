@@ -53,8 +53,8 @@ fn entry(self_id: u32) -> Entry {
     e
 }
 
-/// A client segment at `seq` with `len` bytes acknowledging `ack`.
-fn client(seq: u32, len: u32, ack: u32, flags: u8) -> Segment {
+/// A segment at `seq` with `len` bytes acknowledging `ack`.
+fn segment(seq: u32, len: u32, ack: u32, flags: u8) -> Segment {
     Segment {
         seq,
         end: seq.wrapping_add(len).wrapping_add(u32::from(flags & FIN != 0)),
@@ -65,19 +65,16 @@ fn client(seq: u32, len: u32, ack: u32, flags: u8) -> Segment {
     }
 }
 
+/// A client's segment (cluster space).
+fn client(seq: u32, len: u32, ack: u32, flags: u8) -> Segment {
+    segment(seq, len, ack, flags)
+}
+
 /// A segment of this node's stack: `len` bytes at cluster offset `at`
 /// (its own space is the cluster's minus `SEQ_DELTA`), acknowledging
 /// `ack` (client space, untranslated).
 fn stack(at: u32, len: u32, ack: u32, flags: u8) -> Segment {
-    let seq = at.wrapping_sub(SEQ_DELTA);
-    Segment {
-        seq,
-        end: seq.wrapping_add(len).wrapping_add(u32::from(flags & FIN != 0)),
-        ack: Some(ack),
-        flags,
-        window: WINDOW,
-        timestamps: None,
-    }
+    segment(at.wrapping_sub(SEQ_DELTA), len, ack, flags)
 }
 
 /// The other replica reports `received`/`sent`.

@@ -39,6 +39,8 @@ pub mod splice;
 pub mod stats;
 #[path = "../../../replicate/summary.rs"]
 pub mod summary;
+#[path = "../../../replicate/syn_cache.rs"]
+pub mod syn_cache;
 /// The cells of the counters (`stats.rs`): atomics here, per CPU in the
 /// module.
 pub mod counter_cells {

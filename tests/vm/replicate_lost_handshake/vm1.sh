@@ -16,4 +16,4 @@ tp_wait_full_member 30
 tptest serve 90 stats &
 tp_barrier ready
 tp_barrier done
-tp_info "vm$TP_VM: $(grep -E '^replica_(connections|half_open_evicted|handshake_recovered|handshake_played|drop_untracked) ' /proc/net/tpcluster | tr '\n' ' ')"
+tp_info "vm$TP_VM: $(grep -E '^replica_(connections|half_open_evicted|handshake_recovered|handshake_no_options|handshake_played|drop_untracked) ' /proc/net/tpcluster | tr '\n' ' ')"
