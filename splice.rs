@@ -39,7 +39,7 @@ const OPT_NOP: u8 = 1;
 const OPT_MSS: u8 = 2;
 const OPT_WSCALE: u8 = 3;
 const OPT_SACK_PERM: u8 = 4;
-const OPT_SACK: u8 = 5;
+pub(crate) const OPT_SACK: u8 = 5;
 pub(crate) const OPT_TIMESTAMP: u8 = 8;
 
 /// Largest window scale (RFC 7323).

@@ -546,8 +546,11 @@ impl Node {
             skb,
             hdr_len,
             |p, cs| {
-                if let Some((ack, window)) = clamp {
-                    set_ack(p, ack, Some(window), cs)?;
+                if let Some(c) = clamp {
+                    set_ack(p, c.ack, Some(c.window), cs)?;
+                    if c.ack_held {
+                        replica::strip_sack_above(p, c.ack, cs)?;
+                    }
                 }
                 splice::translate_outbound(p, &tr, cs)
             },

@@ -107,14 +107,27 @@ pub(crate) enum Inbound {
     },
 }
 
+/// The acknowledgment and window a primary's segment leaves with when the
+/// backups hold them back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Clamp {
+    /// The acknowledgment number to send.
+    pub(crate) ack: u32,
+    /// The window field to send.
+    pub(crate) window: u16,
+    /// The acknowledgment is below the stack's: its SACK blocks beyond
+    /// it must go (`replica::strip_sack_above`).
+    pub(crate) ack_held: bool,
+}
+
 /// What the outbound hook does with a segment of this node's stack.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Outbound {
-    /// Whether it leaves (translated), and if so the acknowledgment and
-    /// window field it leaves with when the backups hold them back;
-    /// `None`: it is suppressed (a backup, or a primary without a fresh
-    /// majority or in doubt).
-    pub(crate) emit: Option<Option<(u32, u16)>>,
+    /// Whether it leaves (translated), and if so with what clamp when the
+    /// backups hold its acknowledgment or window back; `None`: it is
+    /// suppressed (a backup, or a primary without a fresh majority or in
+    /// doubt).
+    pub(crate) emit: Option<Option<Clamp>>,
     /// This node's progress moved: the replica work has a report to send.
     pub(crate) moved: bool,
     /// Replicas found to write other bytes and taken out of the set.
@@ -333,7 +346,11 @@ impl Entry {
             });
             let held = told.ack_held || told.window_held;
             if held {
-                clamp = Some((told.ack, told.window_field(tr.local_wscale)));
+                clamp = Some(Clamp {
+                    ack: told.ack,
+                    window: told.window_field(tr.local_wscale),
+                    ack_held: told.ack_held,
+                });
             }
             self.held = held.then_some(told);
         }

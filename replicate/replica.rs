@@ -913,6 +913,47 @@ pub(crate) fn segment_of(pkt: &[u8], total_len: usize) -> Option<Segment> {
 /// TCP flag FIN.
 pub(crate) const FIN: u8 = 0x01;
 
+/// Takes out the SACK option of the segment in `pkt` (its bytes become
+/// no-operation options, the checksum kept under `cs`) if a block of it
+/// ends after `ack`, the acknowledgment the primary lets the client see
+/// when the backups hold it back. Such a block tells the client that
+/// bytes a backup lacks arrived (the primary's stack has them, or answers
+/// the client's retransmission of them with a duplicate SACK): the client
+/// would not send them again, and the backup, short of them, would hold
+/// the acknowledgment back for good, the client retransmitting one
+/// segment per timeout. Without the option the client recovers as from
+/// plain duplicate acknowledgments. Blocks at or below `ack` (duplicate
+/// SACKs of what every replica has) alone are left. Returns whether it
+/// took the option out; `None` if the segment is not TCP.
+pub(crate) fn strip_sack_above(
+    pkt: &mut [u8],
+    ack: u32,
+    cs: crate::splice::Checksum,
+) -> Option<bool> {
+    use crate::splice::{be32, for_each_option, tcp_header, OPT_SACK};
+    let (t, len) = tcp_header(pkt)?;
+    let mut option = None;
+    for_each_option(pkt, t, len, |kind, at, vlen| {
+        if kind == OPT_SACK && vlen % 8 == 0 && option.is_none() {
+            option = Some((at, vlen));
+        }
+    });
+    let Some((at, vlen)) = option else {
+        return Some(false);
+    };
+    let beyond = (at..at + vlen)
+        .step_by(8)
+        .any(|b| be32(pkt, b + 4).is_some_and(|right| after(right, ack)));
+    if !beyond {
+        return Some(false);
+    }
+    // Kind and length bytes too: at most 2 + 4 x 8 bytes.
+    let nops = [1u8; 40];
+    let check = crate::splice::check_field(t, cs);
+    crate::csum::patch(pkt, at - 2, nops.get(..vlen + 2)?, check)?;
+    Some(true)
+}
+
 /// Sets the acknowledgment number of the segment in `pkt` to `ack` and,
 /// if given, its window field to `window`, keeping its checksum under
 /// `cs`.

@@ -109,8 +109,9 @@ fn the_primary_emits_with_its_ack_held_to_the_backups() {
     // The backup has received 10 bytes of the client's, the primary 50.
     report(&mut e, 2, CLIENT_NEXT + 10, SERVER_NEXT);
     let out = e.outbound(&stack(SERVER_NEXT, 0, CLIENT_NEXT + 50, ACK), 5, true, |_, _| 0);
-    let (ack, _) = out.emit.expect("the primary emits").expect("clamped");
-    assert_eq!(ack, CLIENT_NEXT + 10, "no further than the backup received");
+    let clamp = out.emit.expect("the primary emits").expect("clamped");
+    assert_eq!(clamp.ack, CLIENT_NEXT + 10, "no further than the backup received");
+    assert!(clamp.ack_held);
     assert!(e.held.is_some_and(|h| h.ack_held));
     // Once the backup has it all, nothing is held.
     report(&mut e, 2, CLIENT_NEXT + 50, SERVER_NEXT);

@@ -544,3 +544,34 @@ fn a_dropped_handshake_or_replay_is_played_again() {
         }
     }
 }
+
+/// A primary whose acknowledgment the backups hold back must not SACK
+/// what lies beyond it: the client would not send it again.
+#[test]
+fn sack_beyond_a_held_acknowledgment_is_taken_out() {
+    use crate::replica::strip_sack_above;
+    let base = seg(7, 1000, 500, Some((1, 2)), b"");
+    // A duplicate SACK of the client's retransmission, above the held ack.
+    let mut p = with_sack(&base, &[(1000, 2448)]);
+    let before = p.clone();
+    assert_eq!(strip_sack_above(&mut p, 1000, Checksum::Full), Some(true));
+    assert!(checksums_verify(&p));
+    let (ihl, tlen) = tcp_header(&p).unwrap();
+    let at = ihl + tlen - 12;
+    assert_eq!(&p[at..ihl + tlen], &[1u8; 12][..], "the option is no-ops");
+    assert_eq!(p.len(), before.len());
+    assert_eq!(p[..ihl + 16], before[..ihl + 16], "header fields untouched");
+    // Blocks at or below the acknowledgment: every replica has them.
+    let mut p = with_sack(&base, &[(500, 900), (900, 1000)]);
+    let before = p.clone();
+    assert_eq!(strip_sack_above(&mut p, 1000, Checksum::Full), Some(false));
+    assert_eq!(p, before);
+    // One block beyond is enough to take the option out.
+    let mut p = with_sack(&base, &[(500, 900), (1200, 1300)]);
+    assert_eq!(strip_sack_above(&mut p, 1000, Checksum::Full), Some(true));
+    assert!(checksums_verify(&p));
+    // No option: nothing to do.
+    let mut p = base.clone();
+    assert_eq!(strip_sack_above(&mut p, 1000, Checksum::Full), Some(false));
+    assert_eq!(p, base);
+}
