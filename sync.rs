@@ -19,8 +19,8 @@ use crate::{
     client_acks::ClientAcks,
     config::MAX_PEERS,
     conntable::{ConnTable, Keyed, Sharding},
-    handover::SegmentHead,
     entry::{Entry, Inbound, Outbound},
+    handover::SegmentHead,
     lost_handshake,
     output_digest::OutputCheck,
     replica::{
@@ -1056,7 +1056,10 @@ impl crate::sys::ticker::Tick<Work> for Node {
                 // What the peers' summaries vouched for counts as heard
                 // when they came: before the silent are counted out.
                 if vouching {
-                    for v in vouches.iter().filter(|v| summary::in_buckets(v.buckets, &e.tuple)) {
+                    for v in vouches
+                        .iter()
+                        .filter(|v| summary::in_buckets(v.buckets, &e.tuple))
+                    {
                         if let Some(w) = e.rep.heard_from(v.id) {
                             // The same word again: only the time moves.
                             e.rep.heard(v.id, &w, v.at_ms);

@@ -48,7 +48,10 @@ fn entry(self_id: u32) -> Entry {
     // The client's acknowledgment of the SYN-ACK.
     assert!(matches!(
         e.inbound(&client(CLIENT_NEXT, 0, SERVER_NEXT, ACK), 1),
-        Inbound::Take { handshake_done: true, .. }
+        Inbound::Take {
+            handshake_done: true,
+            ..
+        }
     ));
     e
 }
@@ -57,7 +60,9 @@ fn entry(self_id: u32) -> Entry {
 fn segment(seq: u32, len: u32, ack: u32, flags: u8) -> Segment {
     Segment {
         seq,
-        end: seq.wrapping_add(len).wrapping_add(u32::from(flags & FIN != 0)),
+        end: seq
+            .wrapping_add(len)
+            .wrapping_add(u32::from(flags & FIN != 0)),
         ack: Some(ack),
         flags,
         window: WINDOW,
@@ -92,10 +97,15 @@ fn a_backup_never_emits_and_digests_at_the_cluster_offset() {
     let mut e = entry(2);
     assert_eq!(e.rep.role(), Role::Backup);
     let mut digested_at = None;
-    let out = e.outbound(&stack(SERVER_NEXT, 100, CLIENT_NEXT, ACK), 5, true, |_, at| {
-        digested_at = Some(at);
-        0
-    });
+    let out = e.outbound(
+        &stack(SERVER_NEXT, 100, CLIENT_NEXT, ACK),
+        5,
+        true,
+        |_, at| {
+            digested_at = Some(at);
+            0
+        },
+    );
     assert!(out.emit.is_none(), "a backup's segment is suppressed");
     assert!(out.moved, "its progress moved: a report is due");
     assert_eq!(digested_at, Some(SERVER_NEXT), "digested in cluster space");
@@ -108,14 +118,28 @@ fn the_primary_emits_with_its_ack_held_to_the_backups() {
     assert_eq!(e.rep.role(), Role::Primary);
     // The backup has received 10 bytes of the client's, the primary 50.
     report(&mut e, 2, CLIENT_NEXT + 10, SERVER_NEXT);
-    let out = e.outbound(&stack(SERVER_NEXT, 0, CLIENT_NEXT + 50, ACK), 5, true, |_, _| 0);
+    let out = e.outbound(
+        &stack(SERVER_NEXT, 0, CLIENT_NEXT + 50, ACK),
+        5,
+        true,
+        |_, _| 0,
+    );
     let clamp = out.emit.expect("the primary emits").expect("clamped");
-    assert_eq!(clamp.ack, CLIENT_NEXT + 10, "no further than the backup received");
+    assert_eq!(
+        clamp.ack,
+        CLIENT_NEXT + 10,
+        "no further than the backup received"
+    );
     assert!(clamp.ack_held);
     assert!(e.held.is_some_and(|h| h.ack_held));
     // Once the backup has it all, nothing is held.
     report(&mut e, 2, CLIENT_NEXT + 50, SERVER_NEXT);
-    let out = e.outbound(&stack(SERVER_NEXT, 0, CLIENT_NEXT + 50, ACK), 6, true, |_, _| 0);
+    let out = e.outbound(
+        &stack(SERVER_NEXT, 0, CLIENT_NEXT + 50, ACK),
+        6,
+        true,
+        |_, _| 0,
+    );
     assert_eq!(out.emit, Some(None));
     assert!(e.held.is_none());
 }
@@ -134,7 +158,12 @@ fn a_primary_without_a_fresh_majority_falls_silent_until_vouched_for() {
 #[test]
 fn the_fin_is_recorded_and_a_late_reset_after_both_fins_is_known() {
     let mut e = entry(1);
-    e.outbound(&stack(SERVER_NEXT, 0, CLIENT_NEXT, ACK | FIN), 5, true, |_, _| 0);
+    e.outbound(
+        &stack(SERVER_NEXT, 0, CLIENT_NEXT, ACK | FIN),
+        5,
+        true,
+        |_, _| 0,
+    );
     assert_eq!(e.fin_end, Some(SERVER_NEXT + 1));
     assert!(!e.closed_both_ways(), "the client has not closed yet");
     e.inbound(&client(CLIENT_NEXT, 0, SERVER_NEXT + 1, ACK | FIN), 6);
@@ -175,7 +204,10 @@ fn a_fenced_node_takes_nothing() {
         e.inbound(&client(CLIENT_NEXT, 10, SERVER_NEXT, ACK), 5),
         Inbound::Fenced
     );
-    assert!(e.outbound(&stack(SERVER_NEXT, 10, CLIENT_NEXT, ACK), 5, true, |_, _| 0).emit.is_none());
+    assert!(e
+        .outbound(&stack(SERVER_NEXT, 10, CLIENT_NEXT, ACK), 5, true, |_, _| 0)
+        .emit
+        .is_none());
 }
 
 #[test]
@@ -186,7 +218,12 @@ fn a_backup_whose_stack_repeats_what_the_client_acknowledged_is_caught_up() {
     e.inbound(&client(CLIENT_NEXT, 0, SERVER_NEXT + 1, ACK), 5);
     // This backup's stack sends its FIN now: the client will not
     // acknowledge it again, so the hook plays the acknowledgment.
-    let out = e.outbound(&stack(SERVER_NEXT, 0, CLIENT_NEXT, ACK | FIN), 6, true, |_, _| 0);
+    let out = e.outbound(
+        &stack(SERVER_NEXT, 0, CLIENT_NEXT, ACK | FIN),
+        6,
+        true,
+        |_, _| 0,
+    );
     let ack = out.catch_up.expect("the client's acknowledgment is played");
     assert_eq!(ack.ack, SERVER_NEXT + 1);
     assert_eq!(ack.flags, ACK);

@@ -6,9 +6,9 @@ use crate::rendezvous::Key;
 use crate::replica::{cluster_isn, cluster_tsval, segment_of, FIN};
 use crate::splice::{build_segment, is_played, parse_syn, Segment, SynOptions, ACK, PSH, RST, SYN};
 use crate::syn_cache;
-use std::sync::atomic::AtomicU64;
 use crate::wire::Tuple;
 use proptest::prelude::*;
+use std::sync::atomic::AtomicU64;
 
 const TUPLE: Tuple = Tuple {
     client: [192, 0, 2, 7],
@@ -280,7 +280,10 @@ fn remembered_options_are_recalled_for_that_handshake_only() {
         ..TUPLE
     };
     assert_eq!(syn_cache::recall(&table, &k, &other, 10), None);
-    assert_eq!(syn_cache::recall(&table, &Key::new(&[1; 16]), &TUPLE, 10), None);
+    assert_eq!(
+        syn_cache::recall(&table, &Key::new(&[1; 16]), &TUPLE, 10),
+        None
+    );
 }
 
 #[test]

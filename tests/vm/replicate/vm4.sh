@@ -4,14 +4,7 @@
 # (R=2) and 83 (R=3).
 BYTES=$((100 * 1024 * 1024))
 WANT=$(tptest digest $BYTES 7)
-# wait_nodes: until every node answers on its counters port.
-wait_nodes() {
-	for n in 1 2 3; do
-		i=0
-		while ! tptest cat 10.0.0.$n 90 > /dev/null 2>&1 && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
-	done
-}
-wait_nodes
+tp_wait_stats
 sleep 3
 
 # watch PID WHAT: waits for the transfer PID, at most 100 s (300 s on the debug kernel); on time out

@@ -3,10 +3,7 @@
 # Whatever the replicas do, the client must get one node's page whole,
 # never a mix; and the nodes must have found every backup's output
 # different from its primary's.
-for n in 1 2 3; do
-	i=0
-	while ! tptest cat 10.0.0.$n 90 > /dev/null 2>&1 && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
-done
+tp_wait_stats
 tp_barrier ready
 pages=""
 for n in 1 2 3; do

@@ -1,10 +1,7 @@
 # The attacker and the client of the replicate_forged test: forged
 # segments from raw sockets (tptest tcp-raw, tptest inject), as anyone on
 # the segment can send them, and a real connection around them.
-for n in 1 2 3; do
-	i=0
-	while ! tptest cat 10.0.0.$n 90 > /dev/null 2>&1 && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
-done
+tp_wait_stats
 tp_barrier ready
 
 # SYNs from 10.0.0.77:4001..4004, then an ACK on each whose number is

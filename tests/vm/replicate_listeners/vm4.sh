@@ -1,10 +1,7 @@
 # The client of the replicate_listeners test: unmodified programs (tptest
 # hold, busybox wget and nc) through the VIP, then to each node directly
 # once the module is gone.
-for n in 1 2 3; do
-	i=0
-	while ! tptest cat 10.0.0.$n 90 > /dev/null 2>&1 && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
-done
+tp_wait_stats
 tp_barrier ready
 
 # ok_total FILE: connections of `tptest hold` that answered to the end.

@@ -5,10 +5,7 @@
 # entry on its replicas, whose stacks (SYN cookies) kept nothing either:
 # without the module playing the handshake again, the client would send
 # into a black hole. Every transfer must be answered, byte-exact.
-for n in 1 2 3; do
-	i=0
-	while ! tptest cat 10.0.0.$n 90 > /dev/null 2>&1 && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
-done
+tp_wait_stats
 tp_barrier ready
 
 BYTES=65536

@@ -3,10 +3,7 @@
 # (R=2), while 5,000 SYNs from hosts that do not exist flood the hash
 # service, and vm3 is power-cut with every held connection open. Every
 # legitimate connection is served, byte-exact.
-for n in 1 2 3; do
-	i=0
-	while ! tptest cat 10.0.0.$n 90 > /dev/null 2>&1 && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
-done
+tp_wait_stats
 tp_barrier ready
 
 # 400 echo connections in eight groups of 50, 5 s apart (the servers'

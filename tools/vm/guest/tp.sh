@@ -225,6 +225,15 @@ tp_node_stat() {
 	tptest cat 10.0.0.$1 90 2>/dev/null | sed -n "s/^$2 //p" | grep . || echo -1
 }
 
+# tp_wait_stats: until every node (1 .. TP_NVMS-1) answers on its counters
+# port (90, `tptest serve 90 stats`), at most a minute each.
+tp_wait_stats() {
+	for n in $(seq $((TP_NVMS - 1))); do
+		i=0
+		while ! tptest cat 10.0.0.$n 90 > /dev/null 2>&1 && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
+	done
+}
+
 # tp_sending_node: the node (1 .. TP_NVMS-1) whose replica_out moves over
 # 0.2 s, 0 if none: the primary of the replicated transfer under way.
 tp_sending_node() {
