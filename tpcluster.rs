@@ -580,20 +580,33 @@ impl Tick for Node {
             self.announce(member);
         }
         self.heartbeat.lock().set(&config, &rt.members, &own, view);
-        // A peer counted dead (or live) is said at once, not at the next
-        // heartbeat: a takeover waits only half an interval after it for
-        // the word to reach a cut-off primary (`sync.rs`).
-        if n_changed > 0 {
-            self.send_heartbeats();
-        }
+        // The word goes out with the decision that made it, as it always
+        // did: a peer counted dead is said at once (a takeover waits only
+        // half an interval for the word to reach a cut-off primary,
+        // `sync.rs`), and a new view reaches the peers before theirs
+        // could disagree with it. The heartbeat ticker sends only when
+        // this tick is late (waiting for the configuration).
+        self.send_heartbeats();
         timers.heartbeat_ms
     }
 }
 
 impl Tick<HeartbeatTick> for Node {
-    /// Every heartbeat interval: sends this node's heartbeats.
+    /// Sends this node's heartbeats if the periodic tick has not for a
+    /// whole interval (it waits for a netlink request, say); returns when
+    /// to look again: when the interval since the last round ends.
     fn tick(&self) -> u32 {
-        self.send_heartbeats()
+        let wait = {
+            let word = self.heartbeat.lock();
+            let interval = u64::from(word.timers().heartbeat_ms);
+            interval.saturating_sub(clock::now_ms().saturating_sub(word.sent_ms))
+        };
+        if wait == 0 {
+            self.send_heartbeats()
+        } else {
+            // Looked at again when the interval since the last round ends.
+            u32::try_from(wait).unwrap_or(u32::MAX)
+        }
     }
 }
 

@@ -25,35 +25,12 @@ node_stats() {
 			grep -E '^(replica_entries|replica_half_open|heartbeat_late|member_down|replica_takeovers|replica_excluded|cpu_busy_ticks) ' | tr '\n' ' ')"
 	done
 }
-# tracked: the replica entries of all nodes, summed. A node that does not
-# answer its statistics (its guest busy with the held connections) is asked
-# again, so that one lost reading is not counted as a lost connection.
-tracked() {
-	sum=0
-	for n in 1 2 3; do
-		i=0
-		while v=$(tp_node_stat $n replica_entries) && [ "$v" -lt 0 ] && [ $i -lt 10 ]; do
-			sleep 0.5
-			i=$((i + 1))
-		done
-		sum=$((sum + v))
-	done
-	echo $sum
-}
-sleep $((5 * TP_SLOW))
-tp_info "held: $(node_stats)"
-entries=$(tracked)
-tp_expect "every held connection tracked by its two replicas ($entries entries)" [ "$entries" -ge $((2 * HELD)) ]
-
-# A node's death at scale: vm3 is power-cut while every held connection is
-# open. The held connections whose primary it was (about a third) are
-# taken over by their other replica, those it backed go on with one; every
-# one must answer to the end (below), and the client sees no reset
-# (check.py). The flood and the transfers then run on the two left.
-# stat_sum NAME: NAME summed over vm1 and vm2, each asked again while busy.
+# stat_sum NAME: NAME summed over the nodes up ($NODES). A node that does
+# not answer its statistics (its guest busy with the held connections) is
+# asked again, so that one lost reading is not counted as a lost connection.
 stat_sum() {
 	sum=0
-	for n in 1 2; do
+	for n in $NODES; do
 		i=0
 		while v=$(tp_node_stat $n $1) && [ "$v" -lt 0 ] && [ $i -lt 10 ]; do
 			sleep 0.5
@@ -63,10 +40,20 @@ stat_sum() {
 	done
 	echo $sum
 }
+sleep $((5 * TP_SLOW))
+tp_info "held: $(node_stats)"
+entries=$(stat_sum replica_entries)
+tp_expect "every held connection tracked by its two replicas ($entries entries)" [ "$entries" -ge $((2 * HELD)) ]
+
+# A node's death at scale: vm3 is power-cut while every held connection is
+# open. The held connections whose primary it was (about a third) are
+# taken over by their other replica, those it backed go on with one; every
+# one must answer to the end (below), and the client sees no reset
+# (check.py). The flood and the transfers then run on the two left.
+NODES="1 2"
 takeovers=$(stat_sum replica_takeovers)
 down=$(stat_sum member_down)
 tp_host kill 3
-NODES="1 2"
 i=0
 while [ "$(stat_sum member_down)" -lt $((down + 2)) ] && [ $i -lt $((60 * TP_SLOW)) ]; do
 	sleep 0.5
