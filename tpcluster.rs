@@ -184,10 +184,11 @@ struct Node {
     /// next opens (process context only).
     #[pin]
     channel: Mutex<Option<Channel>>,
-    /// What this node's heartbeats say, sent by a ticker of its own
-    /// ([`HeartbeatTick`]): no netlink request, publication or replica
-    /// work holds this lock for longer than it takes to update it, so the
-    /// heartbeats go out on time while those wait for the configuration
+    /// What this node's heartbeats say: sent by the periodic tick with each
+    /// decision, and by a ticker of its own ([`HeartbeatTick`]) when the
+    /// tick is a whole interval late. No netlink request, publication or
+    /// replica work holds this lock for longer than it takes to update it,
+    /// so the heartbeats go out on time while those hold the configuration
     /// (process context only).
     #[pin]
     heartbeat: Mutex<KBox<HeartbeatWord>>,
@@ -216,8 +217,8 @@ struct Node {
     disagreed: AtomicBool,
 }
 
-/// Marks the ticker that sends a node's heartbeats (see
-/// [`Node::send_heartbeats`]).
+/// Marks the ticker that sends a node's heartbeats when its periodic tick
+/// is late (see [`Node::send_heartbeats`]).
 struct HeartbeatTick;
 
 /// What a node's heartbeats say, as its last tick or publication left it.
@@ -288,7 +289,7 @@ impl HeartbeatWord {
 struct Runtime {
     /// Calls [`Node::tick`] every heartbeat interval.
     ticker: Option<Ticker<Node>>,
-    /// Sends the heartbeats every heartbeat interval.
+    /// Sends the heartbeats when the tick has not for a whole interval.
     heartbeat_ticker: Option<Ticker<Node, HeartbeatTick>>,
     /// Whether the published plane lets this node take new connections.
     full_member: bool,
