@@ -254,18 +254,18 @@ impl PeerSummaries {
 
     /// The peers whose summaries this node hears (one came within
     /// [`SUMMARY_STALE_MS`] of `now`), the buckets each asked to be
-    /// reported again, and what each vouched for since the last run, the
-    /// last two taken.
-    fn for_run(&mut self, now: u64) -> (PeerIds, [(u32, u32); MAX_PEERS], [Vouch; MAX_PEERS]) {
+    /// reported again, and what the peers vouched for since the last run
+    /// (in `vouches`, the first of them; returns how many), the last two
+    /// taken.
+    fn for_run(
+        &mut self,
+        now: u64,
+        vouches: &mut [Vouch; MAX_PEERS],
+    ) -> (PeerIds, [(u32, u32); MAX_PEERS], usize) {
         let mut speaking = PeerIds::new();
         let mut refresh = [(0, 0); MAX_PEERS];
-        let mut vouches = [Vouch::default(); MAX_PEERS];
-        for ((p, r), v) in self
-            .peers
-            .iter_mut()
-            .zip(refresh.iter_mut())
-            .zip(vouches.iter_mut())
-        {
+        let mut n_vouches = 0;
+        for (p, r) in self.peers.iter_mut().zip(refresh.iter_mut()) {
             if p.id == 0 {
                 continue;
             }
@@ -273,13 +273,17 @@ impl PeerSummaries {
                 speaking.insert(p.id);
             }
             *r = (p.id, core::mem::take(&mut p.refresh));
-            *v = Vouch {
-                id: p.id,
-                at_ms: p.vouched_ms,
-                buckets: core::mem::take(&mut p.vouched),
-            };
+            let buckets = core::mem::take(&mut p.vouched);
+            if let (true, Some(v)) = (buckets != 0, vouches.get_mut(n_vouches)) {
+                *v = Vouch {
+                    id: p.id,
+                    at_ms: p.vouched_ms,
+                    buckets,
+                };
+                n_vouches += 1;
+            }
         }
-        (speaking, refresh, vouches)
+        (speaking, refresh, n_vouches)
     }
 }
 
@@ -1024,9 +1028,11 @@ impl crate::sys::ticker::Tick<Work> for Node {
         // or have something to do.
         // The peers that send summaries, and the buckets of connections
         // any asked to be reported again: a sweep.
-        let (speaking, refresh, vouches) = self.replicate.summaries.lock().for_run(now);
+        let mut vouches = [Vouch::default(); MAX_PEERS];
+        let (speaking, refresh, n_vouches) =
+            self.replicate.summaries.lock().for_run(now, &mut vouches);
+        let vouches = &vouches[..n_vouches];
         let refreshing = refresh.iter().any(|&(_, mask)| mask != 0);
-        let vouching = vouches.iter().any(|v| v.buckets != 0);
         let mut vouched = 0u64;
         let sweep = refreshing
             || now.saturating_sub(self.replicate.swept_ms.load(Ordering::Relaxed))
@@ -1055,11 +1061,9 @@ impl crate::sys::ticker::Tick<Work> for Node {
             table.for_each_mut(|slot, e| {
                 // What the peers' summaries vouched for counts as heard
                 // when they came: before the silent are counted out.
-                if vouching {
-                    for v in vouches
-                        .iter()
-                        .filter(|v| summary::in_buckets(v.buckets, &e.tuple))
-                    {
+                if !vouches.is_empty() {
+                    let bucket = 1 << summary::bucket_of(&e.tuple);
+                    for v in vouches.iter().filter(|v| v.buckets & bucket != 0) {
                         if let Some(w) = e.rep.heard_from(v.id) {
                             // The same word again: only the time moves.
                             e.rep.heard(v.id, &w, v.at_ms);
