@@ -21,7 +21,6 @@ use crate::{
         HANDOVER_MAX_LEN, HEARTBEAT_MAX_LEN, MAC_LEN, PROGRESS_MAX_LEN, SUMMARY_DATAGRAM_LEN,
     },
 };
-use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{init::Zeroable, prelude::*};
 
 /// What the channel derives from the cluster key. Deriving keeps the
@@ -114,15 +113,14 @@ impl Cluster {
 }
 
 /// An open channel: its socket and its send state. Used in process context
-/// only, under the node's channel mutex; its only changing state, the
-/// datagram counter, is atomic, so sending needs no `&mut`.
+/// only, under the node's channel mutex.
 pub(crate) struct Channel {
     socket: UdpSocket,
     settings: ChannelSettings,
     keys: Keys,
     /// Counter of the next datagram; see `membership.rs` for why it starts
     /// at the real-time clock.
-    next_counter: AtomicU64,
+    next_counter: u64,
     /// This opening's incarnation: real-time seconds when it opened.
     incarnation: u32,
     /// This opening's epoch: a random number, never 0, that peers learn
@@ -150,7 +148,7 @@ impl Channel {
             socket,
             settings,
             keys: Keys::derive(&settings.key),
-            next_counter: AtomicU64::new(now),
+            next_counter: now,
             incarnation: (now / 1_000_000_000) as u32,
             epoch: crypto::random_nonzero_u32(),
         })
@@ -175,7 +173,7 @@ impl Channel {
     /// with this node's `policy` and its view of the members' policies, to
     /// each of `peers`: one datagram each, bound to it.
     pub(crate) fn send_heartbeats(
-        &self,
+        &mut self,
         peers: impl Iterator<Item = Recipient>,
         live: &[u32],
         (policy, policy_view): (&NodePolicy, u64),
@@ -239,22 +237,22 @@ pub(crate) enum Received<'a> {
 
 impl Channel {
     /// The header of the next datagram, to `to`: its counter is taken.
-    fn next_header(&self, to: &Recipient) -> Header {
-        Header {
+    fn next_header(&mut self, to: &Recipient) -> Header {
+        let header = Header {
             sender: self.settings.id,
             cluster: self.keys.cluster_id,
-            // Each datagram its own: a peer takes none whose counter it
-            // has seen (`membership.rs`).
-            counter: self.next_counter.fetch_add(1, Ordering::Relaxed),
+            counter: self.next_counter,
             recipient: to.id,
             epoch: to.epoch,
-        }
+        };
+        self.next_counter += 1;
+        header
     }
 
     /// Encodes one datagram of at most `max_len` bytes with `encode` and
     /// sends it to `to`, counting it.
     fn send_one(
-        &self,
+        &mut self,
         to: Recipient,
         max_len: usize,
         encode: impl FnOnce(&mut [u8], &Header, &Keys) -> Result<usize, wire::EncodeError>,
@@ -275,7 +273,7 @@ impl Channel {
 
     /// Sends one handover message to `to`.
     pub(crate) fn send_handover(
-        &self,
+        &mut self,
         to: Recipient,
         h: &Handover<'_>,
         counters: &Counters,
@@ -287,7 +285,7 @@ impl Channel {
 
     /// Sends one progress report to `to`.
     pub(crate) fn send_progress(
-        &self,
+        &mut self,
         to: Recipient,
         entries: &[Progress],
         counters: &Counters,
@@ -300,7 +298,7 @@ impl Channel {
 
     /// Sends one progress summary to `to`.
     pub(crate) fn send_summary(
-        &self,
+        &mut self,
         to: Recipient,
         body: &SummaryBody,
         counters: &Counters,

@@ -286,21 +286,23 @@ pub(crate) fn parse_syn_ack(pkt: &[u8]) -> Option<SynAck> {
     Some(s)
 }
 
+/// The MSS of a peer that gives none (RFC 9293, 3.7.1).
+pub(crate) const DEFAULT_MSS: u16 = 536;
+
 /// A client's SYN in `pkt` (not a SYN-ACK): its initial sequence number
-/// and the options it offered. A SYN without an MSS option is taken to
-/// accept 536 bytes (RFC 9293, 3.7.1).
+/// and the options it offered ([`DEFAULT_MSS`] if it gives no MSS).
 pub(crate) fn parse_syn(pkt: &[u8]) -> Option<(u32, SynOptions)> {
     let (t, len) = tcp_header(pkt)?;
     if *pkt.get(t + 13)? & (SYN | ACK | RST) != SYN {
         return None;
     }
     let mut o = SynOptions {
-        mss: 536,
+        mss: DEFAULT_MSS,
         wscale: None,
         sack_permitted: false,
     };
     for_each_option(pkt, t, len, |kind, at, vlen| match kind {
-        OPT_MSS if vlen == 2 => o.mss = be16(pkt, at).unwrap_or(536),
+        OPT_MSS if vlen == 2 => o.mss = be16(pkt, at).unwrap_or(DEFAULT_MSS),
         OPT_WSCALE if vlen == 1 => o.wscale = pkt.get(at).copied(),
         OPT_SACK_PERM if vlen == 0 => o.sack_permitted = true,
         _ => {}

@@ -460,11 +460,11 @@ impl Node {
     pub(crate) fn send_to(
         &self,
         to: u32,
-        send: impl FnOnce(&Channel, membership::Recipient) -> Result,
+        send: impl FnOnce(&mut Channel, membership::Recipient) -> Result,
     ) -> Result {
         let to = self.cluster.lock().membership.recipient(to).ok_or(ENOENT)?;
-        let channel = self.channel.lock();
-        send(channel.as_ref().ok_or(ENODEV)?, to)
+        let mut channel = self.channel.lock();
+        send(channel.as_mut().ok_or(ENODEV)?, to)
     }
 
     /// Opens, reopens or closes the channel to match `config`.
@@ -630,8 +630,8 @@ impl Node {
                 *slot = cluster.membership.recipient(id);
             }
         }
-        let channel = self.channel.lock();
-        let Some(channel) = channel.as_ref() else {
+        let mut channel = self.channel.lock();
+        let Some(channel) = channel.as_mut() else {
             return timers.heartbeat_ms;
         };
         let now = clock::now_ms();

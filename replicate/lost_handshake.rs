@@ -55,9 +55,9 @@ use crate::replica::{self, cluster_isn, cluster_tsval};
 use crate::splice::{Segment, SynOptions, ACK, RST, SYN};
 use crate::wire::Tuple;
 
-/// The MSS the played SYN gives when the client's is not remembered: a
-/// peer that gives none is taken to accept 536 bytes (RFC 9293, 3.7.1).
-pub(crate) const RECOVERED_MSS: u16 = 536;
+/// The MSS the played SYN gives when the client's is not remembered: what
+/// a peer that gives none is taken to accept.
+pub(crate) const RECOVERED_MSS: u16 = crate::splice::DEFAULT_MSS;
 
 /// The options the played SYN offers when the client's are not
 /// remembered: what any client accepts. Window scaling is offered (a
