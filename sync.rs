@@ -555,6 +555,9 @@ impl Node {
                     if c.ack_held {
                         replica::strip_sack_above(p, c.ack, cs)?;
                     }
+                    if let Some(tsval) = c.echo {
+                        replica::echo_at_least(p, tsval, cs)?;
+                    }
                 }
                 splice::translate_outbound(p, &tr, cs)
             },

@@ -91,6 +91,12 @@ impl ClientAcks {
         }
     }
 
+    /// The TSval of the client's last segment seen here, if the
+    /// connection has timestamps.
+    pub(crate) fn client_tsval(&self) -> Option<u32> {
+        self.timestamps.map(|(tsval, _)| tsval)
+    }
+
     /// Takes a segment from the client (cluster space, before
     /// translation) whose acknowledgment the hook found acceptable
     /// ([`crate::replica::Replication::check_ack`]): its `flags`, where it

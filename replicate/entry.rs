@@ -118,6 +118,9 @@ pub(crate) struct Clamp {
     /// The acknowledgment is below the stack's: its SACK blocks beyond
     /// it must go (`replica::strip_sack_above`).
     pub(crate) ack_held: bool,
+    /// With the acknowledgment held, the TSecr to send at least: the
+    /// client's last TSval (`replica::echo_at_least`).
+    pub(crate) echo: Option<u32>,
 }
 
 /// What the outbound hook does with a segment of this node's stack.
@@ -350,6 +353,7 @@ impl Entry {
                     ack: told.ack,
                     window: told.window_field(tr.local_wscale),
                     ack_held: told.ack_held,
+                    echo: self.acks.client_tsval().filter(|_| told.ack_held),
                 });
             }
             self.held = held.then_some(told);

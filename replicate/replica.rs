@@ -954,6 +954,44 @@ pub(crate) fn strip_sack_above(
     Some(true)
 }
 
+/// Makes the TSecr of the segment in `pkt` no older than `tsval` (the
+/// client's last), keeping its checksum under `cs`; whether it changed.
+/// `None` if the segment is malformed.
+///
+/// For an acknowledgment the backups hold back (RFC 7323, 4.3, echoes the
+/// TSval of the segment that filled a hole): the primary's stack, which
+/// has every byte, takes the client's retransmissions as duplicates and
+/// echoes the TSval of a segment sent before them. The client, seeing its
+/// retransmission acknowledged with an echo older than it, takes the
+/// timeout for spurious (Eifel detection, RFC 3522) and undoes its loss
+/// recovery: with no SACK beyond the acknowledgment to go on, it then
+/// sends the next missing segment only at its next timeout. The backup
+/// whose acknowledgment this is received the retransmission in order,
+/// and would have echoed it.
+pub(crate) fn echo_at_least(
+    pkt: &mut [u8],
+    tsval: u32,
+    cs: crate::splice::Checksum,
+) -> Option<bool> {
+    use crate::splice::{be32, for_each_option, tcp_header, OPT_TIMESTAMP};
+    let (t, len) = tcp_header(pkt)?;
+    let mut tsecr = None;
+    for_each_option(pkt, t, len, |kind, at, vlen| {
+        if kind == OPT_TIMESTAMP && vlen == 8 {
+            tsecr = Some(at + 4);
+        }
+    });
+    let Some(at) = tsecr else {
+        return Some(false);
+    };
+    if !after(tsval, be32(pkt, at)?) {
+        return Some(false);
+    }
+    let check = crate::splice::check_field(t, cs);
+    crate::csum::patch(pkt, at, &tsval.to_be_bytes(), check)?;
+    Some(true)
+}
+
 /// Sets the acknowledgment number of the segment in `pkt` to `ack` and,
 /// if given, its window field to `window`, keeping its checksum under
 /// `cs`.

@@ -263,3 +263,41 @@ proptest! {
         }
     }
 }
+
+/// A held acknowledgment carries the client's last TSval to echo
+/// (`replica::echo_at_least`); without timestamps, none.
+#[test]
+fn a_held_acknowledgment_echoes_the_clients_last_segment() {
+    let mut e = entry(1);
+    // The SYN-ACK's TSval 900, echoing the client's SYN's 100.
+    e.acks = ClientAcks::new(CLIENT_NEXT, SERVER_NEXT, Some((900, 100)));
+    let seg = Segment {
+        timestamps: Some((5_000, 900)),
+        ..client(CLIENT_NEXT, 50, SERVER_NEXT, ACK)
+    };
+    assert!(matches!(e.inbound(&seg, 1), Inbound::Take { .. }));
+    report(&mut e, 2, CLIENT_NEXT + 10, SERVER_NEXT);
+    let out = e.outbound(
+        &stack(SERVER_NEXT, 0, CLIENT_NEXT + 50, ACK),
+        5,
+        true,
+        |_, _| 0,
+    );
+    let clamp = out.emit.expect("the primary emits").expect("clamped");
+    assert!(clamp.ack_held);
+    assert_eq!(clamp.echo, Some(5_000));
+    // Without timestamps nothing to echo.
+    let mut e = entry(1);
+    assert!(matches!(
+        e.inbound(&client(CLIENT_NEXT, 50, SERVER_NEXT, ACK), 1),
+        Inbound::Take { .. }
+    ));
+    report(&mut e, 2, CLIENT_NEXT + 10, SERVER_NEXT);
+    let out = e.outbound(
+        &stack(SERVER_NEXT, 0, CLIENT_NEXT + 50, ACK),
+        5,
+        true,
+        |_, _| 0,
+    );
+    assert_eq!(out.emit.expect("emits").expect("clamped").echo, None);
+}

@@ -575,3 +575,44 @@ fn sack_beyond_a_held_acknowledgment_is_taken_out() {
     assert_eq!(strip_sack_above(&mut p, 1000, Checksum::Full), Some(false));
     assert_eq!(p, base);
 }
+
+/// A primary whose acknowledgment the backups hold back echoes at least
+/// the client's last TSval: its stack's older echo would tell the client
+/// its retransmission was needless (Eifel detection), and it would undo
+/// its loss recovery.
+#[test]
+fn a_held_acknowledgment_echoes_the_clients_last_tsval() {
+    use crate::replica::echo_at_least;
+    let tsecr_of = |p: &[u8]| {
+        let (ihl, _) = tcp_header(p).unwrap();
+        // nop, nop, kind, length, TSval, then TSecr.
+        u32::from_be_bytes(p[ihl + 28..ihl + 32].try_into().unwrap())
+    };
+    let base = seg(7, 1000, 500, Some((1, 2)), b"");
+    assert_eq!(tsecr_of(&base), 2);
+    let mut p = base.clone();
+    assert_eq!(echo_at_least(&mut p, 10, Checksum::Full), Some(true));
+    assert_eq!(tsecr_of(&p), 10);
+    assert!(checksums_verify(&p));
+    let (ihl, _) = tcp_header(&p).unwrap();
+    assert_eq!(
+        (&p[..ihl + 16], &p[ihl + 18..p.len() - 4]),
+        (&base[..ihl + 16], &base[ihl + 18..base.len() - 4]),
+        "nothing else changed but the checksum"
+    );
+    // An echo already as new, or newer (across the wrap too), stays.
+    for (echo, tsval) in [(10u32, 10u32), (10, 3), (5, u32::MAX - 5)] {
+        let mut p = seg(7, 1000, 500, Some((1, echo)), b"");
+        let before = p.clone();
+        assert_eq!(echo_at_least(&mut p, tsval, Checksum::Full), Some(false));
+        assert_eq!(p, before);
+    }
+    let mut p = seg(7, 1000, 500, Some((1, u32::MAX - 5)), b"");
+    assert_eq!(echo_at_least(&mut p, 5, Checksum::Full), Some(true));
+    assert_eq!(tsecr_of(&p), 5);
+    // No timestamps: nothing to do.
+    let base = seg(7, 1000, 500, None, b"");
+    let mut p = base.clone();
+    assert_eq!(echo_at_least(&mut p, 10, Checksum::Full), Some(false));
+    assert_eq!(p, base);
+}

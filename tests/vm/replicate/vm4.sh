@@ -98,6 +98,34 @@ for port in 80 83; do
 	watch $! "port $port"
 	tp_expect_eq "port $port, all replicas up: bytes and SHA-256" "$(cat /tmp/transfer.up)" "$WANT"
 done
+# A backup blind for half a second: the hub drops everything to and from
+# it while the client uploads 32 MiB to the R=3 service, within the dead
+# timeout (1 s here), so nobody is counted out. The primary holds its
+# acknowledgment back to what that backup has, and the client, which hears
+# of no SACK beyond it, must get the bytes it lacks to it at the pace of
+# any loss recovery. It did not: the acknowledgment of each
+# retransmission echoed the TSval of an older segment (the primary's stack
+# had the bytes, and took the retransmission for a duplicate), the client
+# took its timeout for spurious and undid its recovery, and sent one
+# segment per timeout, with backoff (`replica::echo_at_least`). Four
+# trials in five stalled that way.
+BLINK_BYTES=$((32 * 1024 * 1024))
+WANT_BLINK=$(tptest digest $BLINK_BYTES 11)
+for trial in 1 2 3; do
+	TPTEST_TIMELINE=/tmp/timeline tptest source 10.0.0.100 82 $BLINK_BYTES 11 > /tmp/transfer.blink 2>&1 &
+	pid=$!
+	sleep 1
+	sender=$(tp_sending_node)
+	blind=1
+	[ "$sender" = 1 ] && blind=2
+	tp_host link-down $blind
+	sleep 0.5
+	tp_host link-up $blind
+	watch $pid "port 82, vm$blind blind"
+	tp_expect_eq "port 82, a backup (vm$blind) blind for 0.5 s, trial $trial: bytes and SHA-256 (application's longest wait $(tp_longest_gap /tmp/timeline) ms)" \
+		"$(cat /tmp/transfer.blink)" "$WANT_BLINK answer $WANT_BLINK"
+done
+
 # Each connection had one primary, which sent, and one (R=2) or two (R=3)
 # backups, whose stacks' output was held back.
 senders=0
