@@ -22,19 +22,8 @@ tp_barrier ready
 start=$(tp_uptime_ms)
 TPTEST_STATUS_FILE=/tmp/hold.status TPTEST_STOP_FILE=/tmp/stop TPTEST_STALL_MS=$STALL_MS tptest hold-many 10.0.0.100 84 $N $SECONDS_HELD $ROUND_MS > /tmp/held 2> /tmp/held.err &
 hold=$!
-# The connections established, as hold-many says in its status file
-# (reading them from /proc takes an emulated guest many seconds each time,
-# which it then lacks for opening them).
-opened() {
-	v=$(sed -n 's/^established=\([0-9]*\).*/\1/p' /tmp/hold.status 2> /dev/null)
-	echo "${v:-0}"
-}
-i=0
-while [ "$(opened)" -lt $N ] && [ $i -lt $((300 * TP_SLOW)) ]; do
-	sleep 1
-	i=$((i + 1))
-done
-up=$(opened)
+tp_wait_established /tmp/hold.status $N $((300 * TP_SLOW))
+up=$(tp_established /tmp/hold.status)
 tp_info "$up of $N connections established after $((($(tp_uptime_ms) - start) / 1000)) s"
 tp_expect_eq "every connection established" "$up" "$N"
 # A round on every connection before the cut (the rounds begin once every

@@ -9,16 +9,8 @@ tp_barrier ready
 TPTEST_STATUS_FILE=/tmp/hold.status TPTEST_STOP_FILE=/tmp/stop TPTEST_STALL_MS=$((20000 * TP_SLOW)) \
 	tptest hold-many 10.0.0.100 83 $N $((400 * TP_SLOW)) $ROUND_MS > /tmp/held 2> /tmp/held.err &
 hold=$!
-opened() {
-	v=$(sed -n 's/^established=\([0-9]*\).*/\1/p' /tmp/hold.status 2> /dev/null)
-	echo "${v:-0}"
-}
-i=0
-while [ "$(opened)" -lt $N ] && [ $i -lt $((120 * TP_SLOW)) ]; do
-	sleep 1
-	i=$((i + 1))
-done
-tp_expect_eq "every connection established" "$(opened)" "$N"
+tp_wait_established /tmp/hold.status $N $((120 * TP_SLOW))
+tp_expect_eq "every connection established" "$(tp_established /tmp/hold.status)" "$N"
 # The opening's reports die down (their repeats take a few hundred ms).
 sleep 5
 tp_barrier idle_start

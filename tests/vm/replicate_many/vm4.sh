@@ -25,39 +25,20 @@ start=$(tp_uptime_ms)
 TPTEST_STATUS_FILE=/tmp/hold.status TPTEST_STOP_FILE=/tmp/stop TPTEST_STALL_MS=$STALL_MS \
 	tptest hold-many 10.0.0.100 83 $N $((900 * TP_SLOW)) $ROUND_MS > /tmp/held 2> /tmp/held.err &
 hold=$!
-# The connections established, as hold-many says in its status file.
-opened() {
-	v=$(sed -n 's/^established=\([0-9]*\).*/\1/p' /tmp/hold.status 2> /dev/null)
-	echo "${v:-0}"
-}
-i=0
-while [ "$(opened)" -lt $N ] && [ $i -lt $((300 * TP_SLOW)) ]; do
-	sleep 1
-	i=$((i + 1))
-done
-tp_expect_eq "every connection established ($((($(tp_uptime_ms) - start) / 1000)) s)" "$(opened)" "$N"
+tp_wait_established /tmp/hold.status $N $((300 * TP_SLOW))
+tp_expect_eq "every connection established ($((($(tp_uptime_ms) - start) / 1000)) s)" \
+	"$(tp_established /tmp/hold.status)" "$N"
 # A round on every connection before the cut (the rounds begin once every
 # connection is open).
 sleep $((ROUND_MS / 1000 + 5))
-# stat_sum NAME NODES: counter NAME summed over NODES (asked again if a
-# busy node does not answer).
-stat_sum() {
-	sum=0
-	for n in $2; do
-		i=0
-		while v=$(tp_node_stat $n $1) && [ "$v" -lt 0 ] && [ $i -lt 10 ]; do
-			sleep 0.5
-			i=$((i + 1))
-		done
-		sum=$((sum + v))
-	done
-	echo $sum
-}
-entries=$(stat_sum replica_entries "1 2 3")
+entries=$(tp_stat_sum replica_entries "1 2 3")
 tp_expect "every connection tracked by its two replicas ($entries entries)" [ "$entries" -ge $((2 * N)) ]
+# Nobody counted out before the cut: a replica taken out of a set leaves
+# its connections with one replica, which the cut may end.
+tp_expect_eq "replicas taken out of a set before the cut" "$(tp_stat_sum replica_excluded "1 2 3")" 0
 tp_barrier held
-takeovers=$(stat_sum replica_takeovers "1 2")
-down=$(stat_sum member_down "1 2")
+takeovers=$(tp_stat_sum replica_takeovers "1 2")
+down=$(tp_stat_sum member_down "1 2")
 tp_host kill 3
 cut=$(tp_uptime_ms)
 # A round more on every connection after the cut, then the hold ends.
@@ -69,9 +50,9 @@ tp_info "the last round ended $((($(tp_uptime_ms) - cut) / 1000)) s after the cu
 # (Each survivor counts vm3 down once; a survivor starved past the dead
 # timeout right after the cut, when every third connection is taken over,
 # is counted down by the other for a moment too: 5 in one run.)
-downs=$(($(stat_sum member_down "1 2") - down))
+downs=$(($(tp_stat_sum member_down "1 2") - down))
 tp_expect "both survivors counted vm3 dead ($downs members counted down)" [ "$downs" -ge 2 ]
-taken=$(($(stat_sum replica_takeovers "1 2") - takeovers))
+taken=$(($(tp_stat_sum replica_takeovers "1 2") - takeovers))
 tp_expect "connections taken over from vm3 ($taken; about a third of $N)" [ "$taken" -ge $((N / 6)) ]
 tp_expect "every connection kept answering across vm3's power cut, each line echoed intact, from one server" \
 	grep -q "^replica connections=$N ok=$N failed=0 .* changed=0 " /tmp/held

@@ -25,24 +25,9 @@ node_stats() {
 			grep -E '^(replica_entries|replica_half_open|heartbeat_late|member_down|replica_takeovers|replica_excluded|cpu_busy_ticks) ' | tr '\n' ' ')"
 	done
 }
-# stat_sum NAME: NAME summed over the nodes up ($NODES). A node that does
-# not answer its statistics (its guest busy with the held connections) is
-# asked again, so that one lost reading is not counted as a lost connection.
-stat_sum() {
-	sum=0
-	for n in $NODES; do
-		i=0
-		while v=$(tp_node_stat $n $1) && [ "$v" -lt 0 ] && [ $i -lt 10 ]; do
-			sleep 0.5
-			i=$((i + 1))
-		done
-		sum=$((sum + v))
-	done
-	echo $sum
-}
 sleep $((5 * TP_SLOW))
 tp_info "held: $(node_stats)"
-entries=$(stat_sum replica_entries)
+entries=$(tp_stat_sum replica_entries "$NODES")
 tp_expect "every held connection tracked by its two replicas ($entries entries)" [ "$entries" -ge $((2 * HELD)) ]
 
 # A node's death at scale: vm3 is power-cut while every held connection is
@@ -51,15 +36,15 @@ tp_expect "every held connection tracked by its two replicas ($entries entries)"
 # one must answer to the end (below), and the client sees no reset
 # (check.py). The flood and the transfers then run on the two left.
 NODES="1 2"
-takeovers=$(stat_sum replica_takeovers)
-down=$(stat_sum member_down)
+takeovers=$(tp_stat_sum replica_takeovers "$NODES")
+down=$(tp_stat_sum member_down "$NODES")
 tp_host kill 3
 i=0
-while [ "$(stat_sum member_down)" -lt $((down + 2)) ] && [ $i -lt $((60 * TP_SLOW)) ]; do
+while [ "$(tp_stat_sum member_down "$NODES")" -lt $((down + 2)) ] && [ $i -lt $((60 * TP_SLOW)) ]; do
 	sleep 0.5
 	i=$((i + 1))
 done
-tp_expect "vm1 and vm2 counted the power-cut vm3 dead" [ "$(stat_sum member_down)" -ge $((down + 2)) ]
+tp_expect "vm1 and vm2 counted the power-cut vm3 dead" [ "$(tp_stat_sum member_down "$NODES")" -ge $((down + 2)) ]
 
 BYTES=1048576
 # 5,000 SYNs at 250 a second (a third of that on the debug kernel): a
@@ -93,6 +78,6 @@ cat /tmp/held[1-8] > /tmp/held
 tp_info "held: $(tr '\n' ' ' < /tmp/held)"
 ok=$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^ok=/) { split($i, a, "="); s += a[2] } } END { print s + 0 }' /tmp/held)
 tp_expect_eq "held connections that answered to the end, vm3 power-cut in the middle" "$ok" $HELD
-taken=$(( $(stat_sum replica_takeovers) - takeovers ))
+taken=$(( $(tp_stat_sum replica_takeovers "$NODES") - takeovers ))
 tp_expect "connections taken over from vm3 ($taken; about a third of $HELD held)" [ "$taken" -ge $((HELD / 6)) ]
 tp_barrier checked

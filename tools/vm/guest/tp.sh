@@ -234,6 +234,42 @@ tp_wait_stats() {
 	done
 }
 
+# tp_stat_sum NAME NODES: counter NAME (as tp_node_stat) summed over the
+# nodes NODES ("1 2 3"). A node that does not answer (its guest busy with
+# thousands of connections) is asked again, up to 10 times, so that one
+# lost reading is not counted as a loss.
+tp_stat_sum() {
+	_sum=0
+	for _n in $2; do
+		_try=0
+		while _v=$(tp_node_stat $_n $1) && [ "$_v" -lt 0 ] && [ $_try -lt 10 ]; do
+			sleep 0.5
+			_try=$((_try + 1))
+		done
+		_sum=$((_sum + _v))
+	done
+	echo $_sum
+}
+
+# tp_established FILE: the connections `tptest hold-many` has established,
+# as its status file FILE (TPTEST_STATUS_FILE) says; 0 before it wrote
+# one. (Reading them from /proc takes an emulated guest many seconds each
+# time, which it then lacks for opening them.)
+tp_established() {
+	_v=$(sed -n 's/^established=\([0-9]*\).*/\1/p' "$1" 2> /dev/null)
+	echo "${_v:-0}"
+}
+
+# tp_wait_established FILE N SECONDS: until hold-many's status file FILE
+# says N connections are established, at most SECONDS.
+tp_wait_established() {
+	_waited=0
+	while [ "$(tp_established "$1")" -lt "$2" ] && [ $_waited -lt "$3" ]; do
+		sleep 1
+		_waited=$((_waited + 1))
+	done
+}
+
 # tp_sending_node: the node (1 .. TP_NVMS-1) whose replica_out moves over
 # 0.2 s, 0 if none: the primary of the replicated transfer under way.
 tp_sending_node() {
