@@ -1217,7 +1217,11 @@ impl Node {
             }
         }
         if c.release {
-            if let Some(sk) = TcpSocket::lookup(self.net, &c.tuple) {
+            // In whatever state its stack is: a socket left closing (its
+            // FIN or the client's not yet acknowledged) would otherwise
+            // send on into the drop of untracked segments until it gives
+            // up, minutes later.
+            if let Some(sk) = TcpSocket::lookup_full(self.net, &c.tuple) {
                 sk.release_silently();
             }
             self.counters.bump(Counter::ReplicaFenced);

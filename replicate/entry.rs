@@ -337,7 +337,15 @@ impl Entry {
         } else {
             0
         };
-        let moved = seg.flags & RST == 0 && self.rep.advance_own(None, Some(sent), None);
+        // The acknowledgment the stack sends is what it has received
+        // (its `rcv_nxt`): taken here too, not only from the socket by the
+        // replica work. A stack that takes the client's FIN, closes and is
+        // done before the work reads it (the client acknowledged its FIN
+        // at once) leaves no socket to read, and the others would never
+        // hear that it has the FIN: the primary would hold its
+        // acknowledgment of it until it counted this replica out.
+        let received = seg.ack.filter(|_| seg.flags & RST == 0);
+        let moved = seg.flags & RST == 0 && self.rep.advance_own(received, Some(sent), None);
         self.dirty |= moved;
         let emit = primary && fresh && !self.rep.in_doubt();
         let mut clamp = None;

@@ -758,6 +758,17 @@ struct sock *tpc_tcp_lookup(struct net *net, const u8 *caddr, u16 cport, const u
 }
 
 /*
+ * The full socket of client @caddr:@cport to @vaddr:@vport (ports in host
+ * order) in any state but TIME_WAIT (closing ones too), with a reference;
+ * NULL if there is none.
+ */
+struct sock *tpc_tcp_lookup_full(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr,
+				 u16 vport)
+{
+	return tpc_full_sock(net, caddr, cport, vaddr, vport);
+}
+
+/*
  * The established socket whose SO_COOKIE is @cookie, with a reference;
  * NULL if there is none. Walks the whole established hash: O(its size).
  */

@@ -47,6 +47,25 @@ impl TcpSocket {
         (!sk.is_null()).then(|| Self { sk })
     }
 
+    /// The socket of `tuple` in `net` in any state but `TIME_WAIT`: closing
+    /// ones (`FIN_WAIT*`, `CLOSE_WAIT`, `LAST_ACK`) too.
+    pub(crate) fn lookup_full(net: NetNs, tuple: &Tuple) -> Option<Self> {
+        // SAFETY: `net` is live (its type's invariant); the addresses are 4
+        // bytes. The result, if not null, carries a reference.
+        let sk = unsafe {
+            bindings::tpc_tcp_lookup_full(
+                net.as_ptr(),
+                tuple.client.as_ptr(),
+                tuple.client_port,
+                tuple.vip.as_ptr(),
+                tuple.port,
+            )
+        };
+        // `then`, not `then_some`: no `TcpSocket` (whose drop puts a
+        // reference) may exist for a null result.
+        (!sk.is_null()).then(|| Self { sk })
+    }
+
     /// The established socket of `net` whose `SO_COOKIE` is `cookie`.
     /// Walks the namespace's whole established hash.
     pub(crate) fn lookup_cookie(net: NetNs, cookie: u64) -> Option<Self> {

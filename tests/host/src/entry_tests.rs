@@ -229,6 +229,49 @@ fn a_backup_whose_stack_repeats_what_the_client_acknowledged_is_caught_up() {
     assert_eq!(ack.flags, ACK);
 }
 
+#[test]
+fn what_the_stack_acknowledges_is_what_it_received_even_once_it_is_gone() {
+    // A backup's stack takes the client's data and FIN, answers with its
+    // own FIN (held back) and is done before the replica work reads its
+    // socket: its segments alone tell the primary it has the FIN.
+    let mut e = entry(2);
+    e.inbound(&client(CLIENT_NEXT, 20, SERVER_NEXT, ACK | FIN), 5);
+    assert_eq!(
+        e.rep.me().received,
+        CLIENT_NEXT,
+        "the hook counts nothing it passes"
+    );
+    e.dirty = false;
+    let out = e.outbound(
+        &stack(SERVER_NEXT, 0, CLIENT_NEXT + 21, ACK | FIN),
+        6,
+        true,
+        |_, _| 0,
+    );
+    assert!(out.moved && e.dirty, "a report is due");
+    assert_eq!(
+        e.rep.me().received,
+        CLIENT_NEXT + 21,
+        "the client's bytes and FIN"
+    );
+    // An older acknowledgment (a retransmission) moves nothing back, and a
+    // reset's acknowledgment field says nothing.
+    e.outbound(
+        &stack(SERVER_NEXT, 0, CLIENT_NEXT + 5, ACK),
+        7,
+        true,
+        |_, _| 0,
+    );
+    let out = e.outbound(
+        &stack(SERVER_NEXT + 1, 0, CLIENT_NEXT + 900, ACK | RST),
+        8,
+        true,
+        |_, _| 0,
+    );
+    assert!(!out.moved);
+    assert_eq!(e.rep.me().received, CLIENT_NEXT + 21);
+}
+
 proptest! {
     /// Whatever the stack sends, only a primary with a fresh majority and
     /// not in doubt lets it leave, and the digest sees every segment once.

@@ -10,10 +10,9 @@
 # and one per socket (TIME_WAIT included) that still points at the gate.
 tp_join_cluster "$(printf '5c%.0s' $(seq 32))"
 # No node dies in this test: relaxed timers keep a guest that its neighbours
-# starve for 200 ms from counting a peer out and in again. Such a flap
-# while a client closes can leave that connection open on its backups
-# (a known defect, Documentation/replicate.rst), which this test, about
-# listeners and references, would report as a reference left.
+# starve for 200 ms from counting a peer out and in again. This test is
+# about listeners and references; connections that close across such a
+# flap are replicate_flap's.
 tpctl node set heartbeat 100 dead 1000
 refcnt() { cat /sys/module/tpcluster/refcnt; }
 # wait_refcnt WANT SECONDS: until the references are WANT, at most SECONDS.
