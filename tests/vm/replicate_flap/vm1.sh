@@ -18,8 +18,17 @@ open85() {
 }
 # As many rounds as the client's script runs.
 ROUNDS=9
+down=$(tp_stat member_down)
 for round in $(seq $ROUNDS); do
 	tp_barrier "closed$round"
+	# The round's flap happened: the others counted the muted node out
+	# (it, hearing them all along, counted nobody out).
+	victim=$((round % 3 + 1))
+	if [ "$TP_VM" != $victim ]; then
+		now=$(tp_stat member_down)
+		tp_expect "round $round: vm$victim counted out here as the connections closed (member_down $down, then $now)" \
+			[ "$now" -gt "$down" ]
+	fi
 	i=0
 	while [ "$(open85)" -gt 0 ] && [ $i -lt $((100 * TP_SLOW)) ]; do sleep 0.1; i=$((i + 1)); done
 	left=$(open85)
@@ -28,6 +37,7 @@ for round in $(seq $ROUNDS); do
 		tp_info "round $round: conn show: $(tpctl conn show 2>&1 | tr -s ' ' | tr '\n' '|')"
 	fi
 	tp_expect_eq "round $round: port 85 sockets still open 10 s after the client closed" "$left" 0
+	down=$(tp_stat member_down)
 	tp_barrier "checked$round"
 done
 tp_info "vm$TP_VM: $(grep -E '^(replica_(drop_ack_unsent|ack_played|takeover|fenced|excluded|drop_untracked|drop_fenced)|member_down)' /proc/net/tpcluster | tr '\n' ' ')"

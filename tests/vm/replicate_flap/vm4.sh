@@ -21,9 +21,9 @@ while [ $round -le $ROUNDS ]; do
 	# The connections close SECONDS_HELD s after they open: the flap
 	# brackets that.
 	sleep $((SECONDS_HELD - 1)).$(awk -v r=$RANDOM 'BEGIN { printf "%02d", 70 + r % 30 }')
-	tp_host mute $victim $others
+	tp_expect "round $round: vm$victim's datagrams to the other nodes dropped" tp_host mute $victim $others
 	sleep "$(awk -v d=$TP_DEAD_MS 'BEGIN { print 2 * d / 1000 }')"
-	tp_host unmute $victim $others
+	tp_expect "round $round: vm$victim's datagrams to the other nodes pass again" tp_host unmute $victim $others
 	wait $held || true
 	tp_expect "round $round (vm$victim flapped as they closed): 24 connections answered to the end: $(tr '\n' ' ' < /tmp/h)" \
 		grep -q ' ok=24 failed=0 .* changed=0 ' /tmp/h
