@@ -743,29 +743,19 @@ static struct sock *tpc_listener(struct net *net, const u8 *vaddr, u16 vport)
 
 /*
  * The established socket of client @caddr:@cport to @vaddr:@vport (ports
- * in host order), with a reference; NULL if there is none.
+ * in host order), or with @any_state the full socket in any state but
+ * TIME_WAIT (closing ones too), with a reference; NULL if there is none.
  */
 struct sock *tpc_tcp_lookup(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr,
-			    u16 vport)
+			    u16 vport, bool any_state)
 {
 	struct sock *sk = tpc_full_sock(net, caddr, cport, vaddr, vport);
 
-	if (sk && sk->sk_state != TCP_ESTABLISHED) {
+	if (sk && !any_state && sk->sk_state != TCP_ESTABLISHED) {
 		sock_put(sk);
 		sk = NULL;
 	}
 	return sk;
-}
-
-/*
- * The full socket of client @caddr:@cport to @vaddr:@vport (ports in host
- * order) in any state but TIME_WAIT (closing ones too), with a reference;
- * NULL if there is none.
- */
-struct sock *tpc_tcp_lookup_full(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr,
-				 u16 vport)
-{
-	return tpc_full_sock(net, caddr, cport, vaddr, vport);
 }
 
 /*
@@ -899,8 +889,18 @@ out:
 void tpc_tcp_release_silently(struct sock *sk)
 {
 	lock_sock(sk);
-	if (sk->sk_state != TCP_CLOSE)
+	if (sk->sk_state != TCP_CLOSE) {
+		/*
+		 * As tcp_abort(): the socket lock keeps the owner's close()
+		 * out, the bottom-half lock the stack's own closes in softirq
+		 * (inet_csk_listen_stop() of a child still queued).
+		 */
+		local_bh_disable();
+		bh_lock_sock(sk);
 		tcp_done(sk);
+		bh_unlock_sock(sk);
+		local_bh_enable();
+	}
 	release_sock(sk);
 }
 

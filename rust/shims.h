@@ -146,9 +146,7 @@ struct tpc_tcp_snapshot {
 	u32 unread;	/* bytes of the receive queue copied out */
 };
 struct sock *tpc_tcp_lookup(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr,
-			    u16 vport);
-struct sock *tpc_tcp_lookup_full(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr,
-				 u16 vport);
+			    u16 vport, bool any_state);
 struct sock *tpc_tcp_lookup_cookie(struct net *net, u64 cookie);
 u64 tpc_sock_cookie(const struct sock *sk);
 void tpc_sock_tuple(const struct sock *sk, u8 *caddr, u16 *cport, u8 *vaddr, u16 *vport);

@@ -31,6 +31,16 @@ pub(crate) struct Snapshot {
 impl TcpSocket {
     /// The established socket of `tuple` in `net`.
     pub(crate) fn lookup(net: NetNs, tuple: &Tuple) -> Option<Self> {
+        Self::lookup_in(net, tuple, false)
+    }
+
+    /// The socket of `tuple` in `net` in any state but `TIME_WAIT`: closing
+    /// ones (`FIN_WAIT*`, `CLOSE_WAIT`, `LAST_ACK`) too.
+    pub(crate) fn lookup_full(net: NetNs, tuple: &Tuple) -> Option<Self> {
+        Self::lookup_in(net, tuple, true)
+    }
+
+    fn lookup_in(net: NetNs, tuple: &Tuple, any_state: bool) -> Option<Self> {
         // SAFETY: `net` is live (its type's invariant); the addresses are 4
         // bytes. The result, if not null, carries a reference.
         let sk = unsafe {
@@ -40,25 +50,7 @@ impl TcpSocket {
                 tuple.client_port,
                 tuple.vip.as_ptr(),
                 tuple.port,
-            )
-        };
-        // `then`, not `then_some`: no `TcpSocket` (whose drop puts a
-        // reference) may exist for a null result.
-        (!sk.is_null()).then(|| Self { sk })
-    }
-
-    /// The socket of `tuple` in `net` in any state but `TIME_WAIT`: closing
-    /// ones (`FIN_WAIT*`, `CLOSE_WAIT`, `LAST_ACK`) too.
-    pub(crate) fn lookup_full(net: NetNs, tuple: &Tuple) -> Option<Self> {
-        // SAFETY: `net` is live (its type's invariant); the addresses are 4
-        // bytes. The result, if not null, carries a reference.
-        let sk = unsafe {
-            bindings::tpc_tcp_lookup_full(
-                net.as_ptr(),
-                tuple.client.as_ptr(),
-                tuple.client_port,
-                tuple.vip.as_ptr(),
-                tuple.port,
+                any_state,
             )
         };
         // `then`, not `then_some`: no `TcpSocket` (whose drop puts a
