@@ -10,7 +10,7 @@ tp_wait_full_member 30
 tptest serve 90 stats &
 tp_barrier ready
 
-# established85: this node's sockets of port 85 connections not yet
+# open85: this node's sockets of port 85 connections not yet
 # closed by both sides (ESTABLISHED, CLOSE_WAIT, LAST_ACK, FIN_WAIT*).
 open85() {
 	awk 'NR > 1 { split($2, l, ":"); if (l[2] == "0055" && $4 != "0A" && $4 != "06") n++ } END { print n + 0 }' \
