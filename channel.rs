@@ -17,8 +17,9 @@ use crate::{
     stats::{Counter, Counters},
     sys::{clock, crypto, netdev::NetNs, udp::UdpReceiver, udp::UdpSocket},
     wire::{
-        self, Handover, Header, Heartbeat, Mac, Message, Progress, ProgressList, SummaryBody,
-        HANDOVER_MAX_LEN, HEARTBEAT_MAX_LEN, MAC_LEN, PROGRESS_MAX_LEN, SUMMARY_DATAGRAM_LEN,
+        self, CatchUp, Handover, Header, Heartbeat, Mac, Message, Progress, ProgressList,
+        SummaryBody, CATCHUP_MAX_LEN, HANDOVER_MAX_LEN, HEARTBEAT_MAX_LEN, MAC_LEN,
+        PROGRESS_MAX_LEN, SUMMARY_DATAGRAM_LEN,
     },
 };
 use kernel::{init::Zeroable, prelude::*};
@@ -233,6 +234,13 @@ pub(crate) enum Received<'a> {
         /// The summary.
         body: SummaryBody,
     },
+    /// A fresh, authentic catch-up message from peer `sender`.
+    CatchUp {
+        /// The sender's id.
+        sender: u32,
+        /// The message.
+        catch_up: CatchUp<'a>,
+    },
 }
 
 impl Channel {
@@ -294,6 +302,18 @@ impl Channel {
             wire::encode_progress(buf, hdr, entries, keys)
         };
         self.send_one(to, PROGRESS_MAX_LEN, encode, counters)
+    }
+
+    /// Sends one catch-up message to `to`.
+    pub(crate) fn send_catch_up(
+        &mut self,
+        to: Recipient,
+        c: &CatchUp<'_>,
+        counters: &Counters,
+    ) -> Result {
+        let encode =
+            |buf: &mut [u8], hdr: &Header, keys: &Keys| wire::encode_catch_up(buf, hdr, c, keys);
+        self.send_one(to, CATCHUP_MAX_LEN, encode, counters)
     }
 
     /// Sends one progress summary to `to`.
@@ -367,6 +387,16 @@ pub(crate) fn receive<'a>(
                 Received::Summary {
                     sender: header.sender,
                     body,
+                }
+            } else {
+                Received::Nothing
+            };
+        }
+        Message::CatchUp(catch_up) => {
+            return if admit(cluster, &header, from, bound, counters) {
+                Received::CatchUp {
+                    sender: header.sender,
+                    catch_up,
                 }
             } else {
                 Received::Nothing

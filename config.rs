@@ -38,6 +38,10 @@ pub(crate) const DEFAULT_SPLICE_CONNS: u32 = 65_536;
 /// `ready_hold.rs`): long enough that a server crashing in a loop is not
 /// counted back in at each start.
 pub(crate) const DEFAULT_READY_HOLD_MS: u32 = 1000;
+/// Default number of client bytes a replicated connection keeps, from its
+/// first, to bring a replica in later (module parameter
+/// `replica_log_bytes`; `replicate/client_log.rs`).
+pub(crate) const DEFAULT_REPLICA_LOG_BYTES: u32 = 1 << 20;
 /// Most replicas of a replicated connection: each costs every replica 24
 /// bytes of the connection's entry, which stays within 256 bytes with 4
 /// (and a connection that survives three failures is ample).

@@ -9,7 +9,9 @@
 //! Handlers run in process context and take the node's configuration mutex.
 
 use crate::{
+    client_log::{ClientLog, Lost},
     config::{Affinity, ConfigError, Ipv4, Mode, NodeChange, Peer, Vip},
+    log_store::LogVec,
     replica::{Replication, Role, MAX_SET},
     stats::{Counter, Gauge},
     sys::{
@@ -465,6 +467,16 @@ mod replica_role {
     pub(super) const PRIMARY: u32 = b::tpcluster_replica_role_TPCLUSTER_REPLICA_ROLE_PRIMARY;
     pub(super) const BACKUP: u32 = b::tpcluster_replica_role_TPCLUSTER_REPLICA_ROLE_BACKUP;
     pub(super) const EXCLUDED: u32 = b::tpcluster_replica_role_TPCLUSTER_REPLICA_ROLE_EXCLUDED;
+    pub(super) const JOINING: u32 = b::tpcluster_replica_role_TPCLUSTER_REPLICA_ROLE_JOINING;
+}
+
+/// `log-state` values (the UAPI enum): the client log a node keeps.
+mod log_state {
+    use super::b;
+    pub(super) const NONE: u32 = b::tpcluster_log_state_TPCLUSTER_LOG_STATE_NONE;
+    pub(super) const KEPT: u32 = b::tpcluster_log_state_TPCLUSTER_LOG_STATE_KEPT;
+    pub(super) const PAST_BOUND: u32 = b::tpcluster_log_state_TPCLUSTER_LOG_STATE_PAST_BOUND;
+    pub(super) const LOST: u32 = b::tpcluster_log_state_TPCLUSTER_LOG_STATE_LOST;
 }
 
 /// One replica of a connection as `replica-get` shows it.
@@ -484,12 +496,14 @@ struct ReplicaConnView {
     role: u32,
     replicas: [ReplicaView; MAX_SET],
     len: usize,
+    /// The client log's state and size.
+    log: (u32, u32),
 }
 
 impl ReplicaConnView {
     /// The view of connection `tuple`, replicated as `rep`. Copies only:
     /// runs under the table's lock.
-    fn of(tuple: &Tuple, rep: &Replication) -> Self {
+    fn of(tuple: &Tuple, rep: &Replication, log: Option<&ClientLog<LogVec>>) -> Self {
         let primary = rep.primary();
         let mut replicas = [ReplicaView::default(); MAX_SET];
         let mut len = 0;
@@ -498,6 +512,8 @@ impl ReplicaConnView {
                 replica_role::EXCLUDED
             } else if primary == Some(r.id) {
                 replica_role::PRIMARY
+            } else if r.joining {
+                replica_role::JOINING
             } else {
                 replica_role::BACKUP
             };
@@ -509,11 +525,18 @@ impl ReplicaConnView {
             };
             len += 1;
         }
+        let log = match log.map(|l| (l.lost(), l.len())) {
+            None => (log_state::NONE, 0),
+            Some((None, n)) => (log_state::KEPT, u32::try_from(n).unwrap_or(u32::MAX)),
+            Some((Some(Lost::Bound), _)) => (log_state::PAST_BOUND, 0),
+            Some((Some(Lost::Gap), _)) => (log_state::LOST, 0),
+        };
         Self {
             tuple: *tuple,
             role: conn_role_of(rep.role()),
             replicas,
             len,
+            log,
         }
     }
 }
@@ -561,7 +584,8 @@ fn put_replica_conn(m: &mut Message, v: &ReplicaConnView) -> Result {
             m.put_u32(b::TPCLUSTER_A_REPLICA_SENT, r.sent)
         })?;
     }
-    Ok(())
+    m.put_u32(b::TPCLUSTER_A_REPLICA_CONN_LOG, v.log.0)?;
+    m.put_u32(b::TPCLUSTER_A_REPLICA_CONN_LOG_BYTES, v.log.1)
 }
 
 /// `replica-get` dump: the node's replicated connections, each with its
@@ -579,10 +603,10 @@ pub(crate) fn replica_dump(node: &Node, dump: &mut Dump<'_>) -> i32 {
     let Ok(mut rows) = KVVec::<ReplicaConnView>::with_capacity(room, GFP_KERNEL) else {
         return ENOMEM.to_errno();
     };
-    node.replica_each(|tuple, rep| {
+    node.replica_each(|tuple, rep, log| {
         if rows.len() < rows.capacity() {
             // Within capacity: never allocates.
-            let _ = rows.push(ReplicaConnView::of(tuple, rep), GFP_ATOMIC);
+            let _ = rows.push(ReplicaConnView::of(tuple, rep, log), GFP_ATOMIC);
         }
     });
     dump.entries(

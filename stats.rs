@@ -251,6 +251,39 @@ named_values! {
         /// segment starting beyond what the hook saw go out): the rest of
         /// their output is not checked.
         ReplicaOutputUnchecked => "replica_output_unchecked",
+        /// Connections whose client sent more than `replica_log_bytes`
+        /// before this node's log of it could be given to a replica brought
+        /// in: the log is freed, and the connection is no longer
+        /// re-protected (`replicate/client_log.rs`).
+        ReplicaLogBound => "replica_log_bound",
+        /// Connections whose client log this node could not keep (no
+        /// memory, or bytes read that it could not record): not
+        /// re-protected either.
+        ReplicaLogLost => "replica_log_lost",
+        /// Replicas this node, a connection's primary, brought into its set
+        /// (catch-up, `Documentation/replicate.rst`): the set was short of
+        /// R and a live node serving the service was out of it.
+        ReplicaCatchUps => "replica_catch_ups",
+        /// Of those, the replicas that caught up: reported as far as this
+        /// node had come when it brought them in.
+        ReplicaCaughtUp => "replica_caught_up",
+        /// Catch-ups this node gave up leading: the connection, its
+        /// primaryship or the replica brought in went, or it did not catch
+        /// up within 30 s.
+        ReplicaCatchUpAbandoned => "replica_catch_up_abandoned",
+        /// Catch-up messages this node sent (the set, the handshake, the
+        /// client's bytes a chunk at a time).
+        ReplicaCatchUpTx => "replica_catch_up_tx",
+        /// Catch-up messages this node received.
+        ReplicaCatchUpRx => "replica_catch_up_rx",
+        /// Connections this node was brought into: the client's handshake
+        /// played to its stack, answered, and the entry made.
+        ReplicaJoined => "replica_joined",
+        /// Client handshakes played to this node's stack for a catch-up.
+        ReplicaJoinPlayed => "replica_join_played",
+        /// Chunks of a client's stream played to this node's stack for a
+        /// catch-up.
+        ReplicaCatchUpPlayed => "replica_catch_up_played",
         /// Handshakes this node's replica entry was lost for (forgotten
         /// half-open) before the client completed them, played again to its
         /// stack when the client's acknowledgment came

@@ -16,16 +16,20 @@
 
 use crate::{
     balance::Plane,
+    catch_up::{CatchUps, MAX_LEADING},
+    catch_up_work::joined_acks,
     client_acks::ClientAcks,
+    client_log::{ClientLog, Lost},
     config::MAX_PEERS,
     conntable::{ConnTable, Keyed, Sharding},
     entry::{Entry, Inbound, Outbound},
     handover::SegmentHead,
+    log_store::{self, LogVec},
     lost_handshake,
     output_digest::OutputCheck,
     replica::{
         self, after, set_ack, takeover_ts_delta, translation_of, Ends, OwnSynAck, Replication,
-        Role, Segment, MAX_SET,
+        Role, Segment, Wrapped, MAX_SET,
     },
     sharded::Sharded,
     splice::{self, ACK, RST, SYN},
@@ -136,6 +140,24 @@ pub(crate) struct Replicate {
     /// handshake played again (`replicate/syn_cache.rs`): written by the
     /// inbound hook, read by the recovery, one atomic word a slot.
     pub(crate) syn_options: KVec<AtomicU64>,
+    /// The catch-ups this node leads or takes part in
+    /// (`replicate/catch_up.rs`): the replica work, the progress and
+    /// catch-up messages (softirq) and the SYN-ACK hook.
+    #[pin]
+    pub(crate) catch_ups: SpinLockBh<CatchUps>,
+    /// Whether this node leads any catch-up: the progress handler's fast
+    /// path.
+    pub(crate) leading: AtomicBool,
+    /// Whether this node expects any join: the SYN-ACK hook's fast path.
+    pub(crate) joins: AtomicBool,
+    /// The replica work's next sweep looks for connections to bring a
+    /// replica into: a new plane (the live nodes, or those ready for a
+    /// service, changed), a replica left a set, or a sweep could not bring
+    /// one in yet.
+    pub(crate) admit_due: AtomicBool,
+    /// When the replica work looks again for connections it could not
+    /// re-protect yet, ms; 0: not due.
+    pub(crate) admit_retry_ms: AtomicU64,
 }
 
 /// What this node knows of one peer's progress summaries.
@@ -306,6 +328,11 @@ impl Replicate {
             summaries <- new_spinlock_bh!(PeerSummaries::new()?, "tpcluster_summaries"),
             summary_sent_ms: AtomicU64::new(0),
             syn_options: syn_slots()?,
+            catch_ups <- new_spinlock_bh!(CatchUps::new().ok_or(ENOMEM)?, "tpcluster_catch_ups"),
+            leading: AtomicBool::new(false),
+            joins: AtomicBool::new(false),
+            admit_due: AtomicBool::new(false),
+            admit_retry_ms: AtomicU64::new(0),
         }? Error)
     }
 }
@@ -361,7 +388,7 @@ impl Waits {
 
     /// Wakes the callers waiting on slot `slot`'s connection (and those of
     /// the queue's other connections). Any context.
-    fn wake(&self, slot: usize) {
+    pub(crate) fn wake(&self, slot: usize) {
         if let Some(q) = self.queue(slot) {
             q.wake();
         }
@@ -401,7 +428,7 @@ impl QueueSet {
 impl Node {
     /// Whether this node has a fresh majority now (it may send as a
     /// primary). Any context.
-    fn may_send(&self) -> bool {
+    pub(crate) fn may_send(&self) -> bool {
         clock::now_ms() < self.replicate.quorum_until.load(Ordering::Relaxed)
     }
 
@@ -429,7 +456,7 @@ impl Node {
             // holds the connection live (a forged one: the stack answers
             // it with a challenge ACK), goes through as any segment of it.
             let live = || tcp::socket_held(self.net, &tuple, skb.ifindex());
-            if splice::syn_forgets_entry(seg.seq == entry.client_isn, live) {
+            if splice::syn_forgets_entry(seg.seq == entry.client_isn(), live) {
                 table.remove(&tuple);
                 return None;
             }
@@ -699,14 +726,20 @@ impl Node {
                 .map(|(tsval, ecr)| (tsval.wrapping_add(tr.ts_delta), ecr)),
         );
         let now = clock::now_ms();
-        let Some(rep) = Replication::new(
-            &set[..n],
-            self_id,
-            client_next,
-            server_next,
-            seg.window,
-            now,
-        ) else {
+        // A connection a catch-up brings this node into, or a new one.
+        let joined = self.joined_entry(tuple, client_next, server_next, seg.window, self_id, now);
+        let joined_here = joined.is_some();
+        let acks = if joined_here { joined_acks(acks) } else { acks };
+        let Some(rep) = joined.or_else(|| {
+            Replication::new(
+                &set[..n],
+                self_id,
+                client_next,
+                server_next,
+                seg.window,
+                now,
+            )
+        }) else {
             // Not a replica (membership moved since the SYN): no entry,
             // and the SYN-ACK is dropped (`replica_untracked`).
             return;
@@ -715,7 +748,6 @@ impl Node {
         let entry = KBox::new(
             Entry::new(
                 *tuple,
-                (client_next, server_next),
                 rep,
                 tr,
                 acks,
@@ -728,9 +760,14 @@ impl Node {
             self.counters.bump(Counter::ReplicaAllocFailed);
             return;
         };
+        let joined_ack = if joined_here {
+            entry.acks.handshake_ack(*tuple)
+        } else {
+            None
+        };
         let mut table = self.replicate.tables.lock(tuple);
         if let Some(e) = table.find(tuple) {
-            if e.client_isn == client_next.wrapping_sub(1) && e.tr.seq_delta == tr.seq_delta {
+            if e.client_isn() == client_next.wrapping_sub(1) && e.tr.seq_delta == tr.seq_delta {
                 // A retransmitted SYN-ACK of the same connection: the
                 // stack still waits for the client's acknowledgment. If
                 // the client sent it, the stack missed it, and a backup's
@@ -756,6 +793,11 @@ impl Node {
                 if evicted.is_some() {
                     self.counters.bump(Counter::ReplicaHalfOpenEvicted);
                 }
+                // Brought in by a catch-up: the client completed its
+                // handshake long ago; its acknowledgment is played now.
+                if let Some(ack) = joined_ack {
+                    self.replica_play(&ack, Counter::ReplicaHandshakePlayed);
+                }
             }
             Err(_) => self.counters.bump(Counter::ReplicaTableFull),
         }
@@ -765,7 +807,7 @@ impl Node {
     /// as if the client had sent it: it goes through the inbound hook's
     /// translation like the client's own. Counts it under `counter`.
     /// Softirq.
-    fn replica_play(&self, seg: &splice::Segment<'_>, counter: Counter) {
+    pub(crate) fn replica_play(&self, seg: &splice::Segment<'_>, counter: Counter) {
         let Some(ifindex) = self.read_plane(|p| p.vip_ifindex(seg.tuple.vip)) else {
             return;
         };
@@ -795,6 +837,7 @@ impl Node {
                 window_end: p.window_end,
             };
             let moved = e.rep.heard(sender, &ends, now);
+            self.catch_up_heard(&p.tuple, sender, p.received);
             if p.client_acked {
                 e.acks.handshake_reported();
             }
@@ -885,6 +928,9 @@ impl Node {
         if e.half_open() || e.fin_end.is_some() {
             return Err((EBUSY, c"the connection is opening or closing"));
         }
+        if e.rep.replicas().iter().any(|r| r.id == to && r.joining) {
+            return Err((EAGAIN, c"the next replica is still catching up"));
+        }
         if !fresh {
             return Err((EAGAIN, c"this node has no fresh majority"));
         }
@@ -946,6 +992,9 @@ struct Chore {
     /// The replicas whose output was found to differ from this node's,
     /// and this node's role since.
     diverged: Option<([Option<u32>; MAX_SET], Role)>,
+    /// The node this run brought into the set, and where the client's
+    /// stream starts: a catch-up to lead (`replicate/catch_up_work.rs`).
+    lead: Option<(u32, u32)>,
 }
 
 /// The ids of the replicas of `rep` in `mask` (bit i: the i-th), with
@@ -1060,6 +1109,21 @@ impl crate::sys::ticker::Tick<Work> for Node {
         // the queues to wake for them.
         let mut again = false;
         let mut woken = QueueSet::default();
+        // Catch-ups: only in a sweep that looks for them, as many as there
+        // are free slots to lead them.
+        let admitting = sweep && fresh && quorum && {
+            let retry = self.replicate.admit_retry_ms.load(Ordering::Relaxed);
+            let due = self.replicate.admit_due.swap(false, Ordering::Relaxed)
+                || (retry != 0 && now >= retry);
+            if due {
+                self.replicate.admit_retry_ms.store(0, Ordering::Relaxed);
+            }
+            due
+        };
+        let mut admit_room = if admitting { self.catch_up_room() } else { 0 };
+        let mut admit_again = false;
+        // A set that changed (a replica left it) may be short now.
+        let mut set_changed = false;
         self.replicate.tables.for_each_shard(|table| {
             table.for_each_mut(|slot, e| {
                 // What the peers' summaries vouched for counts as heard
@@ -1105,10 +1169,33 @@ impl crate::sys::ticker::Tick<Work> for Node {
                     // Backups gone may have freed what the clamp held.
                     e.need_ack |= e.held.is_some_and(|h| e.rep.lifts(&h));
                 }
+                // A node that just became primary: replicas still joining
+                // leave (their catch-up was the old primary's), or it is
+                // one itself and cannot go on.
+                if e.takeover {
+                    let n = e.rep.settle_joining();
+                    self.counters.add(Counter::ReplicaExcluded, n as u64);
+                }
+                let mut lead = None;
+                // Not when the run's chores are full: the catch-up to lead
+                // would be lost with the chore.
+                if admitting && chores.len() < chores.capacity() {
+                    match self.admission_due(e) {
+                        Ok(Some(id)) if admit_room > 0 => {
+                            if e.rep.admit(id, now).is_some() {
+                                lead = Some((id, e.acks.client_next()));
+                                admit_room -= 1;
+                            }
+                        }
+                        Ok(Some(_)) | Err(()) => admit_again = true,
+                        Ok(None) => {}
+                    }
+                }
                 if was != Role::Fenced && e.rep.role() == Role::Fenced {
                     e.release = true;
                 }
                 let wake = e.rep.role() != was || e.rep.members_mask() != set_was;
+                set_changed |= wake && lead.is_none();
                 // A new set or role is news for the others too.
                 e.dirty |= wake;
                 // A connection that stopped moving is reported a few times
@@ -1127,7 +1214,8 @@ impl crate::sys::ticker::Tick<Work> for Node {
                 let report = e.dirty
                     || e.answer
                     || asked
-                    || (!summarised && now.saturating_sub(e.reported_ms) >= due);
+                    || (!summarised
+                        && (e.reported_digest == 0 || e.reported_ms.before(now) >= due));
                 let busy = e.dirty
                     || e.answer
                     || e.need_ack
@@ -1143,7 +1231,7 @@ impl crate::sys::ticker::Tick<Work> for Node {
                     // completed its handshake (a SYN flood makes them by
                     // the thousand): between its reports, its socket is
                     // looked at only to forget it, once idle that long.
-                    if now.saturating_sub(e.last_ms) <= FORGET_MS {
+                    if e.last_ms.before(now) <= FORGET_MS {
                         return;
                     }
                 }
@@ -1171,12 +1259,35 @@ impl crate::sys::ticker::Tick<Work> for Node {
                         release: core::mem::take(&mut e.release),
                         report,
                         diverged: diverged_of(&e.rep, core::mem::take(&mut e.diverged)),
+                        lead,
                     },
                     GFP_ATOMIC,
                 );
             });
         });
         self.counters.add(Counter::ReplicaSummaryHeard, vouched);
+        if set_changed {
+            self.replicate.admit_due.store(true, Ordering::Relaxed);
+        }
+        // A connection to re-protect that could not be yet (its
+        // application has not read all its client sent): looked at again in
+        // a second, not at every sweep.
+        if admit_again {
+            self.replicate
+                .admit_retry_ms
+                .store(now + 1000, Ordering::Relaxed);
+        }
+        {
+            let mut admitted = [(Tuple::default(), 0u32, 0u32); MAX_LEADING];
+            let mut n = 0;
+            for c in chores.iter() {
+                if let (Some((joiner, client_next)), Some(slot)) = (c.lead, admitted.get_mut(n)) {
+                    *slot = (c.tuple, joiner, client_next);
+                    n += 1;
+                }
+            }
+            self.lead_catch_ups(&admitted[..n], now);
+        }
         for c in chores.iter() {
             let mut woke = c.wake;
             self.replica_chore(c, now, &mut woke);
@@ -1185,6 +1296,10 @@ impl crate::sys::ticker::Tick<Work> for Node {
             }
         }
         self.send_progress(&chores, now);
+        // Once per sweep: what a catch-up sends again is paced by it.
+        if sweep {
+            self.run_catch_ups(now);
+        }
         if now.saturating_sub(self.replicate.summary_sent_ms.load(Ordering::Relaxed)) >= SUMMARY_MS
         {
             self.replicate.summary_sent_ms.store(now, Ordering::Relaxed);
@@ -1247,9 +1362,7 @@ impl Node {
                 }
             }
             None => {
-                if now.saturating_sub(e.last_ms) > FORGET_MS
-                    && !tcp::socket_exists(self.net, &c.tuple)
-                {
+                if e.last_ms.before(now) > FORGET_MS && !tcp::socket_exists(self.net, &c.tuple) {
                     table.remove(&c.tuple);
                     return;
                 }
@@ -1298,8 +1411,13 @@ impl Node {
         ) else {
             return;
         };
+        // The sets to send replicas counted out (below): as many.
+        let Ok(mut sets) = KVVec::from_elem(None, out.len(), GFP_KERNEL) else {
+            return;
+        };
         for part in chores.chunks(REPORT_CHUNK) {
             let mut n = 0;
+            let mut n_sets = 0;
             for c in part.iter().filter(|c| c.report) {
                 let mut table = self.replicate.tables.lock(&c.tuple);
                 let Some((_, e)) = table.find_at(c.slot, &c.tuple) else {
@@ -1315,7 +1433,7 @@ impl Node {
                 };
                 e.dirty = false;
                 e.answer = false;
-                e.reported_ms = now;
+                e.reported_ms = Wrapped::of(now);
                 let me = *e.rep.me();
                 e.reported_digest = e.digest(&me.ends());
                 let p = Progress {
@@ -1334,8 +1452,22 @@ impl Node {
                         n += 1;
                     }
                 }
+                // A replica counted out of a set that changed since cannot
+                // read the new set's views: it is sent the set with the
+                // reports, which fences it (`Replication::adopt`).
+                if e.rep.role() == Role::Primary && e.rep.generation() != 0 {
+                    for r in e.rep.replicas().iter().filter(|r| r.excluded) {
+                        if let Some(slot) = sets.get_mut(n_sets) {
+                            *slot = Some((r.id, e.tuple, e.rep.change()));
+                            n_sets += 1;
+                        }
+                    }
+                }
             }
             self.send_gathered(&out[..n]);
+            for &(to, tuple, set) in sets[..n_sets].iter().flatten() {
+                self.send_catch_up_set(to, &tuple, &set);
+            }
         }
     }
 
@@ -1392,7 +1524,7 @@ impl Node {
         self.replicate.tables.for_each_shard(|table| {
             for e in table.iter() {
                 // Reported at least once: the peer may have heard it.
-                if e.reported_ms == 0 || e.rep.role() == Role::Fenced {
+                if e.reported_digest == 0 || e.rep.role() == Role::Fenced {
                     continue;
                 }
                 // Replicas out of the set are out of the sums on both
@@ -1466,12 +1598,136 @@ impl Node {
     }
 }
 
+/// Most client bytes one read records in the connection's log (and so
+/// may read, while the log is kept): the copy goes through a buffer of
+/// this size at most.
+const RECORD_MAX: usize = 64 * 1024;
+
+impl Node {
+    /// Begins the client log of connection `tuple` (`client_log.rs`)
+    /// unless it has one, or it is not to keep one (`replica_log_bytes` is
+    /// 0). Process context: the socket gate's first call on it.
+    fn begin_log(&self, tuple: &Tuple) {
+        let bound = clock::replica_log_bytes() as usize;
+        if bound == 0 {
+            return;
+        }
+        let client_next = {
+            let mut table = self.replicate.tables.lock(tuple);
+            match table.find(tuple) {
+                Some(e) if e.log.is_none() && e.rep.role() != Role::Fenced => e.acks.client_next(),
+                _ => return,
+            }
+        };
+        let key = self.read_plane(|plane| *plane.key());
+        let syn = syn_cache::recall(
+            &self.replicate.syn_options,
+            &key,
+            tuple,
+            client_next.wrapping_sub(1),
+        );
+        let Some(log) = log_store::new_log(client_next, syn, bound) else {
+            self.counters.bump(Counter::ReplicaLogLost);
+            return;
+        };
+        let mut log = Some(log);
+        {
+            let mut table = self.replicate.tables.lock(tuple);
+            if let Some(e) = table.find(tuple) {
+                if e.log.is_none() {
+                    e.log = log.take();
+                }
+            }
+        }
+        // One made meanwhile by another call, or the entry gone: freed
+        // here, out of the lock.
+        drop(log);
+    }
+
+    /// Records client bytes `at..at + room` (client sequence numbers),
+    /// which the application of `sk` may read now, in the connection's
+    /// log before it reads them; returns how many of them it may read (at
+    /// least one): those recorded while the log is kept, all once it is
+    /// not. Process context.
+    fn record_read(&self, sk: &GatedSocket, tuple: &Tuple, at: u32, room: usize) -> usize {
+        // The log, lent out of the entry: recording allocates, which it
+        // must not under the table's lock. Another read of the same
+        // socket recording meanwhile (two threads reading one stream)
+        // takes microseconds.
+        let mut log = loop {
+            {
+                let mut table = self.replicate.tables.lock(tuple);
+                let Some(log) = table.find(tuple).and_then(|e| e.log.as_mut()) else {
+                    return room;
+                };
+                if !log.is_lent() {
+                    match log.lend() {
+                        Some(log) => break log,
+                        None => return room,
+                    }
+                }
+            }
+            tcp::sleep_us(50);
+        };
+        let room = room.min(RECORD_MAX);
+        let upto = at.wrapping_add(room as u32);
+        // What the log holds already is not copied again; a start past
+        // its end is a gap, which `record` finds.
+        let from = if after(at, log.end()) { at } else { log.end() };
+        let mut may = room;
+        let mut lost = None;
+        if after(upto, from) {
+            let n = upto.wrapping_sub(from) as usize;
+            match KVVec::from_elem(0u8, n, GFP_KERNEL) {
+                Ok(mut buf) => {
+                    let got = sk.peek_received(from, &mut buf);
+                    lost = log.record(from, &buf[..got]);
+                    // Fewer than asked: the client's FIN ends the queue
+                    // (a read after it), or what the stack holds moved.
+                    // The application reads only what the log holds; with
+                    // nothing more queued, the read finds the end of the
+                    // stream or waits in the stack.
+                    if got < n && log.is_whole() && after(log.end(), at) {
+                        may = log.end().wrapping_sub(at) as usize;
+                    }
+                }
+                Err(_) => lost = log.abandon(),
+            }
+        }
+        let mut log = Some(log);
+        {
+            let mut table = self.replicate.tables.lock(tuple);
+            if let Some(shell) = table.find(tuple).and_then(|e| e.log.as_mut()) {
+                if let Some(log) = log.take() {
+                    shell.give_back(log);
+                }
+            }
+        }
+        // The entry went meanwhile: its log goes here, out of the lock.
+        drop(log);
+        if let Some(why) = lost {
+            self.counters.bump(match why {
+                Lost::Bound => Counter::ReplicaLogBound,
+                Lost::Gap => Counter::ReplicaLogLost,
+            });
+        }
+        may
+    }
+}
+
 impl SocketGate for Node {
     fn budget(&self, sk: &GatedSocket, want: usize, nonblock: bool, send: bool) -> Result<usize> {
         let tuple = sk.tuple();
-        let Some((mut slot, _)) = self.replicate.tables.lock(&tuple).find_slot(&tuple) else {
-            return Ok(want);
+        let (mut slot, has_log) = {
+            let mut table = self.replicate.tables.lock(&tuple);
+            let Some((slot, e)) = table.find_slot(&tuple) else {
+                return Ok(want);
+            };
+            (slot, e.log.is_some())
         };
+        if !has_log {
+            self.begin_log(&tuple);
+        }
         loop {
             // Read before the condition: a wake after it is not missed.
             let Some(queue) = self.replicate.waits.queue(slot) else {
@@ -1505,15 +1761,26 @@ impl SocketGate for Node {
             };
             if let Some((end, at)) = end {
                 if after(end, at) {
-                    let room = end.wrapping_sub(at) as usize;
-                    return Ok(room.min(want));
+                    let room = (end.wrapping_sub(at) as usize).min(want);
+                    if send {
+                        return Ok(room);
+                    }
+                    return Ok(self.record_read(sk, &tuple, at, room));
                 }
             }
             // Errors, end of file and closing are the stack's to tell. A
             // write after the client's FIN (the answer to a half-closed
             // request) still waits for the backups: only this side's own
-            // close ends the writes' gate.
-            if (send && p.send_done) || (!send && p.done) {
+            // close ends the writes' gate. What such a read takes still
+            // goes into the client log first.
+            if send && p.send_done {
+                return Ok(want);
+            }
+            if !send && p.done {
+                if after(p.rcv_nxt, p.copied_seq) {
+                    let room = (p.rcv_nxt.wrapping_sub(p.copied_seq) as usize).min(want);
+                    return Ok(self.record_read(sk, &tuple, p.copied_seq, room));
+                }
                 return Ok(want);
             }
             if nonblock {
@@ -1535,13 +1802,16 @@ impl Node {
         self.replicate.tables.len()
     }
 
-    /// Calls `f` with the tuple and replication state of each replicated
-    /// connection, under the table's lock: `f` must neither sleep nor
-    /// allocate. Process context or softirq.
-    pub(crate) fn replica_each(&self, mut f: impl FnMut(&Tuple, &Replication)) {
+    /// Calls `f` with the tuple, replication state and client log of each
+    /// replicated connection, under the table's lock: `f` must neither
+    /// sleep nor allocate. Process context or softirq.
+    pub(crate) fn replica_each(
+        &self,
+        mut f: impl FnMut(&Tuple, &Replication, Option<&ClientLog<LogVec>>),
+    ) {
         self.replicate.tables.for_each_shard(|table| {
             for e in table.iter() {
-                f(&e.tuple, &e.rep);
+                f(&e.tuple, &e.rep, e.log.as_deref());
             }
         });
     }

@@ -53,10 +53,18 @@ mod splice;
 
 // Replicate: `sync.rs` is the mode's root (the socket gate and byte-offset
 // sync on a node); `replicate/` its rules, kernel-independent.
+#[path = "replicate/catch_up.rs"]
+mod catch_up;
+#[path = "replicate/catch_up_work.rs"]
+mod catch_up_work;
 #[path = "replicate/client_acks.rs"]
 mod client_acks;
+#[path = "replicate/client_log.rs"]
+mod client_log;
 #[path = "replicate/entry.rs"]
 mod entry;
+#[path = "replicate/log_store.rs"]
+mod log_store;
 #[path = "replicate/lost_handshake.rs"]
 mod lost_handshake;
 #[path = "replicate/output_digest.rs"]
@@ -120,6 +128,7 @@ impl kernel::Module for TpCluster {
             config::DEFAULT_REPLICA_HALF_OPEN,
             config::DEFAULT_SPLICE_CONNS,
             config::DEFAULT_READY_HOLD_MS,
+            config::DEFAULT_REPLICA_LOG_BYTES,
         );
         sys::sockhook::init::<Node>();
         let tickers = TickerQueue::new()?;
@@ -381,6 +390,9 @@ impl Node {
             .store(plane.replicates(), Ordering::Relaxed);
         self.vips.publish(&plane);
         rt.spare_plane = Some(self.plane.replace(plane));
+        // Other nodes live or ready: connections short of replicas may
+        // bring one in (catch-up); the replica work's next sweep looks.
+        self.replicate.admit_due.store(true, Ordering::Relaxed);
         // A disagreement heard since the tick last cleared the flag stops
         // this plane too, until the next tick decides with every view at
         // hand. The receive path stores the flag and then stops the plane
@@ -751,6 +763,7 @@ impl UdpReceiver for Node {
             Received::Handover { sender, handover } => self.handover_received(sender, &handover),
             Received::Progress { sender, list } => self.replica_progress(sender, &list),
             Received::Summary { sender, body } => self.replica_summary(sender, &body),
+            Received::CatchUp { sender, catch_up } => self.replica_catch_up(sender, &catch_up),
         }
     }
 }

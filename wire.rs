@@ -15,6 +15,8 @@
 //! the caller feeds it to the sender's replay window (`replay.rs`) only
 //! after the MAC has been verified.
 
+use crate::replica::{Ends, SetChange, MAX_SET};
+use crate::splice::SynOptions;
 use core::hint::black_box;
 
 /// First two bytes of every datagram: "TP".
@@ -93,6 +95,30 @@ pub(crate) const TLV_SUMMARY_BUCKETS: u16 = 27;
 /// connections the recipient is asked to report again, bit b for bucket b.
 /// Absent: none.
 pub(crate) const TLV_SUMMARY_REFRESH: u16 = 28;
+/// TLV type of a catch-up's set ([`SetChange`], 32 bytes): its
+/// generation, length, excluded and joining masks (u8 each), the node ids
+/// (u32 each, [`MAX_SET`] of them, unused ones 0) and the joining
+/// replica's floors (received, sent, window end: u32 each).
+pub(crate) const TLV_CATCHUP_SET: u16 = 29;
+/// TLV type of a catch-up's handshake (12 bytes): the client's initial
+/// sequence number (u32), the MSS of its SYN (u16), its window scale (u8,
+/// 255 for none), flags (u8, bit 0: SACK permitted, bit 1: timestamps)
+/// and the client's latest TSval (u32, 0 without timestamps).
+pub(crate) const TLV_CATCHUP_SYN: u16 = 30;
+/// TLV type of a catch-up's client bytes: the client sequence number of
+/// the first (u32), then at most [`CATCHUP_CHUNK`] bytes.
+pub(crate) const TLV_CATCHUP_DATA: u16 = 31;
+/// Most client bytes in one catch-up datagram.
+pub(crate) const CATCHUP_CHUNK: usize = 1024;
+/// Encoded length of a catch-up's set.
+const CATCHUP_SET_LEN: usize = 4 + 4 * MAX_SET + 12;
+/// Longest catch-up datagram, for sizing send buffers.
+pub(crate) const CATCHUP_MAX_LEN: usize = HEADER_LEN
+    + (TLV_HEADER_LEN + 12)
+    + (TLV_HEADER_LEN + CATCHUP_SET_LEN)
+    + (TLV_HEADER_LEN + 12)
+    + (TLV_HEADER_LEN + 4 + CATCHUP_CHUNK)
+    + MAC_LEN;
 /// Buckets of a summary (`replicate/summary.rs`).
 pub(crate) const SUMMARY_BUCKETS: usize = crate::summary::BUCKETS;
 /// Encoded length of a summary's buckets.
@@ -170,6 +196,8 @@ pub(crate) enum Kind {
     /// A summary of the connections sender and recipient share,
     /// [`SummaryBody`].
     Summary,
+    /// A replica brought into a connection's set, [`CatchUp`].
+    CatchUp,
     /// A kind this codec does not know (sent by a newer node). The caller
     /// counts and drops it.
     Unknown(u8),
@@ -183,6 +211,7 @@ impl Kind {
             2 => Kind::Handover,
             3 => Kind::Progress,
             4 => Kind::Summary,
+            5 => Kind::CatchUp,
             v => Kind::Unknown(v),
         }
     }
@@ -194,6 +223,7 @@ impl Kind {
             Kind::Handover => 2,
             Kind::Progress => 3,
             Kind::Summary => 4,
+            Kind::CatchUp => 5,
             Kind::Unknown(v) => v,
         }
     }
@@ -504,13 +534,7 @@ pub(crate) fn encode_handover(
         out: &mut body,
         len: 0,
     };
-    let tlv = |w: &mut Writer<'_>, typ: u16, parts: &[&[u8]]| {
-        let len: usize = parts.iter().map(|p| p.len()).sum();
-        let len = u16::try_from(len).map_err(|_| EncodeError::BufferTooSmall)?;
-        w.put(&typ.to_be_bytes())?;
-        w.put(&len.to_be_bytes())?;
-        parts.iter().try_for_each(|p| w.put(p))
-    };
+    let tlv = Writer::tlv;
     tlv(&mut w, TLV_HANDOVER_ID, &[&h.id.to_be_bytes()])?;
     tlv(&mut w, TLV_TUPLE, &[&h.tuple.to_wire()])?;
     let step = match h.step {
@@ -546,15 +570,7 @@ pub(crate) fn encode_handover(
         Step::Ready | Step::Done => {}
     }
     let body_len = w.len;
-    let total = HEADER_LEN + body_len + MAC_LEN;
-    if out.len() < total {
-        return Err(EncodeError::BufferTooSmall);
-    }
-    let body_len16 = u16::try_from(body_len).map_err(|_| EncodeError::BufferTooSmall)?;
-    let mut w = Writer { out, len: 0 };
-    write_header(&mut w, Kind::Handover, hdr, body_len16)?;
-    w.put(&body[..body_len])?;
-    w.seal(mac)
+    seal_body(out, Kind::Handover, hdr, &body[..body_len], mac)
 }
 
 /// The digest of a replica's output up to a point
@@ -780,6 +796,190 @@ fn parse_summary(body: &[u8]) -> Result<SummaryBody, DecodeError> {
     Ok(out)
 }
 
+/// A step of bringing a replica into a connection's set
+/// (`Documentation/replicate.rst`, *Restoring redundancy*): from the
+/// primary to the others, the new set; to the replica brought in, also
+/// the client's handshake to play to its stack, and the client's bytes
+/// from the start, a chunk at a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CatchUp<'a> {
+    /// The connection.
+    pub(crate) tuple: Tuple,
+    /// The set, as the primary made it.
+    pub(crate) set: Option<SetChange>,
+    /// The client's handshake.
+    pub(crate) syn: Option<CatchUpSyn>,
+    /// Client bytes from a sequence number.
+    pub(crate) data: Option<(u32, &'a [u8])>,
+}
+
+/// The client's handshake, as the replica brought in plays it to its
+/// stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CatchUpSyn {
+    /// The client's initial sequence number.
+    pub(crate) isn: u32,
+    /// The options of its SYN.
+    pub(crate) options: SynOptions,
+    /// Its latest TSval, if the connection has timestamps: what the
+    /// played segments carry, so that the stack's PAWS check takes the
+    /// client's own segments after them.
+    pub(crate) tsval: Option<u32>,
+}
+
+/// Encodes a catch-up message into `out`; returns the datagram's length
+/// (at most [`CATCHUP_MAX_LEN`]). A data chunk longer than
+/// [`CATCHUP_CHUNK`], or a set longer than [`MAX_SET`], is refused, as
+/// the decoder refuses it.
+pub(crate) fn encode_catch_up(
+    out: &mut [u8],
+    hdr: &Header,
+    c: &CatchUp<'_>,
+    mac: &impl Mac,
+) -> Result<usize, EncodeError> {
+    let mut body = [0u8; CATCHUP_MAX_LEN - HEADER_LEN - MAC_LEN];
+    let mut w = Writer {
+        out: &mut body,
+        len: 0,
+    };
+    let tlv = Writer::tlv;
+    tlv(&mut w, TLV_TUPLE, &[&c.tuple.to_wire()])?;
+    if let Some(set) = &c.set {
+        if usize::from(set.len) > MAX_SET {
+            return Err(EncodeError::BufferTooSmall);
+        }
+        let mut v = [0u8; CATCHUP_SET_LEN];
+        v[..4].copy_from_slice(&[set.gen, set.len, set.excluded, set.joining]);
+        for (i, id) in set.ids.iter().enumerate() {
+            v[4 + 4 * i..8 + 4 * i].copy_from_slice(&id.to_be_bytes());
+        }
+        let f = 4 + 4 * MAX_SET;
+        v[f..f + 4].copy_from_slice(&set.floors.received.to_be_bytes());
+        v[f + 4..f + 8].copy_from_slice(&set.floors.sent.to_be_bytes());
+        v[f + 8..f + 12].copy_from_slice(&set.floors.window_end.to_be_bytes());
+        tlv(&mut w, TLV_CATCHUP_SET, &[&v])?;
+    }
+    if let Some(syn) = &c.syn {
+        let o = &syn.options;
+        let flags = u8::from(o.sack_permitted) | (u8::from(syn.tsval.is_some()) << 1);
+        tlv(
+            &mut w,
+            TLV_CATCHUP_SYN,
+            &[
+                &syn.isn.to_be_bytes(),
+                &o.mss.to_be_bytes(),
+                &[o.wscale.unwrap_or(u8::MAX), flags],
+                &syn.tsval.unwrap_or(0).to_be_bytes(),
+            ],
+        )?;
+    }
+    if let Some((seq, bytes)) = c.data {
+        if bytes.len() > CATCHUP_CHUNK {
+            return Err(EncodeError::BufferTooSmall);
+        }
+        tlv(&mut w, TLV_CATCHUP_DATA, &[&seq.to_be_bytes(), bytes])?;
+    }
+    let body_len = w.len;
+    seal_body(out, Kind::CatchUp, hdr, &body[..body_len], mac)
+}
+
+/// Parses a catch-up body: the tuple, and at least one of a set, a
+/// handshake and a data chunk, each within its bounds.
+fn parse_catch_up(body: &[u8]) -> Result<CatchUp<'_>, DecodeError> {
+    let (mut tuple, mut set, mut syn, mut data) = (None, None, None, None);
+    for tlv in Tlvs::new(body) {
+        let (typ, value) = tlv?;
+        let slot = match typ {
+            TLV_TUPLE => &mut tuple,
+            TLV_CATCHUP_SET => &mut set,
+            TLV_CATCHUP_SYN => &mut syn,
+            TLV_CATCHUP_DATA => &mut data,
+            _ => continue,
+        };
+        if slot.replace(value).is_some() {
+            return Err(DecodeError::Malformed);
+        }
+    }
+    let tuple: [u8; 12] = tuple
+        .and_then(|v| v.try_into().ok())
+        .ok_or(DecodeError::Malformed)?;
+    if set.is_none() && syn.is_none() && data.is_none() {
+        return Err(DecodeError::Malformed);
+    }
+    let set = set.map(parse_set_change).transpose()?;
+    let syn = syn
+        .map(|v| {
+            let mut r = Reader { rest: v };
+            match (r.u32(), r.u16(), r.u8(), r.u8(), r.u32(), v.len()) {
+                (Some(isn), Some(mss), Some(wscale), Some(flags), Some(tsval), 12)
+                    if flags >> 2 == 0 && (flags & 2 != 0 || tsval == 0) =>
+                {
+                    Ok(CatchUpSyn {
+                        isn,
+                        options: SynOptions {
+                            mss,
+                            wscale: (wscale != u8::MAX).then_some(wscale),
+                            sack_permitted: flags & 1 != 0,
+                        },
+                        tsval: (flags & 2 != 0).then_some(tsval),
+                    })
+                }
+                _ => Err(DecodeError::Malformed),
+            }
+        })
+        .transpose()?;
+    let data = data
+        .map(|v| match v.split_first_chunk::<4>() {
+            Some((seq, bytes)) if bytes.len() <= CATCHUP_CHUNK => {
+                Ok((u32::from_be_bytes(*seq), bytes))
+            }
+            _ => Err(DecodeError::Malformed),
+        })
+        .transpose()?;
+    Ok(CatchUp {
+        tuple: Tuple::from_wire(tuple),
+        set,
+        syn,
+        data,
+    })
+}
+
+/// A catch-up's set: refused if empty or longer than [`MAX_SET`], with
+/// masks beyond its length, or with ids repeated or beyond its length.
+fn parse_set_change(v: &[u8]) -> Result<SetChange, DecodeError> {
+    let v: &[u8; CATCHUP_SET_LEN] = v.try_into().map_err(|_| DecodeError::Malformed)?;
+    let [gen, len, excluded, joining] = [v[0], v[1], v[2], v[3]];
+    let n = usize::from(len);
+    let word = |at: usize| u32::from_be_bytes([v[at], v[at + 1], v[at + 2], v[at + 3]]);
+    let mut ids = [0u32; MAX_SET];
+    for (i, id) in ids.iter_mut().enumerate() {
+        *id = word(4 + 4 * i);
+    }
+    let ids_ok = (1..=MAX_SET).contains(&n)
+        && u32::from(excluded | joining) >> n == 0
+        && ids[n..].iter().all(|&id| id == 0)
+        && ids[..n]
+            .iter()
+            .enumerate()
+            .all(|(i, id)| !ids[..i].contains(id));
+    if !ids_ok {
+        return Err(DecodeError::Malformed);
+    }
+    let f = 4 + 4 * MAX_SET;
+    Ok(SetChange {
+        gen,
+        len,
+        ids,
+        excluded,
+        joining,
+        floors: Ends {
+            received: word(f),
+            sent: word(f + 4),
+            window_end: word(f + 8),
+        },
+    })
+}
+
 /// What a datagram carries, by kind.
 // A heartbeat is ~270 bytes against a slice's 16, but there is no allocator
 // to box it in and a `Datagram` only lives on the stack while it is handled.
@@ -794,6 +994,8 @@ pub(crate) enum Message<'a> {
     Progress(ProgressList<'a>),
     /// Kind 4.
     Summary(SummaryBody),
+    /// Kind 5.
+    CatchUp(CatchUp<'a>),
     /// A kind this codec does not know, MAC verified, body not parsed.
     Unknown {
         /// The wire kind.
@@ -821,6 +1023,7 @@ impl Datagram<'_> {
             Message::Handover(_) => Kind::Handover,
             Message::Progress(_) => Kind::Progress,
             Message::Summary(_) => Kind::Summary,
+            Message::CatchUp(_) => Kind::CatchUp,
             Message::Unknown { kind, .. } => Kind::from_wire(kind),
         }
     }
@@ -983,6 +1186,7 @@ pub(crate) fn decode<'a>(
         Kind::Handover => Message::Handover(parse_handover(body)?),
         Kind::Progress => Message::Progress(parse_progress(body)?),
         Kind::Summary => Message::Summary(parse_summary(body)?),
+        Kind::CatchUp => Message::CatchUp(parse_catch_up(body)?),
         Kind::Unknown(kind) => Message::Unknown { kind, body },
     };
     Ok(Datagram {
@@ -1253,7 +1457,36 @@ struct Writer<'a> {
     len: usize,
 }
 
+/// Writes the datagram of kind `kind` with header `hdr` and body `body`
+/// into `out`, sealed with `mac`; returns its length.
+fn seal_body(
+    out: &mut [u8],
+    kind: Kind,
+    hdr: &Header,
+    body: &[u8],
+    mac: &impl Mac,
+) -> Result<usize, EncodeError> {
+    if out.len() < HEADER_LEN + body.len() + MAC_LEN {
+        return Err(EncodeError::BufferTooSmall);
+    }
+    let body_len = u16::try_from(body.len()).map_err(|_| EncodeError::BufferTooSmall)?;
+    let mut w = Writer { out, len: 0 };
+    write_header(&mut w, kind, hdr, body_len)?;
+    w.put(body)?;
+    w.seal(mac)
+}
+
 impl Writer<'_> {
+    /// Appends a TLV of type `typ` whose value is `parts`, one after the
+    /// other.
+    fn tlv(&mut self, typ: u16, parts: &[&[u8]]) -> Result<(), EncodeError> {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let len = u16::try_from(len).map_err(|_| EncodeError::BufferTooSmall)?;
+        self.put(&typ.to_be_bytes())?;
+        self.put(&len.to_be_bytes())?;
+        parts.iter().try_for_each(|p| self.put(p))
+    }
+
     /// Appends `bytes`.
     fn put(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
         let end = self

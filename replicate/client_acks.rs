@@ -39,7 +39,7 @@
 //! Kernel-independent: built into the module and into the host test crate.
 
 use crate::replica::{after, FIN};
-use crate::splice::{Segment, ACK, RST, SYN};
+use crate::splice::{Segment, ACK, PSH, RST, SYN};
 use crate::wire::Tuple;
 
 /// What a replica knows of the client's acknowledgments on a connection.
@@ -70,6 +70,16 @@ pub(crate) struct ClientAcks {
 }
 
 impl ClientAcks {
+    /// The client's sequence number just past its SYN.
+    pub(crate) fn client_next(&self) -> u32 {
+        self.client_next
+    }
+
+    /// The server sequence number (cluster space) just past the SYN-ACK.
+    pub(crate) fn server_next(&self) -> u32 {
+        self.server_next
+    }
+
     /// The acknowledgments of a connection whose client sent ISN
     /// `client_next - 1` and whose SYN-ACK (cluster space) has ISN
     /// `server_next - 1`; `syn_ack_timestamps` are the SYN-ACK's (TSval in
@@ -170,6 +180,30 @@ impl ClientAcks {
         let highest = self.highest?;
         (after(end, seq) && !after(end, highest))
             .then(|| self.ack_segment(tuple, self.client_end, end))
+    }
+
+    /// The client's bytes `payload` from sequence number `seq`, to play
+    /// to the stack of a replica brought into the connection (catch-up,
+    /// `client_log.rs`), as the client would send them: acknowledging what
+    /// the client last acknowledged, as far as this node knows (the
+    /// inbound hook holds that to what the stack has sent), with the
+    /// client's last window and timestamps.
+    pub(crate) fn data_segment<'a>(
+        &self,
+        tuple: Tuple,
+        seq: u32,
+        payload: &'a [u8],
+    ) -> Segment<'a> {
+        Segment {
+            tuple,
+            seq,
+            ack: self.highest.unwrap_or(self.server_next),
+            flags: ACK | PSH,
+            window: self.window,
+            timestamps: self.timestamps,
+            syn_options: None,
+            payload,
+        }
     }
 
     fn ack_segment(&self, tuple: Tuple, seq: u32, ack: u32) -> Segment<'static> {

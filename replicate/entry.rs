@@ -14,10 +14,11 @@
 
 use crate::client_acks::ClientAcks;
 use crate::conntable::Keyed;
+use crate::log_store::LogBox;
 use crate::output_digest::OutputCheck;
 use crate::replica::{
-    after, window_end_of, AckCheck, Advert, Advertised, Ends, Replication, Role, Segment, FIN,
-    MAX_SET,
+    after, window_end_of, AckCheck, Advert, Advertised, Ends, Replication, Role, Segment, Wrapped,
+    FIN, MAX_SET,
 };
 use crate::splice::{self, Translation, RST, SYN};
 use crate::summary;
@@ -32,9 +33,6 @@ pub(crate) const HEIR_HEARD_MS: u64 = 1_000;
 /// One replicated connection on this node.
 pub(crate) struct Entry {
     pub(crate) tuple: Tuple,
-    /// The client's initial sequence number: a SYN with it again is a
-    /// retransmission, not a new connection.
-    pub(crate) client_isn: u32,
     pub(crate) rep: Replication,
     /// This node's server space to the cluster's.
     pub(crate) tr: Translation,
@@ -68,16 +66,22 @@ pub(crate) struct Entry {
     pub(crate) dirty: bool,
     /// A report is owed to the primary, which is in doubt and reported.
     pub(crate) answer: bool,
-    /// When progress was last reported, ms; 0: never.
-    pub(crate) reported_ms: u64,
+    /// When progress was last reported, ms, wrapped to 32 bits (if
+    /// `reported_digest` is not 0).
+    pub(crate) reported_ms: Wrapped,
     /// The digest of the last report (`replicate/summary.rs`), which this
-    /// node's summaries vouch for.
+    /// node's summaries vouch for; 0: never reported (a digest is never
+    /// 0, [`Entry::digest`]).
     pub(crate) reported_digest: u64,
     /// Reports sent since progress last moved: the next is due after
     /// the report interval times two to this, at most the idle one.
     pub(crate) quiet_reports: u8,
-    /// When the connection last saw a segment, ms.
-    pub(crate) last_ms: u64,
+    /// When the connection last saw a segment, ms, wrapped to 32 bits.
+    pub(crate) last_ms: Wrapped,
+    /// The client's handshake and stream, for a replica brought in later
+    /// (`replicate/client_log.rs`); `None` until the application first
+    /// reads or writes.
+    pub(crate) log: Option<LogBox>,
 }
 
 // What a replicated connection costs the module, its index slot apart.
@@ -144,23 +148,22 @@ pub(crate) struct Outbound {
 }
 
 impl Entry {
-    /// A connection this node's stack answered with its SYN-ACK: the
-    /// client's and the server's next sequence numbers (cluster space)
-    /// `(client_next, server_next)`, the set's rules `rep`, the
-    /// translation `tr`, the client's acknowledgments from `acks` on, the
-    /// newest TSval the client will echo `latest_echo`, at `now_ms`.
+    /// A connection this node's stack answered with its SYN-ACK: the set's
+    /// rules `rep`, the translation `tr`, the client's acknowledgments from
+    /// `acks` on (which know both sides' first sequence numbers, cluster
+    /// space), the newest TSval the client will echo `latest_echo`, at
+    /// `now_ms`.
     pub(crate) fn new(
         tuple: Tuple,
-        (client_next, server_next): (u32, u32),
         rep: Replication,
         tr: Translation,
         acks: ClientAcks,
         latest_echo: u32,
         now_ms: u64,
     ) -> Self {
+        let output = OutputCheck::new(acks.server_next());
         Self {
             tuple,
-            client_isn: client_next.wrapping_sub(1),
             rep,
             tr,
             latest_echo,
@@ -171,20 +174,28 @@ impl Entry {
             takeover: false,
             resume: false,
             release: false,
-            output: OutputCheck::new(server_next),
+            output,
             diverged: 0,
             dirty: true,
             answer: false,
-            reported_ms: 0,
+            reported_ms: Wrapped::of(now_ms),
             reported_digest: 0,
             quiet_reports: 0,
-            last_ms: now_ms,
+            last_ms: Wrapped::of(now_ms),
+            log: None,
         }
+    }
+
+    /// The client's initial sequence number: a SYN with it again is a
+    /// retransmission, not a new connection.
+    pub(crate) fn client_isn(&self) -> u32 {
+        self.acks.client_next().wrapping_sub(1)
     }
 
     /// The digest (`replicate/summary.rs`) of `word`, a replica's report
     /// on this connection, with this node's view of the set and of the
-    /// handshake: the sender's own, once their reports crossed.
+    /// handshake: the sender's own, once their reports crossed. Never 0
+    /// (0 marks an entry never reported), on every node alike.
     pub(crate) fn digest(&self, word: &Ends) -> u64 {
         summary::digest_of(
             &self.tuple,
@@ -194,6 +205,7 @@ impl Entry {
             self.rep.members_mask(),
             self.acks.handshake_done(),
         )
+        .max(1)
     }
 
     /// The replicas whose output differs from this node's (bit i: the
@@ -253,7 +265,7 @@ impl Entry {
         if check == AckCheck::Drop {
             return Inbound::AckUnsent;
         }
-        self.last_ms = now_ms;
+        self.last_ms = Wrapped::of(now_ms);
         let client_fin_before = self.acks.fin_seen();
         if check != AckCheck::Unsent {
             if let Some((_, ecr)) = seg.timestamps {
@@ -308,7 +320,7 @@ impl Entry {
         digest: impl FnOnce(&mut OutputCheck, u32) -> u32,
     ) -> Outbound {
         let tr = self.tr;
-        self.last_ms = now_ms;
+        self.last_ms = Wrapped::of(now_ms);
         let primary = self.rep.role() == Role::Primary;
         if primary && !fresh {
             // Whether it was counted out meanwhile, only the others can

@@ -214,6 +214,12 @@ pub(crate) struct Replica {
     pub(crate) heard_ms: Wrapped,
     /// It has reported at least once: its node holds the connection.
     pub(crate) reported: bool,
+    /// Brought in after the connection began ([`Replication::admit`]) and
+    /// not yet reported as far as the primary had come then (the floors
+    /// its progress starts at): in the acknowledgment and window clamps
+    /// and the reads' gate from the start, but not yet waited for by the
+    /// primary's writes, which it chases.
+    pub(crate) joining: bool,
 }
 
 impl Replica {
@@ -243,6 +249,14 @@ pub(crate) struct Replication {
     /// yet heard from every other replica that it still counts it: it may
     /// have been counted out meanwhile, so it stays silent.
     doubt: bool,
+    /// The set's generation: the primary moves it each time it brings a
+    /// replica in ([`Replication::admit`]), so that a view of the set
+    /// (`take_view`) is taken only from a report about the same set.
+    gen: u8,
+    /// The replicas (bit i: the i-th) this node, primary, took out of the
+    /// set because their output differed from its own: never brought in
+    /// again ([`Replication::admit`]), for they would differ again.
+    diverged: u8,
 }
 
 /// A node's role on one connection.
@@ -283,6 +297,7 @@ impl Replication {
             vouched: false,
             heard_ms: Wrapped::of(now_ms),
             reported: false,
+            joining: false,
         };
         let mut set = [blank; MAX_SET];
         for (slot, &id) in set.iter_mut().zip(ids) {
@@ -298,6 +313,8 @@ impl Replication {
             me: me as u8,
             fenced: false,
             doubt: false,
+            gen: 0,
+            diverged: 0,
         })
     }
 
@@ -419,6 +436,30 @@ impl Replication {
         was == Role::Backup && self.role() == Role::Primary
     }
 
+    /// On a node that just became the connection's primary: the replicas
+    /// still joining leave the set, for nobody feeds them the client's
+    /// stream any more (the primary before led their catch-up); and if
+    /// this node is one (every replica before it went before it caught
+    /// up), its stack lacks part of the stream and cannot carry the
+    /// connection on: it is fenced. Returns how many replicas left.
+    pub(crate) fn settle_joining(&mut self) -> usize {
+        if self.role() != Role::Primary {
+            return 0;
+        }
+        if self.me().joining {
+            self.fence();
+            return 0;
+        }
+        let mut n = 0;
+        for r in self.set[..usize::from(self.len)].iter_mut() {
+            if r.joining && !r.excluded {
+                r.excluded = true;
+                n += 1;
+            }
+        }
+        n
+    }
+
     /// This node, primary, hands the sender role to the next replica left
     /// in the set: a planned switchover (its node drains), not a failover.
     /// It leaves the set as if a majority had declared it dead, so its own
@@ -441,7 +482,9 @@ impl Replication {
         let Some(heir) = self.others().next() else {
             return false;
         };
-        if !heir.reported || heir.heard_ms.before(now_ms) > heard_within_ms {
+        // A replica still joining lacks part of the stream: it cannot take
+        // over until it caught up.
+        if heir.joining || !heir.reported || heir.heard_ms.before(now_ms) > heard_within_ms {
             return false;
         }
         self.set[usize::from(self.me)].excluded = true;
@@ -535,6 +578,7 @@ impl Replication {
             return false;
         }
         let out = if self.role() == Role::Primary {
+            self.diverged |= 1 << index;
             index
         } else {
             usize::from(self.me)
@@ -543,13 +587,26 @@ impl Replication {
         true
     }
 
-    /// Which replicas this node still counts: bit i for the i-th.
+    /// Whether node `id` is a replica this node, primary, found writing
+    /// other bytes than its own.
+    pub(crate) fn found_diverged(&self, id: u32) -> bool {
+        self.replicas()
+            .iter()
+            .enumerate()
+            .any(|(i, r)| r.id == id && self.diverged & (1 << i) != 0)
+    }
+
+    /// Which replicas this node still counts: bit i for the i-th, the
+    /// set's generation in bits 8 to 15 (the indices are those of that
+    /// generation's set), and bit 16 + i for the i-th still joining.
     pub(crate) fn members_mask(&self) -> u32 {
         self.replicas()
             .iter()
             .enumerate()
             .filter(|(_, r)| !r.excluded)
-            .fold(0, |m, (i, _)| m | (1 << i))
+            .fold(u32::from(self.gen) << 8, |m, (i, r)| {
+                m | (1 << i) | (u32::from(r.joining) << (16 + i))
+            })
     }
 
     /// Takes the view of the set that replica `id` reports (`mask`, as
@@ -562,7 +619,9 @@ impl Replication {
     /// for this node (see [`Replication::doubt`]). Returns whether this
     /// made this node primary.
     pub(crate) fn take_view(&mut self, id: u32, mask: u32) -> bool {
-        if self.fenced || id == self.me().id {
+        // A view of another generation's set speaks of other indices: the
+        // primary's set change comes first (`adopt`), then views of it.
+        if self.fenced || id == self.me().id || (mask >> 8) as u8 != self.gen {
             return false;
         }
         let Some(at) = self.replicas().iter().position(|r| r.id == id) else {
@@ -574,6 +633,17 @@ impl Replication {
         }
         if !self.set[at].excluded {
             self.set[at].vouched = true;
+        }
+        // The primary says who has caught up (its reports are the ones
+        // that count, [`Replication::heard`]): a replica brought in learns
+        // so of itself, which it has no report of.
+        if self.primary() == Some(id) {
+            let len = usize::from(self.len);
+            for (i, r) in self.set[..len].iter_mut().enumerate() {
+                if mask & (1 << (16 + i)) == 0 {
+                    r.joining = false;
+                }
+            }
         }
         let out: [Option<u32>; MAX_SET] = core::array::from_fn(|i| {
             (i < usize::from(self.len) && mask & (1 << i) == 0).then(|| self.set[i].id)
@@ -631,8 +701,15 @@ impl Replication {
         else {
             return false;
         };
-        let moved =
+        let mut moved =
             after(received, r.received) || after(sent, r.sent) || after(window_end, r.window_end);
+        // Its progress starts at the floors it was brought in at: a report
+        // that reaches both says it has caught up, and the primary's writes
+        // wait for it from now on.
+        if r.joining && !after(r.received, received) && !after(r.sent, sent) {
+            r.joining = false;
+            moved = true;
+        }
         r.heard_ms = r.heard_ms.latest(now_ms);
         if r.reported {
             r.received = seq_max(r.received, received);
@@ -670,6 +747,205 @@ impl Replication {
             }
         }
         moved
+    }
+
+    /// The set's generation ([`Replication::admit`]): 0 until a replica
+    /// is brought in.
+    pub(crate) fn generation(&self) -> u8 {
+        self.gen
+    }
+
+    /// Whether the set lacks replicas: fewer than `wanted` are left in it.
+    pub(crate) fn short_of(&self, wanted: usize) -> bool {
+        self.replicas().iter().filter(|r| !r.excluded).count() < wanted
+    }
+
+    /// On the primary: brings node `id` in as a replica of the connection
+    /// (catch-up, `Documentation/replicate.rst`). The new set keeps the
+    /// replicas still in it in their order, then `id`, *joining*, last to
+    /// take over; then those excluded, as many as fit (they still learn
+    /// from reports that they are out). `id` starts where this node is
+    /// (its floors): the primary acknowledges and offers the client
+    /// nothing beyond what `id` reports past them, and reads nothing
+    /// beyond what it received past them; what lies before the floors the
+    /// primary gives it itself. The generation moves, so that a view of
+    /// the old set (by index) is never taken for one of the new. Refused
+    /// (`None`) unless this node is the primary and not in doubt, `id` is
+    /// not a replica still in the set, and there is room.
+    pub(crate) fn admit(&mut self, id: u32, now_ms: u64) -> Option<SetChange> {
+        if self.role() != Role::Primary
+            || self.doubt
+            || self.replicas().iter().any(|r| r.id == id && !r.excluded)
+            || self.found_diverged(id)
+            || !self.short_of(MAX_SET)
+        {
+            return None;
+        }
+        let floors = *self.me();
+        let joiner = Replica {
+            id,
+            excluded: false,
+            vouched: false,
+            heard_ms: Wrapped::of(now_ms),
+            reported: true,
+            joining: true,
+            ..floors
+        };
+        let kept = self.replicas().iter().filter(|r| !r.excluded);
+        let out = self.replicas().iter().filter(|r| r.excluded && r.id != id);
+        let mut set = [joiner; MAX_SET];
+        let mut len = 0;
+        for r in kept
+            .copied()
+            .chain(core::iter::once(joiner))
+            .chain(out.copied())
+            .take(MAX_SET)
+        {
+            set[len] = r;
+            len += 1;
+        }
+        let me = set[..len].iter().position(|r| r.id == floors.id)?;
+        // The replicas found diverged keep their mark in their new places.
+        let diverged = set[..len]
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| self.found_diverged(r.id))
+            .fold(0u8, |m, (i, _)| m | (1 << i));
+        self.set = set;
+        self.len = len as u8;
+        self.me = me as u8;
+        self.diverged = diverged;
+        self.gen = self.gen.wrapping_add(1);
+        Some(self.change())
+    }
+
+    /// The connection as node `self_id`, brought in by `change`, holds it:
+    /// its own progress starts at the first byte each way (`client_next`,
+    /// `server_next`, the window its stack's SYN-ACK offered), the other
+    /// replicas' at the change's floors. `None` if the change does not
+    /// make `self_id` a joining replica.
+    pub(crate) fn joined(
+        change: &SetChange,
+        self_id: u32,
+        (client_next, server_next, window): (u32, u32, u16),
+        now_ms: u64,
+    ) -> Option<Self> {
+        let ids = change.ids.get(..usize::from(change.len))?;
+        let mut rep = Self::new(ids, self_id, client_next, server_next, window, now_ms)?;
+        let me = usize::from(rep.me);
+        if change.joining & (1 << me) == 0 || change.excluded & (1 << me) != 0 {
+            return None;
+        }
+        for (i, r) in rep.set[..usize::from(rep.len)].iter_mut().enumerate() {
+            r.excluded = change.excluded & (1 << i) != 0;
+            if i == me {
+                r.joining = true;
+            } else {
+                r.received = change.floors.received;
+                r.sent = change.floors.sent;
+                r.window_end = change.floors.window_end;
+                r.reported = true;
+            }
+        }
+        rep.gen = change.gen;
+        Some(rep)
+    }
+
+    /// The set as a [`SetChange`] to send the other replicas.
+    pub(crate) fn change(&self) -> SetChange {
+        let mut ids = [0u32; MAX_SET];
+        let (mut excluded, mut joining) = (0u8, 0u8);
+        for (i, r) in self.replicas().iter().enumerate() {
+            ids[i] = r.id;
+            excluded |= u8::from(r.excluded) << i;
+            joining |= u8::from(r.joining) << i;
+        }
+        let floors = self
+            .replicas()
+            .iter()
+            .find(|r| r.joining)
+            .map_or(self.me().ends(), Replica::ends);
+        SetChange {
+            gen: self.gen,
+            len: self.len,
+            ids,
+            excluded,
+            joining,
+            floors,
+        }
+    }
+
+    /// Takes the set `change` that the primary `from` sent, if it is a
+    /// newer generation than this node's: replicas it already knows keep
+    /// their progress (and stay out if this node counted them out), new
+    /// ones start at the change's floors. A change that leaves this node
+    /// out, or in no set at all, fences it. Returns whether it took it.
+    pub(crate) fn adopt(&mut self, from: u32, change: &SetChange, now_ms: u64) -> bool {
+        if self.fenced || !newer(change.gen, self.gen) {
+            return false;
+        }
+        let Some(ids) = change.ids.get(..usize::from(change.len)) else {
+            return false;
+        };
+        let me = ids.iter().position(|&id| id == self.me().id);
+        // A newer set that counts this node out says what a view would
+        // (`take_view`): a majority, or the primary, took it out; from any
+        // replica of this node's set. So learns a primary that was cut off
+        // while another took over and changed the set: views of the new
+        // set speak of other places, which it cannot read.
+        let counted_out = match me {
+            None => true,
+            Some(i) => change.excluded & (1 << i) != 0,
+        };
+        if counted_out {
+            if !self.replicas().iter().any(|r| r.id == from) {
+                return false;
+            }
+            self.fence();
+            return true;
+        }
+        let Some(me) = me else {
+            return false;
+        };
+        if self.primary() != Some(from) {
+            return false;
+        }
+        let mut set = [self.set[0]; MAX_SET];
+        for (i, &id) in ids.iter().enumerate() {
+            // A replica brought in starts afresh at the floors, though this
+            // node knew it before: it counted it out when it failed, and
+            // it is back.
+            let joining = change.joining & (1 << i) != 0;
+            let known = self
+                .replicas()
+                .iter()
+                .find(|r| r.id == id && !joining)
+                .copied();
+            let excluded = change.excluded & (1 << i) != 0;
+            set[i] = match known {
+                Some(r) => Replica {
+                    excluded: r.excluded || excluded,
+                    joining: r.joining && change.joining & (1 << i) != 0,
+                    ..r
+                },
+                None => Replica {
+                    id,
+                    received: change.floors.received,
+                    sent: change.floors.sent,
+                    window_end: change.floors.window_end,
+                    excluded,
+                    vouched: false,
+                    heard_ms: Wrapped::of(now_ms),
+                    reported: true,
+                    joining: change.joining & (1 << i) != 0,
+                },
+            };
+        }
+        self.set = set;
+        self.len = change.len;
+        self.me = me as u8;
+        self.gen = change.gen;
+        true
     }
 
     /// What this node does with a client segment that acknowledges `ack`
@@ -726,7 +1002,10 @@ impl Replication {
     /// every backup still in the set has sent; `None` if there is no backup
     /// left (nothing to wait for).
     pub(crate) fn sendable_end(&self) -> Option<u32> {
-        self.others().map(|r| r.sent).reduce(seq_min)
+        self.others()
+            .filter(|r| !r.joining)
+            .map(|r| r.sent)
+            .reduce(seq_min)
     }
 
     /// How far the primary may acknowledge: the least that every backup
@@ -803,6 +1082,30 @@ pub(crate) struct Ends {
     pub(crate) sent: u32,
     /// The client sequence number its window ends at.
     pub(crate) window_end: u32,
+}
+
+/// A replica set as the primary sends it to the others when it brings a
+/// replica in ([`Replication::admit`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SetChange {
+    /// The set's generation.
+    pub(crate) gen: u8,
+    /// How many of `ids` are the set.
+    pub(crate) len: u8,
+    /// The replicas' node ids, the order in which they take over.
+    pub(crate) ids: [u32; MAX_SET],
+    /// Bit i: the i-th is out of the set.
+    pub(crate) excluded: u8,
+    /// Bit i: the i-th is joining.
+    pub(crate) joining: u8,
+    /// Where a joining replica's progress starts: the primary's when it
+    /// brought it in.
+    pub(crate) floors: Ends,
+}
+
+/// Whether generation `a` is newer than `b` (they wrap).
+pub(crate) fn newer(a: u8, b: u8) -> bool {
+    (a.wrapping_sub(b) as i8) > 0
 }
 
 /// An acknowledgment and the right edge of the window offered with it

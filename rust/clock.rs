@@ -32,6 +32,7 @@ pub(crate) fn set_param_defaults(
     replica_half_open: u32,
     splice_conns: u32,
     ready_hold_ms: u32,
+    replica_log_bytes: u32,
 ) {
     // SAFETY: plain writes of module parameters.
     unsafe {
@@ -42,8 +43,17 @@ pub(crate) fn set_param_defaults(
             replica_half_open,
             splice_conns,
             ready_hold_ms,
+            replica_log_bytes,
         )
     }
+}
+
+/// Most client bytes a replicated connection keeps to bring a replica in
+/// later: module parameter `replica_log_bytes` (for connections whose log
+/// begins from now on; 0: none kept).
+pub(crate) fn replica_log_bytes() -> u32 {
+    // SAFETY: a plain read of a module parameter.
+    unsafe { bindings::tpc_param_replica_log_bytes() }
 }
 
 /// Most replicated connections a node created from now on tracks: module

@@ -547,6 +547,8 @@ static unsigned int tpc_dead_ms;
 static unsigned int tpc_replica_conns;
 static unsigned int tpc_replica_half_open;
 static unsigned int tpc_splice_conns;
+/* 0 is a valid bound (no log): unset is UINT_MAX. */
+static unsigned int tpc_replica_log_bytes = UINT_MAX;
 static bool tpc_hook_timing;
 /* 0 is a valid hold (none): unset is UINT_MAX. */
 static unsigned int tpc_ready_hold_ms = UINT_MAX;
@@ -582,6 +584,12 @@ static int tpc_param_set_conns(const char *val, const struct kernel_param *kp)
 	return tpc_param_set_range(val, kp, 1, 1 << 20);
 }
 
+/* A client log: up to 64 MiB. */
+static int tpc_param_set_log_bytes(const char *val, const struct kernel_param *kp)
+{
+	return tpc_param_set_range(val, kp, 0, 64 << 20);
+}
+
 static int tpc_param_set_hold(const char *val, const struct kernel_param *kp)
 {
 	return tpc_param_set_range(val, kp, 0, 60000);
@@ -599,6 +607,11 @@ static const struct kernel_param_ops tpc_dead_ops = {
 
 static const struct kernel_param_ops tpc_hold_ops = {
 	.set = tpc_param_set_hold,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops tpc_log_bytes_ops = {
+	.set = tpc_param_set_log_bytes,
 	.get = param_get_uint,
 };
 
@@ -624,16 +637,21 @@ MODULE_PARM_DESC(replica_conns, "Most replicated connections a node tracks (1-10
 module_param_cb(replica_half_open, &tpc_conns_ops, &tpc_replica_half_open, 0444);
 MODULE_PARM_DESC(replica_half_open,
 		 "Most of them whose client has not completed its handshake (1-1048576)");
+module_param_cb(replica_log_bytes, &tpc_log_bytes_ops, &tpc_replica_log_bytes, 0644);
+MODULE_PARM_DESC(replica_log_bytes,
+		 "Most client bytes a replicated connection keeps to bring a replica in later (0-67108864)");
 module_param_cb(splice_conns, &tpc_conns_ops, &tpc_splice_conns, 0444);
 MODULE_PARM_DESC(splice_conns, "Most connections a node tracks in or after a handover (1-1048576)");
 
 /* Module init, after the command line's parameters were parsed: fills in the unset ones. */
 void tpc_params_default(unsigned int heartbeat_ms, unsigned int dead_ms, unsigned int replica_conns,
 			unsigned int replica_half_open, unsigned int splice_conns,
-			unsigned int ready_hold_ms)
+			unsigned int ready_hold_ms, unsigned int replica_log_bytes)
 {
 	if (READ_ONCE(tpc_ready_hold_ms) == UINT_MAX)
 		WRITE_ONCE(tpc_ready_hold_ms, ready_hold_ms);
+	if (READ_ONCE(tpc_replica_log_bytes) == UINT_MAX)
+		WRITE_ONCE(tpc_replica_log_bytes, replica_log_bytes);
 	if (!READ_ONCE(tpc_heartbeat_ms))
 		WRITE_ONCE(tpc_heartbeat_ms, heartbeat_ms);
 	if (!READ_ONCE(tpc_dead_ms))
@@ -664,6 +682,11 @@ unsigned int tpc_param_replica_conns(void)
 unsigned int tpc_param_replica_half_open(void)
 {
 	return READ_ONCE(tpc_replica_half_open);
+}
+
+unsigned int tpc_param_replica_log_bytes(void)
+{
+	return READ_ONCE(tpc_replica_log_bytes);
 }
 
 unsigned int tpc_param_splice_conns(void)
@@ -1265,6 +1288,39 @@ void tpc_tcp_progress_of(struct sock *sk, struct tpc_tcp_progress *p)
 	 */
 	p->send_done = err || (shutdown & SEND_SHUTDOWN) ||
 		       !((1 << state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT));
+}
+
+/*
+ * Copies up to @len bytes that @sk has received, from sequence number
+ * @seq on, into @buf, from its receive queue (what the application has
+ * not read yet); returns how many, fewer at a gap or the queue's end.
+ * The socket lock keeps softirq from changing the queue meanwhile, as in
+ * tcp_recvmsg(). Process context.
+ */
+u32 tpc_tcp_peek_received(struct sock *sk, u32 seq, u8 *buf, u32 len)
+{
+	struct sk_buff *skb;
+	u32 done = 0;
+
+	lock_sock(sk);
+	skb_queue_walk(&sk->sk_receive_queue, skb) {
+		u32 start = TCP_SKB_CB(skb)->seq + !!(TCP_SKB_CB(skb)->tcp_flags & TCPHDR_SYN);
+		u32 at = seq + done, off, n;
+
+		if (before(at, start))
+			break;
+		off = at - start;
+		if (off >= skb->len)
+			continue;
+		n = min_t(u32, skb->len - off, len - done);
+		if (skb_copy_bits(skb, off, buf + done, n))
+			break;
+		done += n;
+		if (done == len)
+			break;
+	}
+	release_sock(sk);
+	return done;
 }
 
 /*

@@ -117,7 +117,8 @@ void tpc_ticker_free(struct tpc_ticker *t);
 /* Module parameters: the default timers of nodes that set none. */
 void tpc_params_default(unsigned int heartbeat_ms, unsigned int dead_ms, unsigned int replica_conns,
 			unsigned int replica_half_open, unsigned int splice_conns,
-			unsigned int ready_hold_ms);
+			unsigned int ready_hold_ms, unsigned int replica_log_bytes);
+unsigned int tpc_param_replica_log_bytes(void);
 unsigned int tpc_param_heartbeat_ms(void);
 unsigned int tpc_param_dead_ms(void);
 unsigned int tpc_param_replica_conns(void);
@@ -207,6 +208,7 @@ struct tpc_tcp_progress {
 	bool send_done;	/* error, or this side closed: writes are the stack's */
 };
 void tpc_tcp_progress_of(struct sock *sk, struct tpc_tcp_progress *p);
+u32 tpc_tcp_peek_received(struct sock *sk, u32 seq, u8 *buf, u32 len);
 bool tpc_tcp_progress(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr, u16 vport,
 		      struct tpc_tcp_progress *p);
 bool tpc_tcp_ack_now(struct net *net, const u8 *caddr, u16 cport, const u8 *vaddr, u16 vport,

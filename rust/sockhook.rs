@@ -74,6 +74,19 @@ impl GatedSocket {
         unsafe { super::tcp::tuple_of(self.sk) }
     }
 
+    /// Copies what the stack has received from client sequence number
+    /// `seq` on, unread yet, into `buf`, as far as it goes; returns how
+    /// many bytes. Process context; takes the socket lock.
+    pub(crate) fn peek_received(&self, seq: u32, buf: &mut [u8]) -> usize {
+        let len = u32::try_from(buf.len()).unwrap_or(u32::MAX);
+        // SAFETY: `sk` is alive (type invariant) and the caller is in
+        // process context, not holding the socket lock (the gate is called
+        // before the stack's recvmsg takes it); `buf` is valid for `len`
+        // bytes, and at most that many are written.
+        let n = unsafe { bindings::tpc_tcp_peek_received(self.sk, seq, buf.as_mut_ptr(), len) };
+        (n as usize).min(buf.len())
+    }
+
     /// Its sequence state now.
     pub(crate) fn progress(&self) -> Progress {
         let mut p = bindings::tpc_tcp_progress::default();

@@ -19,6 +19,18 @@ mod csum;
 mod splice;
 #[allow(dead_code)]
 #[allow(dead_code)]
+#[path = "../../config.rs"]
+mod config;
+#[allow(dead_code)]
+#[path = "../../policy.rs"]
+mod policy;
+#[allow(dead_code)]
+#[path = "../../rendezvous.rs"]
+mod rendezvous;
+#[allow(dead_code)]
+#[path = "../../replicate/replica.rs"]
+mod replica;
+#[allow(dead_code)]
 #[path = "../../replicate/summary.rs"]
 mod summary;
 #[allow(dead_code)]

@@ -6,7 +6,8 @@
 //! (almost everything stops at the MAC), and with its header fixed up and
 //! its MAC recomputed, which drives every input into the body parser. The
 //! decoder must not panic, and whatever it accepts must be what it says:
-//! an accepted handover, progress report or summary re-encodes to itself; an
+//! an accepted handover, progress report, summary or catch-up re-encodes to
+//! itself; an
 //! accepted heartbeat re-encodes to the input less its unknown TLVs (to
 //! the input itself when it has none), and an unknown kind's body is the
 //! input's body.
@@ -14,6 +15,24 @@
 #![no_main]
 
 #[allow(dead_code)]
+#[allow(dead_code)]
+#[path = "../../csum.rs"]
+mod csum;
+#[allow(dead_code)]
+#[path = "../../config.rs"]
+mod config;
+#[allow(dead_code)]
+#[path = "../../policy.rs"]
+mod policy;
+#[allow(dead_code)]
+#[path = "../../rendezvous.rs"]
+mod rendezvous;
+#[allow(dead_code)]
+#[path = "../../replicate/replica.rs"]
+mod replica;
+#[allow(dead_code)]
+#[path = "../../splice.rs"]
+mod splice;
 #[allow(dead_code)]
 #[path = "../../replicate/summary.rs"]
 mod summary;
@@ -30,9 +49,9 @@ use blake2::{
 };
 use libfuzzer_sys::fuzz_target;
 use wire::{
-    decode, encode_handover, encode_heartbeat, encode_progress, encode_summary, Datagram, Mac,
-    Message, HANDOVER_MAX_LEN, HEADER_LEN, HEARTBEAT_MAX_LEN, MAC_LEN, MAGIC, PROGRESS_MAX_LEN,
-    SUMMARY_DATAGRAM_LEN, VERSION,
+    decode, encode_catch_up, encode_handover, encode_heartbeat, encode_progress, encode_summary,
+    Datagram, Mac, Message, CATCHUP_MAX_LEN, HANDOVER_MAX_LEN, HEADER_LEN, HEARTBEAT_MAX_LEN,
+    MAC_LEN, MAGIC, PROGRESS_MAX_LEN, SUMMARY_DATAGRAM_LEN, VERSION,
 };
 
 /// A fixed key: the fuzzer is not meant to forge MACs.
@@ -115,6 +134,15 @@ fn check(data: &[u8], mac: &Blake2sMac128) {
                 panic!("a progress report re-decodes as another kind");
             };
             assert_eq!(back.iter().collect::<Vec<_>>(), entries);
+            assert_eq!(again.header, header);
+        }
+        Message::CatchUp(c) => {
+            // Unknown TLVs are skipped: what the re-encoding says must be
+            // the same.
+            let mut out = [0u8; CATCHUP_MAX_LEN];
+            let n = encode_catch_up(&mut out, &header, &c, mac).unwrap();
+            let again = decode(&out[..n], mac, CLUSTER).unwrap();
+            assert_eq!(again.message, Message::CatchUp(c));
             assert_eq!(again.header, header);
         }
         Message::Summary(summary) => {

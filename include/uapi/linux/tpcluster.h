@@ -75,11 +75,35 @@ enum tpcluster_conn_role {
  * @TPCLUSTER_REPLICA_ROLE_BACKUP: in the set, silent, ready to take over
  * @TPCLUSTER_REPLICA_ROLE_EXCLUDED: out of the set for good (declared dead, or
  *   silent)
+ * @TPCLUSTER_REPLICA_ROLE_JOINING: brought into the set after a failure
+ *   (catch-up), not yet caught up: its application is given the client's
+ *   stream again and the primary's writes do not wait for it
  */
 enum tpcluster_replica_role {
 	TPCLUSTER_REPLICA_ROLE_PRIMARY,
 	TPCLUSTER_REPLICA_ROLE_BACKUP,
 	TPCLUSTER_REPLICA_ROLE_EXCLUDED,
+	TPCLUSTER_REPLICA_ROLE_JOINING,
+};
+
+/**
+ * enum tpcluster_log_state - The client log a replica keeps of a replicated
+ *   connection, to bring another replica in later (catch-up).
+ * @TPCLUSTER_LOG_STATE_NONE: not begun (no read yet), or replica_log_bytes is
+ *   0
+ * @TPCLUSTER_LOG_STATE_KEPT: the client's whole stream so far; the connection
+ *   can be re-protected
+ * @TPCLUSTER_LOG_STATE_PAST_BOUND: the client sent more than
+ *   replica_log_bytes: the log is freed and the connection is no longer
+ *   re-protected
+ * @TPCLUSTER_LOG_STATE_LOST: freed for want of memory or for a read it could
+ *   not record: the connection is no longer re-protected
+ */
+enum tpcluster_log_state {
+	TPCLUSTER_LOG_STATE_NONE,
+	TPCLUSTER_LOG_STATE_KEPT,
+	TPCLUSTER_LOG_STATE_PAST_BOUND,
+	TPCLUSTER_LOG_STATE_LOST,
 };
 
 enum {
@@ -184,6 +208,8 @@ enum {
 	TPCLUSTER_A_REPLICA_CONN_REPLICA,
 	TPCLUSTER_A_REPLICA_CONN_PRIMARY_TO,
 	TPCLUSTER_A_REPLICA_CONN_DIVERGED,
+	TPCLUSTER_A_REPLICA_CONN_LOG,
+	TPCLUSTER_A_REPLICA_CONN_LOG_BYTES,
 
 	__TPCLUSTER_A_REPLICA_CONN_MAX,
 	TPCLUSTER_A_REPLICA_CONN_MAX = (__TPCLUSTER_A_REPLICA_CONN_MAX - 1)

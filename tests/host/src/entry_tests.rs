@@ -3,7 +3,7 @@
 
 use crate::client_acks::ClientAcks;
 use crate::entry::{Entry, Inbound};
-use crate::replica::{Ends, Replication, Role, Segment, FIN};
+use crate::replica::{Ends, Replication, Role, Segment, Wrapped, FIN};
 use crate::splice::{Ports, Translation, ACK, RST, SYN};
 use crate::wire::Tuple;
 use proptest::prelude::*;
@@ -38,7 +38,6 @@ fn entry(self_id: u32) -> Entry {
     };
     let mut e = Entry::new(
         TUPLE,
-        (CLIENT_NEXT, SERVER_NEXT),
         rep,
         tr,
         ClientAcks::new(CLIENT_NEXT, SERVER_NEXT, None),
@@ -181,7 +180,7 @@ fn a_forged_ack_changes_nothing_on_a_backup() {
     let forged = client(CLIENT_NEXT, 100, SERVER_NEXT + 5_000, ACK);
     assert_eq!(e.inbound(&forged, 5), Inbound::AckUnsent);
     assert!(!e.dirty, "its data is not progress");
-    assert_eq!(e.last_ms, 1, "not even the idle clock moved");
+    assert_eq!(e.last_ms, Wrapped::of(1), "not even the idle clock moved");
     // The primary sent 100 bytes this backup's stack has not: the
     // client's acknowledgment of them reaches the stack clamped.
     report(&mut e, 1, CLIENT_NEXT, SERVER_NEXT + 100);

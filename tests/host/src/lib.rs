@@ -5,8 +5,12 @@
 
 #[path = "../../../balance.rs"]
 pub mod balance;
+#[path = "../../../replicate/catch_up.rs"]
+pub mod catch_up;
 #[path = "../../../replicate/client_acks.rs"]
 pub mod client_acks;
+#[path = "../../../replicate/client_log.rs"]
+pub mod client_log;
 #[path = "../../../config.rs"]
 pub mod config;
 #[path = "../../../conntable.rs"]
@@ -41,6 +45,44 @@ pub mod stats;
 pub mod summary;
 #[path = "../../../replicate/syn_cache.rs"]
 pub mod syn_cache;
+/// Where a client log keeps its bytes (`replicate/log_store.rs`): a
+/// `Vec` here, `kvmalloc`ed in the module.
+pub mod log_store {
+    use crate::client_log::{ClientLog, LogBytes};
+
+    pub(crate) type LogBox = Box<ClientLog<LogVec>>;
+
+    #[derive(Default)]
+    pub struct LogVec(Vec<u8>);
+
+    impl LogBytes for LogVec {
+        fn bytes(&self) -> &[u8] {
+            &self.0
+        }
+
+        fn try_append(&mut self, more: &[u8]) -> bool {
+            self.0.extend_from_slice(more);
+            true
+        }
+
+        fn release(&mut self) {
+            self.0 = Vec::new();
+        }
+    }
+
+    pub(crate) fn new_log(
+        start: u32,
+        syn: Option<crate::splice::SynOptions>,
+        bound: usize,
+    ) -> Option<LogBox> {
+        Some(Box::new(ClientLog::new(
+            start,
+            syn,
+            LogVec::default(),
+            bound,
+        )))
+    }
+}
 /// The cells of the counters (`stats.rs`): atomics here, per CPU in the
 /// module.
 pub mod counter_cells {
@@ -99,7 +141,11 @@ pub mod wire;
 #[cfg(test)]
 mod balance_tests;
 #[cfg(test)]
+mod catch_up_tests;
+#[cfg(test)]
 mod client_acks_tests;
+#[cfg(test)]
+mod client_log_tests;
 #[cfg(test)]
 mod config_tests;
 #[cfg(test)]

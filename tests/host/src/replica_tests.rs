@@ -1,7 +1,7 @@
 use crate::rendezvous::{Candidate, Key};
 use crate::replica::{
     after, cluster_isn, five_tuple, replica_set, takeover_ts_delta, translation_of, window_end_of,
-    AckCheck, Advert, Advertised, Ends, OwnSynAck, Replication, Role, MAX_SET,
+    AckCheck, Advert, Advertised, Ends, OwnSynAck, Replication, Role, SetChange, MAX_SET,
 };
 use crate::wire::Tuple;
 use proptest::prelude::*;
@@ -694,4 +694,285 @@ fn a_first_report_replaces_the_guessed_window() {
     assert_eq!(c.heard_from(3), Some(ends(100, 5000, 1050)));
     c.heard(3, &ends(120, 5000, 1200), 0);
     assert_eq!(c.heard_from(3), Some(ends(120, 5000, 1200)));
+}
+
+/// Catch-up (issue: restoring redundancy): node 2 is primary of [2, 3, 1];
+/// 3 died; 4 is brought in.
+fn short_by_one() -> Replication {
+    let mut c = conn(2);
+    c.heard(3, &ends(140, 5100, 2000), 0);
+    c.heard(1, &ends(150, 5200, 2100), 0);
+    c.advance_own(Some(160), Some(5100), Some(2200));
+    c.exclude(3);
+    c
+}
+
+#[test]
+fn a_replica_brought_in_joins_last_and_holds_the_clamps_at_the_primarys_floors() {
+    let mut c = short_by_one();
+    assert!(c.short_of(3));
+    let before = (
+        c.readable_end(160),
+        c.acknowledgeable_end(),
+        c.sendable_end(),
+    );
+    let change = c.admit(4, 10).expect("the primary brings a live node in");
+    assert_eq!(change.gen, 1);
+    assert_eq!(
+        &change.ids[..usize::from(change.len)],
+        &[2, 1, 4, 3],
+        "kept, joiner, out"
+    );
+    assert_eq!((change.excluded, change.joining), (0b1000, 0b0100));
+    assert_eq!(change.floors, ends(160, 5100, 2200), "where the primary is");
+    assert!(!c.short_of(3));
+    assert_eq!(c.role(), Role::Primary);
+    // Nothing the client was told moves back, and the primary's writes do
+    // not wait for the joiner's output to catch up...
+    assert_eq!(
+        (
+            c.readable_end(160),
+            c.acknowledgeable_end(),
+            c.sendable_end()
+        ),
+        before
+    );
+    // ...but what the client sends from now on waits for it.
+    assert_eq!(c.acknowledgeable_end(), Some(150));
+    c.heard(1, &ends(170, 5300, 2300), 20);
+    assert_eq!(
+        c.acknowledgeable_end(),
+        Some(160),
+        "the joiner's floor holds"
+    );
+    // Its reports below the floors (it is replaying the stream) change
+    // nothing; one that reaches both floors makes it a full replica.
+    assert!(!c.heard(4, &ends(120, 5050, 2000), 30));
+    assert_eq!(c.sendable_end(), Some(5300));
+    assert!(c.heard(4, &ends(165, 5100, 2400), 40));
+    assert_eq!(
+        c.sendable_end(),
+        Some(5100),
+        "now the writes wait for it too"
+    );
+    assert_eq!(c.acknowledgeable_end(), Some(165));
+    // The new set's views carry the generation (and no one joining now).
+    assert_eq!(c.members_mask(), (1 << 8) | 0b0111);
+}
+
+#[test]
+fn only_a_primary_not_in_doubt_brings_in_and_only_a_node_not_in_the_set() {
+    let mut c = short_by_one();
+    assert!(c.admit(1, 0).is_none(), "a replica still in the set");
+    assert!(conn(3).admit(4, 0).is_none(), "a backup");
+    let mut doubting = short_by_one();
+    doubting.doubt();
+    assert!(doubting.admit(4, 0).is_none(), "a primary in doubt");
+    // The node that died, back again, may be brought in.
+    let change = c.admit(3, 0).expect("its old place was out");
+    assert_eq!(&change.ids[..usize::from(change.len)], &[2, 1, 3]);
+    assert_eq!(change.joining, 0b100);
+    // A full set has no room.
+    let mut full = Replication::new(&[1, 2, 3, 4], 1, 100, 5000, 1000, 0).unwrap();
+    assert!(!full.short_of(4));
+    assert!(full.admit(5, 0).is_none());
+}
+
+#[test]
+fn the_others_take_the_primarys_set_change_once() {
+    let mut primary = short_by_one();
+    let mut backup = conn(1);
+    backup.heard(2, &ends(160, 5100, 2200), 0);
+    backup.exclude(3);
+    let change = primary.admit(4, 10).unwrap();
+    // A view of the new set means nothing before the change.
+    assert!(!backup.take_view(2, primary.members_mask()));
+    assert!(!backup.adopt(3, &change, 11), "only from the primary");
+    assert!(backup.adopt(2, &change, 11));
+    assert!(!backup.adopt(2, &change, 12), "once: not newer");
+    assert_eq!(backup.role(), Role::Backup);
+    assert_eq!(backup.members_mask(), primary.members_mask());
+    let ids: Vec<u32> = backup.replicas().iter().map(|r| r.id).collect();
+    assert_eq!(ids, [2, 1, 4, 3]);
+    assert_eq!(
+        backup.replicas()[0].received,
+        160,
+        "the primary's progress kept"
+    );
+    assert!(backup.replicas()[2].joining);
+    // Views of the old generation are no longer taken: a stale one that
+    // left out index 2 (then node 1's own place) fences nobody.
+    assert!(!backup.take_view(2, 0b001));
+    assert_eq!(backup.role(), Role::Backup);
+    assert!(!backup.take_view(2, primary.members_mask()));
+    // A change that leaves a replica out fences it.
+    let mut left_out = conn(3);
+    let mut gone = change;
+    gone.gen = 2;
+    assert!(left_out.adopt(2, &gone, 12));
+    assert_eq!(left_out.role(), Role::Fenced);
+}
+
+#[test]
+fn a_primary_cut_off_while_another_changed_the_set_learns_it_is_out_from_the_new_set() {
+    // 2 was primary, was cut off, and 3 took over and brought 4 in: 2 still
+    // believes itself primary, and the new set's views name other places.
+    let mut old = conn(2);
+    let mut new = conn(3);
+    assert!(new.exclude(2), "3 takes over");
+    let change = new.admit(4, 10).unwrap();
+    assert_eq!(old.role(), Role::Primary);
+    assert!(
+        !old.take_view(3, new.members_mask()),
+        "another generation's view"
+    );
+    assert_eq!(old.role(), Role::Primary);
+    // From a node not in its set, nothing.
+    assert!(!old.adopt(9, &change, 11));
+    assert_eq!(old.role(), Role::Primary);
+    // From a replica of its set, the set that counts it out fences it,
+    // though that replica is not its primary.
+    assert!(old.adopt(3, &change, 11));
+    assert_eq!(old.role(), Role::Fenced);
+    // An older set that counts a node out does not fence it: it was
+    // brought in since.
+    let mut stale = change;
+    stale.gen = 0;
+    stale.excluded |= 1 << 2;
+    let mut n = Replication::joined(&change, 4, (100, 5000, 1000), 12).unwrap();
+    assert!(!n.adopt(3, &stale, 13));
+    assert_eq!(n.role(), Role::Backup);
+}
+
+#[test]
+fn a_backup_takes_back_a_replica_it_had_counted_out_when_it_is_brought_in_again() {
+    // Node 3 died: the primary 2 and the backup 1 counted it out. It boots
+    // again and 2 brings it back in.
+    let mut primary = short_by_one();
+    let mut backup = conn(1);
+    backup.heard(2, &ends(160, 5100, 2200), 0);
+    backup.exclude(3);
+    let change = primary.admit(3, 10).unwrap();
+    assert!(backup.adopt(2, &change, 11));
+    let back = backup.replicas().iter().find(|r| r.id == 3).unwrap();
+    assert!(back.joining && !back.excluded, "in the set again, joining");
+    assert_eq!(
+        back.received, 160,
+        "from the floors, not where it was counted out"
+    );
+    assert_eq!(backup.members_mask(), primary.members_mask());
+    // So the views of the set the node brought in hears agree with its own:
+    // none of them fences it.
+    let mut n = Replication::joined(&change, 3, (100, 5000, 1000), 12).unwrap();
+    assert!(!n.take_view(1, backup.members_mask()));
+    assert!(!n.take_view(2, primary.members_mask()));
+    assert_eq!(n.role(), Role::Backup);
+}
+
+#[test]
+fn a_new_primary_lets_replicas_still_joining_go_and_a_joining_one_cannot_take_over() {
+    // Primary 2 brought 4 in; 2 dies before 4 caught up, and 1 takes over:
+    // nobody feeds 4 the client's stream now, and 1 must not wait for it.
+    let mut primary = short_by_one();
+    let change = primary.admit(4, 10).unwrap();
+    let mut backup = conn(1);
+    backup.heard(2, &ends(160, 5100, 2200), 0);
+    backup.exclude(3);
+    assert!(backup.adopt(2, &change, 11));
+    assert_eq!(backup.settle_joining(), 0, "a backup leaves the set alone");
+    assert!(backup.exclude(2), "1 takes over");
+    assert_eq!(
+        backup.acknowledgeable_end(),
+        Some(160),
+        "held at the joiner's floors"
+    );
+    assert_eq!(backup.settle_joining(), 1);
+    assert_eq!(
+        backup.acknowledgeable_end(),
+        None,
+        "nobody left to wait for"
+    );
+    assert_eq!(backup.role(), Role::Primary);
+    // 4 itself, the last one left before it caught up: its stream has a
+    // hole, it is fenced.
+    let mut n = Replication::joined(&change, 4, (100, 5000, 1000), 12).unwrap();
+    n.exclude(2);
+    n.exclude(1);
+    assert_eq!(n.role(), Role::Primary);
+    assert_eq!(n.settle_joining(), 0);
+    assert_eq!(n.role(), Role::Fenced);
+}
+
+#[test]
+fn the_node_brought_in_learns_from_its_primary_that_it_caught_up_and_may_take_over() {
+    let mut primary = short_by_one();
+    let change = primary.admit(4, 10).unwrap();
+    let mut n = Replication::joined(&change, 4, (100, 5000, 1000), 11).unwrap();
+    assert!(n.me().joining);
+    // While the primary counts it joining, its views say so.
+    assert!(!n.take_view(2, primary.members_mask()));
+    assert!(n.me().joining);
+    // It reaches the floors; the primary's next view says it caught up.
+    assert!(primary.heard(4, &ends(160, 5100, 2400), 20));
+    assert!(!n.take_view(2, primary.members_mask()));
+    assert!(!n.me().joining, "caught up, as its primary says");
+    // A backup's view does not say it.
+    let mut m = Replication::joined(&change, 4, (100, 5000, 1000), 11).unwrap();
+    assert!(!m.take_view(1, primary.members_mask()));
+    assert!(m.me().joining, "only the primary's word");
+    // So when every replica before it goes, it takes over (not fenced).
+    n.exclude(2);
+    n.exclude(1);
+    assert_eq!(n.role(), Role::Primary);
+    assert_eq!(n.settle_joining(), 0);
+    assert_eq!(n.role(), Role::Primary);
+}
+
+#[test]
+fn a_replica_found_diverged_is_never_brought_in_and_a_joining_one_is_no_heir() {
+    // 3 node set, primary 2: replica 3 wrote other bytes, and left.
+    let mut c = conn(2);
+    c.heard(3, &ends(140, 5100, 2000), 0);
+    c.heard(1, &ends(150, 5200, 2100), 0);
+    c.advance_own(Some(160), Some(5100), Some(2200));
+    let i = c.replicas().iter().position(|r| r.id == 3).unwrap();
+    assert_eq!(c.output_checked(3), Some(i));
+    assert!(c.diverged(i));
+    assert!(c.found_diverged(3) && !c.found_diverged(1));
+    assert!(c.admit(3, 10).is_none(), "it would differ again");
+    // Another node may be brought in, and the mark stays with node 3.
+    assert!(c.admit(4, 10).is_some());
+    assert!(c.found_diverged(3) && !c.found_diverged(4));
+    // With 1 gone, the next replica is the one joining: a draining
+    // primary does not hand the connection to it.
+    c.exclude(1);
+    assert_eq!(c.heir(), Some(4));
+    assert!(!c.step_down(20, 1_000), "it lacks part of the stream");
+    assert_eq!(c.role(), Role::Primary);
+}
+
+#[test]
+fn the_node_brought_in_starts_at_the_first_byte_and_the_others_at_the_floors() {
+    let mut primary = short_by_one();
+    let change = primary.admit(4, 10).unwrap();
+    let n = Replication::joined(&change, 4, (100, 5000, 1000), 11).unwrap();
+    assert_eq!(n.role(), Role::Backup);
+    assert_eq!(n.me().received, 100);
+    assert!(n.me().joining);
+    assert_eq!(n.members_mask(), primary.members_mask());
+    assert_eq!(n.readable_end(130), 130, "the others have all it will read");
+    assert_eq!(
+        n.check_ack(5100),
+        AckCheck::Clamp(5000),
+        "the client acknowledges what the primary sent: its stack sees its own"
+    );
+    assert!(
+        Replication::joined(&change, 1, (100, 5000, 1000), 11).is_none(),
+        "not the joiner"
+    );
+    let bad = SetChange {
+        joining: 0,
+        ..change
+    };
+    assert!(Replication::joined(&bad, 4, (100, 5000, 1000), 11).is_none());
 }

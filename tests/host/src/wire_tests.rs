@@ -895,3 +895,213 @@ proptest! {
         }
     }
 }
+
+mod catch_up {
+    use super::{decode_err, header, mac, seal, tlv, CLUSTER};
+    use crate::replica::{Ends, SetChange};
+    use crate::splice::SynOptions;
+    use crate::wire::{
+        decode, encode_catch_up, CatchUp, CatchUpSyn, DecodeError, Message, Tuple, CATCHUP_CHUNK,
+        CATCHUP_MAX_LEN, TLV_CATCHUP_DATA, TLV_CATCHUP_SET, TLV_CATCHUP_SYN, TLV_TUPLE,
+    };
+    use proptest::prelude::*;
+
+    const TUPLE: Tuple = Tuple {
+        client: [10, 0, 0, 4],
+        client_port: 40000,
+        vip: [10, 0, 0, 100],
+        port: 80,
+    };
+
+    fn set() -> SetChange {
+        SetChange {
+            gen: 3,
+            len: 4,
+            ids: [2, 1, 4, 3],
+            excluded: 0b1000,
+            joining: 0b0100,
+            floors: Ends {
+                received: 160,
+                sent: 5100,
+                window_end: 2200,
+            },
+        }
+    }
+
+    fn encode(c: &CatchUp<'_>) -> Vec<u8> {
+        let mut out = vec![0; CATCHUP_MAX_LEN];
+        let n = encode_catch_up(&mut out, &header(), c, &mac()).unwrap();
+        out.truncate(n);
+        out
+    }
+
+    fn set_bytes(s: &SetChange) -> Vec<u8> {
+        let mut v = vec![s.gen, s.len, s.excluded, s.joining];
+        s.ids
+            .iter()
+            .for_each(|id| v.extend_from_slice(&id.to_be_bytes()));
+        for w in [s.floors.received, s.floors.sent, s.floors.window_end] {
+            v.extend_from_slice(&w.to_be_bytes());
+        }
+        v
+    }
+
+    #[test]
+    fn every_part_round_trips_and_the_longest_fits() {
+        let bytes = [7u8; CATCHUP_CHUNK];
+        let c = CatchUp {
+            tuple: TUPLE,
+            set: Some(set()),
+            syn: Some(CatchUpSyn {
+                isn: 99,
+                options: SynOptions {
+                    mss: 1460,
+                    wscale: Some(7),
+                    sack_permitted: true,
+                },
+                tsval: Some(0x8000_0001),
+            }),
+            data: Some((100, &bytes)),
+        };
+        let d = encode(&c);
+        assert_eq!(d.len(), CATCHUP_MAX_LEN);
+        let got = decode(&d, &mac(), CLUSTER).unwrap();
+        assert_eq!(got.message, Message::CatchUp(c));
+        // Each part alone, and no window scale.
+        let syn_only = CatchUp {
+            tuple: TUPLE,
+            set: None,
+            syn: Some(CatchUpSyn {
+                isn: 99,
+                options: SynOptions {
+                    mss: 536,
+                    wscale: None,
+                    sack_permitted: false,
+                },
+                tsval: None,
+            }),
+            data: None,
+        };
+        let d = encode(&syn_only);
+        assert_eq!(
+            decode(&d, &mac(), CLUSTER).unwrap().message,
+            Message::CatchUp(syn_only)
+        );
+        let too_long = [0u8; CATCHUP_CHUNK + 1];
+        let mut out = vec![0; CATCHUP_MAX_LEN + 64];
+        let c = CatchUp {
+            tuple: TUPLE,
+            set: None,
+            syn: None,
+            data: Some((1, &too_long)),
+        };
+        assert!(encode_catch_up(&mut out, &header(), &c, &mac()).is_err());
+    }
+
+    #[test]
+    fn malformed_ones_are_refused() {
+        let t = tlv(TLV_TUPLE, &TUPLE.to_wire());
+        let s = tlv(TLV_CATCHUP_SET, &set_bytes(&set()));
+        let bad_set = |f: &dyn Fn(&mut SetChange)| {
+            let mut x = set();
+            f(&mut x);
+            [t.clone(), tlv(TLV_CATCHUP_SET, &set_bytes(&x))].concat()
+        };
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            ("no tuple", s.clone()),
+            ("a tuple and nothing else", t.clone()),
+            ("two sets", [t.clone(), s.clone(), s.clone()].concat()),
+            (
+                "a short tuple",
+                [tlv(TLV_TUPLE, &[1, 2, 3]), s.clone()].concat(),
+            ),
+            (
+                "a short set",
+                [t.clone(), tlv(TLV_CATCHUP_SET, &[0; 31])].concat(),
+            ),
+            (
+                "an empty set",
+                bad_set(&|x| {
+                    x.len = 0;
+                    x.excluded = 0;
+                    x.joining = 0;
+                    x.ids = [0; 4]
+                }),
+            ),
+            ("a set too long", bad_set(&|x| x.len = 5)),
+            (
+                "a mask beyond the set",
+                bad_set(&|x| {
+                    x.len = 2;
+                    x.ids = [2, 1, 0, 0];
+                }),
+            ),
+            (
+                "an id beyond the set",
+                bad_set(&|x| {
+                    x.len = 3;
+                    x.excluded = 0;
+                }),
+            ),
+            ("an id twice", bad_set(&|x| x.ids = [2, 1, 2, 3])),
+            (
+                "a short handshake",
+                [t.clone(), tlv(TLV_CATCHUP_SYN, &[0; 11])].concat(),
+            ),
+            (
+                "a handshake with unknown flags",
+                [
+                    t.clone(),
+                    tlv(TLV_CATCHUP_SYN, &[0, 0, 0, 1, 2, 0, 255, 4, 0, 0, 0, 0]),
+                ]
+                .concat(),
+            ),
+            (
+                "a TSval without timestamps",
+                [
+                    t.clone(),
+                    tlv(TLV_CATCHUP_SYN, &[0, 0, 0, 1, 2, 0, 255, 0, 0, 0, 0, 9]),
+                ]
+                .concat(),
+            ),
+            (
+                "a data chunk without its sequence number",
+                [t.clone(), tlv(TLV_CATCHUP_DATA, &[1, 2])].concat(),
+            ),
+            (
+                "a data chunk too long",
+                [
+                    t.clone(),
+                    tlv(TLV_CATCHUP_DATA, &[0; 4 + CATCHUP_CHUNK + 1]),
+                ]
+                .concat(),
+            ),
+        ];
+        for (what, body) in cases {
+            assert_eq!(
+                decode_err(&seal(5, &body)),
+                DecodeError::Malformed,
+                "{what}"
+            );
+        }
+    }
+
+    proptest! {
+        /// Any body under a valid MAC decodes or is refused as malformed:
+        /// never a panic, and what decodes encodes back to the same message.
+        #[test]
+        fn any_body_decodes_or_is_refused(body in proptest::collection::vec(any::<u8>(), 0..1200)) {
+            let d = seal(5, &body);
+            match decode(&d, &mac(), CLUSTER) {
+                Ok(got) => {
+                    let Message::CatchUp(c) = got.message else {
+                        return Err(TestCaseError::fail("another kind"));
+                    };
+                    let again = encode(&c);
+                    prop_assert_eq!(decode(&again, &mac(), CLUSTER).unwrap().message, got.message);
+                }
+                Err(e) => prop_assert_eq!(e, DecodeError::Malformed),
+            }
+        }
+    }
+}

@@ -95,6 +95,9 @@ pub(crate) struct Replicated {
     pub(crate) role: &'static str,
     /// The replica set in rendezvous order, this node included.
     pub(crate) set: Vec<Replica>,
+    /// The client log this node keeps of it (`none`, `kept`, `past-bound`,
+    /// `lost`) and its bytes; `None` from a module that does not say.
+    pub(crate) log: Option<(&'static str, u32)>,
 }
 
 pub(crate) fn role_name(names: &'static [&'static str], v: Option<u32>) -> &'static str {
@@ -125,6 +128,12 @@ pub(crate) fn replicated(a: &Attrs) -> Option<Replicated> {
         vip: SocketAddrV4::new(a.ipv4(A_REPLICA_CONN_VIP)?, a.u16(A_REPLICA_CONN_PORT)?),
         role: role_name(&CONN_ROLES, a.u32(A_REPLICA_CONN_ROLE)),
         set,
+        log: a.u32(A_REPLICA_CONN_LOG).map(|s| {
+            (
+                role_name(&LOG_STATES, Some(s)),
+                a.u32(A_REPLICA_CONN_LOG_BYTES).unwrap_or(0),
+            )
+        }),
     })
 }
 
@@ -139,6 +148,10 @@ pub(crate) fn rows(conns: &[Conn], reps: &[Replicated]) -> Vec<output::Conn> {
         state: state.to_string(),
         replicate: rep.map(|r| r.role.to_string()),
         set: rep.map(|r| r.set.clone()),
+        log: rep.and_then(|r| r.log).map(|(state, bytes)| output::Log {
+            state: state.to_string(),
+            bytes,
+        }),
     };
     let same = |r: &Replicated, c: &Conn| r.vip == c.local && r.client == c.remote;
     let mut out: Vec<output::Conn> = conns
@@ -300,6 +313,7 @@ mod tests {
                     sent: 3999999000,
                 },
             ],
+            log: None,
         }
     }
 
@@ -328,6 +342,52 @@ mod tests {
             replicated(&Attrs(vec![Attr::u32(A_REPLICA_CONN_ROLE, 0)])),
             None
         );
+    }
+
+    #[test]
+    fn shows_the_client_log_and_a_joining_replica() {
+        // The log's state and bytes after the set, as the module puts them.
+        let msg = {
+            let attrs = vec![
+                Attr::ipv4(A_REPLICA_CONN_CLIENT_ADDR, Ipv4Addr::new(10, 0, 0, 4)),
+                Attr::u16(A_REPLICA_CONN_CLIENT_PORT, 40000),
+                Attr::ipv4(A_REPLICA_CONN_VIP, Ipv4Addr::new(10, 0, 0, 100)),
+                Attr::u16(A_REPLICA_CONN_PORT, 80),
+                Attr::u32(A_REPLICA_CONN_ROLE, 0),
+                replica(1, 0, 1000, 4000000000),
+                replica(3, 3, 900, 100),
+                Attr::u32(A_REPLICA_CONN_LOG, 1),
+                Attr::u32(A_REPLICA_CONN_LOG_BYTES, 4321),
+            ];
+            encode(
+                Message {
+                    cmd: CMD_REPLICA_GET,
+                    attrs: Attrs(attrs),
+                },
+                0x20,
+                0,
+                1,
+            )
+        };
+        let r = parsed(&msg).unwrap();
+        assert_eq!(r.log, Some(("kept", 4321)));
+        assert_eq!(r.set[1].role, "joining");
+        let conns = [conn(40000, "established")];
+        assert_eq!(
+            output::list(&rows(&conns, &[r]), false),
+            "vip 10.0.0.100:80  client 10.0.0.4:40000  state established  replicate primary  \
+             set 1(primary rcv=1000 snd=4000000000) 3(joining rcv=900 snd=100)  log kept 4321\n"
+        );
+        let mut past = parsed(&msg).unwrap();
+        past.log = Some(("past-bound", 0));
+        let text = output::list(&rows(&conns, &[past]), false);
+        assert!(text.ends_with("  log past-bound\n"), "{text}");
+        let j = output::list(&rows(&conns, &[parsed(&msg).unwrap()]), true);
+        assert!(
+            j.contains("\"log\":{\"state\":\"kept\",\"bytes\":4321}"),
+            "{j}"
+        );
+        parses_back(&j, &rows(&conns, &[parsed(&msg).unwrap()]));
     }
 
     fn conn(port: u16, state: &'static str) -> Conn {

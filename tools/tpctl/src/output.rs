@@ -312,7 +312,8 @@ impl Text for Diverged {
 pub(crate) struct Replica {
     /// Its node id.
     pub(crate) id: u32,
-    /// Its role in the set: `primary`, `backup` or `excluded`.
+    /// Its role in the set: `primary`, `backup`, `excluded` or `joining`
+    /// (brought in after a failure, catching up).
     pub(crate) role: String,
     /// The client sequence number it has received up to.
     pub(crate) received: u32,
@@ -337,6 +338,20 @@ pub(crate) struct Conn {
     /// The replica set of a replicated connection, in rendezvous order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) set: Option<Vec<Replica>>,
+    /// The client log this node keeps of a replicated connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) log: Option<Log>,
+}
+
+/// The client log a node keeps of a replicated connection, to bring a
+/// replica into its set later.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Log {
+    /// `kept` (the connection can be re-protected), `past-bound` or `lost`
+    /// (it cannot), `none` (not begun).
+    pub(crate) state: String,
+    /// The client bytes it holds.
+    pub(crate) bytes: u32,
 }
 
 impl Text for Conn {
@@ -355,6 +370,13 @@ impl Text for Conn {
                 .collect();
             let set = set.join(" ");
             line = line + "  " + &fields(&[("replicate", role), ("set", &set)]);
+            if let Some(log) = &self.log {
+                let log = match log.state.as_str() {
+                    "kept" => format!("kept {}", log.bytes),
+                    state => state.to_string(),
+                };
+                line = line + "  " + &fields(&[("log", &log)]);
+            }
         }
         line
     }

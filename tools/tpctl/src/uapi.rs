@@ -89,6 +89,8 @@ pub(crate) const A_REPLICA_CONN_ROLE: u16 = 5;
 pub(crate) const A_REPLICA_CONN_REPLICA: u16 = 6;
 pub(crate) const A_REPLICA_CONN_PRIMARY_TO: u16 = 7;
 pub(crate) const A_REPLICA_CONN_DIVERGED: u16 = 8;
+pub(crate) const A_REPLICA_CONN_LOG: u16 = 9;
+pub(crate) const A_REPLICA_CONN_LOG_BYTES: u16 = 10;
 
 pub(crate) const MODES: [&str; 3] = ["balance", "splice", "replicate"];
 /// `enum tpcluster_service_affinity`, by value.
@@ -97,7 +99,9 @@ pub(crate) const MEMBER_STATES: [&str; 3] = ["self", "live", "dead"];
 /// `conn-role`: this node's role on a replicated connection.
 pub(crate) const CONN_ROLES: [&str; 3] = ["primary", "backup", "fenced"];
 /// `replica-role`: a replica's role in its connection's set.
-pub(crate) const REPLICA_ROLES: [&str; 3] = ["primary", "backup", "excluded"];
+pub(crate) const REPLICA_ROLES: [&str; 4] = ["primary", "backup", "excluded", "joining"];
+/// `log-state`: the client log a node keeps of a replicated connection.
+pub(crate) const LOG_STATES: [&str; 4] = ["none", "kept", "past-bound", "lost"];
 
 #[cfg(test)]
 mod tests {
@@ -221,6 +225,17 @@ mod tests {
             "TPCLUSTER_A_REPLICA_CONN_DIVERGED",
             A_REPLICA_CONN_DIVERGED.into(),
         );
+        check("TPCLUSTER_A_REPLICA_CONN_LOG", A_REPLICA_CONN_LOG.into());
+        check(
+            "TPCLUSTER_A_REPLICA_CONN_LOG_BYTES",
+            A_REPLICA_CONN_LOG_BYTES.into(),
+        );
+        for (i, s) in LOG_STATES.iter().enumerate() {
+            check(
+                &format!("TPCLUSTER_LOG_STATE_{}", s.to_uppercase().replace('-', "_")),
+                i as u32,
+            );
+        }
         check("TPCLUSTER_CMD_REPLICA_NTF", CMD_REPLICA_NTF.into());
         check("TPCLUSTER_CMD_SERVICE_SET", CMD_SERVICE_SET.into());
         check(
