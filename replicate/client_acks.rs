@@ -195,14 +195,9 @@ impl ClientAcks {
         payload: &'a [u8],
     ) -> Segment<'a> {
         Segment {
-            tuple,
-            seq,
-            ack: self.highest.unwrap_or(self.server_next),
             flags: ACK | PSH,
-            window: self.window,
-            timestamps: self.timestamps,
-            syn_options: None,
             payload,
+            ..self.ack_segment(tuple, seq, self.highest.unwrap_or(self.server_next))
         }
     }
 
