@@ -1695,13 +1695,28 @@ impl Node {
             }
         }
         let mut log = Some(log);
+        let mut lifted = false;
         {
             let mut table = self.replicate.tables.lock(tuple);
-            if let Some(shell) = table.find(tuple).and_then(|e| e.log.as_mut()) {
-                if let Some(log) = log.take() {
-                    shell.give_back(log);
+            if let Some(e) = table.find(tuple) {
+                if let Some(shell) = e.log.as_mut() {
+                    if let Some(log) = log.take() {
+                        shell.give_back(log);
+                    }
+                }
+                // A replica joining is fed what the log holds: the
+                // primary may acknowledge that much further now.
+                let end = e.log.as_ref().filter(|l| l.is_whole()).map(|l| l.end());
+                if end.is_some_and(|end| e.rep.logged(end))
+                    && e.held.is_some_and(|h| e.rep.lifts(&h))
+                {
+                    e.need_ack = true;
+                    lifted = true;
                 }
             }
+        }
+        if lifted {
+            self.replicate.kick.kick();
         }
         // The entry went meanwhile: its log goes here, out of the lock.
         drop(log);

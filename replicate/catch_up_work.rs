@@ -52,8 +52,8 @@ impl Node {
     /// under its lock: the node to bring into its set now, if one is due
     /// (the set is short of the service's R and a live node serving it is
     /// out of the set). `Err(())`: one is due but cannot be brought in yet
-    /// (the application has not read all the client sent; the log is busy),
-    /// and the sweep should look again. Softirq-safe (reads the plane).
+    /// (the log is lent to a read), and the sweep should look again.
+    /// Softirq-safe (reads the plane).
     pub(crate) fn admission_due(&self, e: &Entry) -> core::result::Result<Option<u32>, ()> {
         if e.rep.role() != Role::Primary
             || e.rep.in_doubt()
@@ -87,9 +87,11 @@ impl Node {
         let Some(id) = candidate else {
             return Ok(None);
         };
-        // What the stack received and the application has not read is in
-        // no log yet: the node brought in could not be given it.
-        if log.is_lent() || log.end() != e.rep.me().received {
+        // A read records into it right now; the next look will do. What
+        // the stack received and the application has not read yet is in
+        // no log, but will be once it is read: the node brought in is fed
+        // it then (it joins until it has all the primary received now).
+        if log.is_lent() {
             return Err(());
         }
         Ok(Some(id))
@@ -257,7 +259,10 @@ impl Node {
         if !joiner.joining {
             return Step::Linger { set, others };
         }
-        let Some(log) = e.log.as_ref() else {
+        // A log that stopped being whole (the client sent past the bound)
+        // can feed it nothing more: the primary's acknowledgment would
+        // wait for it in vain (`Replication::acknowledgeable_end`).
+        let Some(log) = e.log.as_ref().filter(|l| l.is_lent() || l.is_whole()) else {
             return Step::End;
         };
         let syn = CatchUpSyn {

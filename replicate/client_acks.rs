@@ -38,7 +38,7 @@
 //!
 //! Kernel-independent: built into the module and into the host test crate.
 
-use crate::replica::{after, FIN};
+use crate::replica::{after, seq_max, FIN};
 use crate::splice::{Segment, ACK, PSH, RST, SYN};
 use crate::wire::Tuple;
 
@@ -52,9 +52,10 @@ pub(crate) struct ClientAcks {
     client_end: u32,
     /// The server sequence number (cluster space) just past the SYN-ACK.
     server_next: u32,
-    /// The highest acknowledgment the client sent (cluster space), if it
-    /// sent any.
-    highest: Option<u32>,
+    /// The highest acknowledgment the client sent (cluster space); until
+    /// it sent one, `server_next - 1`, which acknowledges nothing (a plain
+    /// number: the entry it lives in has no room for an option's tag).
+    highest: u32,
     /// The client's window field as it last sent it; the largest there is
     /// until it has sent one (an overstated window costs a backup nothing:
     /// its output goes nowhere, and the client's next segment corrects it).
@@ -93,7 +94,7 @@ impl ClientAcks {
             client_next,
             client_end: client_next,
             server_next,
-            highest: None,
+            highest: server_next.wrapping_sub(1),
             window: u16::MAX,
             timestamps: syn_ack_timestamps.map(|(tsval, tsecr)| (tsecr, tsval)),
             handshake_done: false,
@@ -136,9 +137,8 @@ impl ClientAcks {
         if after(end, self.client_end) {
             self.client_end = end;
         }
-        match self.highest {
-            Some(h) if !after(ack, h) => {}
-            _ => self.highest = Some(ack),
+        if after(ack, self.highest) {
+            self.highest = ack;
         }
         if let (Some(_), Some(ts)) = (self.timestamps, timestamps) {
             self.timestamps = Some(ts);
@@ -177,8 +177,7 @@ impl ClientAcks {
     /// furthest segment seen: at or beyond the stack's next expected one,
     /// and within its window, which is all a pure ACK needs.
     pub(crate) fn covering(&self, tuple: Tuple, seq: u32, end: u32) -> Option<Segment<'static>> {
-        let highest = self.highest?;
-        (after(end, seq) && !after(end, highest))
+        (after(end, seq) && !after(end, self.highest))
             .then(|| self.ack_segment(tuple, self.client_end, end))
     }
 
@@ -197,7 +196,7 @@ impl ClientAcks {
         Segment {
             flags: ACK | PSH,
             payload,
-            ..self.ack_segment(tuple, seq, self.highest.unwrap_or(self.server_next))
+            ..self.ack_segment(tuple, seq, seq_max(self.highest, self.server_next))
         }
     }
 

@@ -216,9 +216,12 @@ pub(crate) struct Replica {
     pub(crate) reported: bool,
     /// Brought in after the connection began ([`Replication::admit`]) and
     /// not yet reported as far as the primary had come then (the floors
-    /// its progress starts at): in the acknowledgment and window clamps
-    /// and the reads' gate from the start, but not yet waited for by the
-    /// primary's writes, which it chases.
+    /// its progress starts at) nor as far as the primary's client log
+    /// holds the stream: it chases the connection on what the primary
+    /// feeds it from that log, so nobody waits for it. The primary's
+    /// acknowledgment goes no further than the log holds
+    /// ([`Replication::acknowledgeable_end`]), which the replica is given;
+    /// the window, the reads' gate and the primary's writes leave it out.
     pub(crate) joining: bool,
 }
 
@@ -257,6 +260,10 @@ pub(crate) struct Replication {
     /// set because their output differed from its own: never brought in
     /// again ([`Replication::admit`]), for they would differ again.
     diverged: u8,
+    /// How far this node's client log holds the client's stream
+    /// (`replicate/client_log.rs`, kept by the socket gate): on the
+    /// primary, what a replica being brought in can be fed.
+    log_end: u32,
 }
 
 /// A node's role on one connection.
@@ -315,6 +322,7 @@ impl Replication {
             doubt: false,
             gen: 0,
             diverged: 0,
+            log_end: client_next,
         })
     }
 
@@ -694,6 +702,7 @@ impl Replication {
             window_end,
         } = *report;
         let me = usize::from(self.me);
+        let log_end = self.log_end;
         let Some((_, r)) = self.set[..usize::from(self.len)]
             .iter_mut()
             .enumerate()
@@ -704,9 +713,15 @@ impl Replication {
         let mut moved =
             after(received, r.received) || after(sent, r.sent) || after(window_end, r.window_end);
         // Its progress starts at the floors it was brought in at: a report
-        // that reaches both says it has caught up, and the primary's writes
-        // wait for it from now on.
-        if r.joining && !after(r.received, received) && !after(r.sent, sent) {
+        // that reaches both, and the end of what the primary's log holds
+        // (everything the primary may have acknowledged while it joined),
+        // says it has caught up. The primary's clamps and writes wait for
+        // it from now on, and it takes the live stream like any backup.
+        if r.joining
+            && !after(r.received, received)
+            && !after(log_end, received)
+            && !after(r.sent, sent)
+        {
             r.joining = false;
             moved = true;
         }
@@ -765,10 +780,11 @@ impl Replication {
     /// replicas still in it in their order, then `id`, *joining*, last to
     /// take over; then those excluded, as many as fit (they still learn
     /// from reports that they are out). `id` starts where this node is
-    /// (its floors): the primary acknowledges and offers the client
-    /// nothing beyond what `id` reports past them, and reads nothing
-    /// beyond what it received past them; what lies before the floors the
-    /// primary gives it itself. The generation moves, so that a view of
+    /// (its floors) and joins until it reports them and all this node's
+    /// client log holds reached: the primary gives it the client's stream
+    /// from that log, and meanwhile acknowledges no further than the log
+    /// holds, but neither its window nor its reads nor its writes wait for
+    /// `id` ([`Replica::joining`]). The generation moves, so that a view of
     /// the old set (by index) is never taken for one of the new. Refused
     /// (`None`) unless this node is the primary and not in doubt, `id` is
     /// not a replica still in the set, and there is room.
@@ -992,9 +1008,11 @@ impl Replication {
 
     /// Where the application may read up to, its stack having received up
     /// to `own_received`: the least that every replica still in the set
-    /// has received.
+    /// has received, but those joining, which are fed what the primary's
+    /// application read.
     pub(crate) fn readable_end(&self, own_received: u32) -> u32 {
         self.others()
+            .filter(|r| !r.joining)
             .fold(own_received, |end, r| seq_min(end, r.received))
     }
 
@@ -1010,14 +1028,39 @@ impl Replication {
 
     /// How far the primary may acknowledge: the least that every backup
     /// still in the set has received; `None` if there is no backup left.
+    /// A replica joining counts as having what this node's log holds: it
+    /// is fed that, and must have it all before it stops joining
+    /// ([`Replication::heard`]).
     pub(crate) fn acknowledgeable_end(&self) -> Option<u32> {
-        self.others().map(|r| r.received).reduce(seq_min)
+        self.others()
+            .map(|r| {
+                if r.joining {
+                    seq_max(r.received, self.log_end)
+                } else {
+                    r.received
+                }
+            })
+            .reduce(seq_min)
     }
 
     /// The least right edge of the windows the backups still in the set
-    /// offered; `None` if there is no backup left.
+    /// offered; `None` if there is no backup left. A replica joining
+    /// offers none yet: its stack's window is far behind the live stream,
+    /// whose bytes it is fed from the log.
     fn offerable_end(&self) -> Option<u32> {
-        self.others().map(|r| r.window_end).reduce(seq_min)
+        self.others()
+            .filter(|r| !r.joining)
+            .map(|r| r.window_end)
+            .reduce(seq_min)
+    }
+
+    /// Notes that this node's client log holds the stream up to `end`;
+    /// returns whether that moved. A primary with a replica joining may
+    /// acknowledge further then ([`Replication::acknowledgeable_end`]).
+    pub(crate) fn logged(&mut self, end: u32) -> bool {
+        let moved = after(end, self.log_end);
+        self.log_end = seq_max(self.log_end, end);
+        moved
     }
 
     /// What the primary may tell the client when its stack acknowledges

@@ -708,9 +708,10 @@ fn short_by_one() -> Replication {
 }
 
 #[test]
-fn a_replica_brought_in_joins_last_and_holds_the_clamps_at_the_primarys_floors() {
+fn a_replica_brought_in_joins_last_and_the_primary_acknowledges_what_its_log_holds() {
     let mut c = short_by_one();
     assert!(c.short_of(3));
+    assert!(c.logged(160), "the application read all it received");
     let before = (
         c.readable_end(160),
         c.acknowledgeable_end(),
@@ -737,25 +738,47 @@ fn a_replica_brought_in_joins_last_and_holds_the_clamps_at_the_primarys_floors()
         ),
         before
     );
-    // ...but what the client sends from now on waits for it.
     assert_eq!(c.acknowledgeable_end(), Some(150));
+    // ...nor does what the client sends from now on: the primary reads
+    // past the joiner, which is fed what it read, and acknowledges as far
+    // as its log holds (the other backup permitting).
     c.heard(1, &ends(170, 5300, 2300), 20);
+    assert_eq!(c.readable_end(180), 170, "the reads wait for 1 only");
     assert_eq!(
         c.acknowledgeable_end(),
         Some(160),
-        "the joiner's floor holds"
+        "no further than the log holds"
     );
+    let held = c.advertise(Advert {
+        ack: 180,
+        window_end: 2400,
+    });
+    assert!(held.ack_held);
+    assert_eq!(
+        held.window_end, 2300,
+        "the window is 1's: the joiner has none"
+    );
+    assert!(c.logged(175));
+    assert!(!c.logged(170), "the log only grows");
+    assert!(c.lifts(&held), "the client may hear of it now");
+    assert_eq!(c.acknowledgeable_end(), Some(170), "1 holds it now");
     // Its reports below the floors (it is replaying the stream) change
-    // nothing; one that reaches both floors makes it a full replica.
+    // nothing; nor do ones past the floors but short of the log's end:
+    // the client may have been told of bytes it lacks still.
     assert!(!c.heard(4, &ends(120, 5050, 2000), 30));
     assert_eq!(c.sendable_end(), Some(5300));
-    assert!(c.heard(4, &ends(165, 5100, 2400), 40));
+    c.heard(4, &ends(165, 5100, 2400), 40);
+    assert_eq!(c.sendable_end(), Some(5300), "still joining");
+    assert_eq!(c.members_mask(), (1 << 8) | (1 << 18) | 0b0111);
+    // One that reaches the log's end makes it a full replica.
+    assert!(c.heard(4, &ends(175, 5100, 2500), 50));
     assert_eq!(
         c.sendable_end(),
         Some(5100),
         "now the writes wait for it too"
     );
-    assert_eq!(c.acknowledgeable_end(), Some(165));
+    assert_eq!(c.acknowledgeable_end(), Some(170));
+    assert_eq!(c.readable_end(180), 170);
     // The new set's views carry the generation (and no one joining now).
     assert_eq!(c.members_mask(), (1 << 8) | 0b0111);
 }
