@@ -125,6 +125,15 @@ impl Member {
         }
     }
 
+    /// Where a datagram to it goes.
+    fn recipient(&self) -> Recipient {
+        Recipient {
+            id: self.id,
+            addr: self.addr,
+            epoch: self.epoch,
+        }
+    }
+
     fn is_free(&self) -> bool {
         self.id == 0
     }
@@ -342,11 +351,19 @@ impl Membership {
 
     /// Where a datagram to peer `id` goes, and the epoch it is bound to.
     pub(crate) fn recipient(&self, id: u32) -> Option<Recipient> {
-        self.members().find(|m| m.id == id).map(|m| Recipient {
-            id: m.id,
-            addr: m.addr,
-            epoch: m.epoch,
-        })
+        self.members().find(|m| m.id == id).map(Member::recipient)
+    }
+
+    /// [`Membership::recipient`], if peer `id` is live now. A peer counted
+    /// down is sent heartbeats only: on a segment where it is gone, its
+    /// neighbour entry never resolves, and the datagrams queued on it
+    /// (which count against the channel socket's send buffer) would fill
+    /// that buffer until the resolution fails, about 3 s, with no datagram
+    /// to any peer leaving meanwhile.
+    pub(crate) fn live_recipient(&self, id: u32) -> Option<Recipient> {
+        self.members()
+            .find(|m| m.id == id && m.live)
+            .map(Member::recipient)
     }
 
     /// The slot of peer `id`.

@@ -24,7 +24,8 @@ pub(crate) const MAX_LEADING: usize = 16;
 pub(crate) const MAX_JOINING: usize = 16;
 /// How long a catch-up may last before its slot is given up, ms: a replica
 /// brought in that has not caught up by then is slower than the client
-/// (it is left in the set, chasing; the slot goes to another).
+/// (or its application does not read): it leaves the set, and the slot
+/// goes to another.
 pub(crate) const LEAD_MS: u64 = 30_000;
 /// How long the primary keeps sending the new set after the replica
 /// caught up, ms: to any replica that missed it (a lost datagram).

@@ -6,8 +6,11 @@
 # The baseline servers are the same programs on ports that are no service
 # (92 stream, 94 requests): plain TCP to a node's own address, on the same
 # node with the same module loaded, and no gate. Port 90 tells this node's
-# counters and CPU time.
+# counters and CPU time. BENCH_LOG_BYTES sets replica_log_bytes (the
+# client log that catch-up needs; the default is 1 MiB): run it once with
+# 0 to see what keeping the log costs a read.
 BYTES=$((100 * 1024 * 1024))
+[ -z "${BENCH_LOG_BYTES:-}" ] || echo "$BENCH_LOG_BYTES" > /sys/module/tpcluster/parameters/replica_log_bytes
 tp_join_cluster "$(printf '5b%.0s' $(seq 32))"
 tptest serve 82 stream $BYTES 7 &
 tptest serve 83 stream $BYTES 7 &

@@ -8,7 +8,8 @@
 //!   tptest sink PORT                 accept one connection, read to EOF,
 //!                                    print `bytes=N sha256=HEX`
 //!   tptest source HOST PORT BYTES [SEED] [PAUSE_MS]
-//!                                    send BYTES bytes in 64 KiB chunks,
+//!                                    send BYTES bytes in 64 KiB chunks
+//!                                    (`TPTEST_CHUNK` bytes, if set),
 //!                                    pausing PAUSE_MS between chunks; print
 //!                                    `bytes=N sha256=HEX` of what was sent
 //!   tptest digest BYTES [SEED]       print `bytes=N sha256=HEX` of the stream
@@ -170,13 +171,26 @@ const CHUNK: usize = 64 * 1024;
 fn generate(
     bytes: u64,
     seed: u64,
+    out: impl FnMut(&[u8]) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    generate_in(bytes, seed, CHUNK, out)
+}
+
+/// [`generate`] in chunks of `chunk` bytes (rounded down to a multiple of
+/// 8, at least 8): the same stream.
+fn generate_in(
+    bytes: u64,
+    seed: u64,
+    chunk: usize,
     mut out: impl FnMut(&[u8]) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
+    // Whole words of the stream: the same bytes whatever the chunk.
+    let chunk = (chunk / 8).max(1) * 8;
     let mut stream = Stream::new(seed);
-    let mut buf = vec![0u8; CHUNK];
+    let mut buf = vec![0u8; chunk];
     let mut left = bytes;
     while left > 0 {
-        let n = left.min(CHUNK as u64) as usize;
+        let n = left.min(chunk as u64) as usize;
         stream.fill(&mut buf[..n]);
         out(&buf[..n])?;
         left -= n as u64;
@@ -340,7 +354,13 @@ fn source(
     let mut conn = TcpStream::connect((host, port))?;
     let mut timeline = timeline::Timeline::from_env()?;
     let mut h = Sha256::new();
-    generate(bytes, seed, |c| {
+    // TPTEST_CHUNK: bytes written at a time (64 KiB by default), the pause
+    // after each.
+    let chunk = std::env::var("TPTEST_CHUNK")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(CHUNK);
+    generate_in(bytes, seed, chunk, |c| {
         conn.write_all(c)?;
         timeline.moved(c.len())?;
         h.update(c);
