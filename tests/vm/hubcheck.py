@@ -12,6 +12,7 @@ PASS/FAIL lines, `at_least` being how many connections the test made;
 `only` narrows the capture (a tcpdump filter)."""
 
 import re
+import struct
 import subprocess
 
 LINE = re.compile(r"^\S+ (\S+) > \S+, .*?: (\S+) > (\S+): Flags \[([^\]]*)\](?:, seq (\d+))?(?:, ack (\d+))?")
@@ -130,3 +131,80 @@ def attempts(run_dir, port):
         else:
             synacks.add(dst)
     return syns, synacks
+
+
+def frames(run_dir):
+    """Every IPv4 frame of the capture: (time in s, IP header and payload)."""
+    with open(run_dir + "/hub.pcap", "rb") as f:
+        head = f.read(24)
+        magic = struct.unpack("<I", head[:4])[0]
+        order = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+        nano = struct.unpack(order + "I", head[:4])[0] == 0xA1B23C4D
+        while True:
+            record = f.read(16)
+            if len(record) < 16:
+                return
+            sec, frac, size, _ = struct.unpack(order + "IIII", record)
+            frame = f.read(size)
+            if len(frame) > 34 and frame[12:14] == b"\x08\x00":
+                yield sec + frac / (1e9 if nano else 1e6), frame[14:]
+
+
+CHANNEL_PORT = 7000
+KIND_CATCH_UP = 5
+TLV_TUPLE, TLV_CATCHUP_DATA = 17, 31
+
+
+def catch_up_feed(run_dir, port):
+    """The client bytes the channel carried to nodes being brought into a
+    connection's set (catch-up, wire-format.rst, kind 5), for connections
+    to the VIP's `port`: per client endpoint ("10.0.0.4.PORT"), a list of
+    (time, destination, first sequence number, length)."""
+    feed = {}
+    for t, ip in frames(run_dir):
+        ihl = (ip[0] & 15) * 4
+        if ip[9] != 17:
+            continue
+        udp = ip[ihl:]
+        if struct.unpack(">H", udp[2:4])[0] != CHANNEL_PORT:
+            continue
+        msg = udp[8:]
+        if len(msg) < 32 or msg[:2] != b"TP" or msg[3] != KIND_CATCH_UP:
+            continue
+        body_len = struct.unpack(">H", msg[20:22])[0]
+        body, at = msg[32:32 + body_len], 0
+        tuple_, data = None, None
+        while at + 4 <= len(body):
+            typ, n = struct.unpack(">HH", body[at:at + 4])
+            value = body[at + 4:at + 4 + n]
+            if typ == TLV_TUPLE and n == 12:
+                tuple_ = value
+            elif typ == TLV_CATCHUP_DATA and n > 4:
+                data = (struct.unpack(">I", value[:4])[0], n - 4)
+            at += 4 + n
+        if tuple_ is None or data is None or struct.unpack(">H", tuple_[10:12])[0] != port:
+            continue
+        client = "%d.%d.%d.%d.%d" % (*tuple_[:4], struct.unpack(">H", tuple_[4:6])[0])
+        feed.setdefault(client, []).append((t, "%d.%d.%d.%d" % tuple(ip[16:20]), data[0], data[1]))
+    return feed
+
+
+def service_acks(run_dir, port):
+    """What the VIP's `port` acknowledged to each client endpoint: per
+    "10.0.0.4.PORT", a list of (time, acknowledgment number)."""
+    acks = {}
+    for t, ip in frames(run_dir):
+        ihl = (ip[0] & 15) * 4
+        if ip[9] != 6 or ip[12:16] != bytes([10, 0, 0, 100]):
+            continue
+        tcp = ip[ihl:]
+        if struct.unpack(">H", tcp[:2])[0] != port or not tcp[13] & 0x10:
+            continue
+        client = "%d.%d.%d.%d.%d" % (*ip[16:20], struct.unpack(">H", tcp[2:4])[0])
+        acks.setdefault(client, []).append((t, struct.unpack(">I", tcp[8:12])[0]))
+    return acks
+
+
+def seq_after(a, b):
+    """Whether sequence number `a` is after `b` (RFC 1982 arithmetic)."""
+    return a != b and (a - b) % (1 << 32) < (1 << 31)

@@ -6,9 +6,10 @@
 # serving it into its set (catch-up); the client cuts the new primary
 # after that, and the connection must survive the second failure too.
 tp_join_cluster "$(printf '5e%.0s' $(seq 32))"
-# Catch-up is off by default: each replicated connection keeps up to
-# 1 MiB of its client's stream.
-echo 1048576 > /sys/module/tpcluster/parameters/replica_log_bytes
+# Each replicated connection keeps up to 2 MiB of its client's stream
+# (the default is 1 MiB): part 2's upload is fed to the node brought back
+# for long enough to see the primary acknowledge on meanwhile.
+echo 2097152 > /sys/module/tpcluster/parameters/replica_log_bytes
 tptest serve 84 rr &
 tptest serve 82 hash &
 [ "$TP_VM" = 3 ] || tptest serve 87 hash &
