@@ -10,8 +10,8 @@
 # client log that catch-up needs; the default is 1 MiB): run it once with
 # 0 to see what keeping the log costs a read.
 BYTES=$((100 * 1024 * 1024))
-[ -z "${BENCH_LOG_BYTES:-}" ] || echo "$BENCH_LOG_BYTES" > /sys/module/tpcluster/parameters/replica_log_bytes
 tp_join_cluster "$(printf '5b%.0s' $(seq 32))"
+[ -z "${BENCH_LOG_BYTES:-}" ] || echo "$BENCH_LOG_BYTES" > /sys/module/tpcluster/parameters/replica_log_bytes
 tptest serve 82 stream $BYTES 7 &
 tptest serve 83 stream $BYTES 7 &
 tptest serve 84 rr &
