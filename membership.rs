@@ -354,18 +354,6 @@ impl Membership {
         self.members().find(|m| m.id == id).map(Member::recipient)
     }
 
-    /// [`Membership::recipient`], if peer `id` is live now. A peer counted
-    /// down is sent heartbeats only: on a segment where it is gone, its
-    /// neighbour entry never resolves, and the datagrams queued on it
-    /// (which count against the channel socket's send buffer) would fill
-    /// that buffer until the resolution fails, about 3 s, with no datagram
-    /// to any peer leaving meanwhile.
-    pub(crate) fn live_recipient(&self, id: u32) -> Option<Recipient> {
-        self.members()
-            .find(|m| m.id == id && m.live)
-            .map(Member::recipient)
-    }
-
     /// The slot of peer `id`.
     fn slot_of(&self, id: u32) -> Option<usize> {
         self.members.iter().position(|m| !m.is_free() && m.id == id)

@@ -466,22 +466,19 @@ impl Node {
     }
 
     /// Sends peer `to` what `send` makes, over the channel, bound to the
-    /// epoch the peer announced: `ENOENT` if it is not a live peer (a peer
-    /// counted down hears heartbeats only,
-    /// [`membership::Membership::live_recipient`]), `ENODEV` if the channel
-    /// is closed. The cluster's lock is let go of before the channel's is
-    /// taken, for this one datagram. Process context.
+    /// epoch the peer announced: `ENOENT` if it is not a peer, `ENODEV` if
+    /// the channel is closed. A peer counted down is sent to as well: a
+    /// node cut off one way still hears, and learns so that it was counted
+    /// out (the channel's send buffer has room for a dead peer's
+    /// unresolved neighbour, `tpc_udp_open`). The cluster's lock is let go
+    /// of before the channel's is taken, for this one datagram. Process
+    /// context.
     pub(crate) fn send_to(
         &self,
         to: u32,
         send: impl FnOnce(&mut Channel, membership::Recipient) -> Result,
     ) -> Result {
-        let to = self
-            .cluster
-            .lock()
-            .membership
-            .live_recipient(to)
-            .ok_or(ENOENT)?;
+        let to = self.cluster.lock().membership.recipient(to).ok_or(ENOENT)?;
         let mut channel = self.channel.lock();
         send(channel.as_mut().ok_or(ENODEV)?, to)
     }

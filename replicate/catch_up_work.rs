@@ -184,7 +184,11 @@ impl Node {
             let l = &l;
             let step = self.catch_up_step(l, &mut buf);
             let ended = match step {
-                Step::Wait => None,
+                // Not forever: a catch-up that cannot go on for as long as
+                // one may last lets its joiner go (nobody would feed it).
+                Step::Wait => CatchUps::expired(l, now)
+                    .then(|| self.replicate.catch_ups.lock().end_leading(&l.tuple))
+                    .flatten(),
                 Step::End => self.replicate.catch_ups.lock().end_leading(&l.tuple),
                 Step::Linger { set, others } => {
                     if l.caught_up_ms.is_none()

@@ -541,10 +541,13 @@ impl Replication {
     /// Ends the doubt if every other replica still in the set has vouched
     /// for this node since it began (at once if none is left: whoever was
     /// excluded was declared dead by a majority, dropped by this node for
-    /// its silence, or stepped down and fell silent itself). Returns
-    /// whether it ended.
+    /// its silence, or stepped down and fell silent itself). A replica
+    /// still joining is not waited for: it never takes over, so its word
+    /// cannot matter, and it may not hold the connection yet to give it
+    /// (waiting for it, a primary in doubt stayed silent for good, for
+    /// silence counts nobody out in doubt). Returns whether it ended.
     pub(crate) fn settle_doubt(&mut self) -> bool {
-        if !self.doubt || self.others().any(|r| !r.vouched) {
+        if !self.doubt || self.others().any(|r| !r.vouched && !r.joining) {
             return false;
         }
         self.doubt = false;

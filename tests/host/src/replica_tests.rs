@@ -783,6 +783,20 @@ fn a_replica_brought_in_joins_last_and_the_primary_acknowledges_what_its_log_hol
     assert_eq!(c.members_mask(), (1 << 8) | 0b0111);
 }
 
+/// A primary in doubt waits for the word of every backup still in the
+/// set, but not of a replica still joining: that one never takes over, and
+/// one whose stack does not hold the connection yet cannot give it.
+#[test]
+fn a_doubt_ends_without_the_word_of_a_replica_still_joining() {
+    let mut c = short_by_one();
+    c.admit(4, 10).expect("brought in");
+    c.doubt();
+    assert!(!c.settle_doubt(), "1 has not vouched yet");
+    assert!(!c.take_view(1, c.members_mask()));
+    assert!(c.settle_doubt(), "1 vouched; 4 is joining");
+    assert!(!c.in_doubt());
+}
+
 #[test]
 fn only_a_primary_not_in_doubt_brings_in_and_only_a_node_not_in_the_set() {
     let mut c = short_by_one();
