@@ -125,15 +125,6 @@ impl Member {
         }
     }
 
-    /// Where a datagram to it goes.
-    fn recipient(&self) -> Recipient {
-        Recipient {
-            id: self.id,
-            addr: self.addr,
-            epoch: self.epoch,
-        }
-    }
-
     fn is_free(&self) -> bool {
         self.id == 0
     }
@@ -351,7 +342,11 @@ impl Membership {
 
     /// Where a datagram to peer `id` goes, and the epoch it is bound to.
     pub(crate) fn recipient(&self, id: u32) -> Option<Recipient> {
-        self.members().find(|m| m.id == id).map(Member::recipient)
+        self.members().find(|m| m.id == id).map(|m| Recipient {
+            id: m.id,
+            addr: m.addr,
+            epoch: m.epoch,
+        })
     }
 
     /// The slot of peer `id`.

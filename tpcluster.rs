@@ -467,12 +467,8 @@ impl Node {
 
     /// Sends peer `to` what `send` makes, over the channel, bound to the
     /// epoch the peer announced: `ENOENT` if it is not a peer, `ENODEV` if
-    /// the channel is closed. A peer counted down is sent to as well: a
-    /// node cut off one way still hears, and learns so that it was counted
-    /// out (the channel's send buffer has room for a dead peer's
-    /// unresolved neighbour, `tpc_udp_open`). The cluster's lock is let go
-    /// of before the channel's is taken, for this one datagram. Process
-    /// context.
+    /// the channel is closed. The cluster's lock is let go of before the
+    /// channel's is taken, for this one datagram. Process context.
     pub(crate) fn send_to(
         &self,
         to: u32,

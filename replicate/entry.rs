@@ -262,22 +262,6 @@ impl Entry {
             Some(ack) if seg.flags & RST == 0 => self.rep.check_ack(ack),
             _ => AckCheck::Accept,
         };
-        // The client's FIN acknowledging one byte past what this primary's
-        // stack sent: the FIN of the primary before it, sent as it was cut
-        // off and never reported. This stack's own FIN comes only once its
-        // application has read the client's, so the client's FIN must be
-        // taken, with the acknowledgment this stack can take; the client
-        // would send it again to no end otherwise. One byte, on a FIN: the
-        // most a primary's close can be ahead (as `check_ack` allows a
-        // backup).
-        let check = match (check, seg.ack) {
-            (AckCheck::Unsent, Some(ack))
-                if seg.flags & FIN != 0 && ack == self.rep.me().sent.wrapping_add(1) =>
-            {
-                AckCheck::Clamp(self.rep.me().sent)
-            }
-            _ => check,
-        };
         if check == AckCheck::Drop {
             return Inbound::AckUnsent;
         }

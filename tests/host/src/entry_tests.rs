@@ -172,42 +172,6 @@ fn the_fin_is_recorded_and_a_late_reset_after_both_fins_is_known() {
     assert!(!out.moved);
 }
 
-/// A primary took over from one cut off as the client closed: that one
-/// sent its FIN, unreported, and the client's FIN, sent again, acknowledges
-/// it. This stack sends its FIN only once its application read the
-/// client's: it takes the FIN with the acknowledgment it can take. Any
-/// other acknowledgment of unsent bytes its stack judges (drops).
-#[test]
-fn a_new_primary_takes_the_clients_fin_that_acknowledges_its_predecessors_fin() {
-    let mut e = entry(2);
-    e.outbound(
-        &stack(SERVER_NEXT, 100, CLIENT_NEXT, ACK),
-        2,
-        true,
-        |_, _| 0,
-    );
-    e.rep.exclude(1);
-    assert_eq!(e.rep.role(), Role::Primary);
-    let own = SERVER_NEXT + 100;
-    assert!(matches!(
-        e.inbound(&client(CLIENT_NEXT, 0, own + 1, ACK | FIN), 3),
-        Inbound::Take {
-            held: Some(held),
-            ..
-        } if held == own
-    ));
-    assert!(e.acks.fin_seen());
-    for (ack, flags) in [(own + 1, ACK), (own + 2, ACK | FIN)] {
-        assert!(
-            matches!(
-                e.inbound(&client(CLIENT_NEXT, 0, ack, flags), 4),
-                Inbound::Take { held: None, .. }
-            ),
-            "{ack} {flags}: the stack judges it"
-        );
-    }
-}
-
 #[test]
 fn a_forged_ack_changes_nothing_on_a_backup() {
     let mut e = entry(2);
