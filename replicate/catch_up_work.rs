@@ -183,13 +183,12 @@ impl Node {
             };
             let l = &l;
             let step = self.catch_up_step(l, &mut buf);
-            let ended = match step {
-                // Not forever: a catch-up that cannot go on for as long as
-                // one may last lets its joiner go (nobody would feed it).
-                Step::Wait => CatchUps::expired(l, now)
-                    .then(|| self.replicate.catch_ups.lock().end_leading(&l.tuple))
-                    .flatten(),
-                Step::End => self.replicate.catch_ups.lock().end_leading(&l.tuple),
+            // Whether it ends now: when it is over, or when it has lasted
+            // too long, waiting included (a catch-up that cannot go on lets
+            // its joiner go: nobody would feed it).
+            let end = match step {
+                Step::Wait => CatchUps::expired(l, now),
+                Step::End => true,
                 Step::Linger { set, others } => {
                     if l.caught_up_ms.is_none()
                         && self.replicate.catch_ups.lock().caught_up(&l.tuple, now)
@@ -205,8 +204,6 @@ impl Node {
                     }
                     self.send_set(&l.tuple, &set, &others);
                     CatchUps::expired(l, now)
-                        .then(|| self.replicate.catch_ups.lock().end_leading(&l.tuple))
-                        .flatten()
                 }
                 Step::Feed {
                     set,
@@ -217,10 +214,11 @@ impl Node {
                     self.feed(l, &set, &syn, &buf[..data_len]);
                     self.send_set(&l.tuple, &set, &others);
                     CatchUps::expired(l, now)
-                        .then(|| self.replicate.catch_ups.lock().end_leading(&l.tuple))
-                        .flatten()
                 }
             };
+            let ended = end
+                .then(|| self.replicate.catch_ups.lock().end_leading(&l.tuple))
+                .flatten();
             if ended == Some(Ended::GaveUp) {
                 self.counters.bump(Counter::ReplicaCatchUpAbandoned);
                 self.drop_joiner(&l.tuple, l.joiner);

@@ -139,7 +139,7 @@ def frames(run_dir):
         head = f.read(24)
         magic = struct.unpack("<I", head[:4])[0]
         order = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
-        nano = struct.unpack(order + "I", head[:4])[0] == 0xA1B23C4D
+        nano = magic in (0xA1B23C4D, 0x4D3CB2A1)
         while True:
             record = f.read(16)
             if len(record) < 16:
