@@ -585,6 +585,9 @@ impl Node {
                     if let Some(tsval) = c.echo {
                         replica::echo_at_least(p, tsval, cs)?;
                     }
+                    if c.withhold_fin {
+                        replica::clear_fin(p, cs)?;
+                    }
                 }
                 splice::translate_outbound(p, &tr, cs)
             },
@@ -985,6 +988,11 @@ struct Chore {
     /// The set or the role changed: the gate's callers must look again.
     wake: bool,
     need_ack: bool,
+    /// With `need_ack`: this node's stack sent its FIN after the client's,
+    /// and the clamp that lifted may have kept it from the client
+    /// (`Clamp::withhold_fin`): the stack sends it again now rather than
+    /// at its next timeout (nothing if the client acknowledged it).
+    resend_fin: bool,
     takeover: bool,
     resume: bool,
     release: bool,
@@ -1246,6 +1254,7 @@ impl crate::sys::ticker::Tick<Work> for Node {
                     again = true;
                     return;
                 }
+                let need_ack = core::mem::take(&mut e.need_ack);
                 // Within the capacity, `push` allocates nothing and cannot
                 // fail.
                 let _ = chores.push(
@@ -1253,7 +1262,8 @@ impl crate::sys::ticker::Tick<Work> for Node {
                         tuple: e.tuple,
                         slot,
                         wake,
-                        need_ack: core::mem::take(&mut e.need_ack),
+                        need_ack,
+                        resend_fin: need_ack && e.fin_end.is_some() && e.acks.fin_seen(),
                         takeover: core::mem::take(&mut e.takeover),
                         resume: core::mem::take(&mut e.resume),
                         release: core::mem::take(&mut e.release),
@@ -1387,7 +1397,7 @@ impl Node {
             tcp::ack_now(self.net, &c.tuple, true);
             *woke = true;
         } else if c.need_ack {
-            tcp::ack_now(self.net, &c.tuple, false);
+            tcp::ack_now(self.net, &c.tuple, c.resend_fin);
         }
     }
 

@@ -125,6 +125,20 @@ pub(crate) struct Clamp {
     /// With the acknowledgment held, the TSecr to send at least: the
     /// client's last TSval (`replica::echo_at_least`).
     pub(crate) echo: Option<u32>,
+    /// The segment carries this node's FIN, and its stack acknowledges
+    /// the client's FIN, which the clamp holds back: it leaves without
+    /// the FIN (`replica::clear_fin`).
+    ///
+    /// A client told of the server's FIN but not that its own arrived
+    /// acknowledges the FIN and sends its own again, that acknowledgment
+    /// on it. The stack, in LAST_ACK, takes that as the end and closes
+    /// without answering; on a backup, the client's acknowledgment played
+    /// to its stack (`ClientAcks::covering`) closes it the same way. If
+    /// this node then falls silent, whoever takes over has no socket left
+    /// to tell the client its FIN arrived, and the client sends it again
+    /// until it gives up. Kept from the client until the clamp lifts, the
+    /// FIN is acknowledged by nobody before the client's FIN is.
+    pub(crate) withhold_fin: bool,
 }
 
 /// What the outbound hook does with a segment of this node's stack.
@@ -369,11 +383,13 @@ impl Entry {
             });
             let held = told.ack_held || told.window_held;
             if held {
+                let withhold_fin = told.ack_held && seg.flags & FIN != 0 && self.acks.fin_seen();
                 clamp = Some(Clamp {
                     ack: told.ack,
                     window: told.window_field(tr.local_wscale),
                     ack_held: told.ack_held,
                     echo: self.acks.client_tsval().filter(|_| told.ack_held),
+                    withhold_fin,
                 });
             }
             self.held = held.then_some(told);

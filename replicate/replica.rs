@@ -1341,6 +1341,17 @@ pub(crate) fn echo_at_least(
     Some(true)
 }
 
+/// Takes the FIN flag off the segment in `pkt`, keeping its checksum
+/// under `cs`: its bytes leave, the FIN does not ([`Clamp::withhold_fin`]
+/// in `replicate/entry.rs` says why). The stack still counts the FIN sent
+/// and sends it again unacknowledged. `None` if the segment is malformed.
+pub(crate) fn clear_fin(pkt: &mut [u8], cs: crate::splice::Checksum) -> Option<()> {
+    let (t, _) = crate::splice::tcp_header(pkt)?;
+    let flags = *pkt.get(t + 13)?;
+    let check = crate::splice::check_field(t, cs);
+    crate::csum::patch(pkt, t + 13, &[flags & !FIN], check)
+}
+
 /// Sets the acknowledgment number of the segment in `pkt` to `ack` and,
 /// if given, its window field to `window`, keeping its checksum under
 /// `cs`.

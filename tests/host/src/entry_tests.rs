@@ -172,6 +172,51 @@ fn the_fin_is_recorded_and_a_late_reset_after_both_fins_is_known() {
     assert!(!out.moved);
 }
 
+/// A primary's FIN that acknowledges the client's FIN leaves without the
+/// FIN while the backups hold that acknowledgment back: a client told of
+/// it would acknowledge it on its FIN sent again, and close the stacks
+/// (LAST_ACK) of every replica that could still tell it its FIN arrived.
+/// Once the clamp lifts, the FIN leaves as it is.
+#[test]
+fn a_fin_leaves_only_with_the_acknowledgment_of_the_clients_fin() {
+    let mut e = entry(1);
+    e.inbound(&client(CLIENT_NEXT, 0, SERVER_NEXT, ACK | FIN), 5);
+    // The backup has not reported the client's FIN yet.
+    report(&mut e, 2, CLIENT_NEXT, SERVER_NEXT);
+    let fin = stack(SERVER_NEXT, 0, CLIENT_NEXT + 1, ACK | FIN);
+    let clamp = e
+        .outbound(&fin, 6, true, |_, _| 0)
+        .emit
+        .expect("the primary emits")
+        .expect("clamped");
+    assert_eq!(clamp.ack, CLIENT_NEXT);
+    assert!(
+        clamp.withhold_fin,
+        "no FIN before the client's is acknowledged"
+    );
+    assert_eq!(e.fin_end, Some(SERVER_NEXT + 1), "the stack did send it");
+    // The backup has the FIN: the stack's FIN sent again leaves whole.
+    report(&mut e, 2, CLIENT_NEXT + 1, SERVER_NEXT + 1);
+    assert_eq!(e.outbound(&fin, 7, true, |_, _| 0).emit, Some(None));
+    // A FIN before the client's leaves even with the acknowledgment held:
+    // the client's FIN, to come, is not acknowledged by it.
+    let mut e = entry(1);
+    e.inbound(&client(CLIENT_NEXT, 10, SERVER_NEXT, ACK), 5);
+    report(&mut e, 2, CLIENT_NEXT, SERVER_NEXT);
+    let clamp = e
+        .outbound(
+            &stack(SERVER_NEXT, 0, CLIENT_NEXT + 10, ACK | FIN),
+            6,
+            true,
+            |_, _| 0,
+        )
+        .emit
+        .expect("the primary emits")
+        .expect("clamped");
+    assert!(clamp.ack_held);
+    assert!(!clamp.withhold_fin);
+}
+
 #[test]
 fn a_forged_ack_changes_nothing_on_a_backup() {
     let mut e = entry(2);

@@ -339,6 +339,43 @@ fn segment_fields_and_ack_rewrite() {
     assert_eq!(buf[..n], again[..m]);
 }
 
+/// A FIN kept from the client (`Clamp::withhold_fin`): the flag goes, the
+/// bytes stay, and the checksum is what a segment built without it has.
+#[test]
+fn a_withheld_fin_leaves_as_its_bytes_alone() {
+    use crate::replica::FIN;
+    use crate::splice::{build_segment, Checksum, Segment as Played, ACK, PSH};
+    let payload = [7u8; 33];
+    let seg = Played {
+        tuple: tuple(5001),
+        seq: 4_000,
+        ack: 900,
+        flags: ACK | PSH | FIN,
+        window: 300,
+        timestamps: Some((11, 22)),
+        syn_options: None,
+        payload: &payload,
+    };
+    let mut buf = [0u8; 400];
+    let n = build_segment(&mut buf, &seg).unwrap();
+    crate::replica::clear_fin(&mut buf[..n], Checksum::Full).unwrap();
+    let s = crate::replica::segment_of(&buf[..n], n).unwrap();
+    assert_eq!(s.flags & FIN, 0);
+    assert_eq!((s.seq, s.end), (4_000, 4_033), "the bytes, not the FIN");
+    let mut without = [0u8; 400];
+    let m = build_segment(
+        &mut without,
+        &Played {
+            flags: ACK | PSH,
+            ..seg
+        },
+    )
+    .unwrap();
+    assert_eq!(buf[..n], without[..m]);
+    // A segment too short for a TCP header is left alone.
+    assert!(crate::replica::clear_fin(&mut buf[..30], Checksum::Full).is_none());
+}
+
 #[test]
 fn exclusions_spread_and_only_the_primary_drops_the_silent() {
     let mut c = conn(1); // set [2, 3, 1]: node 1 is the second backup
