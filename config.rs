@@ -40,11 +40,11 @@ pub(crate) const DEFAULT_SPLICE_CONNS: u32 = 65_536;
 pub(crate) const DEFAULT_READY_HOLD_MS: u32 = 1000;
 /// Default number of client bytes a replicated connection keeps, from its
 /// first, to bring a replica in later (module parameter
-/// `replica_log_bytes`; `replicate/client_log.rs`): none, so no catch-up,
-/// until the operator sets it (1 MiB is a size to start from); on by
-/// default once the whole test suite has run with it on
-/// (`Documentation/replicate.rst`).
-pub(crate) const DEFAULT_REPLICA_LOG_BYTES: u32 = 0;
+/// `replica_log_bytes`; `replicate/client_log.rs`): 1 MiB, what a
+/// request/response or database session sends in a good while, at a cost
+/// of at most that per connection while its client is within it; 0 turns
+/// catch-up off.
+pub(crate) const DEFAULT_REPLICA_LOG_BYTES: u32 = 1 << 20;
 /// Most replicas of a replicated connection: each costs every replica 24
 /// bytes of the connection's entry, which stays within 256 bytes with 4
 /// (and a connection that survives three failures is ample).

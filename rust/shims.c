@@ -417,6 +417,9 @@ out:
 	return 0;
 }
 
+/* The channel socket's send buffer: room for several dead peers' queues. */
+#define TPC_UDP_SNDBUF (4 << 20)
+
 /* A UDP socket of @net bound to @addr:@port whose datagrams go to @func. */
 int tpc_udp_open(struct net *net, const u8 *addr, u16 port, void *owner, tpc_udp_rcv_func func,
 		 struct socket **out)
@@ -438,6 +441,16 @@ int tpc_udp_open(struct net *net, const u8 *addr, u16 port, void *owner, tpc_udp
 	err = kernel_bind(sock, (struct sockaddr *)&sin, sizeof(sin));
 	if (err)
 		goto release;
+	/*
+	 * Room for the datagrams to live peers whatever waits on the
+	 * neighbour of a dead one: an address that no longer resolves holds
+	 * up to unres_qlen_bytes (by default the size of a default send
+	 * buffer) of this socket's datagrams until its resolution fails,
+	 * about 3 s, and with a default buffer nothing else could be sent
+	 * meanwhile (as SO_SNDBUFFORCE).
+	 */
+	sock->sk->sk_userlocks |= SOCK_SNDBUF_LOCK;
+	WRITE_ONCE(sock->sk->sk_sndbuf, TPC_UDP_SNDBUF);
 	/* As setup_udp_tunnel_sock(), which needs CONFIG_NET_UDP_TUNNEL. */
 	rcu_assign_sk_user_data(sock->sk, ctx);
 	udp_sk(sock->sk)->encap_type = 1;

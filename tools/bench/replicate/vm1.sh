@@ -7,8 +7,8 @@
 # (92 stream, 94 requests): plain TCP to a node's own address, on the same
 # node with the same module loaded, and no gate. Port 90 tells this node's
 # counters and CPU time. BENCH_LOG_BYTES sets replica_log_bytes (the
-# client log that catch-up needs; 0, off, by default): a run with 1048576
-# beside one without tells what keeping the log costs a read.
+# client log that catch-up needs; 1048576 by default): a run with 0
+# beside one with the default tells what keeping the log costs a read.
 BYTES=$((100 * 1024 * 1024))
 tp_join_cluster "$(printf '5b%.0s' $(seq 32))"
 [ -z "${BENCH_LOG_BYTES:-}" ] || echo "$BENCH_LOG_BYTES" > /sys/module/tpcluster/parameters/replica_log_bytes
