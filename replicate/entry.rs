@@ -297,7 +297,10 @@ impl Entry {
         // socket and get a reset. The stack stays in LAST_ACK until the
         // clamp lifts and the client acknowledges its FIN sent again. Had
         // this FIN come first, the stack goes on to FIN-WAIT-2 and
-        // TIME_WAIT, which answer a FIN again: nothing to hold.
+        // TIME_WAIT, which answer a FIN again: nothing to hold. (A FIN
+        // leaves only with the acknowledgment of the client's FIN
+        // (`Clamp::withhold_fin`), so the client can acknowledge it first
+        // only if it learnt of it otherwise; this guards the socket then.)
         let fin_held =
             role == Role::Primary && client_fin_before && self.held.is_some_and(|h| h.ack_held);
         // A backup's stack must never see an acknowledgment of bytes it
