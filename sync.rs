@@ -844,6 +844,14 @@ impl Node {
             if p.client_acked {
                 e.acks.handshake_reported();
             }
+            // The primary's word that the client acknowledged all it sent:
+            // this node's stack may wait for an acknowledgment it was
+            // never given (dropped as acknowledging what no replica had
+            // sent yet, as far as this node knew then).
+            let ack =
+                (p.output_acked && e.rep.role() == Role::Backup && e.rep.primary() == Some(sender))
+                    .then(|| e.acks.acked_reported(p.tuple, p.sent, e.rep.me().sent))
+                    .flatten();
             let settled = e.acks.handshake_done();
             let was = e.rep.role();
             let set_was = e.rep.members_mask();
@@ -894,6 +902,10 @@ impl Node {
                     e.rep.grace(now);
                     e.dirty = true;
                 }
+            }
+            drop(table);
+            if let Some(ack) = ack {
+                self.replica_play(&ack, Counter::ReplicaAckPlayed);
             }
         }
         self.replicate.waits.wake_all(&wake);
@@ -988,10 +1000,13 @@ struct Chore {
     /// The set or the role changed: the gate's callers must look again.
     wake: bool,
     need_ack: bool,
-    /// With `need_ack`: this node's stack sent its FIN after the client's,
-    /// and the clamp that lifted may have kept it from the client
-    /// (`Clamp::withhold_fin`): the stack sends it again now rather than
-    /// at its next timeout (nothing if the client acknowledged it).
+    /// With `need_ack`: both sides sent their FIN and the client has
+    /// acknowledged everything of this node's but the FIN, which the clamp
+    /// that lifted may have kept from it (`Clamp::withhold_fin`): the
+    /// stack sends it again now rather than at its next, backed-off
+    /// timeout. With more unacknowledged, the stack's own retransmissions
+    /// carry the FIN in time, and a forced timeout would cost them their
+    /// congestion window.
     resend_fin: bool,
     takeover: bool,
     resume: bool,
@@ -1263,7 +1278,10 @@ impl crate::sys::ticker::Tick<Work> for Node {
                         slot,
                         wake,
                         need_ack,
-                        resend_fin: need_ack && e.fin_end.is_some() && e.acks.fin_seen(),
+                        resend_fin: need_ack
+                            && e.acks.fin_seen()
+                            && e.fin_end
+                                .is_some_and(|f| e.acks.highest() == f.wrapping_sub(1)),
                         takeover: core::mem::take(&mut e.takeover),
                         resume: core::mem::take(&mut e.resume),
                         release: core::mem::take(&mut e.release),
@@ -1455,6 +1473,7 @@ impl Node {
                     window_end: me.window_end,
                     checkpoint: e.output.checkpoint(),
                     in_doubt: e.rep.role() == Role::Primary && e.rep.in_doubt(),
+                    output_acked: e.rep.role() == Role::Primary && e.all_acked(),
                 };
                 for peer in e.rep.report_to() {
                     if let Some(slot) = out.get_mut(n) {

@@ -127,7 +127,11 @@ const SUMMARY_LEN: usize = SUMMARY_BUCKETS * 12;
 pub(crate) const SUMMARY_DATAGRAM_LEN: usize =
     HEADER_LEN + TLV_HEADER_LEN + SUMMARY_LEN + TLV_HEADER_LEN + 4 + MAC_LEN;
 /// The bits of a progress entry's members word that hold the set.
-pub(crate) const PROGRESS_MEMBERS_MASK: u32 = 0x1fff_ffff;
+pub(crate) const PROGRESS_MEMBERS_MASK: u32 = 0x0fff_ffff;
+/// The bit of a progress entry's members word that says the client
+/// acknowledged all the sender, the connection's primary, sent
+/// ([`Progress::output_acked`]).
+const PROGRESS_OUTPUT_ACKED: u32 = 1 << 28;
 /// The bit of a progress entry's members word that says the sender, the
 /// connection's primary, is in doubt ([`Progress::in_doubt`]). (A node
 /// that reads it as a member of the set ignores it: no set is that long.)
@@ -613,6 +617,13 @@ pub(crate) struct Progress {
     /// answers with a report of its own, which vouches for it
     /// (`replicate/replica.rs`).
     pub(crate) in_doubt: bool,
+    /// The sender is the connection's primary and saw the client
+    /// acknowledge everything up to `sent`: a backup whose stack sent as
+    /// far may be given that acknowledgment. The client's own may have
+    /// reached that backup before the primary's report that it was sent,
+    /// and been dropped as acknowledging what no replica sent; at the end
+    /// of a connection the client sends no other.
+    pub(crate) output_acked: bool,
 }
 
 impl Progress {
@@ -625,7 +636,8 @@ impl Progress {
         let word = (self.members & PROGRESS_MEMBERS_MASK)
             | flag(self.client_acked, PROGRESS_CLIENT_ACKED)
             | flag(self.checkpoint.is_some(), PROGRESS_CHECKPOINT)
-            | flag(self.in_doubt, PROGRESS_IN_DOUBT);
+            | flag(self.in_doubt, PROGRESS_IN_DOUBT)
+            | flag(self.output_acked, PROGRESS_OUTPUT_ACKED);
         b[20..24].copy_from_slice(&word.to_be_bytes());
         b[24..28].copy_from_slice(&self.window_end.to_be_bytes());
         let c = self.checkpoint.unwrap_or_default();
@@ -650,6 +662,7 @@ impl Progress {
                 digest: word(32),
             }),
             in_doubt: word(20) & PROGRESS_IN_DOUBT != 0,
+            output_acked: word(20) & PROGRESS_OUTPUT_ACKED != 0,
         }
     }
 }

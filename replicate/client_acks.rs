@@ -151,6 +151,38 @@ impl ClientAcks {
         self.handshake_done = true;
     }
 
+    /// The connection's primary reports that the client acknowledged all
+    /// it sent, up to `sent` (`wire::Progress::output_acked`): its word
+    /// for an acknowledgment that reached this node before the report
+    /// that the primary had sent so far, and was dropped. Returns the
+    /// acknowledgment to play to this node's stack if the stack sent past
+    /// what the client was known to have acknowledged here (`own_sent`,
+    /// played no further than that).
+    pub(crate) fn acked_reported(
+        &mut self,
+        tuple: Tuple,
+        sent: u32,
+        own_sent: u32,
+    ) -> Option<Segment<'static>> {
+        if !after(sent, self.highest) {
+            return None;
+        }
+        let known = self.highest;
+        self.highest = sent;
+        let end = if after(own_sent, sent) {
+            sent
+        } else {
+            own_sent
+        };
+        self.covering(tuple, known, end)
+    }
+
+    /// The highest acknowledgment the client sent (cluster space);
+    /// `server_next - 1` until it sent one.
+    pub(crate) fn highest(&self) -> u32 {
+        self.highest
+    }
+
     /// Whether a FIN of the client's was seen here.
     pub(crate) fn fin_seen(&self) -> bool {
         self.fin_seen

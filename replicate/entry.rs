@@ -136,8 +136,9 @@ pub(crate) struct Clamp {
     /// to its stack (`ClientAcks::covering`) closes it the same way. If
     /// this node then falls silent, whoever takes over has no socket left
     /// to tell the client its FIN arrived, and the client sends it again
-    /// until it gives up. Kept from the client until the clamp lifts, the
-    /// FIN is acknowledged by nobody before the client's FIN is.
+    /// until it gives up. Kept from the client until the clamp lifts, a FIN
+    /// that follows the client's is acknowledged by nobody before the
+    /// client's FIN is (one that came first can be: `replicate.rst`).
     pub(crate) withhold_fin: bool,
 }
 
@@ -253,6 +254,12 @@ impl Entry {
         true
     }
 
+    /// Whether the client acknowledged everything this node's stack sent
+    /// (its word, as the reports carry it: `wire::Progress::output_acked`).
+    pub(crate) fn all_acked(&self) -> bool {
+        !after(self.rep.me().sent, self.acks.highest())
+    }
+
     /// Whether both sides closed (each sent its FIN): a reset of this
     /// node's stack with no socket behind it is then its answer to a
     /// segment that came after the close, and does not leave.
@@ -281,6 +288,7 @@ impl Entry {
         }
         self.last_ms = Wrapped::of(now_ms);
         let client_fin_before = self.acks.fin_seen();
+        let all_acked_before = self.all_acked();
         if check != AckCheck::Unsent {
             if let Some((_, ecr)) = seg.timestamps {
                 if after(ecr, self.latest_echo) {
@@ -313,6 +321,14 @@ impl Entry {
         };
         let moved = seg.end != seg.seq;
         if moved {
+            self.dirty = true;
+        }
+        // The client acknowledged this primary's FIN: the backups hear it
+        // at once (`wire::Progress::output_acked`), for the client's
+        // acknowledgment may not have reached their stacks, and it sends
+        // no other.
+        if role == Role::Primary && self.fin_end.is_some() && !all_acked_before && self.all_acked()
+        {
             self.dirty = true;
         }
         Inbound::Take {

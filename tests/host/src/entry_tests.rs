@@ -217,6 +217,81 @@ fn a_fin_leaves_only_with_the_acknowledgment_of_the_clients_fin() {
     assert!(!clamp.withhold_fin);
 }
 
+/// The client's acknowledgment of a primary's last bytes and FIN can
+/// reach a backup before the primary's report that it sent them: the
+/// backup drops it (it acknowledges what no replica sent, as far as it
+/// knows), and the client, done, sends no other. The primary's report
+/// that the client acknowledged all it sent gives the backup's stack the
+/// acknowledgment instead, which closes it.
+#[test]
+fn a_backup_is_given_the_acknowledgment_it_dropped_on_the_primarys_word() {
+    let mut b = entry(2);
+    let end = SERVER_NEXT + 87;
+    assert_eq!(
+        b.inbound(&client(CLIENT_NEXT, 0, end, ACK), 5),
+        Inbound::AckUnsent
+    );
+    // Its stack sends its 86 bytes and FIN later: nothing known to cover.
+    let out = b.outbound(
+        &stack(SERVER_NEXT, 86, CLIENT_NEXT, ACK | FIN),
+        6,
+        true,
+        |_, _| 0,
+    );
+    assert!(out.catch_up.is_none());
+    assert!(!b.all_acked());
+    // The primary's word.
+    let ack = b
+        .acks
+        .acked_reported(TUPLE, end, b.rep.me().sent)
+        .expect("an acknowledgment to play");
+    assert_eq!(ack.ack, end);
+    assert_eq!(ack.seq, CLIENT_NEXT, "at the client's next byte");
+    assert!(b.all_acked());
+    // Said again, it plays nothing more.
+    assert!(b.acks.acked_reported(TUPLE, end, b.rep.me().sent).is_none());
+    // A stack behind the primary is given no more than it sent; what it
+    // sends later is covered as it goes.
+    let mut b = entry(2);
+    b.outbound(&stack(SERVER_NEXT, 40, CLIENT_NEXT, ACK), 6, true, |_, _| 0);
+    let ack = b
+        .acks
+        .acked_reported(TUPLE, end, b.rep.me().sent)
+        .expect("an acknowledgment to play");
+    assert_eq!(ack.ack, SERVER_NEXT + 40);
+    let out = b.outbound(
+        &stack(SERVER_NEXT + 40, 46, CLIENT_NEXT, ACK | FIN),
+        7,
+        true,
+        |_, _| 0,
+    );
+    assert_eq!(out.catch_up.map(|a| a.ack), Some(end));
+}
+
+/// The client acknowledging a primary's FIN makes a report due at once:
+/// the backups learn from it that the client has everything.
+#[test]
+fn a_primary_reports_at_once_that_the_client_acknowledged_its_fin() {
+    let mut e = entry(1);
+    report(&mut e, 2, CLIENT_NEXT, SERVER_NEXT + 11);
+    e.outbound(
+        &stack(SERVER_NEXT, 10, CLIENT_NEXT, ACK | FIN),
+        5,
+        true,
+        |_, _| 0,
+    );
+    e.dirty = false;
+    e.inbound(&client(CLIENT_NEXT, 0, SERVER_NEXT + 10, ACK), 6);
+    assert!(
+        !e.dirty,
+        "data acknowledged, not the FIN: nothing new to say"
+    );
+    assert!(!e.all_acked());
+    e.inbound(&client(CLIENT_NEXT, 0, SERVER_NEXT + 11, ACK), 7);
+    assert!(e.all_acked());
+    assert!(e.dirty, "a report is due");
+}
+
 #[test]
 fn a_forged_ack_changes_nothing_on_a_backup() {
     let mut e = entry(2);

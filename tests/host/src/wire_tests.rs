@@ -775,6 +775,7 @@ fn progress(i: u32) -> crate::wire::Progress {
         members: i ^ 0x5,
         client_acked: i % 2 == 1,
         in_doubt: i % 4 == 2,
+        output_acked: i % 5 == 3,
         window_end: 0x8000_0000u32.wrapping_sub(i),
         checkpoint: (!i.is_multiple_of(3)).then(|| crate::wire::Checkpoint {
             end: 0xffff_ff00u32.wrapping_add(i * 1000),
@@ -817,27 +818,29 @@ fn progress_round_trips() {
 }
 
 /// The members word carries the set in its low bits and, in bits 31 to
-/// 29, that the sender saw the client complete the handshake, whether a
-/// checkpoint follows, and whether the sender is a primary in doubt: none
-/// leaks into another.
+/// 28, that the sender saw the client complete the handshake, whether a
+/// checkpoint follows, whether the sender is a primary in doubt, and
+/// whether the client acknowledged all it sent: none leaks into another.
 #[test]
 fn progress_members_word_carries_the_handshake_flag() {
     use crate::wire::{encode_progress, Checkpoint, PROGRESS_MAX_LEN};
     let c = Some(Checkpoint { end: 7, digest: 9 });
-    for (members, acked, checkpoint, doubt, word) in [
-        (0b101, true, None, false, 0x8000_0005u32),
-        (0b101, false, None, false, 0x0000_0005),
-        (0xffff_ffff, false, None, false, 0x1fff_ffff),
-        (0xffff_ffff, false, c, false, 0x5fff_ffff),
-        (0b1, true, c, false, 0xc000_0001),
-        (0b11, false, None, true, 0x2000_0003),
-        (0xffff_ffff, true, c, true, 0xffff_ffff),
+    for (members, acked, checkpoint, doubt, output_acked, word) in [
+        (0b101, true, None, false, false, 0x8000_0005u32),
+        (0b101, false, None, false, false, 0x0000_0005),
+        (0xffff_ffff, false, None, false, false, 0x0fff_ffff),
+        (0xffff_ffff, false, c, false, false, 0x4fff_ffff),
+        (0b1, true, c, false, false, 0xc000_0001),
+        (0b11, false, None, true, false, 0x2000_0003),
+        (0b11, false, None, false, true, 0x1000_0003),
+        (0xffff_ffff, true, c, true, true, 0xffff_ffff),
     ] {
         let mut p = progress(0);
         p.members = members;
         p.client_acked = acked;
         p.checkpoint = checkpoint;
         p.in_doubt = doubt;
+        p.output_acked = output_acked;
         let mut buf = vec![0; PROGRESS_MAX_LEN];
         let len = encode_progress(&mut buf, &header(), &[p], &mac()).unwrap();
         // Header, TLV header, then the entry: tuple, received, sent, word.
@@ -849,8 +852,20 @@ fn progress_members_word_carries_the_handshake_flag() {
         };
         let got = list.iter().next().unwrap();
         assert_eq!(
-            (got.members, got.client_acked, got.checkpoint, got.in_doubt),
-            (members & 0x1fff_ffff, acked, checkpoint, doubt)
+            (
+                got.members,
+                got.client_acked,
+                got.checkpoint,
+                got.in_doubt,
+                got.output_acked
+            ),
+            (
+                members & 0x0fff_ffff,
+                acked,
+                checkpoint,
+                doubt,
+                output_acked
+            )
         );
     }
 }
