@@ -157,14 +157,16 @@ impl ClientAcks {
     /// that the primary had sent so far, and was dropped. Returns the
     /// acknowledgment to play to this node's stack if the stack sent past
     /// what the client was known to have acknowledged here (`own_sent`,
-    /// played no further than that).
+    /// played no further than that). Only past the SYN-ACK: a handshake
+    /// the stack missed has a path of its own, played when the stack sends
+    /// its SYN-ACK again (`handshake_reported`).
     pub(crate) fn acked_reported(
         &mut self,
         tuple: Tuple,
         sent: u32,
         own_sent: u32,
     ) -> Option<Segment<'static>> {
-        if !after(sent, self.highest) {
+        if !after(sent, self.highest) || !after(sent, self.server_next) {
             return None;
         }
         let known = self.highest;

@@ -226,6 +226,11 @@ fn a_fin_leaves_only_with_the_acknowledgment_of_the_clients_fin() {
 #[test]
 fn a_backup_is_given_the_acknowledgment_it_dropped_on_the_primarys_word() {
     let mut b = entry(2);
+    // The SYN-ACK acknowledged is not this path's to give.
+    let mut fresh = ClientAcks::new(CLIENT_NEXT, SERVER_NEXT, None);
+    assert!(fresh
+        .acked_reported(TUPLE, SERVER_NEXT, SERVER_NEXT)
+        .is_none());
     let end = SERVER_NEXT + 87;
     assert_eq!(
         b.inbound(&client(CLIENT_NEXT, 0, end, ACK), 5),
