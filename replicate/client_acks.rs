@@ -176,7 +176,7 @@ impl ClientAcks {
         } else {
             own_sent
         };
-        self.covering(tuple, known, end)
+        self.covering(tuple, seq_max(known, self.server_next), end)
     }
 
     /// The highest acknowledgment the client sent (cluster space);

@@ -231,6 +231,11 @@ fn a_backup_is_given_the_acknowledgment_it_dropped_on_the_primarys_word() {
     assert!(fresh
         .acked_reported(TUPLE, SERVER_NEXT, SERVER_NEXT)
         .is_none());
+    // Nor when the primary is past it and this node's stack is not.
+    let mut fresh = ClientAcks::new(CLIENT_NEXT, SERVER_NEXT, None);
+    assert!(fresh
+        .acked_reported(TUPLE, SERVER_NEXT + 1, SERVER_NEXT)
+        .is_none());
     let end = SERVER_NEXT + 87;
     assert_eq!(
         b.inbound(&client(CLIENT_NEXT, 0, end, ACK), 5),
