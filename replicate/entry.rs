@@ -415,16 +415,29 @@ impl Entry {
         }
         // A backup's stack sending what the client has acknowledged
         // already (its FIN after the primary's was acknowledged) waits for
-        // an acknowledgment the client will not send again. (A primary's
-        // goes to the client, which answers it: played as well, the
-        // client's answer would find the socket closed and draw a reset.)
+        // an acknowledgment the client will not send again.
+        //
+        // So does a primary's sending bytes the client has: a replica
+        // brought in late (its application's output replayed), which took
+        // over before its stack had caught up. Those bytes stay here, as
+        // a backup's do: old segments would draw the client's duplicate
+        // acknowledgments, or its reset once it is done (seen 10 s after
+        // a download ended). A primary's FIN still leaves: it carries the
+        // acknowledgment of the client's FIN, which the client may still
+        // wait for, and played as well, the client's answer would find the
+        // socket closed.
         let catch_up = match (self.rep.role(), seg.flags & (SYN | RST)) {
             (Role::Backup, 0) => {
                 self.acks
                     .covering(self.tuple, seg.seq.wrapping_add(tr.seq_delta), sent)
             }
+            (Role::Primary, 0) if seg.flags & FIN == 0 => {
+                self.acks
+                    .covering(self.tuple, seg.seq.wrapping_add(tr.seq_delta), sent)
+            }
             _ => None,
         };
+        let emit = emit && !(primary && catch_up.is_some());
         Outbound {
             emit: emit.then_some(clamp),
             moved,
